@@ -1,0 +1,133 @@
+// /api/v1/api-keys (System Manager): create (the secret is shown once), list, revoke.
+import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
+import { and, desc, eq, isNull } from "drizzle-orm";
+import { generateKeyPair, hashSecret, parseRoles } from "../auth/keys";
+import { getDb } from "../db/client";
+import { apiKeys, type ApiKeyRow } from "../db/schema";
+import { isSystemManager, type AppEnv, type User } from "./context";
+import { forbidden, notFound, validationHook } from "./errors";
+import { RoleList, errorResponses } from "./schemas";
+
+const ApiKey = z
+  .object({
+    key: z.string(),
+    user: z.string(),
+    roles: z.array(z.string()),
+    label: z.string().nullable(),
+    created_by: z.string(),
+    created_at: z.string(),
+    revoked_at: z.string().nullable(),
+  })
+  .openapi("ApiKey");
+
+const NewApiKey = ApiKey.extend({
+  secret: z.string(),
+  api_key: z.string().openapi({ description: "key:secret — use as `Authorization: token <api_key>`" }),
+}).openapi("NewApiKey");
+
+const CreateBody = z.strictObject({
+  user: z
+    .string()
+    .min(1)
+    .max(140)
+    .regex(/^[^:\s][^:]*$/, "user must not contain ':'"),
+  roles: RoleList.min(1),
+  label: z.string().max(140).optional(),
+});
+
+function keyJson(row: ApiKeyRow) {
+  return {
+    key: row.key,
+    user: row.user,
+    roles: parseRoles(row.roles),
+    label: row.label,
+    created_by: row.createdBy,
+    created_at: new Date(row.createdAt).toISOString(),
+    revoked_at: row.revokedAt === null ? null : new Date(row.revokedAt).toISOString(),
+  };
+}
+
+function requireManager(user: User) {
+  if (!isSystemManager(user)) throw forbidden("only a System Manager can manage API keys");
+}
+
+export const apiKeysApi = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/",
+      summary: "List API keys (System Manager)",
+      responses: {
+        200: {
+          description: "Keys",
+          content: { "application/json": { schema: z.object({ data: z.array(ApiKey), next_cursor: z.null() }) } },
+        },
+        ...errorResponses,
+      },
+    }),
+    async (c) => {
+      requireManager(c.get("user"));
+      const rows = await getDb(c.env).select().from(apiKeys).orderBy(desc(apiKeys.createdAt));
+      return c.json({ data: rows.map(keyJson), next_cursor: null }, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/",
+      summary: "Create an API key (System Manager); the secret is only shown in this response",
+      request: { body: { required: true, content: { "application/json": { schema: CreateBody } } } },
+      responses: {
+        201: { description: "Created", content: { "application/json": { schema: NewApiKey } } },
+        ...errorResponses,
+      },
+    }),
+    async (c) => {
+      const user = c.get("user");
+      requireManager(user);
+      const body = c.req.valid("json");
+      const { key, secret } = generateKeyPair();
+      const [row] = await getDb(c.env)
+        .insert(apiKeys)
+        .values({
+          key,
+          secretHash: await hashSecret(secret),
+          user: body.user,
+          roles: JSON.stringify([...new Set(body.roles)]),
+          label: body.label ?? null,
+          createdBy: user.name,
+          createdAt: Date.now(),
+        })
+        .returning();
+      if (!row) throw new Error("api key insert returned nothing");
+      return c.json({ ...keyJson(row), secret, api_key: `${key}:${secret}` }, 201);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "delete",
+      path: "/{key}",
+      summary: "Revoke an API key (System Manager)",
+      request: {
+        params: z.object({
+          key: z
+            .string()
+            .min(1)
+            .max(64)
+            .openapi({ param: { name: "key", in: "path" } }),
+        }),
+      },
+      responses: { 204: { description: "Revoked" }, ...errorResponses },
+    }),
+    async (c) => {
+      requireManager(c.get("user"));
+      const { key } = c.req.valid("param");
+      const rows = await getDb(c.env)
+        .update(apiKeys)
+        .set({ revokedAt: Date.now() })
+        .where(and(eq(apiKeys.key, key), isNull(apiKeys.revokedAt)))
+        .returning({ key: apiKeys.key });
+      if (rows.length === 0) throw notFound(`API key ${key}`);
+      return c.body(null, 204);
+    },
+  );

@@ -1,0 +1,110 @@
+// Builds the HTTP app: request ids, auth, the /api/v1 resources, the Frappe-compatible paths,
+// the OpenAPI document and the one error handler.
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { bodyLimit } from "hono/body-limit";
+import { except } from "hono/combine";
+import { HTTPException } from "hono/http-exception";
+import { requireUser } from "../auth/middleware";
+import { describeError, log } from "../lib/log";
+import { apiKeysApi } from "./api-keys";
+import type { AppEnv } from "./context";
+import { dispatcherApi } from "./dispatcher";
+import { ApiError, errorBody, validationHook } from "./errors";
+import { frappeApi, frappeErrorBody } from "./frappe";
+import { healthApi, opsApi } from "./health";
+import { methodsApi } from "./methods";
+import { taskTypesApi } from "./task-types";
+import { tasksApi } from "./tasks";
+
+const VERSION = "0.1.0";
+const MAX_BODY_BYTES = 1024 * 1024;
+
+const STATUS_CODES: Record<number, string> = {
+  400: "bad_request",
+  401: "unauthorized",
+  403: "forbidden",
+  404: "not_found",
+  405: "method_not_allowed",
+  409: "conflict",
+  413: "payload_too_large",
+  415: "unsupported_media_type",
+};
+
+/** The complete Worker HTTP app. */
+export function buildApp() {
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+
+  app.use("*", async (c, next) => {
+    const requestId = c.req.header("cf-ray") ?? crypto.randomUUID();
+    c.set("requestId", requestId);
+    await next();
+    c.header("X-Request-Id", requestId);
+  });
+
+  app.get("/", (c) =>
+    c.json({ service: "switchyard", version: VERSION, docs: "/api/v1/openapi.json", health: "/api/v1/health" }),
+  );
+
+  app.use(
+    "/api/*",
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: () => {
+        throw new ApiError(413, "payload_too_large", `request body exceeds ${MAX_BODY_BYTES} bytes`);
+      },
+    }),
+  );
+  app.route("/api/v1/health", healthApi);
+  app.doc31("/api/v1/openapi.json", {
+    openapi: "3.1.0",
+    info: { title: "Switchyard", version: VERSION, description: "Managed async tasks on Cloudflare" },
+    security: [{ token: [] }],
+  });
+  app.openAPIRegistry.registerComponent("securitySchemes", "token", {
+    type: "apiKey",
+    in: "header",
+    name: "Authorization",
+    description: "`token <key>:<secret>` (also `Bearer <key>:<secret>`, HTTP Basic, or `?api_key=<key>:<secret>`)",
+  });
+
+  app.use("/api/v1/*", except(["/api/v1/openapi.json", "/api/v1/health"], requireUser));
+  app.use("/api/method/*", requireUser);
+
+  app.route("/api/v1/tasks", tasksApi);
+  app.route("/api/v1/task-types", taskTypesApi);
+  app.route("/api/v1/dispatcher", dispatcherApi);
+  app.route("/api/v1/methods", methodsApi);
+  app.route("/api/v1/api-keys", apiKeysApi);
+  app.route("/api/v1/ops", opsApi);
+  app.route("/api/method", frappeApi);
+
+  app.notFound((c) => {
+    if (c.req.path.startsWith("/api/method/")) return c.json(frappeErrorBody(404, `no such method ${c.req.path}`), 404);
+    return c.json(errorBody("not_found", `no route for ${c.req.method} ${c.req.path}`), 404);
+  });
+
+  app.onError((error, c) => {
+    let status = 500;
+    let code = "internal";
+    let message = `internal error (request ${c.get("requestId")})`;
+    let details: unknown;
+    if (error instanceof ApiError) {
+      ({ status, code, message, details } = error);
+    } else if (error instanceof HTTPException) {
+      status = error.status;
+      code = STATUS_CODES[status] ?? "error";
+      message = error.message || code;
+    } else {
+      log.error("unhandled error", { requestId: c.get("requestId"), path: c.req.path, ...describeError(error) });
+    }
+    if (status === 401) c.header("WWW-Authenticate", 'Basic realm="Switchyard", charset="UTF-8"');
+    const body = c.req.path.startsWith("/api/method/")
+      ? frappeErrorBody(status, message)
+      : errorBody(code, message, details);
+    return c.json(body, status as 400);
+  });
+
+  return app;
+}
+
+export type App = ReturnType<typeof buildApp>;

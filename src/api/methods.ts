@@ -1,0 +1,58 @@
+// GET /api/v1/methods: what this deployment can run, with argument schemas and whether the caller may enqueue.
+import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
+import { registry } from "../methods";
+import { hasAnyRole, type AppEnv } from "./context";
+import { validationHook } from "./errors";
+import { errorResponses } from "./schemas";
+
+const MethodInfo = z
+  .object({
+    method: z.string(),
+    description: z.string().nullable(),
+    document_type: z.string().nullable(),
+    document_action: z.string().nullable(),
+    queue: z.string().nullable(),
+    timeout: z.number().nullable(),
+    roles: z.array(z.string()),
+    can_enqueue: z.boolean(),
+    arguments_schema: z.unknown(),
+  })
+  .openapi("Method");
+
+function jsonSchema(schema: z.ZodType): unknown {
+  try {
+    return z.toJSONSchema(schema, { io: "input", unrepresentable: "any" });
+  } catch {
+    return null;
+  }
+}
+
+export const methodsApi = new OpenAPIHono<AppEnv>({ defaultHook: validationHook }).openapi(
+  createRoute({
+    method: "get",
+    path: "/",
+    summary: "Registered methods",
+    responses: {
+      200: {
+        description: "Methods",
+        content: { "application/json": { schema: z.object({ data: z.array(MethodInfo), next_cursor: z.null() }) } },
+      },
+      ...errorResponses,
+    },
+  }),
+  (c) => {
+    const user = c.get("user");
+    const data = registry.list(c.env).map((m) => ({
+      method: m.method,
+      description: m.description ?? null,
+      document_type: m.documentType ?? null,
+      document_action: m.documentAction ?? null,
+      queue: m.queue ?? null,
+      timeout: m.timeout ?? null,
+      roles: [...m.roles],
+      can_enqueue: hasAnyRole(user, m.roles),
+      arguments_schema: jsonSchema(m.args),
+    }));
+    return c.json({ data, next_cursor: null }, 200);
+  },
+);

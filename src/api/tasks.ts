@@ -1,0 +1,170 @@
+// /api/v1/tasks: enqueue, list, get, and the per-task actions (cancel, retry, pause, resume, run-now).
+import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
+import { getDb } from "../db/client";
+import { getTask, listTasks } from "../db/tasks";
+import type { TaskRow } from "../db/schema";
+import { wakeScheduler } from "../dispatch/wake";
+import { buildTaskRow, insertTask } from "../tasks/enqueue";
+import { cancelTask, pauseTask, resumeTask, retryTask, runTaskNow } from "../tasks/lifecycle";
+import { taskJson } from "../tasks/serialize";
+import { TASK_STATUSES } from "../tasks/states";
+import { canSee, isSystemManager, type AppEnv, type User } from "./context";
+import { conflict, notFound, validationHook } from "./errors";
+import { Limit, Task, TaskName, TaskSpec, errorResponses, page } from "./schemas";
+
+const json = <T extends z.ZodType>(schema: T, description: string) => ({
+  description,
+  content: { "application/json": { schema } },
+});
+
+const enqueueRoute = createRoute({
+  method: "post",
+  path: "/",
+  summary: "Enqueue one task",
+  request: { body: { required: true, content: { "application/json": { schema: TaskSpec } } } },
+  responses: {
+    201: json(Task, "Created"),
+    200: json(Task, "A live task with the same dedupe_key already exists; it is returned"),
+    ...errorResponses,
+    413: json(z.unknown(), "Arguments too large"),
+  },
+});
+
+const listRoute = createRoute({
+  method: "get",
+  path: "/",
+  summary: "List tasks (own tasks; System Managers see all)",
+  request: {
+    query: z.object({
+      status: z.enum(TASK_STATUSES).optional(),
+      method: z.string().max(140).optional(),
+      batch_id: z.string().max(100).optional(),
+      owner: z.string().max(140).optional(),
+      limit: Limit,
+      cursor: z.string().max(64).optional(),
+    }),
+  },
+  responses: { 200: json(page(Task), "A page of tasks"), ...errorResponses },
+});
+
+const getRoute = createRoute({
+  method: "get",
+  path: "/{name}",
+  summary: "Get a task",
+  request: { params: TaskName },
+  responses: { 200: json(Task, "The task"), ...errorResponses },
+});
+
+const actionRoute = <B extends z.ZodType>(action: string, summary: string, body: B) =>
+  createRoute({
+    method: "post",
+    path: `/{name}/${action}`,
+    summary,
+    request: { params: TaskName, body: { required: false, content: { "application/json": { schema: body } } } },
+    responses: {
+      200: json(Task, "The task after the action"),
+      ...errorResponses,
+      409: json(z.unknown(), "Not allowed in the task's status"),
+    },
+  });
+
+const CancelBody = z.object({ message: z.string().max(1000).optional() });
+const RetryBody = z.object({ now: z.boolean().optional() });
+const Empty = z.object({});
+
+/** Loads a task the caller may see, or throws 404. */
+async function visibleTask(env: Env, user: User, name: string): Promise<TaskRow> {
+  const task = await getTask(getDb(env), name);
+  if (!task || !canSee(user, task.owner)) throw notFound(`task ${name}`);
+  return task;
+}
+
+/** Runs a lifecycle action; 409 when the task's status does not allow it. Wakes the scheduler. */
+async function act(
+  env: Env,
+  user: User,
+  name: string,
+  action: string,
+  apply: () => Promise<TaskRow | null>,
+  wake = true,
+) {
+  const before = await visibleTask(env, user, name);
+  let after: TaskRow | null;
+  try {
+    after = await apply();
+  } catch (error) {
+    if (String(error).includes("UNIQUE constraint failed")) {
+      throw conflict(`another live task of yours has dedupe_key ${before.dedupeKey}`);
+    }
+    throw error;
+  }
+  if (!after) {
+    const current = await getTask(getDb(env), name);
+    throw conflict(`cannot ${action} a task that is ${current?.status ?? before.status}`, {
+      status: current?.status ?? before.status,
+    });
+  }
+  if (wake) await wakeScheduler(env, after.method);
+  return taskJson(after, user);
+}
+
+export const tasksApi = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
+  .openapi(enqueueRoute, async (c) => {
+    const user = c.get("user");
+    const spec = c.req.valid("json");
+    const now = Date.now();
+    const row = buildTaskRow(spec, user, c.env, now);
+    const { task, created } = await insertTask(getDb(c.env), row, spec.priority !== undefined);
+    if (created) await wakeScheduler(c.env, task.method);
+    c.header("Location", `/api/v1/tasks/${task.name}`);
+    return c.json(taskJson(task, user), created ? 201 : 200);
+  })
+  .openapi(listRoute, async (c) => {
+    const user = c.get("user");
+    const q = c.req.valid("query");
+    const admin = isSystemManager(user);
+    // Non-admins only ever see their own tasks: asking for someone else's gets an empty page.
+    if (!admin && q.owner !== undefined && q.owner !== user.name) return c.json({ data: [], next_cursor: null }, 200);
+    const { rows, nextCursor } = await listTasks(
+      getDb(c.env),
+      { status: q.status, method: q.method, batchId: q.batch_id, owner: admin ? q.owner : user.name },
+      q.limit,
+      q.cursor,
+    );
+    return c.json({ data: rows.map((r) => taskJson(r, user)), next_cursor: nextCursor }, 200);
+  })
+  .openapi(getRoute, async (c) => {
+    const user = c.get("user");
+    const task = await visibleTask(c.env, user, c.req.valid("param").name);
+    return c.json(taskJson(task, user), 200);
+  })
+  .openapi(actionRoute("cancel", "Cancel a task (aborts it if running)", CancelBody), async (c) => {
+    const { name } = c.req.valid("param");
+    const { message } = c.req.valid("json");
+    const db = getDb(c.env);
+    return c.json(
+      await act(c.env, c.get("user"), name, "cancel", () => cancelTask(db, name, message ?? null, Date.now())),
+      200,
+    );
+  })
+  .openapi(actionRoute("retry", "Retry a Failed or Canceled task (now: jump the line)", RetryBody), async (c) => {
+    const { name } = c.req.valid("param");
+    const { now } = c.req.valid("json");
+    const db = getDb(c.env);
+    return c.json(await act(c.env, c.get("user"), name, "retry", () => retryTask(db, name, now === true)), 200);
+  })
+  .openapi(actionRoute("pause", "Hold a Pending task", Empty), async (c) => {
+    const { name } = c.req.valid("param");
+    const db = getDb(c.env);
+    return c.json(await act(c.env, c.get("user"), name, "pause", () => pauseTask(db, name), false), 200);
+  })
+  .openapi(actionRoute("resume", "Release a Paused task", Empty), async (c) => {
+    const { name } = c.req.valid("param");
+    const db = getDb(c.env);
+    return c.json(await act(c.env, c.get("user"), name, "resume", () => resumeTask(db, name)), 200);
+  })
+  .openapi(actionRoute("run-now", "Put a Pending or Paused task at the head of the line", Empty), async (c) => {
+    const { name } = c.req.valid("param");
+    const db = getDb(c.env);
+    return c.json(await act(c.env, c.get("user"), name, "run now", () => runTaskNow(db, name)), 200);
+  });

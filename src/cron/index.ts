@@ -1,0 +1,23 @@
+// The minute cron: the safety net behind the schedulers' own wake-ups and alarms, plus retention.
+import { getDb } from "../db/client";
+import { LAST_CRON_KEY, setSetting } from "../db/settings";
+import { methodsWithDueTimers, methodsWithPending } from "../dispatch/attention";
+import { wakeSchedulers } from "../dispatch/wake";
+import { config } from "../lib/config";
+import { log } from "../lib/log";
+import { purgeEndedTasks } from "./retention";
+
+/**
+ * Wakes every method with work waiting, a due timer (delayed start, retry) or an expired lease
+ * (lost message, lost worker) — the scheduler's pass does the recovery — then purges old logs.
+ */
+export async function runCron(env: Env, now = Date.now()): Promise<{ woken: string[]; purged: number }> {
+  const db = getDb(env);
+  const [pending, due] = await Promise.all([methodsWithPending(db), methodsWithDueTimers(db, now)]);
+  const woken = [...new Set([...pending, ...due])];
+  await wakeSchedulers(env, woken);
+  const purged = await purgeEndedTasks(db, now, config(env).retentionDays);
+  await setSetting(db, LAST_CRON_KEY, String(now), now);
+  log.info("cron run", { woken: woken.length, purged });
+  return { woken, purged };
+}

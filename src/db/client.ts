@@ -1,0 +1,18 @@
+// The drizzle client over the (counted) D1 binding, memoised per binding.
+import { drizzle, type DrizzleD1Database } from "drizzle-orm/d1";
+import { countingD1 } from "./counting-d1";
+import * as schema from "./schema";
+
+export type Db = DrizzleD1Database<typeof schema>;
+
+const clients = new WeakMap<D1Database, Db>();
+
+/** The drizzle client for this environment's D1 database. */
+export function getDb(env: { DB: D1Database }): Db {
+  let db = clients.get(env.DB);
+  if (!db) {
+    db = drizzle(countingD1(env.DB), { schema });
+    clients.set(env.DB, db);
+  }
+  return db;
+}

@@ -1,0 +1,130 @@
+// D1 schema (drizzle). `npm run db:generate` turns changes here into SQL under migrations/.
+import { sql } from "drizzle-orm";
+import { check, index, integer, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { QUEUE_NAMES, RETRY_BACKOFFS, TASK_STATUSES } from "../tasks/states";
+
+const inList = (values: readonly string[]) => sql.raw(values.map((v) => `'${v}'`).join(", "));
+
+/**
+ * The Async Task Log. Times are epoch milliseconds. Index choice is deliberate: every index on a
+ * column that changes with status costs a written row per transition, so the hot indexes are
+ * partial and cover only the rows dispatch and recovery look at.
+ */
+export const tasks = sqliteTable(
+  "tasks",
+  {
+    name: text("name").primaryKey(),
+    jobName: text("job_name").notNull(),
+    method: text("method").notNull(),
+    documentType: text("document_type"),
+    documentName: text("document_name"),
+    documentAction: text("document_action"),
+    queue: text("queue").notNull(),
+    timeout: integer("timeout").notNull(),
+    priority: integer("priority").notNull().default(0),
+    atFront: integer("at_front", { mode: "boolean" }).notNull().default(false),
+    /** Dispatch lane: 2 = run now / retry now, 1 = at_front, 0 = normal. Higher lanes go first. */
+    lane: integer("lane").notNull().default(0),
+    arguments: text("arguments").notNull().default("{}"),
+    status: text("status").notNull(),
+    statusMessage: text("status_message"),
+    owner: text("owner").notNull(),
+    batchId: text("batch_id"),
+    batchOrder: integer("batch_order").notNull().default(0),
+    maxRetries: integer("max_retries").notNull().default(0),
+    retryDelay: integer("retry_delay").notNull().default(0),
+    retryBackoff: text("retry_backoff").notNull().default("fixed"),
+    retryCount: integer("retry_count").notNull().default(0),
+    runAt: integer("run_at"),
+    /**
+     * When the method's scheduler must next act on this row: a Pending task is not dispatchable
+     * before it (delayed start); a Failed task is retried at it. NULL otherwise.
+     */
+    wakeAt: integer("wake_at"),
+    dedupeKey: text("dedupe_key"),
+    createdAt: integer("created_at").notNull(),
+    queuedAt: integer("queued_at"),
+    startedAt: integer("started_at"),
+    endedAt: integer("ended_at"),
+    timeTaken: real("time_taken"),
+    attempt: integer("attempt").notNull().default(0),
+    /** Deadline of the current in-flight phase: message presumed lost (Queued) or worker lost (Started). */
+    leaseUntil: integer("lease_until"),
+    result: text("result"),
+    errorMessage: text("error_message"),
+    debugLog: text("debug_log"),
+    progress: text("progress"),
+    jobId: text("job_id"),
+  },
+  (t) => [
+    check("tasks_status_check", sql`${t.status} IN (${inList(TASK_STATUSES)})`),
+    check("tasks_queue_check", sql`${t.queue} IN (${inList(QUEUE_NAMES)})`),
+    check("tasks_backoff_check", sql`${t.retryBackoff} IN (${inList(RETRY_BACKOFFS)})`),
+    check("tasks_timeout_check", sql`${t.timeout} > 0`),
+    // Dispatch: the method's dispatchable Pending rows, already in admission order.
+    index("tasks_dispatch")
+      .on(t.method, sql`${t.lane} DESC`, sql`${t.priority} DESC`, t.batchOrder, t.name)
+      .where(sql`${t.status} = 'Pending' AND ${t.wakeAt} IS NULL`),
+    // Concurrency count and lease expiry: only rows holding a slot.
+    index("tasks_in_flight")
+      .on(t.method, t.leaseUntil)
+      .where(sql`${t.status} IN ('Queued', 'Started')`),
+    // Timers: delayed starts and scheduled retries.
+    index("tasks_wake")
+      .on(t.method, t.wakeAt)
+      .where(sql`${t.wakeAt} IS NOT NULL`),
+    // Listing: own tasks newest first; by method; by batch.
+    index("tasks_owner").on(t.owner, t.name),
+    index("tasks_method").on(t.method, t.name),
+    // Ops: recent failures (only failed rows enter this index).
+    index("tasks_failed")
+      .on(t.endedAt)
+      .where(sql`${t.status} = 'Failed'`),
+    index("tasks_batch")
+      .on(t.batchId, t.batchOrder)
+      .where(sql`${t.batchId} IS NOT NULL`),
+    // Dedupe: at most one live task per (owner, dedupe_key). Failed with a scheduled retry is live.
+    uniqueIndex("tasks_dedupe")
+      .on(t.owner, t.dedupeKey)
+      .where(
+        sql`${t.dedupeKey} IS NOT NULL AND (${t.status} IN ('Pending', 'Queued', 'Started', 'Paused') OR (${t.status} = 'Failed' AND ${t.wakeAt} IS NOT NULL))`,
+      ),
+  ],
+);
+
+/** Per-method configuration (Async Task Type). A method without a row has priority 0 and no limit. */
+export const taskTypes = sqliteTable(
+  "task_types",
+  {
+    method: text("method").primaryKey(),
+    priority: integer("priority").notNull().default(0),
+    concurrencyLimit: integer("concurrency_limit").notNull().default(0),
+    isStandard: integer("is_standard", { mode: "boolean" }).notNull().default(false),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [check("task_types_limit_check", sql`${t.concurrencyLimit} >= 0`)],
+);
+
+/** Global settings as key/value rows (dispatcher switch, last cron run). */
+export const settings = sqliteTable("settings", {
+  key: text("key").primaryKey(),
+  value: text("value").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});
+
+/** API keys in Frappe's key:secret format. Only a SHA-256 hash of the secret is stored. */
+export const apiKeys = sqliteTable("api_keys", {
+  key: text("key").primaryKey(),
+  secretHash: text("secret_hash").notNull(),
+  user: text("user").notNull(),
+  roles: text("roles").notNull(),
+  label: text("label"),
+  createdBy: text("created_by").notNull(),
+  createdAt: integer("created_at").notNull(),
+  revokedAt: integer("revoked_at"),
+});
+
+export type TaskRow = typeof tasks.$inferSelect;
+export type NewTaskRow = typeof tasks.$inferInsert;
+export type TaskTypeRow = typeof taskTypes.$inferSelect;
+export type ApiKeyRow = typeof apiKeys.$inferSelect;

@@ -1,0 +1,41 @@
+// Task reads: one by name, and filtered pages for the list endpoint.
+import { and, desc, eq, lt, type SQL } from "drizzle-orm";
+import type { Db } from "./client";
+import { tasks, type TaskRow } from "./schema";
+
+/** The task, or null. */
+export async function getTask(db: Db, name: string): Promise<TaskRow | null> {
+  const [row] = await db.select().from(tasks).where(eq(tasks.name, name));
+  return row ?? null;
+}
+
+export interface TaskFilter {
+  status?: string;
+  method?: string;
+  batchId?: string;
+  owner?: string;
+}
+
+/** A page of tasks, newest first. `cursor` is the last name of the previous page. */
+export async function listTasks(
+  db: Db,
+  filter: TaskFilter,
+  limit: number,
+  cursor: string | undefined,
+): Promise<{ rows: TaskRow[]; nextCursor: string | null }> {
+  const conditions: SQL[] = [];
+  if (filter.status) conditions.push(eq(tasks.status, filter.status));
+  if (filter.method) conditions.push(eq(tasks.method, filter.method));
+  if (filter.batchId) conditions.push(eq(tasks.batchId, filter.batchId));
+  if (filter.owner) conditions.push(eq(tasks.owner, filter.owner));
+  if (cursor) conditions.push(lt(tasks.name, cursor));
+  const rows = await db
+    .select()
+    .from(tasks)
+    .where(and(...conditions))
+    .orderBy(desc(tasks.name))
+    .limit(limit + 1);
+  const more = rows.length > limit;
+  const page = more ? rows.slice(0, limit) : rows;
+  return { rows: page, nextCursor: more ? (page[page.length - 1]?.name ?? null) : null };
+}

@@ -1,0 +1,137 @@
+// One scheduler pass for a method: fire due timers, admit Pending tasks into free slots, resend lost
+// messages, fail tasks whose worker vanished, and report when the next timer is due.
+import { and, eq, inArray, isNotNull, lte, sql } from "drizzle-orm";
+import { getDb, type Db } from "../db/client";
+import { settings, taskTypes, tasks } from "../db/schema";
+import { config } from "../lib/config";
+import { log } from "../lib/log";
+import { failTask } from "../tasks/lifecycle";
+import { sendTaskMessages } from "../tasks/messages";
+
+export interface PassResult {
+  /** Tasks moved Pending → Queued (and sent) by this pass. */
+  admitted: number;
+  /** Epoch ms of the earliest future timer (delayed start, retry, lease), or null if none. */
+  nextTimerAt: number | null;
+  /** True when the pass hit its admission cap or freed slots, so another pass should follow. */
+  again: boolean;
+}
+
+/**
+ * How many Pending tasks of `method` may be admitted right now, as one SQL expression evaluated
+ * inside the admitting UPDATE. Because D1 runs each statement atomically, the concurrency limit
+ * holds even if two passes for the same method ever overlap.
+ */
+function admissionLimit(method: string, cap: number) {
+  const limit = sql`(SELECT ${taskTypes.concurrencyLimit} FROM ${taskTypes} WHERE ${taskTypes.method} = ${method})`;
+  const inFlight = sql`(SELECT count(*) FROM ${tasks} WHERE ${tasks.method} = ${method} AND ${tasks.status} IN ('Queued', 'Started'))`;
+  const enabled = sql`coalesce((SELECT ${settings.value} FROM ${settings} WHERE ${settings.key} = 'dispatcher_enabled'), '1') = '1'`;
+  return sql`CASE
+    WHEN NOT ${enabled} THEN 0
+    WHEN coalesce(${limit}, 0) = 0 THEN ${cap}
+    ELSE min(${cap}, max(0, ${limit} - ${inFlight}))
+  END`;
+}
+
+/** The admitting statement: Pending → Queued for the first N dispatchable tasks in order. */
+function admit(db: Db, method: string, now: number, leaseMs: number, cap: number) {
+  return db
+    .update(tasks)
+    .set({
+      status: "Queued",
+      queuedAt: now,
+      attempt: sql`${tasks.attempt} + 1`,
+      leaseUntil: now + leaseMs,
+    })
+    .where(
+      and(
+        eq(tasks.status, "Pending"),
+        sql`${tasks.name} IN (
+          SELECT ${tasks.name} FROM ${tasks}
+          WHERE ${tasks.method} = ${method} AND ${tasks.status} = 'Pending' AND ${tasks.wakeAt} IS NULL
+          ORDER BY ${tasks.lane} DESC, ${tasks.priority} DESC, ${tasks.batchOrder}, ${tasks.name}
+          LIMIT ${admissionLimit(method, cap)})`,
+      ),
+    )
+    .returning({ name: tasks.name, attempt: tasks.attempt, queue: tasks.queue });
+}
+
+/** Runs one pass for `method`. Safe to run concurrently with anything: every write is a CAS. */
+export async function runPass(env: Env, method: string, now = Date.now()): Promise<PassResult> {
+  const db = getDb(env);
+  const cfg = config(env);
+  const [, , expired, admitted, [next]] = await db.batch([
+    // Scheduled retries that are due: Failed → Pending.
+    db
+      .update(tasks)
+      .set({ status: "Pending", wakeAt: null, retryCount: sql`${tasks.retryCount} + 1`, statusMessage: null })
+      .where(
+        and(eq(tasks.method, method), eq(tasks.status, "Failed"), isNotNull(tasks.wakeAt), lte(tasks.wakeAt, now)),
+      ),
+    // Delayed starts that are due become dispatchable.
+    db
+      .update(tasks)
+      .set({ wakeAt: null })
+      .where(and(eq(tasks.method, method), eq(tasks.status, "Pending"), lte(tasks.wakeAt, now))),
+    // In-flight tasks whose lease ran out (handled below).
+    db
+      .select({
+        name: tasks.name,
+        status: tasks.status,
+        attempt: tasks.attempt,
+        queue: tasks.queue,
+        retryCount: tasks.retryCount,
+        maxRetries: tasks.maxRetries,
+        retryDelay: tasks.retryDelay,
+        retryBackoff: tasks.retryBackoff,
+        timeout: tasks.timeout,
+      })
+      .from(tasks)
+      .where(and(eq(tasks.method, method), inArray(tasks.status, ["Queued", "Started"]), lte(tasks.leaseUntil, now))),
+    admit(db, method, now, cfg.queuedLeaseMs, cfg.admitPerPass),
+    db
+      .select({
+        nextWake: sql<
+          number | null
+        >`(SELECT min(${tasks.wakeAt}) FROM ${tasks} WHERE ${tasks.method} = ${method} AND ${tasks.wakeAt} IS NOT NULL AND ${tasks.status} IN ('Pending', 'Failed'))`,
+        nextLease: sql<
+          number | null
+        >`(SELECT min(${tasks.leaseUntil}) FROM ${tasks} WHERE ${tasks.method} = ${method} AND ${tasks.status} IN ('Queued', 'Started'))`,
+      })
+      .from(sql`(SELECT 1)`),
+  ]);
+
+  const resend: { name: string; attempt: number; queue: string }[] = [];
+  for (const task of expired) {
+    if (task.status === "Queued") {
+      // The message was presumed lost: extend the lease and send it again. A duplicate delivery is
+      // harmless — the claim lets exactly one through.
+      const [row] = await db
+        .update(tasks)
+        .set({ leaseUntil: now + cfg.queuedLeaseMs })
+        .where(and(eq(tasks.name, task.name), eq(tasks.status, "Queued"), eq(tasks.attempt, task.attempt)))
+        .returning({ name: tasks.name, attempt: tasks.attempt, queue: tasks.queue });
+      if (row) resend.push(row);
+    } else {
+      const failed = await failTask(
+        db,
+        task,
+        {
+          error: `WorkerLost: no outcome was recorded within timeout (${task.timeout}s) + grace; the worker is presumed lost`,
+          permanent: false,
+        },
+        now,
+      );
+      if (failed) log.warn("lease expired", { task: task.name, method, attempt: task.attempt });
+    }
+  }
+  if (resend.length > 0) log.warn("re-sending lost messages", { method, tasks: resend.map((r) => r.name) });
+  await sendTaskMessages(env, [...admitted, ...resend]);
+
+  const timers = [next?.nextWake, next?.nextLease].filter((t): t is number => typeof t === "number");
+  return {
+    admitted: admitted.length,
+    nextTimerAt: timers.length > 0 ? Math.min(...timers) : null,
+    again: admitted.length >= cfg.admitPerPass || expired.length > 0,
+  };
+}

@@ -1,0 +1,81 @@
+// The method's scheduler (one Durable Object per method): runs dispatch passes when woken and owns
+// the method's timers through its single alarm. All task state lives in D1, so an evicted or
+// restarted scheduler loses nothing: the next pass rebuilds everything from the table.
+import { DurableObject } from "cloudflare:workers";
+import { describeError, log } from "../lib/log";
+import { count, snapshot } from "../lib/metrics";
+import { runPass } from "./pass";
+
+/** How soon to try again after a pass failed (D1 or queue unavailable). */
+const FAILED_PASS_RETRY_MS = 5_000;
+
+export class MethodScheduler extends DurableObject<Env> {
+  private running: Promise<void> | null = null;
+  private rerun = false;
+  private alarmAt: number | null | undefined;
+
+  /** The method this object schedules: the name it was addressed by (`getByName(method)`). */
+  private get method(): string {
+    const name = this.ctx.id.name;
+    if (name === undefined) throw new Error("MethodScheduler must be addressed by name");
+    return name;
+  }
+
+  /**
+   * Runs a pass now. Wakes that arrive while a pass runs are coalesced into one more pass that
+   * starts after the current one, so a change committed before wake() is always seen — no
+   * wake-up is ever dropped. Resolves when that pass is done.
+   */
+  async wake(): Promise<void> {
+    count({ doRequests: 1 });
+    return this.schedulePass();
+  }
+
+  override async alarm(): Promise<void> {
+    count({ doRequests: 1 });
+    this.alarmAt = null;
+    return this.schedulePass();
+  }
+
+  /** This isolate's operation counters (for the benchmark). */
+  metrics() {
+    return snapshot();
+  }
+
+  private schedulePass(): Promise<void> {
+    if (this.running) {
+      this.rerun = true;
+      return this.running;
+    }
+    this.running = this.passLoop().finally(() => {
+      this.running = null;
+    });
+    return this.running;
+  }
+
+  private async passLoop(): Promise<void> {
+    let nextTimerAt: number | null;
+    try {
+      do {
+        this.rerun = false;
+        const result = await runPass(this.env, this.method);
+        nextTimerAt = result.nextTimerAt;
+        if (result.again) this.rerun = true;
+      } while (this.rerun);
+    } catch (error) {
+      log.error("scheduler pass failed", { method: this.method, ...describeError(error) });
+      await this.armAlarm(Date.now() + FAILED_PASS_RETRY_MS);
+      throw error;
+    }
+    await this.armAlarm(nextTimerAt);
+  }
+
+  /** Keeps the single alarm at the earliest timer; writes storage only when it changes. */
+  private async armAlarm(at: number | null): Promise<void> {
+    if (this.alarmAt === undefined) this.alarmAt = await this.ctx.storage.getAlarm();
+    if (at === this.alarmAt) return;
+    if (at === null) await this.ctx.storage.deleteAlarm();
+    else await this.ctx.storage.setAlarm(at);
+    this.alarmAt = at;
+  }
+}

@@ -1,0 +1,32 @@
+// Per-isolate operation counters (D1 statements/rows, DO requests, queue messages) for `npm run bench` and /api/v1/ops.
+
+/** A random id for this isolate, so a reader that polls several objects can tell shared counters apart. */
+export const ISOLATE_ID = crypto.randomUUID();
+
+export interface Counters {
+  d1Statements: number;
+  d1RowsRead: number;
+  d1RowsWritten: number;
+  doRequests: number;
+  queueMessages: number;
+}
+
+const counters: Counters = {
+  d1Statements: 0,
+  d1RowsRead: 0,
+  d1RowsWritten: 0,
+  doRequests: 0,
+  queueMessages: 0,
+};
+
+/** Adds to this isolate's counters. */
+export function count(delta: Partial<Counters>): void {
+  for (const [key, value] of Object.entries(delta) as [keyof Counters, number][]) {
+    counters[key] += value;
+  }
+}
+
+/** A copy of this isolate's counters, tagged with the isolate id. */
+export function snapshot(): Counters & { isolate: string } {
+  return { ...counters, isolate: ISOLATE_ID };
+}

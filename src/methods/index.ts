@@ -1,0 +1,9 @@
+// The registry of every method this deployment runs. Add new task definitions to the lists here.
+import { demoCount, demoEcho, demoFail, demoInvoice, demoSleep } from "./demo";
+import { Registry, type DocTypeDefinition, type TaskDefinition } from "./registry";
+
+const tasks: TaskDefinition[] = [demoSleep, demoFail, demoCount, demoEcho] as TaskDefinition[];
+const doctypes: DocTypeDefinition[] = [demoInvoice] as DocTypeDefinition[];
+
+/** The one registry instance (the allow-list of enqueueable methods). */
+export const registry = new Registry(tasks, doctypes);

@@ -1,0 +1,50 @@
+// The closed sets of the task model: statuses (with their allowed transitions), queues and retry backoff kinds.
+
+/** Every status an Async Task Log row can hold. Mirrored by a SQL CHECK in migrations/. */
+export const TaskStatus = {
+  Pending: "Pending",
+  Queued: "Queued",
+  Started: "Started",
+  Finished: "Finished",
+  Failed: "Failed",
+  Canceled: "Canceled",
+  Paused: "Paused",
+} as const;
+export type TaskStatus = (typeof TaskStatus)[keyof typeof TaskStatus];
+export const TASK_STATUSES = Object.values(TaskStatus) as [TaskStatus, ...TaskStatus[]];
+
+/**
+ * Allowed transitions (from → to). Every write in the code base is a compare-and-set on one of
+ * these edges; the README documents the same table.
+ */
+export const TRANSITIONS: Record<TaskStatus, readonly TaskStatus[]> = {
+  Pending: ["Queued", "Paused", "Canceled"],
+  Queued: ["Started", "Canceled", "Failed"],
+  Started: ["Finished", "Failed", "Canceled"],
+  Paused: ["Pending", "Canceled"],
+  Failed: ["Pending", "Canceled"], // Canceled only while an automatic retry is scheduled
+  Canceled: ["Pending"],
+  Finished: [],
+};
+
+/** Statuses that hold (or are about to hold) one of the method's concurrency slots. */
+export const IN_FLIGHT: readonly TaskStatus[] = ["Queued", "Started"];
+
+/** The queues a task can run on, with their default timeouts in seconds. */
+export const QUEUE_TIMEOUTS = { short: 300, default: 300, long: 1500 } as const;
+export type QueueName = keyof typeof QUEUE_TIMEOUTS;
+export const QUEUE_NAMES = Object.keys(QUEUE_TIMEOUTS) as [QueueName, ...QueueName[]];
+
+/** How the delay between automatic retries grows. */
+export const RetryBackoff = { fixed: "fixed", exponential: "exponential" } as const;
+export type RetryBackoff = keyof typeof RetryBackoff;
+export const RETRY_BACKOFFS = Object.keys(RetryBackoff) as [RetryBackoff, ...RetryBackoff[]];
+
+/** Roles an API key can hold. */
+export const Role = {
+  SystemManager: "System Manager",
+  TaskUser: "Task User",
+  ReportUser: "Report User",
+} as const;
+export type Role = (typeof Role)[keyof typeof Role];
+export const ROLES = Object.values(Role) as [Role, ...Role[]];

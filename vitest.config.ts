@@ -1,0 +1,29 @@
+// Tests run inside workerd (the Workers Vitest integration) against real local D1, Queues, DOs and R2.
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  plugins: [
+    cloudflareTest(async () => ({
+      wrangler: { configPath: "./wrangler.toml" },
+      miniflare: {
+        bindings: {
+          TEST_MIGRATIONS: await readD1Migrations("./migrations"),
+          ADMIN_API_KEY: "admin:test-admin-secret",
+          DEMO_METHODS: "on",
+          // Short leases and polls so recovery paths run within a test's time.
+          QUEUED_LEASE_S: "3",
+          LEASE_GRACE_S: "1",
+          CANCEL_POLL_MS: "100",
+          PROGRESS_INTERVAL_MS: "50",
+        },
+      },
+    })),
+  ],
+  test: {
+    include: ["test/**/*.test.ts"],
+    setupFiles: ["./test/setup.ts"],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+  },
+});
