@@ -1,7 +1,7 @@
 // Per-isolate operation counters (D1 statements/rows, DO requests, queue messages) for `npm run bench` and /api/v1/ops.
 
 /** A random id for this isolate, so a reader that polls several objects can tell shared counters apart. */
-export const ISOLATE_ID = crypto.randomUUID();
+let isolateId: string | undefined;
 
 export interface Counters {
   d1Statements: number;
@@ -28,5 +28,7 @@ export function count(delta: Partial<Counters>): void {
 
 /** A copy of this isolate's counters, tagged with the isolate id. */
 export function snapshot(): Counters & { isolate: string } {
-  return { ...counters, isolate: ISOLATE_ID };
+  // Created lazily: random values are not allowed at global scope.
+  isolateId ??= crypto.randomUUID();
+  return { ...counters, isolate: isolateId };
 }
