@@ -23,6 +23,8 @@ export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
     setupFiles: ["./test/setup.ts"],
+    // Structured logs only show up for failing tests.
+    silent: "passed-only",
     testTimeout: 60_000,
     hookTimeout: 60_000,
   },

@@ -49,6 +49,7 @@ export const demoCount = defineTask({
     for (let i = 1; i <= args.n; i++) {
       await sleep(args.step_ms, ctx.signal);
       await ctx.progress({ count: i, total: args.n, description: `Counted ${i} of ${args.n}` });
+      ctx.log(`counted ${i}`);
     }
     return { counted: args.n };
   },
@@ -63,6 +64,22 @@ export const demoEcho = defineTask({
   run(args, ctx) {
     ctx.log("echo", args);
     return { args, owner: ctx.owner, attempt: ctx.attempt };
+  },
+});
+
+/**
+ * Leaves one R2 object per run under `demo/marks/<task>/` — an outside effect that shows how many
+ * times a task really ran (exactly-once checks).
+ */
+export const demoMark = defineTask({
+  name: "demo.mark",
+  description: "Records each run as an R2 object under demo/marks/<task name>/.",
+  demo: true,
+  args: z.strictObject({}),
+  async run(_args, ctx) {
+    const key = `demo/marks/${ctx.name}/${ctx.attempt}-${crypto.randomUUID()}`;
+    await ctx.env.RESULTS.put(key, new Date().toISOString());
+    return { key };
   },
 });
 

@@ -10,7 +10,7 @@ import { sleep } from "../lib/sleep";
 import { registry } from "../methods";
 import { PermanentError, type TaskContext } from "../methods/registry";
 import { DebugLog, ProgressWriter } from "./attempt-context";
-import { claimTask, failTask, finishTask } from "./lifecycle";
+import { claimTask, failTask, finishTask, recordCanceledAttempt } from "./lifecycle";
 import { TaskMessage } from "./messages";
 import type { QueueName } from "./states";
 
@@ -73,6 +73,8 @@ async function consumeMessage(message: Message, env: Env): Promise<void> {
     } else if (outcome.kind === "failed") {
       const row = await failTask(db, task, { ...outcome, record: attemptRecord }, now);
       if (!row) log.info("failure discarded: task left Started meanwhile", { task: name, attempt });
+    } else {
+      await recordCanceledAttempt(db, task, attemptRecord, now);
     }
   } catch (error) {
     // The lease will expire and the scheduler will fail or retry the task.

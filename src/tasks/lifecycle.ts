@@ -165,6 +165,28 @@ export async function finishTask(
   return row ?? null;
 }
 
+/**
+ * Keeps what a canceled attempt logged: written only if the task is still Canceled in this attempt,
+ * so it proves the handler's signal fired and the attempt ended.
+ */
+export async function recordCanceledAttempt(
+  db: Db,
+  task: Pick<TaskRow, "name" | "attempt">,
+  record: AttemptRecord,
+  now: number,
+): Promise<boolean> {
+  const line = `${new Date(now).toISOString()} [switchyard] attempt ${task.attempt} stopped after cancel`;
+  const rows = await db
+    .update(tasks)
+    .set({
+      debugLog: record.debugLog === null ? line : `${record.debugLog}\n${line}`,
+      progress: sql`coalesce(${record.progress}, ${tasks.progress})`,
+    })
+    .where(and(eq(tasks.name, task.name), eq(tasks.status, "Canceled"), eq(tasks.attempt, task.attempt)))
+    .returning({ name: tasks.name });
+  return rows.length > 0;
+}
+
 /** The task fields the retry decision needs. */
 export type RetryFields = Pick<
   TaskRow,

@@ -1,0 +1,268 @@
+// Dispatch: the method's scheduler admits in order, within the concurrency limit, without lost wake-ups.
+import { evictDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it, vi } from "vitest";
+import { call, enqueue, getTask, setDispatcher, setTaskType, waitForStatus } from "./helpers";
+
+interface Span {
+  name: string;
+  created_at: number;
+  started_at: number;
+  ended_at: number;
+}
+
+/** Waits until `count` tasks of the batch are Finished, sampling the in-flight count meanwhile. */
+async function runBatchToEnd(batchId: string, count: number, timeout = 60_000): Promise<{ maxInFlight: number }> {
+  let maxInFlight = 0;
+  await vi.waitUntil(
+    async () => {
+      const row = await env.DB.prepare(
+        "SELECT sum(status IN ('Queued','Started')) AS in_flight, sum(status = 'Finished') AS done FROM tasks WHERE batch_id = ?",
+      )
+        .bind(batchId)
+        .first<{ in_flight: number; done: number }>();
+      maxInFlight = Math.max(maxInFlight, row?.in_flight ?? 0);
+      return row?.done === count;
+    },
+    { timeout, interval: 5 },
+  );
+  return { maxInFlight };
+}
+
+async function spans(batchId: string): Promise<Span[]> {
+  const { results } = await env.DB.prepare(
+    "SELECT name, created_at, started_at, ended_at FROM tasks WHERE batch_id = ? ORDER BY started_at",
+  )
+    .bind(batchId)
+    .all<Span>();
+  return results;
+}
+
+/** The most handlers running at one instant (an end at t frees its slot before a start at t). */
+function maxOverlap(list: Span[]): number {
+  const events = list.flatMap((s) => [
+    { t: s.started_at, d: 1 },
+    { t: s.ended_at, d: -1 },
+  ]);
+  events.sort((a, b) => a.t - b.t || a.d - b.d);
+  let running = 0;
+  let max = 0;
+  for (const e of events) {
+    running += e.d;
+    max = Math.max(max, running);
+  }
+  return max;
+}
+
+/** The longest stretch during which a slot was free while some created task had not started. */
+function longestIdleWhileWaiting(list: Span[], limit: number): number {
+  const times = [...new Set(list.flatMap((s) => [s.created_at, s.started_at, s.ended_at]))].sort((a, b) => a - b);
+  let longest = 0;
+  let idleSince: number | null = null;
+  for (const t of times) {
+    const running = list.filter((s) => s.started_at <= t && s.ended_at > t).length;
+    const waiting = list.filter((s) => s.created_at <= t && s.started_at > t).length;
+    const idle = running < limit && waiting > 0;
+    if (idle && idleSince === null) idleSince = t;
+    if (!idle && idleSince !== null) {
+      longest = Math.max(longest, t - idleSince);
+      idleSince = null;
+    }
+  }
+  return longest;
+}
+
+const uniqueBatch = (label: string) => `${label}-${crypto.randomUUID().slice(0, 8)}`;
+
+describe("concurrency limit", () => {
+  it("200 tasks of random length under a limit of 3 never run more than 3 at once and leave no slot idle while work waits", async () => {
+    await setTaskType("demo.sleep", { concurrency_limit: 3 });
+    const batch = uniqueBatch("limit3");
+    for (let i = 0; i < 200; i += 20) {
+      await Promise.all(
+        Array.from({ length: 20 }, (_, j) =>
+          enqueue({
+            method: "demo.sleep",
+            arguments: { ms: Math.floor(Math.random() * 40) },
+            batch_id: batch,
+            batch_order: i + j,
+          }),
+        ),
+      );
+    }
+    const { maxInFlight } = await runBatchToEnd(batch, 200);
+    expect(maxInFlight).toBeLessThanOrEqual(3);
+    const list = await spans(batch);
+    expect(list).toHaveLength(200);
+    expect(maxOverlap(list)).toBeLessThanOrEqual(3);
+    // The limit was actually used (the test would be vacuous if tasks ran one by one).
+    expect(maxOverlap(list)).toBe(3);
+    // Without a wake-up on completion, a slot would stay idle until the lease alarm (3 s here).
+    expect(longestIdleWhileWaiting(list, 3)).toBeLessThan(1500);
+  });
+
+  it("raising the limit admits waiting work at once", async () => {
+    await setTaskType("demo.sleep", { concurrency_limit: 1 });
+    const batch = uniqueBatch("raise");
+    // Different queues: locally a queue delivers one batch at a time, and this test is about the
+    // scheduler, not about the queue's consumer concurrency.
+    const blocker = await enqueue({
+      method: "demo.sleep",
+      queue: "long",
+      arguments: { ms: 1500 },
+      batch_id: batch,
+      batch_order: 0,
+    });
+    const second = await enqueue({
+      method: "demo.sleep",
+      queue: "short",
+      arguments: { ms: 10 },
+      batch_id: batch,
+      batch_order: 1,
+    });
+    await waitForStatus(blocker.name, "Started");
+    expect((await getTask(second.name)).status).toBe("Pending");
+    await setTaskType("demo.sleep", { concurrency_limit: 2 });
+    const done = await waitForStatus(second.name, "Finished");
+    const first = await waitForStatus(blocker.name, "Finished");
+    // The second task ran while the blocker still held the first slot.
+    expect(Date.parse(done.ended_at)).toBeLessThan(Date.parse(first.ended_at));
+  });
+});
+
+describe("admission order", () => {
+  it("follows at_front, then priority, then batch_order, then creation order", async () => {
+    await setTaskType("demo.sleep", { concurrency_limit: 1 });
+    await setDispatcher(false);
+    const batch = uniqueBatch("order");
+    const spec = (extra: Record<string, unknown>) => ({ method: "demo.sleep", arguments: { ms: 5 }, ...extra });
+    const t1 = await enqueue(spec({ job_name: "t1", priority: 0 }));
+    const t2 = await enqueue(spec({ job_name: "t2", priority: 5 }));
+    const t3 = await enqueue(spec({ job_name: "t3", at_front: true }));
+    const t4 = await enqueue(spec({ job_name: "t4", priority: 5 }));
+    const t5 = await enqueue(spec({ job_name: "t5", priority: 1, batch_id: batch, batch_order: 1 }));
+    const t6 = await enqueue(spec({ job_name: "t6", priority: 1, batch_id: batch, batch_order: 0 }));
+    const t7 = await enqueue(spec({ job_name: "t7", priority: 3, at_front: true }));
+    const all = [t1, t2, t3, t4, t5, t6, t7];
+    // Suspended: nothing is admitted, however long we look.
+    for (const t of all) expect((await getTask(t.name)).status).toBe("Pending");
+    await setDispatcher(true);
+    const finished = await Promise.all(all.map((t) => waitForStatus(t.name, "Finished")));
+    const order = finished
+      .sort((a, b) => Date.parse(a.started_at) - Date.parse(b.started_at))
+      .map((t: { job_name: string }) => t.job_name);
+    expect(order).toEqual(["t7", "t3", "t2", "t4", "t6", "t5", "t1"]);
+  });
+
+  it("run-now jumps the line but still waits for a free slot", async () => {
+    await setTaskType("demo.sleep", { concurrency_limit: 1 });
+    const blocker = await enqueue({ method: "demo.sleep", arguments: { ms: 800 } });
+    await waitForStatus(blocker.name, "Started");
+    const a = await enqueue({ method: "demo.sleep", arguments: { ms: 5 } });
+    const b = await enqueue({ method: "demo.sleep", arguments: { ms: 5 } });
+    const res = await call(`/api/v1/tasks/${b.name}/run-now`, { method: "POST", body: {} });
+    expect(res.status).toBe(200);
+    expect(res.body.status).toBe("Pending");
+    const [blockerDone, aDone, bDone] = await Promise.all([
+      waitForStatus(blocker.name, "Finished"),
+      waitForStatus(a.name, "Finished"),
+      waitForStatus(b.name, "Finished"),
+    ]);
+    expect(Date.parse(bDone.started_at)).toBeGreaterThanOrEqual(Date.parse(blockerDone.ended_at));
+    expect(Date.parse(bDone.started_at)).toBeLessThan(Date.parse(aDone.started_at));
+  });
+});
+
+describe("dispatcher switch", () => {
+  it("suspending holds new work while running tasks finish, and resuming releases it", async () => {
+    await setTaskType("demo.sleep", { concurrency_limit: 0 });
+    const running = await enqueue({ method: "demo.sleep", arguments: { ms: 400 } });
+    await waitForStatus(running.name, "Started");
+    await setDispatcher(false);
+    const held = await enqueue({ method: "demo.sleep", arguments: { ms: 5 } });
+    // The running task finishes while suspended; the new one is still held afterwards.
+    await waitForStatus(running.name, "Finished");
+    expect((await getTask(held.name)).status).toBe("Pending");
+    const state = await call("/api/v1/dispatcher");
+    expect(state.body.enabled).toBe(false);
+    await setDispatcher(true);
+    await waitForStatus(held.name, "Finished");
+  });
+});
+
+describe("pause, resume and delayed starts", () => {
+  it("a paused task is skipped by dispatch and runs once resumed", async () => {
+    await setTaskType("demo.sleep", { concurrency_limit: 1 });
+    const blocker = await enqueue({ method: "demo.sleep", arguments: { ms: 300 } });
+    const x = await enqueue({ method: "demo.sleep", arguments: { ms: 5 } });
+    const y = await enqueue({ method: "demo.sleep", arguments: { ms: 5 } });
+    const paused = await call(`/api/v1/tasks/${x.name}/pause`, { method: "POST", body: {} });
+    expect(paused.status).toBe(200);
+    expect(paused.body.status).toBe("Paused");
+    await waitForStatus(blocker.name, "Finished");
+    await waitForStatus(y.name, "Finished");
+    expect((await getTask(x.name)).status).toBe("Paused");
+    const resumed = await call(`/api/v1/tasks/${x.name}/resume`, { method: "POST", body: {} });
+    expect(resumed.body.status).toBe("Pending");
+    await waitForStatus(x.name, "Finished");
+  });
+
+  it("pausing a task that is not Pending is a 409 that changes nothing", async () => {
+    const t = await enqueue({ method: "demo.sleep", arguments: { ms: 1 } });
+    await waitForStatus(t.name, "Finished");
+    const res = await call(`/api/v1/tasks/${t.name}/pause`, { method: "POST", body: {} });
+    expect(res.status).toBe(409);
+    expect(res.body.error.code).toBe("conflict");
+    expect((await getTask(t.name)).status).toBe("Finished");
+  });
+
+  it("a delayed task starts at run_at, not before, driven by the scheduler's alarm", async () => {
+    await setTaskType("demo.sleep", { concurrency_limit: 0 });
+    const runAt = new Date(Date.now() + 1500).toISOString();
+    const t = await enqueue({ method: "demo.sleep", arguments: { ms: 1 }, run_at: runAt });
+    expect(t.run_at).toBe(runAt);
+    expect((await getTask(t.name)).status).toBe("Pending");
+    const done = await waitForStatus(t.name, "Finished");
+    expect(Date.parse(done.queued_at)).toBeGreaterThanOrEqual(Date.parse(runAt));
+  });
+});
+
+describe("scheduler state is rebuilt from D1", () => {
+  it("evicting the scheduler repeatedly mid-run loses no task and breaks no limit", async () => {
+    await setTaskType("demo.sleep", { concurrency_limit: 2 });
+    const batch = uniqueBatch("evict");
+    const stub = env.SCHEDULER.getByName("demo.sleep");
+    const runAt = new Date(Date.now() + 1200).toISOString();
+    const delayed = await enqueue({
+      method: "demo.sleep",
+      arguments: { ms: 1 },
+      run_at: runAt,
+      batch_id: batch,
+      batch_order: 0,
+    });
+    for (let i = 1; i <= 30; i++) {
+      await enqueue({ method: "demo.sleep", arguments: { ms: 20 }, batch_id: batch, batch_order: i });
+    }
+    let evictions = 0;
+    let stop = false;
+    const evictor = (async () => {
+      while (!stop) {
+        try {
+          await evictDurableObject(stub);
+          evictions++;
+        } catch {
+          // not running at this instant
+        }
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    })();
+    const { maxInFlight } = await runBatchToEnd(batch, 31);
+    stop = true;
+    await evictor;
+    expect(evictions).toBeGreaterThan(0);
+    expect(maxInFlight).toBeLessThanOrEqual(2);
+    expect(maxOverlap(await spans(batch))).toBeLessThanOrEqual(2);
+    const d = await getTask(delayed.name);
+    expect(Date.parse(d.queued_at)).toBeGreaterThanOrEqual(Date.parse(runAt));
+  });
+});

@@ -1,0 +1,127 @@
+// Recovery: the minute cron and the scheduler's leases repair what crashes and lost messages leave.
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { idFloor } from "../src/lib/ids";
+import { deliver, insertTaskRow, runCron, scenarios } from "./fixtures";
+import { getTask, waitForStatus } from "./helpers";
+
+describe("cron safety net", () => {
+  it("a Queued task whose message was lost is re-sent by the cron and runs once", async () => {
+    const task = await scenarios.queuedWithLostMessage({ method: "demo.mark", arguments: "{}" });
+    await runCron();
+    const done = await waitForStatus(task.name, "Finished");
+    expect(done.attempt).toBe(1);
+    const marks = await env.RESULTS.list({ prefix: `demo/marks/${task.name}/` });
+    expect(marks.objects).toHaveLength(1);
+  });
+
+  it("a Started task whose worker vanished is failed by the cron once its lease expires", async () => {
+    const task = await scenarios.startedOnVanishedWorker({ method: "demo.sleep" });
+    await runCron();
+    const failed = await waitForStatus(task.name, "Failed");
+    expect(failed.error_message).toMatch(/^WorkerLost: /);
+    expect(failed.retry_at).toBeNull();
+  });
+
+  it("a Started task whose worker vanished is retried when it has retries left", async () => {
+    const task = await scenarios.startedOnVanishedWorker({ method: "demo.mark", arguments: "{}", maxRetries: 1 });
+    await runCron();
+    const done = await waitForStatus(task.name, "Finished");
+    expect(done.attempt).toBe(2);
+    expect(done.retry_count).toBe(1);
+  });
+
+  it("a Started task within its lease is left alone", async () => {
+    const task = await scenarios.startedOnVanishedWorker({ leaseUntil: Date.now() + 600_000 });
+    await runCron();
+    expect((await getTask(task.name)).status).toBe("Started");
+  });
+
+  it("Pending work whose wake-up never arrived is dispatched by the cron", async () => {
+    // Written straight to D1: no scheduler was told about it.
+    const task = await insertTaskRow({ method: "demo.echo", arguments: JSON.stringify({ x: 1 }) });
+    expect((await getTask(task.name)).status).toBe("Pending");
+    await runCron();
+    const done = await waitForStatus(task.name, "Finished");
+    expect(done.result.args).toEqual({ x: 1 });
+  });
+
+  it("a due retry that no alarm fired is run by the cron", async () => {
+    const task = await insertTaskRow({
+      method: "demo.echo",
+      arguments: "{}",
+      status: "Failed",
+      attempt: 1,
+      maxRetries: 1,
+      endedAt: Date.now() - 10_000,
+      wakeAt: Date.now() - 5_000,
+      errorMessage: "Error: earlier failure",
+    });
+    await runCron();
+    const done = await waitForStatus(task.name, "Finished");
+    expect(done.attempt).toBe(2);
+    expect(done.retry_count).toBe(1);
+  });
+
+  it("the cron records its last run for the ops summary", async () => {
+    await runCron();
+    const row = await env.DB.prepare("SELECT value FROM settings WHERE key = 'last_cron_at'").first<{
+      value: string;
+    }>();
+    expect(Number(row?.value)).toBeGreaterThan(Date.now() - 60_000);
+  });
+});
+
+describe("the scheduler's own lease", () => {
+  it("a lost message is re-sent by the scheduler's alarm without any cron", async () => {
+    // Queued lease in tests is 3 s; the scheduler arms its alarm for it when it next runs a pass.
+    const task = await scenarios.queuedWithLostMessage({
+      method: "demo.mark",
+      arguments: "{}",
+      leaseUntil: Date.now() + 1_000,
+    });
+    await env.SCHEDULER.getByName("demo.mark").wake();
+    const done = await waitForStatus(task.name, "Finished", 15_000);
+    expect(done.attempt).toBe(1);
+  });
+});
+
+describe("dead-letter queue", () => {
+  it("a task whose message was dead-lettered fails (and retries when it may) instead of staying Queued", async () => {
+    const task = await scenarios.queuedInFlight({ method: "demo.mark", arguments: "{}", maxRetries: 1 });
+    const result = await deliver("switchyard-dlq", [{ id: "dlq-1", body: { name: task.name, attempt: 1 } }]);
+    expect(result.explicitAcks).toEqual(["dlq-1"]);
+    const done = await waitForStatus(task.name, "Finished");
+    expect(done.attempt).toBe(2);
+  });
+});
+
+describe("retention", () => {
+  it("the cron deletes ended logs past retention and never live ones", async () => {
+    const old = Date.now() - 31 * 86_400_000;
+    const oldName = (suffix: string) => idFloor(old).slice(0, 10) + suffix.padEnd(16, "0").slice(0, 16);
+    const base = { method: "demo.sleep", createdAt: old, endedAt: old + 1000 };
+    const finished = await insertTaskRow({ ...base, name: oldName("FIN"), status: "Finished" });
+    const failedFinal = await insertTaskRow({ ...base, name: oldName("FAIL"), status: "Failed" });
+    const canceled = await insertTaskRow({ ...base, name: oldName("CAN"), status: "Canceled" });
+    const pending = await insertTaskRow({ ...base, name: oldName("PEND"), status: "Paused", endedAt: null });
+    const retrying = await insertTaskRow({
+      ...base,
+      name: oldName("RETRY"),
+      status: "Failed",
+      maxRetries: 1,
+      wakeAt: Date.now() + 3_600_000,
+    });
+    const recent = await insertTaskRow({ method: "demo.sleep", status: "Finished", endedAt: Date.now() });
+    await runCron();
+    const names = async () =>
+      (await env.DB.prepare("SELECT name FROM tasks").all<{ name: string }>()).results.map((r) => r.name);
+    const left = await names();
+    expect(left).not.toContain(finished.name);
+    expect(left).not.toContain(failedFinal.name);
+    expect(left).not.toContain(canceled.name);
+    expect(left).toContain(pending.name);
+    expect(left).toContain(retrying.name);
+    expect(left).toContain(recent.name);
+  });
+});
