@@ -94,6 +94,8 @@ export function buildApp() {
       status = error.status;
       code = STATUS_CODES[status] ?? "error";
       message = error.message || code;
+      if (status === 415) message = "send the request body as JSON with Content-Type: application/json";
+      if (status === 400 && /malformed json/i.test(message)) code = "malformed_json";
     } else {
       log.error("unhandled error", { requestId: c.get("requestId"), path: c.req.path, ...describeError(error) });
     }

@@ -35,16 +35,20 @@ export function issueDetails(error: z.ZodError, prefix: (string | number)[] = []
   }));
 }
 
+const TARGETS: Record<string, string> = { json: "request body", form: "form body", query: "query", param: "path" };
+
 /** The defaultHook of every OpenAPIHono app: failed validation → 400 validation_failed. */
 export function validationHook(
   result: { success: true } | { success: false; error: z.ZodError; target: string },
   c: Context,
 ) {
   if (!result.success) {
+    const first = result.error.issues[0];
+    const where = first && first.path.length > 0 ? `${first.path.map(String).join(".")}: ` : "";
     return c.json(
       errorBody(
         "validation_failed",
-        `invalid ${result.target}: ${result.error.issues[0]?.message ?? "bad input"}`,
+        `invalid ${TARGETS[result.target] ?? result.target}: ${where}${first?.message ?? "bad input"}`,
         issueDetails(result.error),
       ),
       400,

@@ -15,7 +15,8 @@ export interface MethodSummary {
 
 /** Per-method counts of live tasks and of failures since `since`. */
 export async function methodSummaries(db: Db, since: number): Promise<MethodSummary[]> {
-  const [pending, waiting, inFlight, failed] = await db.batch([
+  // Promise.all, not db.batch: drizzle's D1 batch cannot bind parameters of raw `db.all` queries.
+  const [pending, waiting, inFlight, failed] = await Promise.all([
     db.all<{ method: string; n: number; oldest: number }>(
       sql`SELECT method, count(*) AS n, min(created_at) AS oldest FROM tasks WHERE status = 'Pending' AND wake_at IS NULL GROUP BY method`,
     ),
