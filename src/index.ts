@@ -4,6 +4,7 @@ import { runCron } from "./cron";
 import { consumeDeadLetters, consumeTaskBatch } from "./tasks/execute";
 
 export { MethodScheduler } from "./dispatch/scheduler";
+export { RealtimeHub } from "./realtime/hub";
 
 const app = buildApp();
 

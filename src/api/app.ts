@@ -13,6 +13,7 @@ import { ApiError, errorBody, validationHook } from "./errors";
 import { frappeApi, frappeErrorBody } from "./frappe";
 import { healthApi, opsApi } from "./health";
 import { methodsApi } from "./methods";
+import { realtimeSocketApi, realtimeTicketsApi } from "./realtime";
 import { taskTypesApi } from "./task-types";
 import { tasksApi } from "./tasks";
 
@@ -67,7 +68,9 @@ export function buildApp() {
     description: "`token <key>:<secret>` (also `Bearer <key>:<secret>`, HTTP Basic, or `?api_key=<key>:<secret>`)",
   });
 
-  app.use("/api/v1/*", except(["/api/v1/openapi.json", "/api/v1/health"], requireUser));
+  // The WebSocket endpoint authenticates with single-use tickets instead of API keys.
+  app.route("/api/v1/realtime", realtimeSocketApi);
+  app.use("/api/v1/*", except(["/api/v1/openapi.json", "/api/v1/health", "/api/v1/realtime"], requireUser));
   app.use("/api/method/*", requireUser);
 
   app.route("/api/v1/tasks", tasksApi);
@@ -76,6 +79,7 @@ export function buildApp() {
   app.route("/api/v1/methods", methodsApi);
   app.route("/api/v1/api-keys", apiKeysApi);
   app.route("/api/v1/ops", opsApi);
+  app.route("/api/v1/realtime/tickets", realtimeTicketsApi);
   app.route("/api/method", frappeApi);
 
   app.notFound((c) => {

@@ -5,7 +5,8 @@ import { getTask, listTasks } from "../db/tasks";
 import type { TaskRow } from "../db/schema";
 import { wakeScheduler } from "../dispatch/wake";
 import { buildTaskRow, insertTask } from "../tasks/enqueue";
-import { cancelTask, pauseTask, resumeTask, retryTask, runTaskNow } from "../tasks/lifecycle";
+import { cancelTask, pauseTask, resumeTask, retryTask, runTaskNow, type WatchedTask } from "../tasks/lifecycle";
+import { publishTaskEvents } from "../realtime/events";
 import { taskJson } from "../tasks/serialize";
 import { TASK_STATUSES } from "../tasks/states";
 import { canSee, isSystemManager, type AppEnv, type User } from "./context";
@@ -85,11 +86,11 @@ async function act(
   user: User,
   name: string,
   action: string,
-  apply: () => Promise<TaskRow | null>,
+  apply: () => Promise<WatchedTask | null>,
   wake = true,
 ) {
   const before = await visibleTask(env, user, name);
-  let after: TaskRow | null;
+  let after: WatchedTask | null;
   try {
     after = await apply();
   } catch (error) {
@@ -104,6 +105,7 @@ async function act(
       status: current?.status ?? before.status,
     });
   }
+  await publishTaskEvents(env, [after]);
   if (wake) await wakeScheduler(env, after.method);
   return taskJson(after, user);
 }
@@ -115,7 +117,10 @@ export const tasksApi = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
     const now = Date.now();
     const row = buildTaskRow(spec, user, c.env, now);
     const { task, created } = await insertTask(getDb(c.env), row, spec.priority !== undefined);
-    if (created) await wakeScheduler(c.env, task.method);
+    if (created) {
+      await publishTaskEvents(c.env, [task]);
+      await wakeScheduler(c.env, task.method);
+    }
     c.header("Location", `/api/v1/tasks/${task.name}`);
     return c.json(taskJson(task, user), created ? 201 : 200);
   })

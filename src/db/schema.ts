@@ -55,6 +55,8 @@ export const tasks = sqliteTable(
     debugLog: text("debug_log"),
     progress: text("progress"),
     jobId: text("job_id"),
+    /** Bumped by every change that is published as an event, so clients can order and dedupe them. */
+    seq: integer("seq").notNull().default(1),
   },
   (t) => [
     check("tasks_status_check", sql`${t.status} IN (${inList(TASK_STATUSES)})`),
@@ -124,7 +126,49 @@ export const apiKeys = sqliteTable("api_keys", {
   revokedAt: integer("revoked_at"),
 });
 
+/**
+ * A batch (bulk enqueue or tasks sharing a batch_id). The counters are exact: triggers in
+ * migrations/ adjust them in the same transaction as every status change of a batch task.
+ */
+export const batches = sqliteTable(
+  "batches",
+  {
+    batchId: text("batch_id").primaryKey(),
+    owner: text("owner").notNull(),
+    total: integer("total").notNull().default(0),
+    finished: integer("finished").notNull().default(0),
+    failed: integer("failed").notNull().default(0),
+    canceled: integer("canceled").notNull().default(0),
+    /** continue: other tasks go on; pause_rest: a final failure pauses the batch's Pending tasks. */
+    failurePolicy: text("failure_policy").notNull().default("continue"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [
+    check("batches_policy_check", sql`${t.failurePolicy} IN ('continue', 'pause_rest')`),
+    index("batches_owner").on(t.owner, t.batchId),
+  ],
+);
+
+/**
+ * Live realtime subscriptions, by scope ("task:<name>", "batch:<id>", "owner:<user>"). Every task
+ * transition reads this table in its RETURNING clause, so an event is published exactly when a
+ * subscriber registered before the transition committed.
+ */
+export const realtimeWatches = sqliteTable("realtime_watches", {
+  scope: text("scope").primaryKey(),
+  until: integer("until").notNull(),
+});
+
+/** Single-use, short-lived tickets that let a browser open a WebSocket without an API secret in the URL. */
+export const realtimeTickets = sqliteTable("realtime_tickets", {
+  ticketHash: text("ticket_hash").primaryKey(),
+  user: text("user").notNull(),
+  roles: text("roles").notNull(),
+  expiresAt: integer("expires_at").notNull(),
+});
+
 export type TaskRow = typeof tasks.$inferSelect;
 export type NewTaskRow = typeof tasks.$inferInsert;
 export type TaskTypeRow = typeof taskTypes.$inferSelect;
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
+export type BatchRow = typeof batches.$inferSelect;

@@ -7,6 +7,7 @@ import { config } from "../lib/config";
 import { log } from "../lib/log";
 import { failTask } from "../tasks/lifecycle";
 import { sendTaskMessages } from "../tasks/messages";
+import { eventColumns, publishTaskEvents, type EventRow } from "../realtime/events";
 
 export interface PassResult {
   /** Tasks moved Pending → Queued (and sent) by this pass. */
@@ -39,6 +40,7 @@ function admit(db: Db, method: string, now: number, leaseMs: number, cap: number
     .update(tasks)
     .set({
       status: "Queued",
+      seq: sql`${tasks.seq} + 1`,
       queuedAt: now,
       attempt: sql`${tasks.attempt} + 1`,
       leaseUntil: now + leaseMs,
@@ -53,21 +55,26 @@ function admit(db: Db, method: string, now: number, leaseMs: number, cap: number
           LIMIT ${admissionLimit(method, cap)})`,
       ),
     )
-    .returning({ name: tasks.name, attempt: tasks.attempt, queue: tasks.queue });
+    .returning(eventColumns);
 }
 
 /** Runs one pass for `method`. Safe to run concurrently with anything: every write is a CAS. */
 export async function runPass(env: Env, method: string, now = Date.now()): Promise<PassResult> {
   const db = getDb(env);
   const cfg = config(env);
-  const [, , expired, admitted, [next]] = await db.batch([
+  const [retried, , expired, admitted, [next]] = await db.batch([
     // Scheduled retries that are due: Failed → Pending.
     db
       .update(tasks)
-      .set({ status: "Pending", wakeAt: null, retryCount: sql`${tasks.retryCount} + 1`, statusMessage: null })
-      .where(
-        and(eq(tasks.method, method), eq(tasks.status, "Failed"), isNotNull(tasks.wakeAt), lte(tasks.wakeAt, now)),
-      ),
+      .set({
+        status: "Pending",
+        seq: sql`${tasks.seq} + 1`,
+        wakeAt: null,
+        retryCount: sql`${tasks.retryCount} + 1`,
+        statusMessage: null,
+      })
+      .where(and(eq(tasks.method, method), eq(tasks.status, "Failed"), isNotNull(tasks.wakeAt), lte(tasks.wakeAt, now)))
+      .returning(eventColumns),
     // Delayed starts that are due become dispatchable.
     db
       .update(tasks)
@@ -102,6 +109,7 @@ export async function runPass(env: Env, method: string, now = Date.now()): Promi
   ]);
 
   const resend: { name: string; attempt: number; queue: string }[] = [];
+  const lost: EventRow[] = [];
   for (const task of expired) {
     if (task.status === "Queued") {
       // The message was presumed lost: extend the lease and send it again. A duplicate delivery is
@@ -122,10 +130,15 @@ export async function runPass(env: Env, method: string, now = Date.now()): Promi
         },
         now,
       );
-      if (failed) log.warn("lease expired", { task: task.name, method, attempt: task.attempt });
+      if (failed) {
+        lost.push(failed);
+        log.warn("lease expired", { task: task.name, method, attempt: task.attempt });
+      }
     }
   }
   if (resend.length > 0) log.warn("re-sending lost messages", { method, tasks: resend.map((r) => r.name) });
+  // Events first, so a subscriber sees Queued before the consumer's Started.
+  await publishTaskEvents(env, [...retried, ...admitted, ...lost], now);
   await sendTaskMessages(env, [...admitted, ...resend]);
 
   const timers = [next?.nextWake, next?.nextLease].filter((t): t is number => typeof t === "number");

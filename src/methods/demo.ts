@@ -18,6 +18,17 @@ export const demoSleep = defineTask({
   },
 });
 
+/** Does nothing and returns null (the benchmark's unit of work: `npm run bench`). */
+export const demoNoop = defineTask({
+  name: "demo.noop",
+  description: "Does nothing; returns null.",
+  demo: true,
+  args: z.strictObject({}),
+  run() {
+    return null;
+  },
+});
+
 /** Fails with `message` (on the first `fail_attempts` attempts only, when given). */
 export const demoFail = defineTask({
   name: "demo.fail",

@@ -3,6 +3,7 @@ import type { Db } from "../db/client";
 import type { Progress } from "../methods/registry";
 import { describeError, log } from "../lib/log";
 import { saveProgress } from "./lifecycle";
+import type { EventRow } from "../realtime/events";
 
 const DEBUG_LOG_MAX = 64 * 1024;
 const DESCRIPTION_MAX = 500;
@@ -73,7 +74,7 @@ export class ProgressWriter {
     private readonly task: { name: string; attempt: number },
     private readonly intervalMs: number,
     private readonly onLost: () => void,
-    private readonly onWritten: (progress: Progress) => void = () => {},
+    private readonly onWritten: (row: EventRow) => Promise<void>,
   ) {}
 
   async report(input: Progress | string): Promise<void> {
@@ -108,9 +109,9 @@ export class ProgressWriter {
     this.lastWriteAt = Date.now();
     this.written = value;
     try {
-      const stillRunning = await saveProgress(this.db, this.task.name, this.task.attempt, value);
-      if (!stillRunning) this.onLost();
-      else this.onWritten(JSON.parse(value) as Progress);
+      const row = await saveProgress(this.db, this.task.name, this.task.attempt, value);
+      if (!row) this.onLost();
+      else await this.onWritten(row);
     } catch (error) {
       log.warn("progress write failed", { task: this.task.name, ...describeError(error) });
     }

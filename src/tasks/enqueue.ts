@@ -4,7 +4,9 @@ import { ApiError, badRequest, forbidden, issueDetails } from "../api/errors";
 import { hasAnyRole, type User } from "../api/context";
 import type { TaskSpec } from "../api/schemas";
 import type { Db } from "../db/client";
-import { taskTypes, tasks, type NewTaskRow, type TaskRow } from "../db/schema";
+import { taskTypes, tasks, type NewTaskRow } from "../db/schema";
+import { rowWithWatch } from "../realtime/events";
+import type { WatchedTask } from "./lifecycle";
 import { config } from "../lib/config";
 import { newId } from "../lib/ids";
 import { registry } from "../methods";
@@ -152,17 +154,17 @@ export async function insertTask(
   db: Db,
   row: NewTaskRow,
   explicitPriority: boolean,
-): Promise<{ task: TaskRow; created: boolean }> {
+): Promise<{ task: WatchedTask; created: boolean }> {
   for (let attempt = 0; attempt < 3; attempt++) {
     const values = explicitPriority ? row : { ...row, priority: defaultPriority(row.method) };
-    const [inserted] = await db.insert(tasks).values(values).onConflictDoNothing().returning();
+    const [inserted] = await db.insert(tasks).values(values).onConflictDoNothing().returning(rowWithWatch);
     if (inserted) return { task: inserted, created: true };
     if (row.dedupeKey === null || row.dedupeKey === undefined) break;
     const [existing] = await db
       .select()
       .from(tasks)
       .where(and(eq(tasks.owner, row.owner), eq(tasks.dedupeKey, row.dedupeKey), liveForDedupe));
-    if (existing) return { task: existing, created: false };
+    if (existing) return { task: { ...existing, watchUntil: null }, created: false };
     // The live duplicate ended between the two statements: try the insert again.
   }
   throw new Error(`could not insert task ${row.name}`);

@@ -10,8 +10,9 @@ import { sleep } from "../lib/sleep";
 import { registry } from "../methods";
 import { PermanentError, type TaskContext } from "../methods/registry";
 import { DebugLog, ProgressWriter } from "./attempt-context";
-import { claimTask, failTask, finishTask, recordCanceledAttempt } from "./lifecycle";
+import { claimTask, failTask, finishTask, recordCanceledAttempt, type WatchedTask } from "./lifecycle";
 import { TaskMessage } from "./messages";
+import { publishTaskEvents } from "../realtime/events";
 import type { QueueName } from "./states";
 
 const RESULT_MAX_BYTES = 64 * 1024;
@@ -47,7 +48,7 @@ async function consumeMessage(message: Message, env: Env): Promise<void> {
   const db = getDb(env);
   const cfg = config(env);
 
-  let task: TaskRow | null;
+  let task: WatchedTask | null;
   try {
     task = await claimTask(db, name, attempt, message.id, Date.now(), cfg.leaseGraceMs);
   } catch (error) {
@@ -61,6 +62,7 @@ async function consumeMessage(message: Message, env: Env): Promise<void> {
     message.ack();
     return;
   }
+  await publishTaskEvents(env, [task]);
 
   const record = { debugLog: new DebugLog(), progress: null as ProgressWriter | null };
   const outcome = await runAttempt(task, env, db, cfg, record);
@@ -70,9 +72,11 @@ async function consumeMessage(message: Message, env: Env): Promise<void> {
     if (outcome.kind === "finished") {
       const row = await finishTask(db, task, outcome.result, attemptRecord, now);
       if (!row) log.info("outcome discarded: task left Started meanwhile", { task: name, attempt });
+      await publishTaskEvents(env, [row], now);
     } else if (outcome.kind === "failed") {
       const row = await failTask(db, task, { ...outcome, record: attemptRecord }, now);
       if (!row) log.info("failure discarded: task left Started meanwhile", { task: name, attempt });
+      await publishTaskEvents(env, [row], now);
     } else {
       await recordCanceledAttempt(db, task, attemptRecord, now);
     }
@@ -106,8 +110,12 @@ async function runAttempt(
 
   const controller = new AbortController();
   const done = new AbortController();
-  const progress = new ProgressWriter(db, task, cfg.progressIntervalMs, () =>
-    controller.abort(new CanceledError("task was canceled")),
+  const progress = new ProgressWriter(
+    db,
+    task,
+    cfg.progressIntervalMs,
+    () => controller.abort(new CanceledError("task was canceled")),
+    (row) => publishTaskEvents(env, [row]),
   );
   record.progress = progress;
   const ctx: TaskContext = {
@@ -223,6 +231,7 @@ export async function consumeDeadLetters(batch: MessageBatch, env: Env): Promise
           Date.now(),
         );
         if (failed) methods.add(task.method);
+        await publishTaskEvents(env, [failed]);
       }
     }
     log.warn("dead-lettered message handled", { id: message.id, body: message.body });

@@ -1,8 +1,10 @@
 // Every status transition of a task, each one compare-and-set on the current status (and attempt).
-// A write that finds the row in another state changes nothing and returns null.
+// A write that finds the row in another state changes nothing and returns null. Each write bumps
+// the task's seq and returns what an event needs (including whether anyone watches the task).
 import { and, eq, inArray, isNotNull, or, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { tasks, type TaskRow } from "../db/schema";
+import { eventColumns, rowWithWatch, type EventRow } from "../realtime/events";
 import { retryDelayMs } from "./backoff";
 import type { RetryBackoff } from "./states";
 
@@ -12,15 +14,26 @@ const cancelable = or(
   and(eq(tasks.status, "Failed"), isNotNull(tasks.wakeAt)),
 );
 
+/** A task row as a transition returns it: the row plus its watch expiry. */
+export type WatchedTask = TaskRow & { watchUntil: number | null };
+
+const nextSeq = sql`${tasks.seq} + 1`;
+
 const elapsedSeconds = (now: number) =>
   sql`CASE WHEN ${tasks.startedAt} IS NULL THEN NULL ELSE (${now} - ${tasks.startedAt}) / 1000.0 END`;
 
 /** Pending/Paused/Queued/Started (or Failed awaiting a retry) → Canceled. */
-export async function cancelTask(db: Db, name: string, message: string | null, now: number): Promise<TaskRow | null> {
+export async function cancelTask(
+  db: Db,
+  name: string,
+  message: string | null,
+  now: number,
+): Promise<WatchedTask | null> {
   const [row] = await db
     .update(tasks)
     .set({
       status: "Canceled",
+      seq: nextSeq,
       statusMessage: message,
       endedAt: now,
       timeTaken: elapsedSeconds(now),
@@ -28,27 +41,27 @@ export async function cancelTask(db: Db, name: string, message: string | null, n
       wakeAt: null,
     })
     .where(and(eq(tasks.name, name), cancelable))
-    .returning();
+    .returning(rowWithWatch);
   return row ?? null;
 }
 
 /** Pending → Paused. */
-export async function pauseTask(db: Db, name: string): Promise<TaskRow | null> {
+export async function pauseTask(db: Db, name: string): Promise<WatchedTask | null> {
   const [row] = await db
     .update(tasks)
-    .set({ status: "Paused" })
+    .set({ status: "Paused", seq: nextSeq })
     .where(and(eq(tasks.name, name), eq(tasks.status, "Pending")))
-    .returning();
+    .returning(rowWithWatch);
   return row ?? null;
 }
 
 /** Paused → Pending. */
-export async function resumeTask(db: Db, name: string): Promise<TaskRow | null> {
+export async function resumeTask(db: Db, name: string): Promise<WatchedTask | null> {
   const [row] = await db
     .update(tasks)
-    .set({ status: "Pending" })
+    .set({ status: "Pending", seq: nextSeq })
     .where(and(eq(tasks.name, name), eq(tasks.status, "Paused")))
-    .returning();
+    .returning(rowWithWatch);
   return row ?? null;
 }
 
@@ -56,12 +69,12 @@ export async function resumeTask(db: Db, name: string): Promise<TaskRow | null> 
  * Pending or Paused → Pending at the head of the line (lane 2), ignoring any delayed start.
  * It still waits for a free slot: run-now jumps the line, it does not bypass the limit.
  */
-export async function runTaskNow(db: Db, name: string): Promise<TaskRow | null> {
+export async function runTaskNow(db: Db, name: string): Promise<WatchedTask | null> {
   const [row] = await db
     .update(tasks)
-    .set({ status: "Pending", lane: 2, wakeAt: null })
+    .set({ status: "Pending", lane: 2, wakeAt: null, seq: nextSeq })
     .where(and(eq(tasks.name, name), inArray(tasks.status, ["Pending", "Paused"])))
-    .returning();
+    .returning(rowWithWatch);
   return row ?? null;
 }
 
@@ -69,17 +82,18 @@ export async function runTaskNow(db: Db, name: string): Promise<TaskRow | null> 
  * Failed or Canceled → Pending (manual retry). `now` puts it at the head of the line.
  * Counts as a retry (retry_count + 1), as in Frappe. Throws on a dedupe conflict.
  */
-export async function retryTask(db: Db, name: string, jump: boolean): Promise<TaskRow | null> {
+export async function retryTask(db: Db, name: string, jump: boolean): Promise<WatchedTask | null> {
   const [row] = await db
     .update(tasks)
     .set({
       status: "Pending",
+      seq: nextSeq,
       lane: jump ? 2 : sql`CASE WHEN ${tasks.atFront} THEN 1 ELSE 0 END`,
       retryCount: sql`${tasks.retryCount} + 1`,
       ...clearedRun,
     })
     .where(and(eq(tasks.name, name), inArray(tasks.status, ["Failed", "Canceled"])))
-    .returning();
+    .returning(rowWithWatch);
   return row ?? null;
 }
 
@@ -107,11 +121,12 @@ export async function claimTask(
   jobId: string,
   now: number,
   leaseGraceMs: number,
-): Promise<TaskRow | null> {
+): Promise<WatchedTask | null> {
   const [row] = await db
     .update(tasks)
     .set({
       status: "Started",
+      seq: nextSeq,
       startedAt: now,
       jobId,
       leaseUntil: sql`${now} + ${tasks.timeout} * 1000 + ${leaseGraceMs}`,
@@ -119,18 +134,18 @@ export async function claimTask(
       debugLog: null,
     })
     .where(and(eq(tasks.name, name), eq(tasks.status, "Queued"), eq(tasks.attempt, attempt)))
-    .returning();
+    .returning(rowWithWatch);
   return row ?? null;
 }
 
-/** Stores progress of a Started attempt. False when the task is no longer Started in this attempt. */
-export async function saveProgress(db: Db, name: string, attempt: number, progress: string): Promise<boolean> {
-  const rows = await db
+/** Stores progress of a Started attempt. Null when the task is no longer Started in this attempt. */
+export async function saveProgress(db: Db, name: string, attempt: number, progress: string): Promise<EventRow | null> {
+  const [row] = await db
     .update(tasks)
-    .set({ progress })
+    .set({ progress, seq: nextSeq })
     .where(and(eq(tasks.name, name), eq(tasks.status, "Started"), eq(tasks.attempt, attempt)))
-    .returning({ name: tasks.name });
-  return rows.length > 0;
+    .returning(eventColumns);
+  return row ?? null;
 }
 
 /** What an attempt left behind, written together with its final status. */
@@ -146,11 +161,12 @@ export async function finishTask(
   result: string | null,
   record: AttemptRecord,
   now: number,
-): Promise<TaskRow | null> {
+): Promise<EventRow | null> {
   const [row] = await db
     .update(tasks)
     .set({
       status: "Finished",
+      seq: nextSeq,
       endedAt: now,
       timeTaken: elapsedSeconds(now),
       result,
@@ -161,7 +177,7 @@ export async function finishTask(
       progress: sql`coalesce(${record.progress}, ${tasks.progress})`,
     })
     .where(and(eq(tasks.name, task.name), eq(tasks.status, "Started"), eq(tasks.attempt, task.attempt)))
-    .returning();
+    .returning(eventColumns);
   return row ?? null;
 }
 
@@ -202,7 +218,7 @@ export async function failTask(
   task: RetryFields,
   failure: { error: string; permanent: boolean; record?: AttemptRecord },
   now: number,
-): Promise<TaskRow | null> {
+): Promise<EventRow | null> {
   const retrying = !failure.permanent && task.retryCount < task.maxRetries;
   const wakeAt = retrying
     ? now + retryDelayMs(task.retryDelay, task.retryBackoff as RetryBackoff, task.retryCount)
@@ -211,6 +227,7 @@ export async function failTask(
     .update(tasks)
     .set({
       status: "Failed",
+      seq: nextSeq,
       endedAt: now,
       timeTaken: elapsedSeconds(now),
       errorMessage: failure.error,
@@ -233,6 +250,6 @@ export async function failTask(
         eq(tasks.attempt, task.attempt),
       ),
     )
-    .returning();
+    .returning(eventColumns);
   return row ?? null;
 }

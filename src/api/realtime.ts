@@ -1,0 +1,87 @@
+// Realtime: POST /api/v1/realtime/tickets (authenticated) and the WebSocket at GET /api/v1/realtime.
+import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
+import { eq } from "drizzle-orm";
+import { getDb } from "../db/client";
+import { batches } from "../db/schema";
+import { getTask } from "../db/tasks";
+import type { Subscriber } from "../realtime/hub";
+import { issueTicket, redeemTicket } from "../realtime/tickets";
+import { canSee, isSystemManager, type AppEnv } from "./context";
+import { ApiError, notFound, validationHook } from "./errors";
+import { errorResponses } from "./schemas";
+
+const Ticket = z.object({ ticket: z.string(), expires_at: z.string(), url: z.string() }).openapi("RealtimeTicket");
+
+/** Ticket issuing (behind the API-key middleware). */
+export const realtimeTicketsApi = new OpenAPIHono<AppEnv>({ defaultHook: validationHook }).openapi(
+  createRoute({
+    method: "post",
+    path: "/",
+    summary: "Issue a single-use WebSocket ticket (valid 60 s)",
+    responses: {
+      201: { description: "Ticket", content: { "application/json": { schema: Ticket } } },
+      ...errorResponses,
+    },
+  }),
+  async (c) => {
+    const { ticket, expiresAt } = await issueTicket(getDb(c.env), c.get("user"), Date.now());
+    return c.json(
+      { ticket, expires_at: new Date(expiresAt).toISOString(), url: `/api/v1/realtime?ticket=${ticket}` },
+      201,
+    );
+  },
+);
+
+const Query = z.object({
+  ticket: z.string().min(1).max(100),
+  task: z.string().min(1).max(64).optional(),
+  batch: z.string().min(1).max(100).optional(),
+});
+
+/**
+ * The WebSocket endpoint (ticket auth, not API keys: browsers cannot set headers on WebSockets).
+ * `task=` or `batch=` narrows the subscription; neither means all of the caller's own tasks.
+ * A scope the caller may not see is a 404 exactly like a missing one.
+ */
+export const realtimeSocketApi = new OpenAPIHono<AppEnv>({ defaultHook: validationHook }).openapi(
+  createRoute({
+    method: "get",
+    path: "/",
+    summary: "Subscribe over WebSocket: ?ticket=…&task=… | &batch=… | (own tasks)",
+    request: { query: Query },
+    responses: {
+      101: { description: "Switching protocols" },
+      ...errorResponses,
+      426: { description: "Not a WebSocket upgrade" },
+    },
+  }),
+  async (c) => {
+    if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
+      throw new ApiError(426, "upgrade_required", "this endpoint only accepts WebSocket upgrades");
+    }
+    const q = c.req.valid("query");
+    if (q.task !== undefined && q.batch !== undefined) {
+      throw new ApiError(400, "validation_failed", "subscribe to a task or a batch, not both");
+    }
+    const db = getDb(c.env);
+    const user = await redeemTicket(db, q.ticket, Date.now());
+    if (!user) throw new ApiError(401, "unauthorized", "invalid, used or expired ticket");
+
+    let scope = `owner:${user.name}`;
+    let owner = user.name;
+    if (q.task !== undefined) {
+      const task = await getTask(db, q.task);
+      if (!task || !canSee(user, task.owner)) throw notFound(`task ${q.task}`);
+      scope = `task:${task.name}`;
+      owner = task.owner;
+    } else if (q.batch !== undefined) {
+      const [batch] = await db.select().from(batches).where(eq(batches.batchId, q.batch));
+      if (!batch || !canSee(user, batch.owner)) throw notFound(`batch ${q.batch}`);
+      scope = `batch:${batch.batchId}`;
+      owner = batch.owner;
+    }
+    const subscriber: Subscriber = { scope, user: user.name, admin: isSystemManager(user) };
+    const headers = new Headers({ upgrade: "websocket", "x-switchyard-subscriber": JSON.stringify(subscriber) });
+    return c.env.REALTIME.getByName(owner).fetch(new Request(c.req.url, { headers }));
+  },
+);

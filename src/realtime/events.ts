@@ -1,0 +1,129 @@
+// The async_task_status event: built from the row a transition returned, sent to the owner's hub
+// only when someone watches the task, its batch or its owner.
+import { getTableColumns, inArray } from "drizzle-orm";
+import { getDb } from "../db/client";
+import { batches, tasks, type BatchRow, type TaskRow } from "../db/schema";
+import { describeError, log } from "../lib/log";
+import type { Progress } from "../methods/registry";
+import { errorSummary } from "../tasks/serialize";
+import type { TaskStatus } from "../tasks/states";
+import { watchUntil } from "./watch";
+
+/** Columns a transition returns so an event can be built without another read. */
+export const eventColumns = {
+  name: tasks.name,
+  jobName: tasks.jobName,
+  method: tasks.method,
+  status: tasks.status,
+  statusMessage: tasks.statusMessage,
+  errorMessage: tasks.errorMessage,
+  progress: tasks.progress,
+  batchId: tasks.batchId,
+  owner: tasks.owner,
+  seq: tasks.seq,
+  wakeAt: tasks.wakeAt,
+  attempt: tasks.attempt,
+  queue: tasks.queue,
+  watchUntil,
+};
+
+/** The full row plus its watch expiry, for transitions whose caller also needs the task. */
+export const rowWithWatch = { ...getTableColumns(tasks), watchUntil };
+
+export type EventRow = Pick<
+  TaskRow,
+  | "name"
+  | "jobName"
+  | "method"
+  | "status"
+  | "statusMessage"
+  | "errorMessage"
+  | "progress"
+  | "batchId"
+  | "owner"
+  | "seq"
+  | "wakeAt"
+> & { watchUntil: number | null };
+
+/** The event as sent over WebSockets. `error_detail` (with the stack) is only kept for admins. */
+export interface TaskEvent {
+  name: string;
+  job_name: string;
+  method: string;
+  owner: string;
+  status: TaskStatus;
+  message: string | null;
+  error: string | null;
+  error_detail: string | null;
+  progress: Progress | null;
+  retry_at: string | null;
+  batch_id: string | null;
+  batch_done: number | null;
+  batch_total: number | null;
+  seq: number;
+  ts: string;
+}
+
+/** True for the states a task can only leave by a manual retry. */
+export function isEnded(status: string, wakeAt: number | null): boolean {
+  return status === "Finished" || status === "Canceled" || (status === "Failed" && wakeAt === null);
+}
+
+/** Batch counters as events and snapshots show them. */
+export function batchCounters(batch: BatchRow) {
+  return {
+    batch_id: batch.batchId,
+    total: batch.total,
+    finished: batch.finished,
+    failed: batch.failed,
+    canceled: batch.canceled,
+    done: batch.finished + batch.failed + batch.canceled,
+    failure_policy: batch.failurePolicy,
+  };
+}
+
+/** Builds the event for a row (batch counters from `batch` when the task is in one). */
+export function toEvent(row: EventRow, batch: BatchRow | undefined, now: number): TaskEvent {
+  const counters = batch ? batchCounters(batch) : null;
+  return {
+    name: row.name,
+    job_name: row.jobName,
+    method: row.method,
+    owner: row.owner,
+    status: row.status as TaskStatus,
+    message: row.statusMessage,
+    error: errorSummary(row.errorMessage),
+    error_detail: row.errorMessage,
+    progress: row.progress === null ? null : (JSON.parse(row.progress) as Progress),
+    retry_at: row.status === "Failed" && row.wakeAt !== null ? new Date(row.wakeAt).toISOString() : null,
+    batch_id: row.batchId,
+    batch_done: counters?.done ?? null,
+    batch_total: counters?.total ?? null,
+    seq: row.seq,
+    ts: new Date(now).toISOString(),
+  };
+}
+
+/**
+ * Publishes events for the rows someone watches, one hub call per owner. Never throws: realtime is
+ * a view, and clients resync from snapshots; the task's own state is already committed.
+ */
+export async function publishTaskEvents(env: Env, rows: readonly (EventRow | null)[], now = Date.now()): Promise<void> {
+  const watched = rows.filter((r): r is EventRow => r !== null && r.watchUntil !== null && r.watchUntil > now);
+  if (watched.length === 0) return;
+  try {
+    const batchIds = [...new Set(watched.map((r) => r.batchId).filter((b): b is string => b !== null))];
+    const counters =
+      batchIds.length === 0 ? [] : await getDb(env).select().from(batches).where(inArray(batches.batchId, batchIds));
+    const byId = new Map(counters.map((b) => [b.batchId, b]));
+    const byOwner = new Map<string, TaskEvent[]>();
+    for (const row of watched) {
+      const list = byOwner.get(row.owner) ?? [];
+      list.push(toEvent(row, row.batchId === null ? undefined : byId.get(row.batchId), now));
+      byOwner.set(row.owner, list);
+    }
+    await Promise.all([...byOwner].map(([owner, events]) => env.REALTIME.getByName(owner).publish(events)));
+  } catch (error) {
+    log.warn("publishing task events failed", { tasks: watched.map((r) => r.name), ...describeError(error) });
+  }
+}

@@ -1,0 +1,192 @@
+// The realtime hub (one Durable Object per task owner): holds the owner's WebSocket subscribers
+// (hibernation API), sends each a snapshot then every event of its scope, and lets HTTP long polls
+// wait for a task to end. Keyed by owner because batch and own-task subscriptions span methods.
+import { DurableObject } from "cloudflare:workers";
+import { eq } from "drizzle-orm";
+import { getDb } from "../db/client";
+import { tasks } from "../db/schema";
+import { describeError, log } from "../lib/log";
+import { count } from "../lib/metrics";
+import { isEnded, type TaskEvent } from "./events";
+import { buildSnapshot, type Snapshot } from "./snapshot";
+import { WATCH_TTL_MS, dropWatch, registerWatch } from "./watch";
+
+/** What the Worker tells the hub about a subscriber it has authenticated. */
+export interface Subscriber {
+  scope: string;
+  user: string;
+  admin: boolean;
+}
+
+const REFRESH_MS = WATCH_TTL_MS / 2;
+
+/** The scopes an event concerns. */
+function scopesOf(event: TaskEvent): string[] {
+  const scopes = [`task:${event.name}`, `owner:${event.owner}`];
+  if (event.batch_id !== null) scopes.push(`batch:${event.batch_id}`);
+  return scopes;
+}
+
+/** The event as a given subscriber may see it: stacks only for System Managers. */
+function view(event: TaskEvent, admin: boolean): TaskEvent {
+  return admin ? event : { ...event, error_detail: null };
+}
+
+export class RealtimeHub extends DurableObject<Env> {
+  /** Sockets still waiting for their snapshot, with the messages held back meanwhile. */
+  private readonly pending = new Map<WebSocket, TaskEvent[]>();
+  /** Long polls waiting for a task to end. */
+  private readonly waiters = new Map<string, Set<() => void>>();
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    // Answered by the runtime without waking the object.
+    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
+  }
+
+  /** Accepts a WebSocket the Worker has authorised (scope and user in the request headers). */
+  override async fetch(request: Request): Promise<Response> {
+    count({ doRequests: 1 });
+    const header = request.headers.get("x-switchyard-subscriber");
+    if (request.headers.get("upgrade")?.toLowerCase() !== "websocket" || header === null) {
+      return new Response("expected an authorised WebSocket upgrade", { status: 400 });
+    }
+    const subscriber = JSON.parse(header) as Subscriber;
+    const { 0: client, 1: server } = new WebSocketPair();
+    this.ctx.acceptWebSocket(server, [subscriber.scope]);
+    server.serializeAttachment(subscriber);
+    this.pending.set(server, []);
+    try {
+      const now = Date.now();
+      // Watch first, then read: every transition after the watch is published to us, and every
+      // transition before it is in the snapshot.
+      await registerWatch(getDb(this.env), subscriber.scope, now + WATCH_TTL_MS);
+      await this.armRefresh();
+      const snapshot = await buildSnapshot(getDb(this.env), subscriber.scope, now);
+      this.sendSnapshot(server, subscriber, snapshot);
+    } catch (error) {
+      log.error("subscription failed", { scope: subscriber.scope, ...describeError(error) });
+      server.close(1011, "subscription failed");
+    } finally {
+      this.pending.delete(server);
+    }
+    return new Response(null, { status: 101, webSocket: client });
+  }
+
+  /** Delivers events to the subscribers whose scope covers them and wakes long polls. */
+  publish(events: TaskEvent[]): void {
+    count({ doRequests: 1 });
+    for (const event of events) {
+      for (const scope of scopesOf(event)) {
+        for (const ws of this.ctx.getWebSockets(scope)) {
+          const held = this.pending.get(ws);
+          if (held) held.push(event);
+          else this.send(ws, event);
+        }
+      }
+      if (
+        event.status === "Finished" ||
+        event.status === "Canceled" ||
+        (event.status === "Failed" && !event.retry_at)
+      ) {
+        for (const wake of this.waiters.get(event.name) ?? []) wake();
+      }
+    }
+  }
+
+  /**
+   * Resolves true as soon as the task has ended (Finished, Canceled, or Failed with no retry
+   * scheduled), false after `timeoutMs`. Event-driven: it watches the task, then checks D1 once.
+   */
+  async waitForEnd(name: string, timeoutMs: number): Promise<boolean> {
+    count({ doRequests: 1 });
+    const db = getDb(this.env);
+    const scope = `task:${name}`;
+    await registerWatch(db, scope, Date.now() + timeoutMs + 5_000);
+    let resolve: (ended: boolean) => void = () => {};
+    const ended = new Promise<boolean>((r) => (resolve = r));
+    const wake = () => resolve(true);
+    const set = this.waiters.get(name) ?? new Set();
+    set.add(wake);
+    this.waiters.set(name, set);
+    const timer = setTimeout(() => resolve(false), timeoutMs);
+    try {
+      const [row] = await db
+        .select({ status: tasks.status, wakeAt: tasks.wakeAt })
+        .from(tasks)
+        .where(eq(tasks.name, name));
+      if (!row || isEnded(row.status, row.wakeAt)) resolve(true);
+      return await ended;
+    } finally {
+      clearTimeout(timer);
+      set.delete(wake);
+      if (set.size === 0) this.waiters.delete(name);
+      if (!this.waiters.has(name) && this.ctx.getWebSockets(scope).length === 0) await dropWatch(db, scope);
+    }
+  }
+
+  /** "resync" asks for a fresh snapshot; anything else is ignored ("ping" is auto-answered). */
+  override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    if (message !== "resync") return;
+    const subscriber = ws.deserializeAttachment() as Subscriber;
+    this.sendSnapshot(ws, subscriber, await buildSnapshot(getDb(this.env), subscriber.scope, Date.now()));
+  }
+
+  override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
+    ws.close(code, reason);
+    await this.forget(ws);
+  }
+
+  override async webSocketError(ws: WebSocket): Promise<void> {
+    await this.forget(ws);
+  }
+
+  /** Keeps the watches of connected scopes from expiring. */
+  override async alarm(): Promise<void> {
+    const scopes = new Set(this.ctx.getWebSockets().map((ws) => (ws.deserializeAttachment() as Subscriber).scope));
+    const until = Date.now() + WATCH_TTL_MS;
+    await Promise.all([...scopes].map((scope) => registerWatch(getDb(this.env), scope, until)));
+    if (scopes.size > 0) await this.ctx.storage.setAlarm(Date.now() + REFRESH_MS);
+  }
+
+  private async armRefresh(): Promise<void> {
+    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + REFRESH_MS);
+  }
+
+  /** Drops the scope's watch when its last subscriber leaves. */
+  private async forget(ws: WebSocket): Promise<void> {
+    const subscriber = ws.deserializeAttachment() as Subscriber | null;
+    if (!subscriber) return;
+    const others = this.ctx.getWebSockets(subscriber.scope).filter((other) => other !== ws);
+    if (others.length === 0 && !this.waiters.has(subscriber.scope.slice("task:".length))) {
+      await dropWatch(getDb(this.env), subscriber.scope);
+    }
+  }
+
+  private sendSnapshot(ws: WebSocket, subscriber: Subscriber, snapshot: Snapshot): void {
+    const seen = new Map(snapshot.tasks.map((t) => [t.name, t.seq]));
+    this.sendJson(ws, {
+      type: "snapshot",
+      data: { ...snapshot, tasks: snapshot.tasks.map((t) => view(t, subscriber.admin)) },
+    });
+    // Events that raced the snapshot go out after it, unless the snapshot already had them.
+    for (const event of this.pending.get(ws) ?? []) {
+      if ((seen.get(event.name) ?? 0) < event.seq) this.send(ws, event);
+    }
+    this.pending.set(ws, []);
+  }
+
+  private send(ws: WebSocket, event: TaskEvent): void {
+    const subscriber = ws.deserializeAttachment() as Subscriber;
+    this.sendJson(ws, { type: "async_task_status", data: view(event, subscriber.admin) });
+  }
+
+  private sendJson(ws: WebSocket, message: unknown): void {
+    if (ws.readyState !== WebSocket.OPEN) return;
+    try {
+      ws.send(JSON.stringify(message));
+    } catch (error) {
+      log.warn("websocket send failed", describeError(error));
+    }
+  }
+}

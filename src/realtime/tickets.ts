@@ -1,0 +1,35 @@
+// WebSocket tickets: issued to an authenticated caller, valid once for 60 s, stored hashed.
+import { and, eq, gt, lt } from "drizzle-orm";
+import type { User } from "../api/context";
+import { generateKeyPair, hashSecret, parseRoles } from "../auth/keys";
+import type { Db } from "../db/client";
+import { realtimeTickets } from "../db/schema";
+
+export const TICKET_TTL_MS = 60_000;
+
+/** Issues a ticket for `user`. */
+export async function issueTicket(db: Db, user: User, now: number): Promise<{ ticket: string; expiresAt: number }> {
+  const ticket = generateKeyPair().secret;
+  const expiresAt = now + TICKET_TTL_MS;
+  await db.insert(realtimeTickets).values({
+    ticketHash: await hashSecret(ticket),
+    user: user.name,
+    roles: JSON.stringify(user.roles),
+    expiresAt,
+  });
+  return { ticket, expiresAt };
+}
+
+/** Consumes a ticket (single use): the user it was issued to, or null if unknown or expired. */
+export async function redeemTicket(db: Db, ticket: string, now: number): Promise<User | null> {
+  const [row] = await db
+    .delete(realtimeTickets)
+    .where(and(eq(realtimeTickets.ticketHash, await hashSecret(ticket)), gt(realtimeTickets.expiresAt, now)))
+    .returning();
+  return row ? { name: row.user, roles: parseRoles(row.roles), key: "ticket" } : null;
+}
+
+/** Deletes expired tickets (cron). */
+export async function purgeTickets(db: Db, now: number): Promise<void> {
+  await db.delete(realtimeTickets).where(lt(realtimeTickets.expiresAt, now));
+}
