@@ -4,7 +4,7 @@ import { getDb } from "../db/client";
 import { getTask, listTasks } from "../db/tasks";
 import type { TaskRow } from "../db/schema";
 import { wakeScheduler } from "../dispatch/wake";
-import { buildTaskRow, insertTask } from "../tasks/enqueue";
+import { enqueueTask } from "../tasks/enqueue";
 import { cancelTask, pauseTask, resumeTask, retryTask, runTaskNow, type WatchedTask } from "../tasks/lifecycle";
 import { publishTaskEvents } from "../realtime/events";
 import { taskJson } from "../tasks/serialize";
@@ -114,13 +114,7 @@ export const tasksApi = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
   .openapi(enqueueRoute, async (c) => {
     const user = c.get("user");
     const spec = c.req.valid("json");
-    const now = Date.now();
-    const row = buildTaskRow(spec, user, c.env, now);
-    const { task, created } = await insertTask(getDb(c.env), row, spec.priority !== undefined);
-    if (created) {
-      await publishTaskEvents(c.env, [task]);
-      await wakeScheduler(c.env, task.method);
-    }
+    const { task, created } = await enqueueTask(c.env, user, spec);
     c.header("Location", `/api/v1/tasks/${task.name}`);
     return c.json(taskJson(task, user), created ? 201 : 200);
   })

@@ -5,7 +5,9 @@ import { hasAnyRole, type User } from "../api/context";
 import type { TaskSpec } from "../api/schemas";
 import type { Db } from "../db/client";
 import { taskTypes, tasks, type NewTaskRow } from "../db/schema";
-import { rowWithWatch } from "../realtime/events";
+import { publishTaskEvents, rowWithWatch } from "../realtime/events";
+import { getDb } from "../db/client";
+import { wakeScheduler } from "../dispatch/wake";
 import type { WatchedTask } from "./lifecycle";
 import { config } from "../lib/config";
 import { newId } from "../lib/ids";
@@ -168,4 +170,23 @@ export async function insertTask(
     // The live duplicate ended between the two statements: try the insert again.
   }
   throw new Error(`could not insert task ${row.name}`);
+}
+
+/**
+ * Enqueues one task for `user`: validates the spec, inserts it (or finds its dedupe twin),
+ * publishes its Pending event and wakes the method's scheduler. Throws ApiError on bad input.
+ */
+export async function enqueueTask(
+  env: Env,
+  user: User,
+  spec: TaskSpec,
+  now = Date.now(),
+): Promise<{ task: WatchedTask; created: boolean }> {
+  const row = buildTaskRow(spec, user, env, now);
+  const result = await insertTask(getDb(env), row, spec.priority !== undefined);
+  if (result.created) {
+    await publishTaskEvents(env, [result.task]);
+    await wakeScheduler(env, result.task.method);
+  }
+  return result;
 }
