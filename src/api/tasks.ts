@@ -2,11 +2,11 @@
 import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import { getDb } from "../db/client";
 import { getTask, listTasks } from "../db/tasks";
-import type { TaskRow } from "../db/schema";
-import { wakeScheduler } from "../dispatch/wake";
+import { tasks, type TaskRow } from "../db/schema";
+import { eq } from "drizzle-orm";
 import { enqueueTask } from "../tasks/enqueue";
-import { cancelTask, pauseTask, resumeTask, retryTask, runTaskNow, type WatchedTask } from "../tasks/lifecycle";
-import { publishTaskEvents } from "../realtime/events";
+import { performAction, type ActionOptions, type TaskAction } from "../tasks/actions";
+import type { WatchedTask } from "../tasks/lifecycle";
 import { taskJson } from "../tasks/serialize";
 import { TASK_STATUSES } from "../tasks/states";
 import { canSee, isSystemManager, type AppEnv, type User } from "./context";
@@ -80,33 +80,23 @@ async function visibleTask(env: Env, user: User, name: string): Promise<TaskRow>
   return task;
 }
 
-/** Runs a lifecycle action; 409 when the task's status does not allow it. Wakes the scheduler. */
-async function act(
-  env: Env,
-  user: User,
-  name: string,
-  action: string,
-  apply: () => Promise<WatchedTask | null>,
-  wake = true,
-) {
+/** Runs an action on one task; 409 when its status does not allow it. */
+async function act(env: Env, user: User, name: string, action: TaskAction, options: ActionOptions = {}) {
   const before = await visibleTask(env, user, name);
-  let after: WatchedTask | null;
+  let changed: WatchedTask[];
   try {
-    after = await apply();
+    changed = await performAction(env, action, eq(tasks.name, name), options);
   } catch (error) {
     if (String(error).includes("UNIQUE constraint failed")) {
       throw conflict(`another live task of yours has dedupe_key ${before.dedupeKey}`);
     }
     throw error;
   }
+  const [after] = changed;
   if (!after) {
-    const current = await getTask(getDb(env), name);
-    throw conflict(`cannot ${action} a task that is ${current?.status ?? before.status}`, {
-      status: current?.status ?? before.status,
-    });
+    const status = (await getTask(getDb(env), name))?.status ?? before.status;
+    throw conflict(`cannot ${action} a task that is ${status}`, { status });
   }
-  await publishTaskEvents(env, [after]);
-  if (wake) await wakeScheduler(env, after.method);
   return taskJson(after, user);
 }
 
@@ -138,32 +128,19 @@ export const tasksApi = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
     return c.json(taskJson(task, user), 200);
   })
   .openapi(actionRoute("cancel", "Cancel a task (aborts it if running)", CancelBody), async (c) => {
-    const { name } = c.req.valid("param");
     const { message } = c.req.valid("json");
-    const db = getDb(c.env);
-    return c.json(
-      await act(c.env, c.get("user"), name, "cancel", () => cancelTask(db, name, message ?? null, Date.now())),
-      200,
-    );
+    return c.json(await act(c.env, c.get("user"), c.req.valid("param").name, "cancel", { message }), 200);
   })
   .openapi(actionRoute("retry", "Retry a Failed or Canceled task (now: jump the line)", RetryBody), async (c) => {
-    const { name } = c.req.valid("param");
     const { now } = c.req.valid("json");
-    const db = getDb(c.env);
-    return c.json(await act(c.env, c.get("user"), name, "retry", () => retryTask(db, name, now === true)), 200);
+    return c.json(await act(c.env, c.get("user"), c.req.valid("param").name, "retry", { now }), 200);
   })
-  .openapi(actionRoute("pause", "Hold a Pending task", Empty), async (c) => {
-    const { name } = c.req.valid("param");
-    const db = getDb(c.env);
-    return c.json(await act(c.env, c.get("user"), name, "pause", () => pauseTask(db, name), false), 200);
-  })
-  .openapi(actionRoute("resume", "Release a Paused task", Empty), async (c) => {
-    const { name } = c.req.valid("param");
-    const db = getDb(c.env);
-    return c.json(await act(c.env, c.get("user"), name, "resume", () => resumeTask(db, name)), 200);
-  })
-  .openapi(actionRoute("run-now", "Put a Pending or Paused task at the head of the line", Empty), async (c) => {
-    const { name } = c.req.valid("param");
-    const db = getDb(c.env);
-    return c.json(await act(c.env, c.get("user"), name, "run now", () => runTaskNow(db, name)), 200);
-  });
+  .openapi(actionRoute("pause", "Hold a Pending task", Empty), async (c) =>
+    c.json(await act(c.env, c.get("user"), c.req.valid("param").name, "pause"), 200),
+  )
+  .openapi(actionRoute("resume", "Release a Paused task", Empty), async (c) =>
+    c.json(await act(c.env, c.get("user"), c.req.valid("param").name, "resume"), 200),
+  )
+  .openapi(actionRoute("run-now", "Put a Pending or Paused task at the head of the line", Empty), async (c) =>
+    c.json(await act(c.env, c.get("user"), c.req.valid("param").name, "run-now"), 200),
+  );

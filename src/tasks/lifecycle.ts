@@ -1,18 +1,13 @@
-// Every status transition of a task, each one compare-and-set on the current status (and attempt).
-// A write that finds the row in another state changes nothing and returns null. Each write bumps
-// the task's seq and returns what an event needs (including whether anyone watches the task).
-import { and, eq, inArray, isNotNull, or, sql } from "drizzle-orm";
+// The transitions the platform itself makes (claim, progress, finish, fail), each a compare-and-set
+// on the current status and attempt: a write that finds the row in another state changes nothing
+// and returns null. Each bumps the task's seq and returns what an event needs. User actions
+// (cancel, retry, pause, resume, run-now) are in actions.ts.
+import { and, eq, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { tasks, type TaskRow } from "../db/schema";
 import { eventColumns, rowWithWatch, type EventRow } from "../realtime/events";
 import { retryDelayMs } from "./backoff";
 import type { RetryBackoff } from "./states";
-
-/** Statuses from which cancel is allowed (Failed only while an automatic retry is scheduled). */
-const cancelable = or(
-  inArray(tasks.status, ["Pending", "Paused", "Queued", "Started"]),
-  and(eq(tasks.status, "Failed"), isNotNull(tasks.wakeAt)),
-);
 
 /** A task row as a transition returns it: the row plus its watch expiry. */
 export type WatchedTask = TaskRow & { watchUntil: number | null };
@@ -21,94 +16,6 @@ const nextSeq = sql`${tasks.seq} + 1`;
 
 const elapsedSeconds = (now: number) =>
   sql`CASE WHEN ${tasks.startedAt} IS NULL THEN NULL ELSE (${now} - ${tasks.startedAt}) / 1000.0 END`;
-
-/** Pending/Paused/Queued/Started (or Failed awaiting a retry) → Canceled. */
-export async function cancelTask(
-  db: Db,
-  name: string,
-  message: string | null,
-  now: number,
-): Promise<WatchedTask | null> {
-  const [row] = await db
-    .update(tasks)
-    .set({
-      status: "Canceled",
-      seq: nextSeq,
-      statusMessage: message,
-      endedAt: now,
-      timeTaken: elapsedSeconds(now),
-      leaseUntil: null,
-      wakeAt: null,
-    })
-    .where(and(eq(tasks.name, name), cancelable))
-    .returning(rowWithWatch);
-  return row ?? null;
-}
-
-/** Pending → Paused. */
-export async function pauseTask(db: Db, name: string): Promise<WatchedTask | null> {
-  const [row] = await db
-    .update(tasks)
-    .set({ status: "Paused", seq: nextSeq })
-    .where(and(eq(tasks.name, name), eq(tasks.status, "Pending")))
-    .returning(rowWithWatch);
-  return row ?? null;
-}
-
-/** Paused → Pending. */
-export async function resumeTask(db: Db, name: string): Promise<WatchedTask | null> {
-  const [row] = await db
-    .update(tasks)
-    .set({ status: "Pending", seq: nextSeq })
-    .where(and(eq(tasks.name, name), eq(tasks.status, "Paused")))
-    .returning(rowWithWatch);
-  return row ?? null;
-}
-
-/**
- * Pending or Paused → Pending at the head of the line (lane 2), ignoring any delayed start.
- * It still waits for a free slot: run-now jumps the line, it does not bypass the limit.
- */
-export async function runTaskNow(db: Db, name: string): Promise<WatchedTask | null> {
-  const [row] = await db
-    .update(tasks)
-    .set({ status: "Pending", lane: 2, wakeAt: null, seq: nextSeq })
-    .where(and(eq(tasks.name, name), inArray(tasks.status, ["Pending", "Paused"])))
-    .returning(rowWithWatch);
-  return row ?? null;
-}
-
-/**
- * Failed or Canceled → Pending (manual retry). `now` puts it at the head of the line.
- * Counts as a retry (retry_count + 1), as in Frappe. Throws on a dedupe conflict.
- */
-export async function retryTask(db: Db, name: string, jump: boolean): Promise<WatchedTask | null> {
-  const [row] = await db
-    .update(tasks)
-    .set({
-      status: "Pending",
-      seq: nextSeq,
-      lane: jump ? 2 : sql`CASE WHEN ${tasks.atFront} THEN 1 ELSE 0 END`,
-      retryCount: sql`${tasks.retryCount} + 1`,
-      ...clearedRun,
-    })
-    .where(and(eq(tasks.name, name), inArray(tasks.status, ["Failed", "Canceled"])))
-    .returning(rowWithWatch);
-  return row ?? null;
-}
-
-/** Fields reset when a task goes back to Pending for another attempt. */
-const clearedRun = {
-  wakeAt: null,
-  queuedAt: null,
-  startedAt: null,
-  endedAt: null,
-  timeTaken: null,
-  leaseUntil: null,
-  result: null,
-  statusMessage: null,
-  jobId: null,
-} as const;
 
 /**
  * Queued → Started for exactly this attempt (the consumer's claim). A duplicate or stale message
