@@ -7,6 +7,8 @@ import { HTTPException } from "hono/http-exception";
 import { requireUser } from "../auth/middleware";
 import { describeError, log } from "../lib/log";
 import { apiKeysApi } from "./api-keys";
+import { batchesApi } from "./batches";
+import { bulkApi } from "./bulk";
 import type { AppEnv } from "./context";
 import { dispatcherApi } from "./dispatcher";
 import { ApiError, errorBody, validationHook } from "./errors";
@@ -19,6 +21,8 @@ import { tasksApi } from "./tasks";
 
 const VERSION = "0.1.0";
 const MAX_BODY_BYTES = 1024 * 1024;
+/** Bulk enqueue carries up to 1,000 task specs. */
+const MAX_BULK_BODY_BYTES = 16 * 1024 * 1024;
 
 const STATUS_CODES: Record<number, string> = {
   400: "bad_request",
@@ -46,15 +50,15 @@ export function buildApp() {
     c.json({ service: "switchyard", version: VERSION, docs: "/api/v1/openapi.json", health: "/api/v1/health" }),
   );
 
-  app.use(
-    "/api/*",
+  const limit = (maxSize: number) =>
     bodyLimit({
-      maxSize: MAX_BODY_BYTES,
+      maxSize,
       onError: () => {
-        throw new ApiError(413, "payload_too_large", `request body exceeds ${MAX_BODY_BYTES} bytes`);
+        throw new ApiError(413, "payload_too_large", `request body exceeds ${maxSize} bytes`);
       },
-    }),
-  );
+    });
+  app.use("/api/v1/tasks/bulk", limit(MAX_BULK_BODY_BYTES));
+  app.use("/api/*", except("/api/v1/tasks/bulk", limit(MAX_BODY_BYTES)));
   app.route("/api/v1/health", healthApi);
   app.doc31("/api/v1/openapi.json", {
     openapi: "3.1.0",
@@ -73,7 +77,9 @@ export function buildApp() {
   app.use("/api/v1/*", except(["/api/v1/openapi.json", "/api/v1/health", "/api/v1/realtime"], requireUser));
   app.use("/api/method/*", requireUser);
 
+  app.route("/api/v1", bulkApi);
   app.route("/api/v1/tasks", tasksApi);
+  app.route("/api/v1/batches", batchesApi);
   app.route("/api/v1/task-types", taskTypesApi);
   app.route("/api/v1/dispatcher", dispatcherApi);
   app.route("/api/v1/methods", methodsApi);

@@ -2,6 +2,7 @@
 import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import { getDb } from "../db/client";
 import { getTask, listTasks } from "../db/tasks";
+import { dbErrorMentions } from "../db/errors";
 import { tasks, type TaskRow } from "../db/schema";
 import { eq } from "drizzle-orm";
 import { enqueueTask } from "../tasks/enqueue";
@@ -87,7 +88,7 @@ async function act(env: Env, user: User, name: string, action: TaskAction, optio
   try {
     changed = await performAction(env, action, eq(tasks.name, name), options);
   } catch (error) {
-    if (String(error).includes("UNIQUE constraint failed")) {
+    if (dbErrorMentions(error, "UNIQUE constraint failed")) {
       throw conflict(`another live task of yours has dedupe_key ${before.dedupeKey}`);
     }
     throw error;

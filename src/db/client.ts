@@ -3,7 +3,8 @@ import { drizzle, type DrizzleD1Database } from "drizzle-orm/d1";
 import { countingD1 } from "./counting-d1";
 import * as schema from "./schema";
 
-export type Db = DrizzleD1Database<typeof schema>;
+/** The drizzle client; `$client` is the (counted) D1 binding, for batches of hand-written statements. */
+export type Db = DrizzleD1Database<typeof schema> & { $client: D1Database };
 
 const clients = new WeakMap<D1Database, Db>();
 

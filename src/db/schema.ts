@@ -1,6 +1,6 @@
 // D1 schema (drizzle). `npm run db:generate` turns changes here into SQL under migrations/.
 import { sql } from "drizzle-orm";
-import { check, index, integer, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { check, index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import { QUEUE_NAMES, RETRY_BACKOFFS, TASK_STATUSES } from "../tasks/states";
 
 const inList = (values: readonly string[]) => sql.raw(values.map((v) => `'${v}'`).join(", "));
@@ -146,6 +146,28 @@ export const batches = sqliteTable(
   (t) => [
     check("batches_policy_check", sql`${t.failurePolicy} IN ('continue', 'pause_rest')`),
     index("batches_owner").on(t.owner, t.batchId),
+  ],
+);
+
+/**
+ * Items a per-item (chunked bulk) task could not process, with the error. Rewritten at the end of
+ * each attempt; `requeued_in` marks items already sent again (so a second requeue skips them).
+ */
+export const itemFailures = sqliteTable(
+  "item_failures",
+  {
+    taskName: text("task_name").notNull(),
+    itemId: text("item_id").notNull(),
+    batchId: text("batch_id"),
+    error: text("error").notNull(),
+    createdAt: integer("created_at").notNull(),
+    requeuedIn: text("requeued_in"),
+  },
+  (t) => [
+    primaryKey({ columns: [t.taskName, t.itemId] }),
+    index("item_failures_batch")
+      .on(t.batchId)
+      .where(sql`${t.batchId} IS NOT NULL`),
   ],
 );
 

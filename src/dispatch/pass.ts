@@ -91,6 +91,7 @@ export async function runPass(env: Env, method: string, now = Date.now()): Promi
         maxRetries: tasks.maxRetries,
         retryDelay: tasks.retryDelay,
         retryBackoff: tasks.retryBackoff,
+        batchId: tasks.batchId,
         timeout: tasks.timeout,
       })
       .from(tasks)
@@ -121,7 +122,7 @@ export async function runPass(env: Env, method: string, now = Date.now()): Promi
         .returning({ name: tasks.name, attempt: tasks.attempt, queue: tasks.queue });
       if (row) resend.push(row);
     } else {
-      const failed = await failTask(
+      const { failed, paused } = await failTask(
         db,
         task,
         {
@@ -130,6 +131,7 @@ export async function runPass(env: Env, method: string, now = Date.now()): Promi
         },
         now,
       );
+      lost.push(...paused);
       if (failed) {
         lost.push(failed);
         log.warn("lease expired", { task: task.name, method, attempt: task.attempt });

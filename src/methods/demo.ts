@@ -1,6 +1,7 @@
 // Example methods and a document type for local use and tests (registered only where DEMO_METHODS is "on").
 import { z } from "zod";
 import { sleep } from "../lib/sleep";
+import { defineItemTask } from "./items";
 import { PermanentError, defineDocType, defineTask } from "./registry";
 
 /** Sleeps `ms` milliseconds, honouring cancel/timeout unless `ignore_signal` (to test hard timeouts). */
@@ -121,5 +122,17 @@ export const demoInvoice = defineDocType({
   actions: {
     submit: z.record(z.string(), z.unknown()),
     remind: z.strictObject({ note: z.string().max(200).optional() }),
+  },
+});
+
+/** Per-item demo for chunked bulk: ids starting with "bad" fail; each item takes `item_ms`. */
+export const demoItems = defineItemTask({
+  name: "demo.items",
+  description: "Processes ids one by one; ids starting with 'bad' fail.",
+  demo: true,
+  args: z.strictObject({ item_ms: z.int().min(0).max(10_000).default(0) }),
+  async item(id, args, ctx) {
+    if (args.item_ms > 0) await sleep(args.item_ms, ctx.signal);
+    if (id.startsWith("bad")) throw new Error(`cannot process ${id}`);
   },
 });

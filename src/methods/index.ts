@@ -1,8 +1,16 @@
 // The registry of every method this deployment runs. Add new task definitions to the lists here.
-import { demoCount, demoEcho, demoFail, demoInvoice, demoMark, demoNoop, demoSleep } from "./demo";
+import { demoCount, demoEcho, demoFail, demoInvoice, demoItems, demoMark, demoNoop, demoSleep } from "./demo";
 import { Registry, type DocTypeDefinition, type TaskDefinition } from "./registry";
 
-const tasks: TaskDefinition[] = [demoSleep, demoFail, demoCount, demoEcho, demoMark, demoNoop] as TaskDefinition[];
+const tasks: TaskDefinition[] = [
+  demoSleep,
+  demoFail,
+  demoCount,
+  demoEcho,
+  demoMark,
+  demoNoop,
+  demoItems,
+] as TaskDefinition[];
 const doctypes: DocTypeDefinition[] = [demoInvoice] as DocTypeDefinition[];
 
 /** The one registry instance (the allow-list of enqueueable methods). */

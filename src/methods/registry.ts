@@ -48,6 +48,8 @@ export interface TaskDefinition<S extends z.ZodType = z.ZodType> {
   readonly description?: string;
   /** Example methods are only registered where DEMO_METHODS is "on" (local dev and tests). */
   readonly demo?: boolean;
+  /** Set by defineItemTask: the method takes `ids` and can be used with POST /api/v1/bulk/{method}. */
+  readonly itemTask?: boolean;
   run(args: z.output<S>, ctx: TaskContext): unknown;
 }
 
@@ -88,6 +90,7 @@ export interface ResolvedMethod {
   readonly documentType?: string;
   readonly documentAction?: string;
   readonly demo: boolean;
+  readonly itemTask: boolean;
   /** Runs the handler. For document actions `documentName` is the document to load. */
   run(args: unknown, ctx: TaskContext, documentName: string | null): Promise<unknown>;
 }
@@ -108,6 +111,7 @@ function fromTask(def: TaskDefinition): ResolvedMethod {
     timeout: def.timeout,
     description: def.description,
     demo: def.demo ?? false,
+    itemTask: def.itemTask ?? false,
     run: (args, ctx) => Promise.resolve(def.run(args, ctx)),
   };
 }
@@ -122,6 +126,7 @@ function fromDocAction(doctype: DocTypeDefinition, action: string, schema: z.Zod
     documentType: doctype.name,
     documentAction: action,
     demo: doctype.demo ?? false,
+    itemTask: false,
     run: async (args, ctx, documentName) => {
       if (documentName === null) throw new PermanentError("document_name is missing");
       const doc = await doctype.load(documentName, ctx);

@@ -1,6 +1,7 @@
 // The async_task_status event: built from the row a transition returned, sent to the owner's hub
 // only when someone watches the task, its batch or its owner.
-import { getTableColumns, inArray } from "drizzle-orm";
+import { getTableColumns } from "drizzle-orm";
+import { inJson } from "../db/in-json";
 import { getDb } from "../db/client";
 import { batches, tasks, type BatchRow, type TaskRow } from "../db/schema";
 import { describeError, log } from "../lib/log";
@@ -114,7 +115,7 @@ export async function publishTaskEvents(env: Env, rows: readonly (EventRow | nul
   try {
     const batchIds = [...new Set(watched.map((r) => r.batchId).filter((b): b is string => b !== null))];
     const counters =
-      batchIds.length === 0 ? [] : await getDb(env).select().from(batches).where(inArray(batches.batchId, batchIds));
+      batchIds.length === 0 ? [] : await getDb(env).select().from(batches).where(inJson(batches.batchId, batchIds));
     const byId = new Map(counters.map((b) => [b.batchId, b]));
     const byOwner = new Map<string, TaskEvent[]>();
     for (const row of watched) {

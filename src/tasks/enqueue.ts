@@ -1,12 +1,13 @@
 // Turning a validated task spec into a Pending row, and inserting it (with dedupe).
 import { and, eq, isNotNull, or, inArray, sql } from "drizzle-orm";
-import { ApiError, badRequest, forbidden, issueDetails } from "../api/errors";
+import { ApiError, badRequest, conflict, forbidden, issueDetails } from "../api/errors";
 import { hasAnyRole, type User } from "../api/context";
 import type { TaskSpec } from "../api/schemas";
 import type { Db } from "../db/client";
 import { taskTypes, tasks, type NewTaskRow } from "../db/schema";
 import { publishTaskEvents, rowWithWatch } from "../realtime/events";
 import { getDb } from "../db/client";
+import { dbErrorMentions } from "../db/errors";
 import { wakeScheduler } from "../dispatch/wake";
 import type { WatchedTask } from "./lifecycle";
 import { config } from "../lib/config";
@@ -159,7 +160,15 @@ export async function insertTask(
 ): Promise<{ task: WatchedTask; created: boolean }> {
   for (let attempt = 0; attempt < 3; attempt++) {
     const values = explicitPriority ? row : { ...row, priority: defaultPriority(row.method) };
-    const [inserted] = await db.insert(tasks).values(values).onConflictDoNothing().returning(rowWithWatch);
+    let inserted: WatchedTask | undefined;
+    try {
+      [inserted] = await db.insert(tasks).values(values).onConflictDoNothing().returning(rowWithWatch);
+    } catch (error) {
+      if (dbErrorMentions(error, "batch_id belongs to another owner")) {
+        throw conflict(`batch ${row.batchId} belongs to another user; choose another batch_id`);
+      }
+      throw error;
+    }
     if (inserted) return { task: inserted, created: true };
     if (row.dedupeKey === null || row.dedupeKey === undefined) break;
     const [existing] = await db

@@ -74,9 +74,9 @@ async function consumeMessage(message: Message, env: Env): Promise<void> {
       if (!row) log.info("outcome discarded: task left Started meanwhile", { task: name, attempt });
       await publishTaskEvents(env, [row], now);
     } else if (outcome.kind === "failed") {
-      const row = await failTask(db, task, { ...outcome, record: attemptRecord }, now);
-      if (!row) log.info("failure discarded: task left Started meanwhile", { task: name, attempt });
-      await publishTaskEvents(env, [row], now);
+      const { failed, paused } = await failTask(db, task, { ...outcome, record: attemptRecord }, now);
+      if (!failed) log.info("failure discarded: task left Started meanwhile", { task: name, attempt });
+      await publishTaskEvents(env, [failed, ...paused], now);
     } else {
       await recordCanceledAttempt(db, task, attemptRecord, now);
     }
@@ -224,14 +224,14 @@ export async function consumeDeadLetters(batch: MessageBatch, env: Env): Promise
     if (parsed.success) {
       const [task] = await db.select().from(tasks).where(eq(tasks.name, parsed.data.name));
       if (task && task.status === "Queued" && task.attempt === parsed.data.attempt) {
-        const failed = await failTask(
+        const { failed, paused } = await failTask(
           db,
           task,
           { error: "DeadLettered: the task's queue message could not be processed", permanent: false },
           Date.now(),
         );
         if (failed) methods.add(task.method);
-        await publishTaskEvents(env, [failed]);
+        await publishTaskEvents(env, [failed, ...paused]);
       }
     }
     log.warn("dead-lettered message handled", { id: message.id, body: message.body });

@@ -113,24 +113,32 @@ export async function recordCanceledAttempt(
 /** The task fields the retry decision needs. */
 export type RetryFields = Pick<
   TaskRow,
-  "name" | "attempt" | "status" | "retryCount" | "maxRetries" | "retryDelay" | "retryBackoff"
+  "name" | "attempt" | "status" | "retryCount" | "maxRetries" | "retryDelay" | "retryBackoff" | "batchId"
 >;
+
+/** What failTask changed: the failed task, and the batch tasks a pause_rest policy paused. */
+export interface FailResult {
+  failed: EventRow | null;
+  paused: EventRow[];
+}
 
 /**
  * Started (or Queued, for dead-lettered messages) → Failed for this attempt, scheduling an
- * automatic retry at `wake_at` when retries remain and the error is not permanent.
+ * automatic retry at `wake_at` when retries remain and the error is not permanent. When the
+ * failure is final and the task's batch has the pause_rest policy, the batch's Pending tasks are
+ * paused in the same transaction (Frappe's behaviour, but only once retries are exhausted).
  */
 export async function failTask(
   db: Db,
   task: RetryFields,
   failure: { error: string; permanent: boolean; record?: AttemptRecord },
   now: number,
-): Promise<EventRow | null> {
+): Promise<FailResult> {
   const retrying = !failure.permanent && task.retryCount < task.maxRetries;
   const wakeAt = retrying
     ? now + retryDelayMs(task.retryDelay, task.retryBackoff as RetryBackoff, task.retryCount)
     : null;
-  const [row] = await db
+  const fail = db
     .update(tasks)
     .set({
       status: "Failed",
@@ -158,5 +166,30 @@ export async function failTask(
       ),
     )
     .returning(eventColumns);
-  return row ?? null;
+  if (retrying || task.batchId === null) {
+    const [row] = await fail;
+    return { failed: row ?? null, paused: [] };
+  }
+  const [failedRows, paused] = await db.batch([fail, pauseRestOfBatch(db, task, task.batchId, now)]);
+  return { failed: failedRows[0] ?? null, paused };
+}
+
+/**
+ * Pending → Paused for the rest of a pause_rest batch — only if the failure write just before it
+ * (same transaction) really happened, which the `ended_at = now` of this attempt proves.
+ */
+function pauseRestOfBatch(db: Db, task: RetryFields, batchId: string, now: number) {
+  return db
+    .update(tasks)
+    .set({ status: "Paused", seq: nextSeq, statusMessage: `paused: batch task ${task.name} failed` })
+    .where(
+      and(
+        eq(tasks.batchId, batchId),
+        eq(tasks.status, "Pending"),
+        sql`EXISTS (SELECT 1 FROM batches WHERE batch_id = ${batchId} AND failure_policy = 'pause_rest')`,
+        sql`EXISTS (SELECT 1 FROM tasks AS f WHERE f.name = ${task.name} AND f.status = 'Failed'
+                    AND f.attempt = ${task.attempt} AND f.ended_at = ${now} AND f.wake_at IS NULL)`,
+      ),
+    )
+    .returning(eventColumns);
 }

@@ -1,0 +1,208 @@
+// Bulk enqueue (all or nothing, one batch) and chunked bulk over ids (one task per chunk).
+import { z } from "@hono/zod-openapi";
+import type { User } from "../api/context";
+import { ApiError, badRequest, conflict, issueDetails } from "../api/errors";
+import { BATCH_ID, TaskSpec } from "../api/schemas";
+import { getDb } from "../db/client";
+import { dbErrorMentions } from "../db/errors";
+import type { NewTaskRow } from "../db/schema";
+import { wakeSchedulers } from "../dispatch/wake";
+import { publishTaskEvents, type EventRow } from "../realtime/events";
+import { registry } from "../methods";
+import { CHUNK_MAX } from "../methods/items";
+import { insertTaskRows } from "./bulk-insert";
+import { buildTaskRow } from "./enqueue";
+import { QUEUE_NAMES } from "./states";
+
+export const BULK_MAX = 1000;
+export const IDS_MAX = 10_000;
+
+const FailurePolicy = z.enum(["continue", "pause_rest"]);
+
+export const BulkEnqueueBody = z
+  .strictObject({
+    tasks: z.array(z.record(z.string(), z.unknown())).min(1).max(BULK_MAX),
+    batch_id: z.string().regex(BATCH_ID).optional(),
+    failure_policy: FailurePolicy.optional(),
+    defaults: z.record(z.string(), z.unknown()).optional(),
+  })
+  .openapi("BulkEnqueue");
+export type BulkEnqueueBody = z.infer<typeof BulkEnqueueBody>;
+
+/** Keys a task inside a bulk call may not set: the batch decides them. */
+const BATCH_OWNED = ["batch_id", "batch_order", "dedupe_key"] as const;
+
+function record(value: unknown): Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+}
+
+/** Defaults under per-task values; `arguments` objects are merged one level. */
+function merge(defaults: Record<string, unknown>, task: Record<string, unknown>): Record<string, unknown> {
+  const merged = { ...defaults, ...task };
+  if (defaults.arguments !== undefined || task.arguments !== undefined) {
+    merged.arguments = { ...record(defaults.arguments), ...record(task.arguments) };
+  }
+  return merged;
+}
+
+/** Prefixes an error with the index of the spec that caused it. */
+function atIndex(index: number, error: unknown): unknown {
+  if (!(error instanceof ApiError)) return error;
+  const message = error.message.startsWith(`tasks.${index}`) ? error.message : `tasks.${index}: ${error.message}`;
+  return new ApiError(error.status, error.code, message, { index, details: error.details ?? null });
+}
+
+export interface BulkResult {
+  batchId: string;
+  rows: EventRow[];
+}
+
+/**
+ * Validates every spec first — one bad spec (say the 318th) fails the whole call with its index
+ * and writes nothing — then inserts all tasks in one transaction as one batch, publishes their
+ * events and wakes their methods' schedulers.
+ */
+export async function enqueueBulk(env: Env, user: User, body: BulkEnqueueBody, now = Date.now()): Promise<BulkResult> {
+  const batchId = body.batch_id ?? crypto.randomUUID();
+  const defaults = body.defaults ?? {};
+  for (const key of BATCH_OWNED) {
+    if (key in defaults) throw badRequest("validation_failed", `defaults.${key} is not allowed in bulk enqueue`);
+  }
+  const rows: NewTaskRow[] = body.tasks.map((task, index) => {
+    for (const key of BATCH_OWNED) {
+      if (key in task) {
+        throw badRequest("validation_failed", `tasks.${index}: ${key} is set by the batch`, { index, path: key });
+      }
+    }
+    const parsed = TaskSpec.safeParse(merge(defaults, task));
+    if (!parsed.success) {
+      const first = parsed.error.issues[0];
+      throw badRequest(
+        "validation_failed",
+        `tasks.${index}: ${first?.path.map(String).join(".") ?? ""}: ${first?.message ?? "invalid"}`,
+        { index, issues: issueDetails(parsed.error, ["tasks", index]) },
+      );
+    }
+    try {
+      const row = buildTaskRow({ ...parsed.data, batch_id: batchId, batch_order: index }, user, env, now, [
+        "tasks",
+        index,
+      ]);
+      // No explicit priority: the task type's applies (resolved inside the INSERT).
+      return parsed.data.priority === undefined ? { ...row, priority: null as unknown as number } : row;
+    } catch (error) {
+      throw atIndex(index, error);
+    }
+  });
+  return insertBatch(env, user, batchId, body.failure_policy, rows);
+}
+
+/** Writes the batch row (when a policy is given) and all task rows in one D1 batch. */
+async function insertBatch(
+  env: Env,
+  user: User,
+  batchId: string,
+  policy: "continue" | "pause_rest" | undefined,
+  rows: NewTaskRow[],
+): Promise<BulkResult> {
+  const db = getDb(env);
+  const before =
+    policy === undefined
+      ? []
+      : [
+          db.$client
+            .prepare(
+              `INSERT INTO batches (batch_id, owner, total, failure_policy, created_at) VALUES (?1, ?2, 0, ?3, ?4)
+               ON CONFLICT (batch_id) DO UPDATE SET failure_policy = excluded.failure_policy
+               WHERE batches.owner = excluded.owner`,
+            )
+            .bind(batchId, user.name, policy, Date.now()),
+        ];
+  let inserted: EventRow[];
+  try {
+    inserted = await insertTaskRows(db, rows, before);
+  } catch (error) {
+    if (dbErrorMentions(error, "batch_id belongs to another owner")) {
+      throw conflict(`batch ${batchId} belongs to another user; choose another batch_id`);
+    }
+    throw error;
+  }
+  await publishTaskEvents(env, inserted);
+  await wakeSchedulers(
+    env,
+    inserted.map((r) => r.method),
+  );
+  return { batchId, rows: inserted };
+}
+
+export const ChunkedBulkBody = z
+  .strictObject({
+    ids: z
+      .union([z.array(z.string()), z.string()])
+      .openapi({ description: "Item ids: a JSON array, or a comma-separated string (as Frappe's UI sends)" }),
+    chunk_size: z.int().min(1).max(CHUNK_MAX).default(200),
+    queue: z.enum(QUEUE_NAMES).optional(),
+    arguments: z.record(z.string(), z.unknown()).optional(),
+    job_name: z.string().min(1).max(100).optional(),
+    priority: z.int().optional(),
+    max_retries: z.int().min(0).max(100).optional(),
+    retry_delay: z
+      .int()
+      .min(0)
+      .max(7 * 86_400)
+      .optional(),
+    timeout: z.int().min(1).max(86_400).optional(),
+    batch_id: z.string().regex(BATCH_ID).optional(),
+    failure_policy: FailurePolicy.optional(),
+  })
+  .openapi("ChunkedBulk");
+export type ChunkedBulkBody = z.infer<typeof ChunkedBulkBody>;
+
+/** The ids of a chunked bulk call: CSV accepted, blanks dropped, duplicates removed (order kept). */
+export function normaliseIds(ids: string[] | string): { ids: string[]; duplicates: number } {
+  const list = (typeof ids === "string" ? ids.split(",") : ids).map((id) => id.trim()).filter((id) => id !== "");
+  const unique = [...new Set(list)];
+  return { ids: unique, duplicates: list.length - unique.length };
+}
+
+/**
+ * Chunked bulk over ids: one task of the per-item `method` per chunk of `chunk_size` ids, all in
+ * one batch. Over-limit sizes are 400s, as in the seed's enqueue_bulk.
+ */
+export async function enqueueChunks(
+  env: Env,
+  user: User,
+  method: string,
+  body: ChunkedBulkBody,
+): Promise<BulkResult & { total: number; duplicates: number }> {
+  const resolved = registry.get(method, env);
+  if (!resolved) throw badRequest("unknown_method", `unknown method ${method}`);
+  if (!resolved.itemTask) {
+    throw badRequest("not_an_item_method", `${method} is not a per-item method (declare it with defineItemTask)`);
+  }
+  const { ids, duplicates } = normaliseIds(body.ids);
+  if (ids.length === 0) throw badRequest("validation_failed", "ids is empty");
+  if (ids.length > IDS_MAX) throw badRequest("too_many_ids", `${ids.length} ids; at most ${IDS_MAX} per call`);
+  const tooLong = ids.find((id) => id.length > 140);
+  if (tooLong !== undefined) throw badRequest("validation_failed", `id ${tooLong.slice(0, 40)}… is longer than 140`);
+  const tasks: Record<string, unknown>[] = [];
+  for (let i = 0; i < ids.length; i += body.chunk_size) {
+    const n = tasks.length + 1;
+    tasks.push({
+      method,
+      job_name: `${body.job_name ?? `bulk:${method}`}:${n}`,
+      arguments: { ...body.arguments, ids: ids.slice(i, i + body.chunk_size) },
+    });
+  }
+  const defaults: Record<string, unknown> = {};
+  for (const key of ["queue", "priority", "max_retries", "retry_delay", "timeout"] as const) {
+    if (body[key] !== undefined) defaults[key] = body[key];
+  }
+  const result = await enqueueBulk(env, user, {
+    tasks,
+    defaults,
+    batch_id: body.batch_id,
+    failure_policy: body.failure_policy,
+  });
+  return { ...result, total: ids.length, duplicates };
+}
