@@ -61,7 +61,7 @@ class DroppableSocket extends EventTarget {
 const client = createClient({
   baseUrl: "http://switchyard.test",
   apiKey: ADMIN,
-  fetch: (input, init) => exports.default.fetch(new Request(input as string, init)),
+  fetch: (input, init) => exports.default.fetch(new Request(input, init)),
   WebSocket: DroppableSocket as unknown as typeof WebSocket,
 });
 
@@ -126,7 +126,7 @@ describe("client", () => {
       createClient({
         baseUrl: "http://switchyard.test",
         apiKey,
-        fetch: (input, init) => exports.default.fetch(new Request(input as string, init)),
+        fetch: (input, init) => exports.default.fetch(new Request(input, init)),
         WebSocket: DroppableSocket as unknown as typeof WebSocket,
       });
     const task = await client.enqueue({ method: "demo.sleep", arguments: { ms: 1 } });
