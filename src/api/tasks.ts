@@ -105,7 +105,9 @@ export const tasksApi = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
   .openapi(enqueueRoute, async (c) => {
     const user = c.get("user");
     const spec = c.req.valid("json");
-    const { task, created } = await enqueueTask(c.env, user, spec);
+    const { task, created } = await enqueueTask(c.env, user, spec, {
+      waitUntil: (p) => c.executionCtx.waitUntil(p),
+    });
     c.header("Location", `/api/v1/tasks/${task.name}`);
     return c.json(taskJson(task, user), created ? 201 : 200);
   })

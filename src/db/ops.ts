@@ -18,18 +18,18 @@ export async function methodSummaries(db: Db, since: number): Promise<MethodSumm
   // Promise.all, not db.batch: drizzle's D1 batch cannot bind parameters of raw `db.all` queries.
   const [pending, waiting, inFlight, failed] = await Promise.all([
     db.all<{ method: string; n: number; oldest: number }>(
-      sql`SELECT method, count(*) AS n, min(created_at) AS oldest FROM tasks WHERE status = 'Pending' AND wake_at IS NULL GROUP BY method`,
+      sql`SELECT method, count(*) AS n, min(created_at) AS oldest FROM tasks INDEXED BY tasks_dispatch WHERE status = 'Pending' AND wake_at IS NULL GROUP BY method`,
     ),
     db.all<{ method: string; delayed: number; paused: number }>(
-      sql`SELECT method, sum(status = 'Pending') AS delayed, 0 AS paused FROM tasks WHERE wake_at IS NOT NULL AND status = 'Pending' GROUP BY method
+      sql`SELECT method, count(*) AS delayed, 0 AS paused FROM tasks INDEXED BY tasks_wake WHERE wake_at IS NOT NULL AND status = 'Pending' GROUP BY method
           UNION ALL
-          SELECT method, 0, count(*) FROM tasks WHERE status = 'Paused' GROUP BY method`,
+          SELECT method, 0, count(*) FROM tasks INDEXED BY tasks_paused WHERE status = 'Paused' GROUP BY method`,
     ),
     db.all<{ method: string; queued: number; started: number }>(
-      sql`SELECT method, sum(status = 'Queued') AS queued, sum(status = 'Started') AS started FROM tasks WHERE status IN ('Queued', 'Started') GROUP BY method`,
+      sql`SELECT method, sum(status = 'Queued') AS queued, sum(status = 'Started') AS started FROM tasks INDEXED BY tasks_in_flight WHERE status IN ('Queued', 'Started') GROUP BY method`,
     ),
     db.all<{ method: string; n: number }>(
-      sql`SELECT method, count(*) AS n FROM tasks WHERE status = 'Failed' AND ended_at >= ${since} GROUP BY method`,
+      sql`SELECT method, count(*) AS n FROM tasks INDEXED BY tasks_failed WHERE status = 'Failed' AND ended_at >= ${since} GROUP BY method`,
     ),
   ]);
   const byMethod = new Map<string, MethodSummary>();

@@ -75,9 +75,13 @@ export const tasks = sqliteTable(
     index("tasks_wake")
       .on(t.method, t.wakeAt)
       .where(sql`${t.wakeAt} IS NOT NULL`),
-    // Listing: own tasks newest first; by method; by batch.
+    // Listing: own tasks newest first; by batch. (No index by method: it would cost a written row
+    // for every task to speed up an admin-only filter.)
     index("tasks_owner").on(t.owner, t.name),
-    index("tasks_method").on(t.method, t.name),
+    // Ops: paused tasks per method (only paused rows enter this index).
+    index("tasks_paused")
+      .on(t.method)
+      .where(sql`${t.status} = 'Paused'`),
     // Ops: recent failures (only failed rows enter this index).
     index("tasks_failed")
       .on(t.endedAt)

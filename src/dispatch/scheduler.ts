@@ -13,6 +13,8 @@ export class MethodScheduler extends DurableObject<Env> {
   private running: Promise<void> | null = null;
   private rerun = false;
   private alarmAt: number | null | undefined;
+  /** The earliest timer the last pass saw; undefined until one ran (then every pass fires timers). */
+  private nextTimerAt: number | null | undefined;
 
   /** The method this object schedules: the name it was addressed by (`getByName(method)`). */
   private get method(): string {
@@ -34,6 +36,7 @@ export class MethodScheduler extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     count({ doRequests: 1 });
     this.alarmAt = null;
+    this.nextTimerAt = undefined;
     return this.schedulePass();
   }
 
@@ -58,9 +61,13 @@ export class MethodScheduler extends DurableObject<Env> {
     try {
       do {
         this.rerun = false;
-        const result = await runPass(this.env, this.method);
-        nextTimerAt = result.nextTimerAt;
-        if (result.again) this.rerun = true;
+        const known = this.nextTimerAt;
+        const timersDue = known === undefined || (known !== null && known <= Date.now());
+        const result = await runPass(this.env, this.method, timersDue);
+        nextTimerAt = this.nextTimerAt = result.nextTimerAt;
+        // Another pass when admission was capped, or when a timer is already due (a retry with no
+        // delay, a resumed task whose start time has passed).
+        if (result.again || (nextTimerAt !== null && nextTimerAt <= Date.now())) this.rerun = true;
       } while (this.rerun);
     } catch (error) {
       log.error("scheduler pass failed", { method: this.method, ...describeError(error) });

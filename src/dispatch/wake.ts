@@ -33,3 +33,35 @@ export async function wakeScheduler(env: Env, method: string): Promise<boolean> 
 export async function wakeSchedulers(env: Env, methods: Iterable<string>): Promise<void> {
   await Promise.all([...new Set(methods)].map((method) => wakeScheduler(env, method)));
 }
+
+/**
+ * A waker for one invocation (a consumer batch): concurrent wakes of the same method share one
+ * scheduler call, plus one more if any arrived while it ran — so every caller's change is seen by
+ * a pass that started after it, with far fewer Durable Object requests. Scoped to one invocation
+ * because Workers do not let one request await I/O started by another.
+ */
+export function coalescingWaker(env: Env): (method: string) => Promise<boolean> {
+  const inFlight = new Map<string, { again: boolean; done: Promise<boolean> }>();
+  return (method) => {
+    const current = inFlight.get(method);
+    if (current) {
+      current.again = true;
+      return current.done;
+    }
+    const entry = { again: false, done: Promise.resolve(true) };
+    entry.done = (async () => {
+      try {
+        let ok: boolean;
+        do {
+          entry.again = false;
+          ok = await wakeScheduler(env, method);
+        } while (entry.again);
+        return ok;
+      } finally {
+        inFlight.delete(method);
+      }
+    })();
+    inFlight.set(method, entry);
+    return entry.done;
+  };
+}

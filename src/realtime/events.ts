@@ -44,6 +44,8 @@ export type EventRow = Pick<
   | "owner"
   | "seq"
   | "wakeAt"
+  | "attempt"
+  | "queue"
 > & { watchUntil: number | null };
 
 /** The event as sent over WebSockets. `error_detail` (with the stack) is only kept for admins. */

@@ -19,7 +19,7 @@ function columnName(key: string): string {
 const RETURNING = `RETURNING tasks.name AS name, tasks.job_name AS jobName, tasks.method AS method,
   tasks.status AS status, tasks.status_message AS statusMessage, tasks.error_message AS errorMessage,
   tasks.progress AS progress, tasks.batch_id AS batchId, tasks.owner AS owner, tasks.seq AS seq,
-  tasks.wake_at AS wakeAt,
+  tasks.wake_at AS wakeAt, tasks.attempt AS attempt, tasks.queue AS queue,
   (SELECT max(until) FROM realtime_watches WHERE scope IN
     ('task:' || tasks.name, 'batch:' || tasks.batch_id, 'owner:' || tasks.owner)) AS watchUntil`;
 

@@ -144,6 +144,19 @@ function defaultPriority(method: string) {
   return sql`coalesce((SELECT ${taskTypes.priority} FROM ${taskTypes} WHERE ${taskTypes.method} = ${method}), 0)`;
 }
 
+/**
+ * Whether the new task's method can admit it right now (dispatcher on, and no limit or a free
+ * slot), read in the INSERT itself. When it cannot, enqueue need not wake the scheduler: the
+ * completion that frees a slot sees the waiting task (its own RETURNING checks) and wakes it.
+ */
+const canAdmitNow = sql<number>`CASE
+  WHEN coalesce((SELECT value FROM settings WHERE key = 'dispatcher_enabled'), '1') <> '1' THEN 0
+  WHEN coalesce((SELECT concurrency_limit FROM task_types WHERE method = ${tasks.method}), 0) = 0 THEN 1
+  ELSE (SELECT count(*) FROM tasks AS running INDEXED BY tasks_in_flight
+        WHERE running.method = ${tasks.method} AND running.status IN ('Queued', 'Started'))
+     < (SELECT concurrency_limit FROM task_types WHERE method = ${tasks.method})
+END`;
+
 const liveForDedupe = or(
   inArray(tasks.status, ["Pending", "Queued", "Started", "Paused"]),
   and(eq(tasks.status, "Failed"), isNotNull(tasks.wakeAt)),
@@ -157,25 +170,32 @@ export async function insertTask(
   db: Db,
   row: NewTaskRow,
   explicitPriority: boolean,
-): Promise<{ task: WatchedTask; created: boolean }> {
+): Promise<{ task: WatchedTask; created: boolean; canAdmitNow: boolean }> {
   for (let attempt = 0; attempt < 3; attempt++) {
     const values = explicitPriority ? row : { ...row, priority: defaultPriority(row.method) };
-    let inserted: WatchedTask | undefined;
+    let inserted: (WatchedTask & { canAdmitNow: number }) | undefined;
     try {
-      [inserted] = await db.insert(tasks).values(values).onConflictDoNothing().returning(rowWithWatch);
+      [inserted] = await db
+        .insert(tasks)
+        .values(values)
+        .onConflictDoNothing()
+        .returning({ ...rowWithWatch, canAdmitNow });
     } catch (error) {
       if (dbErrorMentions(error, "batch_id belongs to another owner")) {
         throw conflict(`batch ${row.batchId} belongs to another user; choose another batch_id`);
       }
       throw error;
     }
-    if (inserted) return { task: inserted, created: true };
+    if (inserted) {
+      const { canAdmitNow: admit, ...task } = inserted;
+      return { task, created: true, canAdmitNow: admit === 1 };
+    }
     if (row.dedupeKey === null || row.dedupeKey === undefined) break;
     const [existing] = await db
       .select()
       .from(tasks)
       .where(and(eq(tasks.owner, row.owner), eq(tasks.dedupeKey, row.dedupeKey), liveForDedupe));
-    if (existing) return { task: { ...existing, watchUntil: null }, created: false };
+    if (existing) return { task: { ...existing, watchUntil: null }, created: false, canAdmitNow: false };
     // The live duplicate ended between the two statements: try the insert again.
   }
   throw new Error(`could not insert task ${row.name}`);
@@ -189,13 +209,20 @@ export async function enqueueTask(
   env: Env,
   user: User,
   spec: TaskSpec,
-  now = Date.now(),
+  options: { waitUntil?: (promise: Promise<unknown>) => void; now?: number } = {},
 ): Promise<{ task: WatchedTask; created: boolean }> {
-  const row = buildTaskRow(spec, user, env, now);
+  const row = buildTaskRow(spec, user, env, options.now ?? Date.now());
   const result = await insertTask(getDb(env), row, spec.priority !== undefined);
   if (result.created) {
+    // Pending goes out before the scheduler can publish Queued.
     await publishTaskEvents(env, [result.task]);
-    await wakeScheduler(env, result.task.method);
+    // A delayed task needs the scheduler to arm its alarm; otherwise only a free slot needs it.
+    if (!result.canAdmitNow && result.task.wakeAt === null) return result;
+    const woken = wakeScheduler(env, result.task.method);
+    // With waitUntil the caller answers at once; the task is durable either way, and the minute
+    // cron wakes the scheduler if this wake-up never arrives.
+    if (options.waitUntil) options.waitUntil(woken);
+    else await woken;
   }
   return result;
 }

@@ -3,7 +3,7 @@
 import { eq } from "drizzle-orm";
 import { getDb, type Db } from "../db/client";
 import { tasks, type TaskRow } from "../db/schema";
-import { wakeScheduler } from "../dispatch/wake";
+import { coalescingWaker, wakeScheduler } from "../dispatch/wake";
 import { config, type Config } from "../lib/config";
 import { describeError, log } from "../lib/log";
 import { sleep } from "../lib/sleep";
@@ -34,10 +34,11 @@ type Outcome =
 
 /** Handles one batch from the short/default/long queues; acknowledges every message explicitly. */
 export async function consumeTaskBatch(batch: MessageBatch, env: Env): Promise<void> {
-  await Promise.all(batch.messages.map((message) => consumeMessage(message, env)));
+  const wake = coalescingWaker(env);
+  await Promise.all(batch.messages.map((message) => consumeMessage(message, env, wake)));
 }
 
-async function consumeMessage(message: Message, env: Env): Promise<void> {
+async function consumeMessage(message: Message, env: Env, wake: (method: string) => Promise<boolean>): Promise<void> {
   const parsed = TaskMessage.safeParse(message.body);
   if (!parsed.success) {
     log.error("malformed task message dropped", { id: message.id, body: message.body });
@@ -68,14 +69,19 @@ async function consumeMessage(message: Message, env: Env): Promise<void> {
   const outcome = await runAttempt(task, env, db, cfg, record);
   const attemptRecord = { debugLog: record.debugLog.text(), progress: record.progress?.final() ?? null };
   const now = Date.now();
+  // The freed slot only needs the scheduler when work is waiting for it, and a scheduled retry
+  // needs it to arm its alarm. A cancel has already woken it.
+  let mustWake = false;
   try {
     if (outcome.kind === "finished") {
       const row = await finishTask(db, task, outcome.result, attemptRecord, now);
       if (!row) log.info("outcome discarded: task left Started meanwhile", { task: name, attempt });
+      mustWake = row !== null && row.backlog === 1;
       await publishTaskEvents(env, [row], now);
     } else if (outcome.kind === "failed") {
       const { failed, paused } = await failTask(db, task, { ...outcome, record: attemptRecord }, now);
       if (!failed) log.info("failure discarded: task left Started meanwhile", { task: name, attempt });
+      mustWake = failed !== null && (failed.backlog === 1 || failed.wakeAt !== null);
       await publishTaskEvents(env, [failed, ...paused], now);
     } else {
       await recordCanceledAttempt(db, task, attemptRecord, now);
@@ -85,7 +91,7 @@ async function consumeMessage(message: Message, env: Env): Promise<void> {
     log.error("could not record outcome", { task: name, attempt, ...describeError(error) });
   }
   message.ack();
-  await wakeScheduler(env, task.method);
+  if (mustWake) await wake(task.method);
 }
 
 async function runAttempt(

@@ -9,6 +9,17 @@ import { eventColumns, rowWithWatch, type EventRow } from "../realtime/events";
 import { retryDelayMs } from "./backoff";
 import type { RetryBackoff } from "./states";
 
+/**
+ * What the consumer's outcome writes return: the event fields, plus whether the method has
+ * dispatchable Pending work — read in the same statement, so "nothing waits, no wake needed" is
+ * never stale.
+ */
+const outcomeColumns = {
+  ...eventColumns,
+  backlog: sql<number>`EXISTS (SELECT 1 FROM tasks AS waiting WHERE waiting.method = ${tasks.method} AND waiting.status = 'Pending' AND waiting.wake_at IS NULL)`,
+};
+export type OutcomeRow = EventRow & { backlog: number };
+
 /** A task row as a transition returns it: the row plus its watch expiry. */
 export type WatchedTask = TaskRow & { watchUntil: number | null };
 
@@ -68,7 +79,7 @@ export async function finishTask(
   result: string | null,
   record: AttemptRecord,
   now: number,
-): Promise<EventRow | null> {
+): Promise<OutcomeRow | null> {
   const [row] = await db
     .update(tasks)
     .set({
@@ -84,7 +95,7 @@ export async function finishTask(
       progress: sql`coalesce(${record.progress}, ${tasks.progress})`,
     })
     .where(and(eq(tasks.name, task.name), eq(tasks.status, "Started"), eq(tasks.attempt, task.attempt)))
-    .returning(eventColumns);
+    .returning(outcomeColumns);
   return row ?? null;
 }
 
@@ -118,7 +129,7 @@ export type RetryFields = Pick<
 
 /** What failTask changed: the failed task, and the batch tasks a pause_rest policy paused. */
 export interface FailResult {
-  failed: EventRow | null;
+  failed: OutcomeRow | null;
   paused: EventRow[];
 }
 
@@ -165,7 +176,7 @@ export async function failTask(
         eq(tasks.attempt, task.attempt),
       ),
     )
-    .returning(eventColumns);
+    .returning(outcomeColumns);
   if (retrying || task.batchId === null) {
     const [row] = await fail;
     return { failed: row ?? null, paused: [] };
