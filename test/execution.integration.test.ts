@@ -47,6 +47,20 @@ describe("claim", () => {
     expect(await marks(task.name)).toBe(1);
   });
 
+  it("two copies of one message in the same batch run the task once", async () => {
+    const task = await scenarios.queuedInFlight({ method: "demo.mark", arguments: "{}" });
+    const body = { name: task.name, attempt: 1 };
+    const result = await deliver("switchyard-default", [
+      { id: "same-a", body },
+      { id: "same-b", body },
+    ]);
+    expect([...result.explicitAcks].sort()).toEqual(["same-a", "same-b"]);
+    const done = await getTask(task.name);
+    expect(done.status).toBe("Finished");
+    expect(done.job_id).toBe("same-a");
+    expect(await marks(task.name)).toBe(1);
+  });
+
   it("a message for an older attempt is acknowledged and skipped", async () => {
     const task = await scenarios.queuedInFlight({ method: "demo.mark", arguments: "{}", attempt: 2 });
     const stale = await deliver("switchyard-default", [{ id: "stale-1", body: { name: task.name, attempt: 1 } }]);

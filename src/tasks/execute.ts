@@ -10,7 +10,7 @@ import { sleep } from "../lib/sleep";
 import { registry } from "../methods";
 import { PermanentError, type TaskContext } from "../methods/registry";
 import { DebugLog, ProgressWriter } from "./attempt-context";
-import { claimTask, failTask, finishTask, recordCanceledAttempt, type WatchedTask } from "./lifecycle";
+import { claimTasks, failTask, finishTask, recordCanceledAttempt, type Delivery, type WatchedTask } from "./lifecycle";
 import { TaskMessage } from "./messages";
 import { publishTaskEvents } from "../realtime/events";
 import type { QueueName } from "./states";
@@ -32,38 +32,67 @@ type Outcome =
   | { kind: "failed"; error: string; permanent: boolean }
   | { kind: "canceled" };
 
-/** Handles one batch from the short/default/long queues; acknowledges every message explicitly. */
+/**
+ * Handles one batch from the short/default/long queues: claims every message's task in one
+ * statement, runs the claimed ones concurrently, and acknowledges every message explicitly.
+ */
 export async function consumeTaskBatch(batch: MessageBatch, env: Env): Promise<void> {
-  const wake = coalescingWaker(env);
-  await Promise.all(batch.messages.map((message) => consumeMessage(message, env, wake)));
-}
-
-async function consumeMessage(message: Message, env: Env, wake: (method: string) => Promise<boolean>): Promise<void> {
-  const parsed = TaskMessage.safeParse(message.body);
-  if (!parsed.success) {
-    log.error("malformed task message dropped", { id: message.id, body: message.body });
-    message.ack();
-    return;
+  const deliveries: (Delivery & { message: Message })[] = [];
+  for (const message of batch.messages) {
+    const parsed = TaskMessage.safeParse(message.body);
+    if (parsed.success) {
+      deliveries.push({ ...parsed.data, id: message.id, message });
+    } else {
+      log.error("malformed task message dropped", { id: message.id, body: message.body });
+      message.ack();
+    }
   }
-  const { name, attempt } = parsed.data;
   const db = getDb(env);
   const cfg = config(env);
-
-  let task: WatchedTask | null;
+  let claimed: WatchedTask[];
   try {
-    task = await claimTask(db, name, attempt, message.id, Date.now(), cfg.leaseGraceMs);
+    claimed = await claimTasks(
+      db,
+      deliveries.map(({ name, attempt, id }) => ({ name, attempt, id })),
+      Date.now(),
+      cfg.leaseGraceMs,
+    );
   } catch (error) {
     // D1 unavailable: let the queue redeliver (dead-letter queue after max_retries).
-    log.error("claim failed; message will be redelivered", { task: name, ...describeError(error) });
-    message.retry({ delaySeconds: 2 });
+    log.error("claim failed; messages will be redelivered", describeError(error));
+    for (const d of deliveries) d.message.retry({ delaySeconds: 2 });
     return;
   }
-  if (!task) {
-    log.info("message skipped: task is not Queued for this attempt", { task: name, attempt, id: message.id });
-    message.ack();
-    return;
-  }
-  await publishTaskEvents(env, [task]);
+  await publishTaskEvents(env, claimed);
+  const byJob = new Map(claimed.map((task) => [task.jobId, task]));
+  const wake = coalescingWaker(env);
+  await Promise.all(
+    deliveries.map(async (d) => {
+      const task = byJob.get(d.id);
+      if (!task) {
+        log.info("message skipped: task is not Queued for this attempt", {
+          task: d.name,
+          attempt: d.attempt,
+          id: d.id,
+        });
+        d.message.ack();
+        return;
+      }
+      await runClaimed(task, d.message, env, db, cfg, wake);
+    }),
+  );
+}
+
+/** Runs a claimed attempt, records its outcome, acknowledges its message, wakes the scheduler if needed. */
+async function runClaimed(
+  task: WatchedTask,
+  message: Message,
+  env: Env,
+  db: Db,
+  cfg: Config,
+  wake: (method: string) => Promise<boolean>,
+): Promise<void> {
+  const { name, attempt } = task;
 
   const record = { debugLog: new DebugLog(), progress: null as ProgressWriter | null };
   const outcome = await runAttempt(task, env, db, cfg, record);

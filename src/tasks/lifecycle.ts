@@ -4,6 +4,7 @@
 // (cancel, retry, pause, resume, run-now) are in actions.ts.
 import { and, eq, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
+import { inJson } from "../db/in-json";
 import { tasks, type TaskRow } from "../db/schema";
 import { eventColumns, rowWithWatch, type EventRow } from "../realtime/events";
 import { retryDelayMs } from "./backoff";
@@ -28,32 +29,50 @@ const nextSeq = sql`${tasks.seq} + 1`;
 const elapsedSeconds = (now: number) =>
   sql`CASE WHEN ${tasks.startedAt} IS NULL THEN NULL ELSE (${now} - ${tasks.startedAt}) / 1000.0 END`;
 
+/** One delivered message: which task attempt it is for, and its queue message id. */
+export interface Delivery {
+  name: string;
+  attempt: number;
+  id: string;
+}
+
 /**
- * Queued → Started for exactly this attempt (the consumer's claim). A duplicate or stale message
- * finds the row in another status or attempt and gets null.
+ * Queued → Started, for every delivered message whose task is Queued in exactly that attempt —
+ * the consumer's claim, for a whole batch in one statement. A duplicate, stale or late message
+ * matches nothing. Each claimed row's job_id is the id of the (first) message that claimed it,
+ * so of two copies of one message in a batch only one runs.
  */
-export async function claimTask(
+export async function claimTasks(
   db: Db,
-  name: string,
-  attempt: number,
-  jobId: string,
+  deliveries: readonly Delivery[],
   now: number,
   leaseGraceMs: number,
-): Promise<WatchedTask | null> {
-  const [row] = await db
+): Promise<WatchedTask[]> {
+  if (deliveries.length === 0) return [];
+  const json = JSON.stringify(deliveries);
+  const matching = sql`FROM json_each(${json}) AS d WHERE d.value ->> 'name' = ${tasks.name} AND d.value ->> 'attempt' = ${tasks.attempt}`;
+  return db
     .update(tasks)
     .set({
       status: "Started",
       seq: nextSeq,
       startedAt: now,
-      jobId,
+      jobId: sql`(SELECT d.value ->> 'id' ${matching} LIMIT 1)`,
       leaseUntil: sql`${now} + ${tasks.timeout} * 1000 + ${leaseGraceMs}`,
       progress: null,
       debugLog: null,
     })
-    .where(and(eq(tasks.name, name), eq(tasks.status, "Queued"), eq(tasks.attempt, attempt)))
+    .where(
+      and(
+        sql`${tasks.status} = 'Queued'`,
+        sql`EXISTS (SELECT 1 ${matching})`,
+        inJson(
+          tasks.name,
+          deliveries.map((d) => d.name),
+        ),
+      ),
+    )
     .returning(rowWithWatch);
-  return row ?? null;
 }
 
 /** Stores progress of a Started attempt. Null when the task is no longer Started in this attempt. */
