@@ -26,7 +26,7 @@ export async function methodSummaries(db: Db, since: number): Promise<MethodSumm
           SELECT method, 0, count(*) FROM tasks INDEXED BY tasks_paused WHERE status = 'Paused' GROUP BY method`,
     ),
     db.all<{ method: string; queued: number; started: number }>(
-      sql`SELECT method, sum(status = 'Queued') AS queued, sum(status = 'Started') AS started FROM tasks INDEXED BY tasks_in_flight WHERE status IN ('Queued', 'Started') GROUP BY method`,
+      sql`SELECT method, sum(status = 'Queued') AS queued, sum(status = 'Started') AS started FROM tasks INDEXED BY tasks_in_flight WHERE queued_at IS NOT NULL AND ended_at IS NULL GROUP BY method`,
     ),
     db.all<{ method: string; n: number }>(
       sql`SELECT method, count(*) AS n FROM tasks INDEXED BY tasks_failed WHERE status = 'Failed' AND ended_at >= ${since} GROUP BY method`,

@@ -67,10 +67,12 @@ export const tasks = sqliteTable(
     index("tasks_dispatch")
       .on(t.method, sql`${t.lane} DESC`, sql`${t.priority} DESC`, t.batchOrder, t.name)
       .where(sql`${t.status} = 'Pending' AND ${t.wakeAt} IS NULL`),
-    // Concurrency count and lease expiry: only rows holding a slot.
+    // Concurrency count and lease expiry: only rows holding a slot (Queued or Started — see
+    // IN_FLIGHT). The predicate avoids `status` so that the claim (Queued → Started) writes no
+    // index row, only the task row.
     index("tasks_in_flight")
-      .on(t.method, t.leaseUntil)
-      .where(sql`${t.status} IN ('Queued', 'Started')`),
+      .on(t.method)
+      .where(sql`${t.queuedAt} IS NOT NULL AND ${t.endedAt} IS NULL`),
     // Timers: delayed starts and scheduled retries.
     index("tasks_wake")
       .on(t.method, t.wakeAt)
@@ -97,6 +99,13 @@ export const tasks = sqliteTable(
       ),
   ],
 );
+
+/**
+ * "Holds a slot" (status Queued or Started), as the tasks_in_flight index predicate spells it —
+ * use this exact text wherever that index must serve a query. It holds because admission sets
+ * queued_at, every end sets ended_at, and every way back to Pending clears both.
+ */
+export const IN_FLIGHT = "queued_at IS NOT NULL AND ended_at IS NULL";
 
 /** Per-method configuration (Async Task Type). A method without a row has priority 0 and no limit. */
 export const taskTypes = sqliteTable(

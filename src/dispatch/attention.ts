@@ -25,6 +25,6 @@ export async function methodsWithDueTimers(db: Db, now: number): Promise<string[
       WHERE wake_at IS NOT NULL AND wake_at <= ${now} AND status IN ('Pending', 'Failed')
     UNION
     SELECT DISTINCT method FROM tasks
-      WHERE status IN ('Queued', 'Started') AND lease_until <= ${now}`);
+      WHERE queued_at IS NOT NULL AND ended_at IS NULL AND lease_until <= ${now}`);
   return rows.map((r) => r.method);
 }

@@ -8,11 +8,11 @@
 // method's whole task history.
 import { and, eq, isNotNull, lte, sql } from "drizzle-orm";
 import { getDb, type Db } from "../db/client";
-import { settings, taskTypes, tasks } from "../db/schema";
+import { IN_FLIGHT, settings, taskTypes, tasks } from "../db/schema";
 import { config } from "../lib/config";
 import { log } from "../lib/log";
 import { eventColumns, publishTaskEvents, type EventRow } from "../realtime/events";
-import { failTask } from "../tasks/lifecycle";
+import { clearedRun, failTask } from "../tasks/lifecycle";
 import { sendTaskMessages } from "../tasks/messages";
 
 export interface PassResult {
@@ -24,7 +24,7 @@ export interface PassResult {
   again: boolean;
 }
 
-const inFlight = sql`${tasks.status} IN ('Queued', 'Started')`;
+const inFlight = sql.raw(IN_FLIGHT);
 
 /**
  * How many Pending tasks of `method` may be admitted right now, as one SQL expression evaluated
@@ -90,9 +90,9 @@ function timerStatements(db: Db, method: string, now: number) {
       .set({
         status: "Pending",
         seq: sql`${tasks.seq} + 1`,
-        wakeAt: null,
         retryCount: sql`${tasks.retryCount} + 1`,
-        statusMessage: null,
+        // The last error stays visible until the next outcome.
+        ...clearedRun,
       })
       .where(and(due, sql`${tasks.status} = 'Failed'`))
       .returning(eventColumns),

@@ -6,7 +6,7 @@ import { getDb, type Db } from "../db/client";
 import { tasks } from "../db/schema";
 import { wakeSchedulers } from "../dispatch/wake";
 import { publishTaskEvents, rowWithWatch } from "../realtime/events";
-import type { WatchedTask } from "./lifecycle";
+import { clearedRun, type WatchedTask } from "./lifecycle";
 
 export const TASK_ACTIONS = ["cancel", "retry", "pause", "resume", "run-now"] as const;
 export type TaskAction = (typeof TASK_ACTIONS)[number];
@@ -41,19 +41,6 @@ export const ACTION_WAKES: Record<TaskAction, boolean> = {
 };
 
 const nextSeq = sql`${tasks.seq} + 1`;
-
-/** Fields reset when a task goes back to Pending for another attempt. */
-const clearedRun = {
-  wakeAt: null,
-  queuedAt: null,
-  startedAt: null,
-  endedAt: null,
-  timeTaken: null,
-  leaseUntil: null,
-  result: null,
-  statusMessage: null,
-  jobId: null,
-} as const;
 
 function changes(action: TaskAction, options: ActionOptions, now: number) {
   switch (action) {

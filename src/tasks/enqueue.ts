@@ -153,7 +153,7 @@ const canAdmitNow = sql<number>`CASE
   WHEN coalesce((SELECT value FROM settings WHERE key = 'dispatcher_enabled'), '1') <> '1' THEN 0
   WHEN coalesce((SELECT concurrency_limit FROM task_types WHERE method = ${tasks.method}), 0) = 0 THEN 1
   ELSE (SELECT count(*) FROM tasks AS running INDEXED BY tasks_in_flight
-        WHERE running.method = ${tasks.method} AND running.status IN ('Queued', 'Started'))
+        WHERE running.method = ${tasks.method} AND running.queued_at IS NOT NULL AND running.ended_at IS NULL)
      < (SELECT concurrency_limit FROM task_types WHERE method = ${tasks.method})
 END`;
 

@@ -21,6 +21,22 @@ const outcomeColumns = {
 };
 export type OutcomeRow = EventRow & { backlog: number };
 
+/**
+ * Fields reset whenever a task goes back to Pending for another attempt. Clearing queued_at and
+ * ended_at is what keeps the IN_FLIGHT predicate (and so the concurrency count) true to status.
+ */
+export const clearedRun = {
+  wakeAt: null,
+  queuedAt: null,
+  startedAt: null,
+  endedAt: null,
+  timeTaken: null,
+  leaseUntil: null,
+  result: null,
+  statusMessage: null,
+  jobId: null,
+} as const;
+
 /** A task row as a transition returns it: the row plus its watch expiry. */
 export type WatchedTask = TaskRow & { watchUntil: number | null };
 
