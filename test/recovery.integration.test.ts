@@ -97,6 +97,19 @@ describe("dead-letter queue", () => {
 });
 
 describe("retention", () => {
+  it("the cron deletes expired WebSocket tickets and keeps valid ones", async () => {
+    await env.DB.prepare(
+      "INSERT INTO realtime_tickets (ticket_hash, user, roles, expires_at) VALUES ('old', 'u', '[]', ?1), ('new', 'u', '[]', ?2)",
+    )
+      .bind(Date.now() - 1000, Date.now() + 60_000)
+      .run();
+    await runCron();
+    const left = await env.DB.prepare(
+      "SELECT ticket_hash FROM realtime_tickets WHERE ticket_hash IN ('old', 'new')",
+    ).all();
+    expect(left.results).toEqual([{ ticket_hash: "new" }]);
+  });
+
   it("the cron deletes ended logs past retention and never live ones", async () => {
     const old = Date.now() - 31 * 86_400_000;
     const oldName = (suffix: string) => idFloor(old).slice(0, 10) + suffix.padEnd(16, "0").slice(0, 16);

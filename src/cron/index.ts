@@ -5,6 +5,7 @@ import { methodsWithDueTimers, methodsWithPending } from "../dispatch/attention"
 import { wakeSchedulers } from "../dispatch/wake";
 import { config } from "../lib/config";
 import { log } from "../lib/log";
+import { purgeTickets } from "../realtime/tickets";
 import { purgeEndedTasks } from "./retention";
 
 /**
@@ -17,6 +18,7 @@ export async function runCron(env: Env, now = Date.now()): Promise<{ woken: stri
   const woken = [...new Set([...pending, ...due])];
   await wakeSchedulers(env, woken);
   const purged = await purgeEndedTasks(db, now, config(env).retentionDays);
+  await purgeTickets(db, now);
   await setSetting(db, LAST_CRON_KEY, String(now), now);
   log.info("cron run", { woken: woken.length, purged });
   return { woken, purged };

@@ -1,4 +1,6 @@
-// The closed sets of the task model: statuses (with their allowed transitions), queues and retry backoff kinds.
+// The closed sets of the task model: statuses, queues, retry backoff kinds and roles. The allowed
+// transitions are the compare-and-set conditions in tasks/actions.ts and tasks/lifecycle.ts,
+// tabulated in the README.
 
 /** Every status an Async Task Log row can hold. Mirrored by a SQL CHECK in migrations/. */
 export const TaskStatus = {
@@ -12,23 +14,6 @@ export const TaskStatus = {
 } as const;
 export type TaskStatus = (typeof TaskStatus)[keyof typeof TaskStatus];
 export const TASK_STATUSES = Object.values(TaskStatus) as [TaskStatus, ...TaskStatus[]];
-
-/**
- * Allowed transitions (from → to). Every write in the code base is a compare-and-set on one of
- * these edges; the README documents the same table.
- */
-export const TRANSITIONS: Record<TaskStatus, readonly TaskStatus[]> = {
-  Pending: ["Queued", "Paused", "Canceled"],
-  Queued: ["Started", "Canceled", "Failed"],
-  Started: ["Finished", "Failed", "Canceled"],
-  Paused: ["Pending", "Canceled"],
-  Failed: ["Pending", "Canceled"], // Canceled only while an automatic retry is scheduled
-  Canceled: ["Pending"],
-  Finished: [],
-};
-
-/** Statuses that hold (or are about to hold) one of the method's concurrency slots. */
-export const IN_FLIGHT: readonly TaskStatus[] = ["Queued", "Started"];
 
 /** The queues a task can run on, with their default timeouts in seconds. */
 export const QUEUE_TIMEOUTS = { short: 300, default: 300, long: 1500 } as const;
