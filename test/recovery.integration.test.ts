@@ -126,6 +126,15 @@ describe("retention", () => {
       wakeAt: Date.now() + 3_600_000,
     });
     const recent = await insertTaskRow({ method: "demo.sleep", status: "Finished", endedAt: Date.now() });
+    await env.DB.batch([
+      env.DB.prepare(
+        "INSERT INTO batches (batch_id, owner, total, created_at) VALUES ('old-empty', 'u', 1, ?1), ('old-live', 'u', 1, ?1)",
+      ).bind(old),
+      env.DB.prepare(
+        "INSERT INTO item_failures (task_name, item_id, error, created_at) VALUES ('gone', 'x', 'e', ?1)",
+      ).bind(old),
+    ]);
+    await insertTaskRow({ ...base, name: oldName("INBATCH"), status: "Paused", endedAt: null, batchId: "old-live" });
     await runCron();
     const names = async () =>
       (await env.DB.prepare("SELECT name FROM tasks").all<{ name: string }>()).results.map((r) => r.name);
@@ -136,5 +145,9 @@ describe("retention", () => {
     expect(left).toContain(pending.name);
     expect(left).toContain(retrying.name);
     expect(left).toContain(recent.name);
+    const batchesLeft = await env.DB.prepare("SELECT batch_id FROM batches WHERE batch_id LIKE 'old-%'").all();
+    expect(batchesLeft.results).toEqual([{ batch_id: "old-live" }]);
+    const failures = await env.DB.prepare("SELECT count(*) AS n FROM item_failures WHERE task_name = 'gone'").first();
+    expect(failures?.n).toBe(0);
   });
 });

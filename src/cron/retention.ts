@@ -26,5 +26,14 @@ export async function purgeEndedTasks(db: Db, now: number, retentionDays: number
     deleted += changes;
     if (changes < CHUNK) break;
   }
+  // What only described purged tasks: recorded item failures past retention, and batches created
+  // before the cutoff that no longer have any task.
+  await db.run(sql`DELETE FROM item_failures WHERE created_at < ${cutoff}`);
+  await db.run(sql`
+    DELETE FROM batches WHERE batch_id IN (
+      SELECT batch_id FROM batches
+      WHERE created_at < ${cutoff}
+        AND NOT EXISTS (SELECT 1 FROM tasks WHERE tasks.batch_id = batches.batch_id)
+      LIMIT ${CHUNK})`);
   return deleted;
 }
