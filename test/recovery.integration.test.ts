@@ -128,7 +128,7 @@ describe("retention", () => {
     const recent = await insertTaskRow({ method: "demo.sleep", status: "Finished", endedAt: Date.now() });
     await env.DB.batch([
       env.DB.prepare(
-        "INSERT INTO batches (batch_id, owner, total, created_at) VALUES ('old-empty', 'u', 1, ?1), ('old-live', 'u', 1, ?1)",
+        "INSERT INTO batches (batch_id, owner, total, created_at) VALUES ('old-empty', 'Administrator', 1, ?1), ('old-live', 'Administrator', 1, ?1)",
       ).bind(old),
       env.DB.prepare(
         "INSERT INTO item_failures (task_name, item_id, error, created_at) VALUES ('gone', 'x', 'e', ?1)",
