@@ -1,6 +1,6 @@
 // Prepared report jobs in D1: starting one (or reusing an identical running or fresh one, race-free),
 // reading one with its task, the status Frappe clients see, and the job's public JSON.
-import { and, eq } from "drizzle-orm";
+import { and, eq, type SQL } from "drizzle-orm";
 import { hasAnyRole, isSystemManager, type User } from "../api/context";
 import { forbidden } from "../api/errors";
 import { TaskSpec } from "../api/schemas";
@@ -57,14 +57,21 @@ function reusable({ job, task }: ReportJob, now: number, freshMs: number): boole
   return !isEnded(task.status, task.wakeAt);
 }
 
+/**
+ * The job row matching `where` (at most one) with its task. Two reads in one batch rather than a
+ * join: both tables have job_id and created_at columns, and rows read by position would mix them up.
+ */
+async function readJob(env: Env, where: SQL | undefined): Promise<ReportJob | null> {
+  const db = getDb(env);
+  const [job] = await db.select().from(reportJobs).where(where).limit(1);
+  if (!job) return null;
+  const [task] = await db.select().from(tasks).where(eq(tasks.name, job.jobId));
+  return { job, task: task ?? null };
+}
+
 /** The job and its task, or null. */
-export async function getReportJob(env: Env, jobId: string): Promise<ReportJob | null> {
-  const [row] = await getDb(env)
-    .select({ job: reportJobs, task: tasks })
-    .from(reportJobs)
-    .leftJoin(tasks, eq(tasks.name, reportJobs.jobId))
-    .where(eq(reportJobs.jobId, jobId));
-  return row ?? null;
+export function getReportJob(env: Env, jobId: string): Promise<ReportJob | null> {
+  return readJob(env, eq(reportJobs.jobId, jobId));
 }
 
 /** The job if `user` may see it (its owner or a System Manager), else null — callers answer 404. */
@@ -104,11 +111,7 @@ export async function startReportJob(
     eq(reportJobs.reusable, true),
   );
   for (let attempt = 0; attempt < 5; attempt++) {
-    const [existing] = await db
-      .select({ job: reportJobs, task: tasks })
-      .from(reportJobs)
-      .leftJoin(tasks, eq(tasks.name, reportJobs.jobId))
-      .where(same);
+    const existing = await readJob(env, same);
     if (existing) {
       if (reusable(existing, now, cfg.reportFreshMs)) return { ...existing, created: false };
       // Stale or failed: give up the mark (compare-and-set, so racing starters agree).
