@@ -4,7 +4,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { defineReport, type Column } from "../src/reports/define";
 import { canonicalJson, filtersFromArgs } from "../src/reports/filters";
-import { csvField, resultBody } from "../src/reports/reader";
+import { csvField, jsonArray, resultBody } from "../src/reports/reader";
 import { PART_BYTES, rowLine, writeRows } from "../src/reports/writer";
 import { z } from "zod";
 
@@ -59,6 +59,24 @@ describe("encoding", () => {
     expect(csvField(" edge")).toBe('" edge"');
     expect(csvField(null)).toBe("");
     expect(csvField(1.5)).toBe("1.5");
+  });
+
+  it("NDJSON lines join into a JSON array however the bytes are split into chunks", async () => {
+    const bytes = new TextEncoder().encode('{"a":1}\n{"a":"é"}\n{"a":3}\n');
+    for (let i = 0; i <= bytes.length; i++) {
+      for (let j = i; j <= bytes.length; j++) {
+        const chunks = [bytes.subarray(0, i), bytes.subarray(i, j), bytes.subarray(j)];
+        const stream = new ReadableStream<Uint8Array>({
+          start(controller) {
+            for (const chunk of chunks) controller.enqueue(chunk);
+            controller.close();
+          },
+        });
+        const out = await text(stream.pipeThrough(jsonArray("[", "]")));
+        expect(out, `split at ${i}, ${j}`).toBe('[{"a":1},\n{"a":"é"},\n{"a":3}]');
+        expect(JSON.parse(out)).toHaveLength(3);
+      }
+    }
   });
 
   it("defineReport refuses duplicate labels", () => {
