@@ -4,7 +4,10 @@
 // 100k- and 1M-row results in every format, workerd memory growth between the two sizes, and how
 // soon check_status notices a finished job. Results are printed and saved under bench-results/.
 //
-//   node scripts/bench-reports.mjs [--sizes 100000,1000000] [--probes 10]
+//   node scripts/bench-reports.mjs [--sizes 100000,1000000] [--probes 10] [--formats json,csv,ndjson] [--control off]
+//
+// The control run puts and reads objects of the same sizes through local R2 from a bare Worker, so
+// the runtime's own R2 costs (time to first byte, memory) can be told apart from the report code's.
 import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
@@ -15,7 +18,7 @@ const args = new Map();
 for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i].replace(/^--/, ""), process.argv[i + 1]);
 const SIZES = (args.get("sizes") ?? "100000,1000000").split(",").map(Number);
 const PROBES = Number(args.get("probes") ?? 10);
-const FORMATS = ["json", "csv", "ndjson"];
+const FORMATS = (args.get("formats") ?? "json,csv,ndjson").split(",");
 const KEY = "bench:bench-secret-key";
 const env = { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "1" };
 
@@ -61,20 +64,23 @@ const comm = (pid) => {
   }
 };
 
-/** Resident set size in MiB of the workerd processes under the wrangler process. */
-function workerdRssMiB(rootPid) {
-  let kib = 0;
+/** Resident set size in MiB of each workerd process under the wrangler process, by pid. */
+function workerdRss(rootPid) {
+  const out = {};
   for (const pid of descendants(rootPid)) {
     if (comm(pid) !== "workerd") continue;
     try {
       const match = readFileSync(`/proc/${pid}/status`, "utf8").match(/VmRSS:\s+(\d+) kB/);
-      if (match) kib += Number(match[1]);
+      if (match) out[pid] = Number(match[1]) / 1024;
     } catch {
       // gone
     }
   }
-  return kib / 1024;
+  return out;
 }
+
+/** Total RSS (MiB) of the workerd processes. */
+const workerdRssMiB = (rootPid) => Object.values(workerdRss(rootPid)).reduce((a, b) => a + b, 0);
 
 const port = await freePort();
 const base = `http://127.0.0.1:${port}`;
@@ -116,6 +122,92 @@ function stop() {
 }
 process.on("exit", stop);
 process.on("SIGINT", () => process.exit(130));
+
+const CONTROL_WORKER = `
+const PART = 5 * 1024 * 1024;
+export default {
+  async fetch(request, env) {
+    const url = new URL(request.url);
+    const key = url.searchParams.get("key");
+    if (url.pathname === "/put") {
+      // Incompressible bytes, like a gzip result, in equal 5 MiB parts.
+      let left = Number(url.searchParams.get("bytes"));
+      const upload = await env.B.createMultipartUpload(key);
+      const parts = [];
+      for (let n = 1; left > 0; n++) {
+        const part = new Uint8Array(Math.min(PART, left));
+        for (let i = 0; i < part.length; i += 65536) crypto.getRandomValues(part.subarray(i, i + 65536));
+        parts.push(await upload.uploadPart(n, part));
+        left -= part.length;
+      }
+      await upload.complete(parts);
+      return new Response("ok");
+    }
+    if (url.pathname === "/get") return new Response((await env.B.get(key)).body);
+    return new Response("up");
+  },
+};`;
+
+/** Runs the control Worker on its own wrangler dev and measures R2 put + get of each size. */
+async function r2Control(sizesMb) {
+  const dir = mkdtempSync(join(tmpdir(), "switchyard-bench-r2-"));
+  writeFileSync(join(dir, "worker.js"), CONTROL_WORKER);
+  writeFileSync(
+    join(dir, "wrangler.toml"),
+    'name = "r2-control"\nmain = "worker.js"\ncompatibility_date = "2026-11-01"\n[[r2_buckets]]\nbinding = "B"\nbucket_name = "control"\n',
+  );
+  const controlPort = await freePort();
+  const proc = spawn(
+    wrangler,
+    ["dev", "--config", join(dir, "wrangler.toml"), "--port", String(controlPort), "--ip", "127.0.0.1"].concat([
+      "--persist-to",
+      join(dir, "state"),
+      "--show-interactive-dev-session=false",
+    ]),
+    { env, stdio: ["ignore", "ignore", "inherit"] },
+  );
+  const url = `http://127.0.0.1:${controlPort}`;
+  try {
+    for (let i = 0; ; i++) {
+      try {
+        if ((await fetch(url)).ok) break;
+      } catch {
+        // not up yet
+      }
+      if (i > 120) throw new Error("control wrangler dev did not start");
+      await sleep(500);
+    }
+    const start = workerdRssMiB(proc.pid);
+    const objects = [];
+    for (const mb of sizesMb) {
+      let top = workerdRssMiB(proc.pid);
+      const timer = setInterval(() => (top = Math.max(top, workerdRssMiB(proc.pid))), 100);
+      const key = `o${mb}`;
+      await (await fetch(`${url}/put?key=${key}&bytes=${Math.round(mb * 1e6)}`)).text();
+      const t0 = performance.now();
+      const res = await fetch(`${url}/get?key=${key}`);
+      const reader = res.body.getReader();
+      let ttfb = null;
+      for (;;) {
+        const { done } = await reader.read();
+        if (done) break;
+        ttfb ??= performance.now() - t0;
+      }
+      clearInterval(timer);
+      objects.push({ mb, ttfb_ms: round(ttfb), total_ms: round(performance.now() - t0), peak_rss_mib: round(top) });
+    }
+    return { start_rss_mib: round(start), objects };
+  } finally {
+    for (const pid of [...descendants(proc.pid), proc.pid].reverse()) {
+      try {
+        process.kill(pid, "SIGTERM");
+      } catch {
+        // gone
+      }
+    }
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 const headers = { authorization: `token ${KEY}` };
 const api = async (path, init = {}) => {
@@ -203,24 +295,35 @@ await sleep(500);
 const baselineRss = workerdRssMiB(dev.pid);
 
 const sizes = [];
-for (const rows of SIZES) {
+/** Runs `fn` and returns its result with the peak total workerd RSS seen while it ran. */
+async function peakDuring(fn) {
   peak = workerdRssMiB(dev.pid);
+  const value = await fn();
+  return { value, peak: round(peak) };
+}
+for (const rows of SIZES) {
   const t0 = performance.now();
-  const jobId = await startJob({ rows });
-  const job = await settle(jobId);
+  const generated = await peakDuring(async () => {
+    const jobId = await startJob({ rows });
+    return { jobId, job: await settle(jobId) };
+  });
+  const { jobId, job } = generated.value;
   const generateMs = performance.now() - t0;
   const downloads = [];
   for (const f of FORMATS) {
-    const d = await download(jobId, f);
+    const { value: d, peak: p } = await peakDuring(() => download(jobId, f));
     if (d.rows !== rows) throw new Error(`${f}: expected ${rows} rows, counted ${d.rows}`);
-    downloads.push(d);
+    downloads.push({ ...d, peak_rss_mib: p });
   }
   sizes.push({
     rows,
     generate_s: round(generateMs / 1000),
     generate_rows_per_s: Math.round(rows / (generateMs / 1000)),
     stored_mb: round(job.bytes / 1e6),
-    peak_rss_mib: round(peak),
+    generate_peak_rss_mib: generated.peak,
+    peak_rss_mib: Math.max(generated.peak, ...downloads.map((d) => d.peak_rss_mib)),
+    rss_after_mib: round(workerdRssMiB(dev.pid)),
+    rss_by_process_mib: Object.fromEntries(Object.entries(workerdRss(dev.pid)).map(([k, v]) => [k, round(v)])),
     downloads,
   });
 }
@@ -240,6 +343,10 @@ for (let i = 0; i < PROBES; i++) {
 }
 clearInterval(sampler);
 
+// Control: the same object sizes through local R2 alone (a bare Worker that only puts a multipart
+// object and streams it back), to tell the local runtime's own R2 costs from ours.
+const control = args.get("control") === "off" ? null : await r2Control(sizes.map((s) => s.stored_mb));
+
 const result = {
   when: new Date().toISOString(),
   machine: `${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${process.platform}`,
@@ -247,6 +354,7 @@ const result = {
   baseline_rss_mib: round(baselineRss),
   sizes,
   rss_growth_mib: sizes.length >= 2 ? round(sizes[sizes.length - 1].peak_rss_mib - sizes[0].peak_rss_mib) : null,
+  r2_control: control,
   check_status_delay_ms: {
     samples: delays,
     median: percentile(delays, 50),
@@ -256,11 +364,17 @@ const result = {
 };
 
 console.log(JSON.stringify(result, null, 2));
-console.log("\n| rows | format | TTFB ms | total ms | MB | rows/s | MB/s |\n|---:|---|---:|---:|---:|---:|---:|");
+if (control) {
+  console.log("\n| R2 alone: object MB | get TTFB ms | get total ms | peak RSS MiB |\n|---:|---:|---:|---:|");
+  for (const c of control.objects) console.log(`| ${c.mb} | ${c.ttfb_ms} | ${c.total_ms} | ${c.peak_rss_mib} |`);
+}
+console.log(
+  "\n| rows | format | TTFB ms | total ms | MB | rows/s | MB/s | peak RSS MiB |\n|---:|---|---:|---:|---:|---:|---:|---:|",
+);
 for (const s of sizes) {
   for (const d of s.downloads) {
     console.log(
-      `| ${s.rows} | ${d.format} | ${d.ttfb_ms} | ${d.total_ms} | ${d.mb} | ${d.rows_per_s} | ${d.mb_per_s} |`,
+      `| ${s.rows} | ${d.format} | ${d.ttfb_ms} | ${d.total_ms} | ${d.mb} | ${d.rows_per_s} | ${d.mb_per_s} | ${d.peak_rss_mib} |`,
     );
   }
 }
