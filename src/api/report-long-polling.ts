@@ -5,14 +5,13 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { filtersFromArgs, parseFilters } from "../reports/filters";
-import { getVisibleJob, jobEnded, startReportJob, type ReportJob } from "../reports/jobs";
+import { getVisibleJob, jobEnded, startReportJob, waitForJob, type ReportJob } from "../reports/jobs";
 import { CONTENT_TYPES, resultBody } from "../reports/reader";
 import { getReport } from "../reports/registry";
 import { openResult } from "../reports/result";
 import type { AppEnv, User } from "./context";
-import { ApiError, badRequest, issueDetails, notFound } from "./errors";
+import { ApiError, badRequest, notFound, zodFailure } from "./errors";
 import { frappeArgs } from "./frappe";
-import { MAX_WAIT_S, waitForJob } from "./reports";
 
 const PREFIX = "/tweaks.utils.report_long_polling";
 
@@ -25,15 +24,7 @@ const JobArgs = z.object({ job_id: z.string().min(1).max(64) });
 
 function parseArgs<S extends z.ZodType>(schema: S, args: Record<string, unknown>): z.output<S> {
   const parsed = schema.safeParse(args);
-  if (!parsed.success) {
-    const first = parsed.error.issues[0];
-    const where = first && first.path.length > 0 ? `${first.path.map(String).join(".")}: ` : "";
-    throw badRequest(
-      "validation_failed",
-      `${where}${first?.message ?? "invalid arguments"}`,
-      issueDetails(parsed.error),
-    );
-  }
+  if (!parsed.success) throw zodFailure("validation_failed", "invalid arguments", parsed.error);
   return parsed.data;
 }
 
@@ -58,8 +49,9 @@ export const reportLongPollingApi = new Hono<AppEnv>()
   .on(["GET", "POST"], `${PREFIX}.check_status`, async (c) => {
     const { job_id, attempts, sleep } = parseArgs(CheckArgs, await frappeArgs(c));
     const rj = await visibleJob(c.env, c.get("user"), job_id);
-    // Frappe polls `attempts` times with `sleep` seconds between: at most (attempts − 1) × sleep.
-    const after = await waitForJob(c.env, rj, Math.min((attempts - 1) * sleep, MAX_WAIT_S));
+    // Frappe polls `attempts` times with `sleep` seconds between: at most (attempts − 1) × sleep,
+    // here capped at 25 s; the wait ends the moment the job does.
+    const after = await waitForJob(c.env, rj, (attempts - 1) * sleep);
     c.header("Cache-Control", "no-store");
     return c.json({ message: jobEnded(after) ? 1 : 0 });
   })

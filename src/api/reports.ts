@@ -5,17 +5,16 @@ import { getDb } from "../db/client";
 import { wakeScheduler } from "../dispatch/wake";
 import { publishTaskEvents } from "../realtime/events";
 import { parseFilters } from "../reports/filters";
-import { getReportJob, getVisibleJob, jobEnded, reportJobJson, startReportJob, type ReportJob } from "../reports/jobs";
+import { MAX_WAIT_S, getVisibleJob, reportJobJson, startReportJob, waitForJob, type ReportJob } from "../reports/jobs";
 import { CONTENT_TYPES, RESULT_FORMATS, publicColumns, resultBody } from "../reports/reader";
 import { getReport, listReports } from "../reports/registry";
 import { openResult } from "../reports/result";
 import { cancelTask } from "../tasks/lifecycle";
 import { hasAnyRole, type AppEnv, type User } from "./context";
+import { jsonSchema } from "./methods";
 import { ApiError, conflict, notFound, validationHook } from "./errors";
 import { errorResponses } from "./schemas";
 
-/** Longest a status request may wait for the job to end (stays well under client timeouts). */
-export const MAX_WAIT_S = 25;
 /** Seconds a client should wait before asking for a result that is still being generated. */
 const RETRY_AFTER_S = 2;
 
@@ -80,30 +79,11 @@ const JobId = z.object({
     .openapi({ param: { name: "job_id", in: "path" } }),
 });
 
-function filtersSchema(schema: z.ZodType): unknown {
-  try {
-    return z.toJSONSchema(schema, { io: "input", unrepresentable: "any" });
-  } catch {
-    return null;
-  }
-}
-
 /** A visible job or 404 (other users' jobs look exactly like missing ones). */
 async function visibleJob(env: Env, user: User, jobId: string): Promise<ReportJob> {
   const job = await getVisibleJob(env, user, jobId);
   if (!job) throw notFound(`report job ${jobId}`);
   return job;
-}
-
-/**
- * Waits up to `seconds` for the job to end, event-driven (the owner's realtime hub wakes the wait
- * the moment the task's final status is written). Returns the job as it is afterwards.
- */
-export async function waitForJob(env: Env, rj: ReportJob, seconds: number): Promise<ReportJob> {
-  if (seconds <= 0 || jobEnded(rj)) return rj;
-  const ms = Math.min(seconds, MAX_WAIT_S) * 1000;
-  await env.REALTIME.getByName(rj.job.owner).waitForEnd(rj.job.jobId, ms);
-  return (await getReportJob(env, rj.job.jobId)) ?? rj;
 }
 
 export const reportsApi = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
@@ -126,7 +106,7 @@ export const reportsApi = new OpenAPIHono<AppEnv>({ defaultHook: validationHook 
           description: r.description ?? null,
           roles: [...roles],
           can_run: hasAnyRole(user, roles),
-          filters_schema: filtersSchema(r.filters),
+          filters_schema: jsonSchema(r.filters),
           columns: publicColumns(r.columns),
         };
       });

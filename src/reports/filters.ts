@@ -1,6 +1,6 @@
 // Report filters: which request parameters are filters, parsing them with the report's schema,
 // and the canonical JSON (sorted keys) and hash that identify "the same request" for reuse.
-import { badRequest, issueDetails } from "../api/errors";
+import { zodFailure } from "../api/errors";
 import type { ReportDefinition } from "./define";
 
 /**
@@ -58,13 +58,7 @@ function safeJson(text: string): unknown {
 export function parseFilters(report: ReportDefinition, raw: Record<string, unknown>): Record<string, unknown> {
   const parsed = report.filters.safeParse(raw);
   if (!parsed.success) {
-    const first = parsed.error.issues[0];
-    const where = first && first.path.length > 0 ? `${first.path.map(String).join(".")}: ` : "";
-    throw badRequest(
-      "invalid_filters",
-      `invalid filters for report ${report.name}: ${where}${first?.message ?? "invalid"}`,
-      issueDetails(parsed.error, ["filters"]),
-    );
+    throw zodFailure("invalid_filters", `invalid filters for report ${report.name}`, parsed.error, ["filters"]);
   }
   return (parsed.data ?? {}) as Record<string, unknown>;
 }

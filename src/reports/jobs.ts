@@ -80,6 +80,20 @@ export async function getVisibleJob(env: Env, user: User, jobId: string): Promis
   return job && (isSystemManager(user) || job.job.owner === user.name) ? job : null;
 }
 
+/** Longest a status request may wait for the job to end (stays well under client timeouts). */
+export const MAX_WAIT_S = 25;
+
+/**
+ * Waits up to `seconds` for the job to end, event-driven (the owner's realtime hub wakes the wait
+ * the moment the task's final status is written). Returns the job as it is afterwards.
+ */
+export async function waitForJob(env: Env, rj: ReportJob, seconds: number): Promise<ReportJob> {
+  if (seconds <= 0 || jobEnded(rj)) return rj;
+  const ms = Math.min(seconds, MAX_WAIT_S) * 1000;
+  await env.REALTIME.getByName(rj.job.owner).waitForEnd(rj.job.jobId, ms);
+  return (await getReportJob(env, rj.job.jobId)) ?? rj;
+}
+
 const isUniqueViolation = (error: unknown) => /UNIQUE constraint failed/i.test(String(error));
 
 /**
