@@ -111,6 +111,44 @@ describe("a job through REST", () => {
   });
 });
 
+describe("a job is a task", () => {
+  it("the report method's concurrency limit holds a second job Pending while the first runs", async () => {
+    const limit = await call(`/api/v1/task-types/${encodeURIComponent("report:Demo Numbers")}`, {
+      method: "PUT",
+      body: { concurrency_limit: 1 },
+    });
+    expect(limit.status, JSON.stringify(limit.body)).toBe(200);
+    try {
+      const first = await start({ rows: 3000, pause_ms: 500 });
+      await vi.waitUntil(async () => (await call(`/api/v1/report-jobs/${first.job_id}`)).body.status === "Started", {
+        timeout: 10_000,
+        interval: 25,
+      });
+      const second = await start({ rows: 1 });
+      const held = await call(`/api/v1/report-jobs/${second.job_id}`);
+      expect(held.body.status).toBe("Queued");
+      expect(held.body.task_status).toBe("Pending");
+      expect((await settle(first.job_id)).status).toBe("Completed");
+      expect((await settle(second.job_id)).status).toBe("Completed");
+    } finally {
+      await call(`/api/v1/task-types/${encodeURIComponent("report:Demo Numbers")}`, { method: "DELETE" });
+    }
+  });
+
+  it("the OpenAPI document describes the report endpoints", async () => {
+    const doc = await call("/api/v1/openapi.json", { key: null });
+    expect(Object.keys(doc.body.paths)).toEqual(
+      expect.arrayContaining([
+        "/api/v1/reports",
+        "/api/v1/reports/{report_name}/jobs",
+        "/api/v1/report-jobs/{job_id}",
+        "/api/v1/report-jobs/{job_id}/result",
+        "/api/v1/report-jobs/{job_id}/cancel",
+      ]),
+    );
+  });
+});
+
 describe("a 200,000-row result", () => {
   it("streams completely in JSON, CSV and NDJSON with the right row counts", async () => {
     const rows = 200_000;
