@@ -34,6 +34,7 @@ async function visibleJob(env: Env, user: User, jobId: string): Promise<ReportJo
   return job;
 }
 
+/** start_job, check_status and get_result under /api/method (mounted beside frappeApi). */
 export const reportLongPollingApi = new Hono<AppEnv>()
   .on(["GET", "POST"], `${PREFIX}.start_job`, async (c) => {
     const args = await frappeArgs(c);

@@ -86,6 +86,7 @@ async function visibleJob(env: Env, user: User, jobId: string): Promise<ReportJo
   return job;
 }
 
+/** /api/v1/reports: list reports, start jobs. */
 export const reportsApi = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
   .openapi(
     createRoute({
@@ -149,6 +150,7 @@ export const reportsApi = new OpenAPIHono<AppEnv>({ defaultHook: validationHook 
     },
   );
 
+/** /api/v1/report-jobs: status (long poll), result, cancel. */
 export const reportJobsApi = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
   .openapi(
     createRoute({

@@ -2,9 +2,11 @@
 // Frappe's {"message": {"columns", "result"}} JSON, CSV, or NDJSON. Nothing is buffered beyond one chunk.
 import type { Column } from "./define";
 
+/** The formats a result can be read in (`?format=`). */
 export const RESULT_FORMATS = ["json", "csv", "ndjson"] as const;
 export type ResultFormat = (typeof RESULT_FORMATS)[number];
 
+/** The Content-Type of each format. */
 export const CONTENT_TYPES: Record<ResultFormat, string> = {
   json: "application/json; charset=utf-8",
   csv: "text/csv; charset=utf-8",

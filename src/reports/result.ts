@@ -4,6 +4,7 @@ import type { User } from "../api/context";
 import type { Column } from "./define";
 import { jobColumns, jobError, jobStatus, type ReportJob, type ReportJobStatus } from "./jobs";
 
+/** A readable result, or why there is none (each API answers these in its own error style). */
 export type OpenedResult =
   | { kind: "ready"; stored: ReadableStream<Uint8Array>; columns: Column[]; rowCount: number | null }
   | { kind: "running"; status: ReportJobStatus }

@@ -8,12 +8,14 @@ export const PART_BYTES = 5 * 1024 * 1024;
 /** Rows are handed to the compressor in chunks of about this many characters. */
 const CHUNK_CHARS = 256 * 1024;
 
+/** How a write can be stopped and observed. */
 export interface WriteOptions {
   signal: AbortSignal;
   /** Called after each chunk with the number of rows written so far. */
   onRows?: (count: number) => void;
 }
 
+/** What was stored. */
 export interface WriteResult {
   rowCount: number;
   /** Compressed bytes stored. */
