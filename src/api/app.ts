@@ -16,6 +16,8 @@ import { frappeApi, frappeErrorBody } from "./frappe";
 import { healthApi, opsApi } from "./health";
 import { methodsApi } from "./methods";
 import { realtimeSocketApi, realtimeTicketsApi } from "./realtime";
+import { reportLongPollingApi } from "./report-long-polling";
+import { reportJobsApi, reportsApi } from "./reports";
 import { taskTypesApi } from "./task-types";
 import { tasksApi } from "./tasks";
 
@@ -86,7 +88,10 @@ export function buildApp() {
   app.route("/api/v1/api-keys", apiKeysApi);
   app.route("/api/v1/ops", opsApi);
   app.route("/api/v1/realtime/tickets", realtimeTicketsApi);
+  app.route("/api/v1/reports", reportsApi);
+  app.route("/api/v1/report-jobs", reportJobsApi);
   app.route("/api/method", frappeApi);
+  app.route("/api/method", reportLongPollingApi);
 
   app.notFound((c) => {
     if (c.req.path.startsWith("/api/method/")) return c.json(frappeErrorBody(404, `no such method ${c.req.path}`), 404);

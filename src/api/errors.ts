@@ -35,6 +35,16 @@ export function issueDetails(error: z.ZodError, prefix: (string | number)[] = []
   }));
 }
 
+/**
+ * A 400 for input that failed a zod schema outside the route validators (Frappe arguments, report
+ * filters): the message names the first failing field, `details` lists every issue.
+ */
+export function zodFailure(code: string, what: string, error: z.ZodError, prefix: (string | number)[] = []) {
+  const first = error.issues[0];
+  const where = first && first.path.length > 0 ? `${first.path.map(String).join(".")}: ` : "";
+  return badRequest(code, `${what}: ${where}${first?.message ?? "invalid"}`, issueDetails(error, prefix));
+}
+
 const TARGETS: Record<string, string> = { json: "request body", form: "form body", query: "query", param: "path" };
 
 /** The defaultHook of every OpenAPIHono app: failed validation → 400 validation_failed. */

@@ -19,7 +19,8 @@ const MethodInfo = z
   })
   .openapi("Method");
 
-function jsonSchema(schema: z.ZodType): unknown {
+/** The JSON Schema of a zod schema as an input (null when it cannot be represented). */
+export function jsonSchema(schema: z.ZodType): unknown {
   try {
     return z.toJSONSchema(schema, { io: "input", unrepresentable: "any" });
   } catch {

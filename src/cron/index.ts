@@ -6,20 +6,26 @@ import { wakeSchedulers } from "../dispatch/wake";
 import { config } from "../lib/config";
 import { log } from "../lib/log";
 import { purgeTickets } from "../realtime/tickets";
+import { purgeExpiredReports } from "../reports/cleanup";
 import { purgeEndedTasks } from "./retention";
 
 /**
  * Wakes every method with work waiting, a due timer (delayed start, retry) or an expired lease
- * (lost message, lost worker) — the scheduler's pass does the recovery — then purges old logs.
+ * (lost message, lost worker) — the scheduler's pass does the recovery — then purges old logs
+ * and expired report results.
  */
-export async function runCron(env: Env, now = Date.now()): Promise<{ woken: string[]; purged: number }> {
+export async function runCron(
+  env: Env,
+  now = Date.now(),
+): Promise<{ woken: string[]; purged: number; reportsPurged: number }> {
   const db = getDb(env);
   const [pending, due] = await Promise.all([methodsWithPending(db), methodsWithDueTimers(db, now)]);
   const woken = [...new Set([...pending, ...due])];
   await wakeSchedulers(env, woken);
   const purged = await purgeEndedTasks(db, now, config(env).retentionDays);
   await purgeTickets(db, now);
+  const reportsPurged = await purgeExpiredReports(env, now);
   await setSetting(db, LAST_CRON_KEY, String(now), now);
-  log.info("cron run", { woken: woken.length, purged });
-  return { woken, purged };
+  log.info("cron run", { woken: woken.length, purged, reportsPurged });
+  return { woken, purged, reportsPurged };
 }

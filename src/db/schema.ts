@@ -202,8 +202,46 @@ export const realtimeTickets = sqliteTable("realtime_tickets", {
   expiresAt: integer("expires_at").notNull(),
 });
 
+/**
+ * Prepared report jobs. A job is a task (method `report:<name>`, `job_id` = the task's name), so its
+ * status, timings and error are the task's; this row holds what only a report has. `reusable` marks
+ * the one job per (owner, report, filters) that identical requests share: the unique index makes
+ * concurrent starts race-free, and a job gives the mark up (CAS) once it errors or goes stale.
+ */
+export const reportJobs = sqliteTable(
+  "report_jobs",
+  {
+    jobId: text("job_id").primaryKey(),
+    report: text("report").notNull(),
+    owner: text("owner").notNull(),
+    /** The filters after the report's schema parsed them, as JSON with sorted keys. */
+    filters: text("filters").notNull(),
+    /** SHA-256 of the normalised filters JSON. */
+    filtersHash: text("filters_hash").notNull(),
+    reusable: integer("reusable", { mode: "boolean" }).notNull().default(true),
+    createdAt: integer("created_at").notNull(),
+    /** Set by the handler once the whole result is in R2. */
+    r2Key: text("r2_key"),
+    /** The columns (JSON) the result was written with, so reading never depends on a later deploy. */
+    columns: text("columns"),
+    rowCount: integer("row_count"),
+    /** Compressed size of the result in R2. */
+    bytes: integer("bytes"),
+    resultAt: integer("result_at"),
+    /** After this the cron deletes the result and this row (only once the task has ended). */
+    expiresAt: integer("expires_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("report_jobs_reuse")
+      .on(t.owner, t.report, t.filtersHash)
+      .where(sql`${t.reusable} = 1`),
+    index("report_jobs_expiry").on(t.expiresAt),
+  ],
+);
+
 export type TaskRow = typeof tasks.$inferSelect;
 export type NewTaskRow = typeof tasks.$inferInsert;
 export type TaskTypeRow = typeof taskTypes.$inferSelect;
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
 export type BatchRow = typeof batches.$inferSelect;
+export type ReportJobRow = typeof reportJobs.$inferSelect;

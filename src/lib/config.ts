@@ -21,6 +21,10 @@ export interface Config {
   admitPerPass: number;
   /** Largest task arguments JSON, in bytes. */
   maxArgumentsBytes: number;
+  /** How long a finished report job is reused for identical requests. */
+  reportFreshMs: number;
+  /** How long a report result is kept in R2 after it was written. */
+  reportResultTtlMs: number;
 }
 
 /** The configuration for this environment. */
@@ -35,5 +39,7 @@ export function config(env: object): Config {
     retentionDays: intVar(v("RETENTION_DAYS"), 30, 1),
     admitPerPass: intVar(v("ADMIT_PER_PASS"), 200, 1),
     maxArgumentsBytes: intVar(v("MAX_ARGUMENTS_BYTES"), 64 * 1024, 1),
+    reportFreshMs: intVar(v("REPORT_FRESH_S"), 600, 0) * 1000,
+    reportResultTtlMs: intVar(v("REPORT_RESULT_TTL_S"), 86_400, 60) * 1000,
   };
 }

@@ -1,5 +1,6 @@
 // The registry of every method this deployment runs. Add new task definitions to the lists here.
 import { demoCount, demoEcho, demoFail, demoInvoice, demoItems, demoMark, demoNoop, demoSleep } from "./demo";
+import { reportMethods } from "../reports/registry";
 import { Registry, type DocTypeDefinition, type TaskDefinition } from "./registry";
 
 const tasks: TaskDefinition[] = [
@@ -15,3 +16,5 @@ const doctypes: DocTypeDefinition[] = [demoInvoice] as DocTypeDefinition[];
 
 /** The one registry instance (the allow-list of enqueueable methods). */
 export const registry = new Registry(tasks, doctypes);
+// Prepared reports run as tasks: one `report:<name>` method per registered report.
+for (const method of reportMethods) registry.add(method);

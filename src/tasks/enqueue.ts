@@ -140,7 +140,7 @@ export function buildTaskRow(
 }
 
 /** The task type's priority, used when the spec gives none (evaluated inside the INSERT). */
-function defaultPriority(method: string) {
+export function defaultPriority(method: string) {
   return sql`coalesce((SELECT ${taskTypes.priority} FROM ${taskTypes} WHERE ${taskTypes.method} = ${method}), 0)`;
 }
 

@@ -1,0 +1,250 @@
+// /api/v1/reports and /api/v1/report-jobs: list reports, start a prepared report job, read its status
+// (with a ?wait= long poll), stream its result as JSON, CSV or NDJSON, and cancel it.
+import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
+import { eq } from "drizzle-orm";
+import { tasks } from "../db/schema";
+import { parseFilters } from "../reports/filters";
+import { MAX_WAIT_S, getVisibleJob, reportJobJson, startReportJob, waitForJob, type ReportJob } from "../reports/jobs";
+import { CONTENT_TYPES, RESULT_FORMATS, publicColumns, resultBody } from "../reports/reader";
+import { getReport, listReports } from "../reports/registry";
+import { openResult } from "../reports/result";
+import { performAction } from "../tasks/actions";
+import { hasAnyRole, type AppEnv, type User } from "./context";
+import { jsonSchema } from "./methods";
+import { ApiError, conflict, notFound, validationHook } from "./errors";
+import { errorResponses } from "./schemas";
+
+/** Seconds a client should wait before asking for a result that is still being generated. */
+const RETRY_AFTER_S = 2;
+
+const json = <T extends z.ZodType>(schema: T, description: string) => ({
+  description,
+  content: { "application/json": { schema } },
+});
+
+const ReportColumn = z.object({
+  fieldname: z.string(),
+  label: z.string(),
+  fieldtype: z.string(),
+  options: z.string().optional(),
+  width: z.number().optional(),
+});
+
+const ReportInfo = z
+  .object({
+    name: z.string(),
+    description: z.string().nullable(),
+    roles: z.array(z.string()),
+    can_run: z.boolean(),
+    filters_schema: z.unknown(),
+    columns: z.array(ReportColumn),
+  })
+  .openapi("Report");
+
+const ReportJobJson = z
+  .object({
+    job_id: z.string(),
+    report: z.string(),
+    owner: z.string(),
+    filters: z.unknown(),
+    status: z.enum(["Queued", "Started", "Completed", "Error"]),
+    task_status: z.string().nullable(),
+    reused: z.boolean().optional(),
+    progress: z.unknown(),
+    row_count: z.number().nullable(),
+    bytes: z.number().nullable(),
+    error: z.string().nullable(),
+    created_at: z.string().nullable(),
+    started_at: z.string().nullable(),
+    ended_at: z.string().nullable(),
+    time_taken: z.number().nullable(),
+    expires_at: z.string().nullable(),
+    links: z.object({ self: z.string(), result: z.string(), cancel: z.string(), task: z.string() }),
+  })
+  .openapi("ReportJob");
+
+const ReportName = z.object({
+  report_name: z
+    .string()
+    .min(1)
+    .max(140)
+    .openapi({ param: { name: "report_name", in: "path" }, example: "Demo Numbers" }),
+});
+const JobId = z.object({
+  job_id: z
+    .string()
+    .min(1)
+    .max(64)
+    .openapi({ param: { name: "job_id", in: "path" } }),
+});
+
+/** A visible job or 404 (other users' jobs look exactly like missing ones). */
+async function visibleJob(env: Env, user: User, jobId: string): Promise<ReportJob> {
+  const job = await getVisibleJob(env, user, jobId);
+  if (!job) throw notFound(`report job ${jobId}`);
+  return job;
+}
+
+/** /api/v1/reports: list reports, start jobs. */
+export const reportsApi = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/",
+      summary: "Registered reports, with their filters and columns",
+      responses: {
+        200: json(z.object({ data: z.array(ReportInfo), next_cursor: z.null() }), "Reports"),
+        ...errorResponses,
+      },
+    }),
+    (c) => {
+      const user = c.get("user");
+      const data = listReports(c.env).map((r) => {
+        const roles = r.roles ?? ["Report User"];
+        return {
+          name: r.name,
+          description: r.description ?? null,
+          roles: [...roles],
+          can_run: hasAnyRole(user, roles),
+          filters_schema: jsonSchema(r.filters),
+          columns: publicColumns(r.columns),
+        };
+      });
+      return c.json({ data, next_cursor: null }, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/{report_name}/jobs",
+      summary: "Start a prepared report job (or get the identical running or fresh one)",
+      request: {
+        params: ReportName,
+        body: {
+          required: false,
+          content: {
+            "application/json": {
+              schema: z.object({
+                filters: z
+                  .record(z.string(), z.unknown())
+                  .optional()
+                  .openapi({ example: { rows: 1000 } }),
+              }),
+            },
+          },
+        },
+      },
+      responses: { 202: json(ReportJobJson, "Accepted: the job (new or reused)"), ...errorResponses },
+    }),
+    async (c) => {
+      const user = c.get("user");
+      const { report_name } = c.req.valid("param");
+      const report = getReport(report_name, c.env);
+      if (!report) throw notFound(`report ${report_name}`);
+      const filters = parseFilters(report, c.req.valid("json").filters ?? {});
+      const started = await startReportJob(c.env, user, report, filters);
+      c.header("Location", `/api/v1/report-jobs/${started.job.jobId}`);
+      c.header("Cache-Control", "no-store");
+      return c.json(reportJobJson(started, user), 202);
+    },
+  );
+
+/** /api/v1/report-jobs: status (long poll), result, cancel. */
+export const reportJobsApi = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/{job_id}",
+      summary: "A report job's status; `wait` (seconds, ≤ 25) long-polls until it ends",
+      request: {
+        params: JobId,
+        query: z.object({ wait: z.coerce.number().min(0).max(MAX_WAIT_S).optional() }),
+      },
+      responses: { 200: json(ReportJobJson, "The job"), ...errorResponses },
+    }),
+    async (c) => {
+      const user = c.get("user");
+      const rj = await visibleJob(c.env, user, c.req.valid("param").job_id);
+      const after = await waitForJob(c.env, rj, c.req.valid("query").wait ?? 0);
+      c.header("Cache-Control", "no-store");
+      return c.json(reportJobJson(after, user), 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/{job_id}/result",
+      summary: "The job's result, streamed as JSON ({message: {columns, result}}), CSV or NDJSON",
+      request: {
+        params: JobId,
+        query: z.object({ format: z.enum(RESULT_FORMATS).default("json") }),
+      },
+      responses: {
+        200: {
+          description: "The result",
+          content: {
+            "application/json": { schema: z.unknown() },
+            "text/csv": { schema: z.string() },
+            "application/x-ndjson": { schema: z.string() },
+          },
+        },
+        202: json(ReportJobJson, "Still running: try again after Retry-After seconds"),
+        ...errorResponses,
+        409: json(z.unknown(), "The job ended in Error"),
+        410: json(z.unknown(), "The result has expired"),
+      },
+    }),
+    async (c) => {
+      const user = c.get("user");
+      const { job_id } = c.req.valid("param");
+      const { format } = c.req.valid("query");
+      const rj = await visibleJob(c.env, user, job_id);
+      const opened = await openResult(c.env, rj, user);
+      c.header("Cache-Control", "no-store");
+      switch (opened.kind) {
+        case "running":
+          c.header("Retry-After", String(RETRY_AFTER_S));
+          return c.json(reportJobJson(rj, user), 202);
+        case "failed":
+          throw new ApiError(409, "report_failed", `report job ${job_id} ended in Error: ${opened.message}`);
+        case "expired":
+          throw new ApiError(
+            410,
+            "result_expired",
+            `the result of report job ${job_id} has expired; start the report again`,
+          );
+        case "ready": {
+          c.header("Content-Type", CONTENT_TYPES[format]);
+          if (opened.rowCount !== null) c.header("X-Row-Count", String(opened.rowCount));
+          if (format === "csv") {
+            const file = `${rj.job.report.replace(/[^A-Za-z0-9_-]+/g, "-")}-${job_id}.csv`;
+            c.header("Content-Disposition", `attachment; filename="${file}"`);
+          }
+          return c.body(resultBody(opened.stored, opened.columns, format), 200);
+        }
+      }
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/{job_id}/cancel",
+      summary: "Cancel a report job (a running one stops writing and ends in Error)",
+      request: { params: JobId },
+      responses: {
+        200: json(ReportJobJson, "The job after the cancel"),
+        ...errorResponses,
+        409: json(z.unknown(), "The job has already ended"),
+      },
+    }),
+    async (c) => {
+      const user = c.get("user");
+      const { job_id } = c.req.valid("param");
+      const rj = await visibleJob(c.env, user, job_id);
+      const [canceled] = await performAction(c.env, "cancel", eq(tasks.name, job_id), {
+        message: `canceled by ${user.name}`,
+      });
+      if (!canceled) throw conflict(`cannot cancel a report job that is ${rj.task?.status ?? "gone"}`);
+      return c.json(reportJobJson({ job: rj.job, task: canceled }, user), 200);
+    },
+  );

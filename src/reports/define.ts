@@ -1,0 +1,92 @@
+// What a report is: defineReport({ name, filters, columns, roles, run }) and the types around it.
+import type { z } from "zod";
+import type { Progress } from "../methods/registry";
+import type { Role } from "../tasks/states";
+
+/** Frappe's field types, as columns declare them. Clients type result columns from these. */
+export const FieldType = {
+  Data: "Data",
+  Int: "Int",
+  Float: "Float",
+  Currency: "Currency",
+  Percent: "Percent",
+  Date: "Date",
+  Datetime: "Datetime",
+  Time: "Time",
+  Duration: "Duration",
+  Check: "Check",
+  Link: "Link",
+  Select: "Select",
+  SmallText: "Small Text",
+  LongText: "Long Text",
+} as const;
+export type FieldType = (typeof FieldType)[keyof typeof FieldType];
+
+/**
+ * A result column. Values in rows follow Frappe's conventions: numbers for Int/Float/Currency/
+ * Percent/Duration (seconds), `0`/`1` for Check, `"YYYY-MM-DD"` for Date, `"YYYY-MM-DD HH:MM:SS"`
+ * (UTC) for Datetime, `"HH:MM:SS"` for Time, text otherwise; `null` for no value.
+ */
+export interface Column {
+  readonly fieldname: string;
+  /** Unique within the report (Power BI uses labels as column names). */
+  readonly label: string;
+  readonly fieldtype: FieldType;
+  /** For Link: the linked document type; for Select: the options, one per line. */
+  readonly options?: string;
+  readonly width?: number;
+}
+
+/** A result row: values keyed by fieldname (missing fields are written as null). */
+export type Row = Readonly<Record<string, unknown>>;
+
+/** What `run` receives besides its filters. */
+export interface ReportContext {
+  /** The job id (also the task's name). */
+  readonly jobId: string;
+  /** Who started the job. */
+  readonly owner: string;
+  /** Aborted when the job is canceled or times out; the platform also stops reading rows then. */
+  readonly signal: AbortSignal;
+  readonly env: Env;
+  /**
+   * Reports progress. The platform reports the row count itself; a report that knows how many
+   * rows it will yield can pass `{ total }` once, and a `description` for slow phases.
+   */
+  progress(progress: Progress): void;
+  /** Appends a line to the job's debug log. */
+  log(...parts: unknown[]): void;
+}
+
+/** A registered report. `S` is the zod schema of its filters. */
+export interface ReportDefinition<S extends z.ZodType = z.ZodType> {
+  readonly name: string;
+  readonly description?: string;
+  /**
+   * Filters arrive as strings from query strings (Frappe's endpoints) or as JSON values, so use
+   * `z.coerce` for numbers. The parsed output is stored as JSON and parsed again when the job
+   * runs, so the schema must accept its own output.
+   */
+  readonly filters: S;
+  readonly columns: readonly Column[];
+  /** Roles that may run it (System Manager always may). Default: Report User. */
+  readonly roles?: readonly Role[];
+  /** Local-only reports are registered only where DEMO_METHODS is "on". */
+  readonly demo?: boolean;
+  /** Default timeout of a job in seconds (else the long queue's default). */
+  readonly timeout?: number;
+  /** Yields the rows, lazily: a million rows must never sit in memory. */
+  run(filters: z.output<S>, ctx: ReportContext): AsyncIterable<Row> | Iterable<Row>;
+}
+
+/** Declares a report; add it to the list in reports/registry.ts. Throws on duplicate fieldnames or labels. */
+export function defineReport<S extends z.ZodType>(definition: ReportDefinition<S>): ReportDefinition<S> {
+  for (const key of ["fieldname", "label"] as const) {
+    const seen = new Set<string>();
+    for (const column of definition.columns) {
+      if (seen.has(column[key])) throw new Error(`report ${definition.name}: duplicate column ${key} ${column[key]}`);
+      seen.add(column[key]);
+    }
+  }
+  return definition;
+}

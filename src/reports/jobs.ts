@@ -1,0 +1,216 @@
+// Prepared report jobs in D1: starting one (or reusing an identical running or fresh one, race-free),
+// reading one with its task, the status Frappe clients see, and the job's public JSON.
+import { and, eq, type SQL } from "drizzle-orm";
+import { hasAnyRole, isSystemManager, type User } from "../api/context";
+import { forbidden } from "../api/errors";
+import { TaskSpec } from "../api/schemas";
+import { getDb } from "../db/client";
+import { reportJobs, tasks, type ReportJobRow, type TaskRow } from "../db/schema";
+import { wakeScheduler } from "../dispatch/wake";
+import { config } from "../lib/config";
+import { isEnded, publishTaskEvents, rowWithWatch } from "../realtime/events";
+import { buildTaskRow, defaultPriority } from "../tasks/enqueue";
+import { errorSummary } from "../tasks/serialize";
+import type { Column, ReportDefinition } from "./define";
+import { canonicalJson, sha256Hex } from "./filters";
+import { reportMethodName } from "./run";
+
+/** The statuses of a prepared report, as Frappe names them. */
+export const ReportJobStatus = {
+  Queued: "Queued",
+  Started: "Started",
+  Completed: "Completed",
+  Error: "Error",
+} as const;
+export type ReportJobStatus = (typeof ReportJobStatus)[keyof typeof ReportJobStatus];
+
+/** A job with its task (null when retention already deleted the task). */
+export interface ReportJob {
+  job: ReportJobRow;
+  task: TaskRow | null;
+}
+
+/**
+ * The job's status, derived from its task so there is one source of truth: Finished → Completed;
+ * Canceled, or Failed with no retry left → Error; Started → Started; anything else → Queued.
+ */
+export function jobStatus(task: Pick<TaskRow, "status" | "wakeAt"> | null): ReportJobStatus {
+  if (task === null) return "Error";
+  if (task.status === "Finished") return "Completed";
+  if (task.status === "Started") return "Started";
+  if (isEnded(task.status, task.wakeAt)) return "Error";
+  return "Queued";
+}
+
+/** True when the job has ended (Completed or Error): what check_status answers 1 for. */
+export const jobEnded = (job: ReportJob) => {
+  const status = jobStatus(job.task);
+  return status === "Completed" || status === "Error";
+};
+
+/** Whether identical requests may still share the job: it runs, or finished within the window. */
+function reusable({ job, task }: ReportJob, now: number, freshMs: number): boolean {
+  if (task === null) return false;
+  if (task.status === "Finished") {
+    return job.r2Key !== null && (task.endedAt ?? 0) >= now - freshMs && job.expiresAt > now;
+  }
+  return !isEnded(task.status, task.wakeAt);
+}
+
+/**
+ * The job row matching `where` (at most one) with its task. Two reads in one batch rather than a
+ * join: both tables have job_id and created_at columns, and rows read by position would mix them up.
+ */
+async function readJob(env: Env, where: SQL | undefined): Promise<ReportJob | null> {
+  const db = getDb(env);
+  const [job] = await db.select().from(reportJobs).where(where).limit(1);
+  if (!job) return null;
+  const [task] = await db.select().from(tasks).where(eq(tasks.name, job.jobId));
+  return { job, task: task ?? null };
+}
+
+/** The job and its task, or null. */
+export function getReportJob(env: Env, jobId: string): Promise<ReportJob | null> {
+  return readJob(env, eq(reportJobs.jobId, jobId));
+}
+
+/** The job if `user` may see it (its owner or a System Manager), else null — callers answer 404. */
+export async function getVisibleJob(env: Env, user: User, jobId: string): Promise<ReportJob | null> {
+  const job = await getReportJob(env, jobId);
+  return job && (isSystemManager(user) || job.job.owner === user.name) ? job : null;
+}
+
+/** Longest a status request may wait for the job to end (stays well under client timeouts). */
+export const MAX_WAIT_S = 25;
+
+/**
+ * Waits up to `seconds` for the job to end, event-driven (the owner's realtime hub wakes the wait
+ * the moment the task's final status is written). Returns the job as it is afterwards.
+ */
+export async function waitForJob(env: Env, rj: ReportJob, seconds: number): Promise<ReportJob> {
+  if (seconds <= 0 || jobEnded(rj)) return rj;
+  const ms = Math.min(seconds, MAX_WAIT_S) * 1000;
+  await env.REALTIME.getByName(rj.job.owner).waitForEnd(rj.job.jobId, ms);
+  return (await getReportJob(env, rj.job.jobId)) ?? rj;
+}
+
+const isUniqueViolation = (error: unknown) => /UNIQUE constraint failed/i.test(String(error));
+
+/**
+ * Starts a job of `report` with parsed `filters` for `user`, or returns the identical job (same
+ * owner, report and filters) that is running or finished within the freshness window. The one
+ * reusable job per request is held by a unique index, so concurrent identical starts insert at most
+ * one job; the losers see the constraint fail and read the winner. Throws ApiError (403) when the
+ * user may not run the report.
+ */
+export async function startReportJob(
+  env: Env,
+  user: User,
+  report: ReportDefinition,
+  filters: Record<string, unknown>,
+  now = Date.now(),
+): Promise<ReportJob & { created: boolean }> {
+  const roles = report.roles ?? ["Report User"];
+  if (!hasAnyRole(user, roles)) {
+    throw forbidden(`you may not run report ${report.name} (needs one of: ${roles.join(", ")})`);
+  }
+  const db = getDb(env);
+  const cfg = config(env);
+  const filtersJson = canonicalJson(filters);
+  const filtersHash = await sha256Hex(filtersJson);
+  const same = and(
+    eq(reportJobs.owner, user.name),
+    eq(reportJobs.report, report.name),
+    eq(reportJobs.filtersHash, filtersHash),
+    eq(reportJobs.reusable, true),
+  );
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const existing = await readJob(env, same);
+    if (existing) {
+      if (reusable(existing, now, cfg.reportFreshMs)) return { ...existing, created: false };
+      // Stale or failed: give up the mark (compare-and-set, so racing starters agree).
+      await db
+        .update(reportJobs)
+        .set({ reusable: false })
+        .where(and(eq(reportJobs.jobId, existing.job.jobId), eq(reportJobs.reusable, true)));
+    }
+    const row = buildTaskRow(
+      TaskSpec.parse({ method: reportMethodName(report.name), job_name: report.name, arguments: { filters } }),
+      user,
+      env,
+      now,
+    );
+    const jobRow = {
+      jobId: row.name,
+      report: report.name,
+      owner: user.name,
+      filters: filtersJson,
+      filtersHash,
+      createdAt: now,
+      expiresAt: now + cfg.reportResultTtlMs,
+    };
+    try {
+      // One transaction: the task exists exactly when its job row does.
+      const [[task], [job]] = await db.batch([
+        db
+          .insert(tasks)
+          .values({ ...row, priority: defaultPriority(row.method) })
+          .returning(rowWithWatch),
+        db.insert(reportJobs).values(jobRow).returning(),
+      ]);
+      if (!task || !job) throw new Error(`could not insert report job ${row.name}`);
+      await publishTaskEvents(env, [task]);
+      await wakeScheduler(env, task.method);
+      return { job, task, created: true };
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error;
+      // An identical start won the race: the next round reads its job.
+    }
+  }
+  throw new Error(`could not start report ${report.name}: too much contention`);
+}
+
+const iso = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
+
+/** The columns a finished job's result was written with. */
+export function jobColumns(job: ReportJobRow): Column[] {
+  return job.columns === null ? [] : (JSON.parse(job.columns) as Column[]);
+}
+
+/** The error a failed job shows: the message (with the stack for System Managers). */
+export function jobError({ task }: ReportJob, viewer: User): string | null {
+  if (task === null) return "the job's task no longer exists";
+  if (task.status === "Canceled") return `canceled${task.statusMessage ? `: ${task.statusMessage}` : ""}`;
+  if (jobStatus(task) !== "Error") return null;
+  return isSystemManager(viewer) ? task.errorMessage : errorSummary(task.errorMessage);
+}
+
+/** The job as the REST API shows it. */
+export function reportJobJson(rj: ReportJob & { created?: boolean }, viewer: User) {
+  const { job, task } = rj;
+  const base = `/api/v1/report-jobs/${job.jobId}`;
+  return {
+    job_id: job.jobId,
+    report: job.report,
+    owner: job.owner,
+    filters: JSON.parse(job.filters) as unknown,
+    status: jobStatus(task),
+    task_status: task?.status ?? null,
+    ...(rj.created === undefined ? {} : { reused: !rj.created }),
+    progress: task?.progress ? (JSON.parse(task.progress) as unknown) : null,
+    row_count: job.rowCount,
+    bytes: job.bytes,
+    error: jobError(rj, viewer),
+    created_at: iso(job.createdAt),
+    started_at: iso(task?.startedAt),
+    ended_at: iso(task?.endedAt),
+    time_taken: task?.timeTaken ?? null,
+    expires_at: iso(job.expiresAt),
+    links: {
+      self: base,
+      result: `${base}/result`,
+      cancel: `${base}/cancel`,
+      task: `/api/v1/tasks/${job.jobId}`,
+    },
+  };
+}

@@ -1,0 +1,169 @@
+// Turns a stored result (gzip NDJSON in R2) into the response formats by streaming transforms:
+// Frappe's {"message": {"columns", "result"}} JSON, CSV, or NDJSON. Nothing is buffered beyond one chunk.
+import type { Column } from "./define";
+
+/** The formats a result can be read in (`?format=`). */
+export const RESULT_FORMATS = ["json", "csv", "ndjson"] as const;
+export type ResultFormat = (typeof RESULT_FORMATS)[number];
+
+/** The Content-Type of each format. */
+export const CONTENT_TYPES: Record<ResultFormat, string> = {
+  json: "application/json; charset=utf-8",
+  csv: "text/csv; charset=utf-8",
+  ndjson: "application/x-ndjson; charset=utf-8",
+};
+
+/** The columns as get_result shows them (only the keys Frappe's columns have). */
+export function publicColumns(columns: readonly Column[]) {
+  return columns.map((c) => ({
+    fieldname: c.fieldname,
+    label: c.label,
+    fieldtype: c.fieldtype,
+    ...(c.options === undefined ? {} : { options: c.options }),
+    ...(c.width === undefined ? {} : { width: c.width }),
+  }));
+}
+
+const NEWLINE = 10;
+const COMMA = 44;
+
+/**
+ * Joins NDJSON lines into the body of a JSON array wrapped in `prefix`/`suffix`, on bytes (no
+ * decoding): every line ends with "\n" and JSON never holds a raw newline, so each newline but the
+ * last becomes ",\n". A newline that ends a chunk is held until more data shows it was not the last.
+ */
+export function jsonArray(prefix: string, suffix: string): TransformStream<Uint8Array, Uint8Array> {
+  const encoder = new TextEncoder();
+  let held = false;
+  return new TransformStream({
+    start(controller) {
+      controller.enqueue(encoder.encode(prefix));
+    },
+    transform(chunk, controller) {
+      if (chunk.byteLength === 0) return;
+      let newlines = 0;
+      for (let i = chunk.indexOf(NEWLINE); i !== -1; i = chunk.indexOf(NEWLINE, i + 1)) newlines++;
+      const out = new Uint8Array(chunk.byteLength + newlines + 2);
+      let pos = 0;
+      if (held) {
+        out[pos++] = COMMA;
+        out[pos++] = NEWLINE;
+        held = false;
+      }
+      let start = 0;
+      for (let nl = chunk.indexOf(NEWLINE); nl !== -1; nl = chunk.indexOf(NEWLINE, start)) {
+        out.set(chunk.subarray(start, nl), pos);
+        pos += nl - start;
+        start = nl + 1;
+        if (start === chunk.byteLength) {
+          held = true;
+          break;
+        }
+        out[pos++] = COMMA;
+        out[pos++] = NEWLINE;
+      }
+      out.set(chunk.subarray(start), pos);
+      pos += chunk.byteLength - start;
+      controller.enqueue(out.subarray(0, pos));
+    },
+    flush(controller) {
+      controller.enqueue(encoder.encode(suffix));
+    },
+  });
+}
+
+/** Response chunks are at least this big: DecompressionStream emits ~4 KB chunks, and passing each
+ * through the response separately costs more than copying them together. */
+const MIN_CHUNK_BYTES = 64 * 1024;
+
+/** Merges small chunks into chunks of at least MIN_CHUNK_BYTES (the last may be smaller). */
+function coalesce(): TransformStream<Uint8Array, Uint8Array> {
+  let parts: Uint8Array[] = [];
+  let size = 0;
+  const emit = (controller: TransformStreamDefaultController<Uint8Array>) => {
+    const out = new Uint8Array(size);
+    let pos = 0;
+    for (const part of parts) {
+      out.set(part, pos);
+      pos += part.byteLength;
+    }
+    controller.enqueue(out);
+    parts = [];
+    size = 0;
+  };
+  return new TransformStream({
+    transform(chunk, controller) {
+      parts.push(chunk);
+      size += chunk.byteLength;
+      if (size >= MIN_CHUNK_BYTES) emit(controller);
+    },
+    flush(controller) {
+      if (size > 0) emit(controller);
+    },
+  });
+}
+
+/** One CSV field (RFC 4180): quoted when it holds a separator, quote, line break or edge space. */
+export function csvField(value: unknown): string {
+  if (value === null || value === undefined) return "";
+  if (typeof value === "number") return String(value);
+  const text =
+    typeof value === "string"
+      ? value
+      : typeof value === "number" || typeof value === "boolean"
+        ? String(value)
+        : JSON.stringify(value);
+  return /[",\r\n]|^\s|\s$/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+/** NDJSON rows → CSV with a header of column labels. Each chunk's whole lines are parsed at once. */
+function csv(columns: readonly Column[]): TransformStream<Uint8Array, Uint8Array> {
+  const decoder = new TextDecoder();
+  const encoder = new TextEncoder();
+  const names = columns.map((c) => c.fieldname);
+  let rest = "";
+  const toCsv = (lines: string) => {
+    const rows = JSON.parse(`[${lines.replaceAll("\n", ",")}]`) as Record<string, unknown>[];
+    let out = "";
+    for (const row of rows) {
+      let line = "";
+      for (let i = 0; i < names.length; i++) line += (i === 0 ? "" : ",") + csvField(row[names[i] as string]);
+      out += line + "\r\n";
+    }
+    return out;
+  };
+  return new TransformStream({
+    start(controller) {
+      controller.enqueue(encoder.encode(columns.map((c) => csvField(c.label)).join(",") + "\r\n"));
+    },
+    transform(chunk, controller) {
+      const text = rest + decoder.decode(chunk, { stream: true });
+      const end = text.lastIndexOf("\n");
+      if (end === -1) {
+        rest = text;
+        return;
+      }
+      rest = text.slice(end + 1);
+      if (end > 0) controller.enqueue(encoder.encode(toCsv(text.slice(0, end))));
+    },
+    flush(controller) {
+      const text = (rest + decoder.decode()).trim();
+      if (text.length > 0) controller.enqueue(encoder.encode(toCsv(text)));
+    },
+  });
+}
+
+/** The response body for a stored result in `format`. */
+export function resultBody(
+  stored: ReadableStream<Uint8Array>,
+  columns: readonly Column[],
+  format: ResultFormat,
+): ReadableStream<Uint8Array> {
+  const ndjson = stored.pipeThrough(new DecompressionStream("gzip"));
+  if (format === "ndjson") return ndjson;
+  const transform =
+    format === "csv"
+      ? csv(columns)
+      : jsonArray(`{"message":{"columns":${JSON.stringify(publicColumns(columns))},"result":[\n`, "\n]}}\n");
+  return ndjson.pipeThrough(transform).pipeThrough(coalesce());
+}

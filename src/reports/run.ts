@@ -1,0 +1,79 @@
+// The task handler of a prepared report job (method `report:<name>`): runs the report, streams its
+// rows into R2 and records where the result is, how many rows and how many bytes.
+import { eq } from "drizzle-orm";
+import { z } from "zod";
+import { getDb } from "../db/client";
+import { reportJobs } from "../db/schema";
+import { config } from "../lib/config";
+import { PermanentError, type Progress, type ResolvedMethod, type TaskContext } from "../methods/registry";
+import type { ReportContext, ReportDefinition } from "./define";
+import { writeRows } from "./writer";
+
+/** Where a job's result lives in the RESULTS bucket. */
+export const resultKey = (jobId: string) => `reports/${jobId}.ndjson.gz`;
+
+/** The task method string of a report. */
+export const reportMethodName = (reportName: string) => `report:${reportName}`;
+
+/** Runs one attempt of a report job; returns the small summary stored as the task's result. */
+export async function runReportJob(
+  report: ReportDefinition,
+  filters: unknown,
+  ctx: TaskContext,
+): Promise<{ row_count: number; bytes: number }> {
+  const db = getDb(ctx.env);
+  const [job] = await db.select({ jobId: reportJobs.jobId }).from(reportJobs).where(eq(reportJobs.jobId, ctx.name));
+  if (!job) {
+    throw new PermanentError(
+      `a report runs only as a report job: start it with POST /api/v1/reports/{report_name}/jobs`,
+    );
+  }
+  let total: number | undefined;
+  const reportCtx: ReportContext = {
+    jobId: ctx.name,
+    owner: ctx.owner,
+    signal: ctx.signal,
+    env: ctx.env,
+    progress: (p: Progress) => {
+      if (p.total !== undefined) total = p.total;
+      void ctx.progress(p);
+    },
+    log: (...parts) => ctx.log(...parts),
+  };
+  const key = resultKey(ctx.name);
+  const { rowCount, bytes } = await writeRows(ctx.env.RESULTS, key, report.columns, report.run(filters, reportCtx), {
+    signal: ctx.signal,
+    onRows: (count) =>
+      void ctx.progress({ count, ...(total === undefined ? {} : { total }), description: `${count} rows written` }),
+  });
+  const now = Date.now();
+  await db
+    .update(reportJobs)
+    .set({
+      r2Key: key,
+      columns: JSON.stringify(report.columns),
+      rowCount,
+      bytes,
+      resultAt: now,
+      expiresAt: now + config(ctx.env).reportResultTtlMs,
+    })
+    .where(eq(reportJobs.jobId, ctx.name));
+  ctx.log(`wrote ${rowCount} rows (${bytes} bytes compressed) to ${key}`);
+  return { row_count: rowCount, bytes };
+}
+
+/** The registry entry that runs `report` as a task: long queue, the report's roles. */
+export function reportMethod(report: ReportDefinition): ResolvedMethod {
+  const args = z.strictObject({ filters: report.filters });
+  return {
+    method: reportMethodName(report.name),
+    args,
+    roles: report.roles ?? ["Report User"],
+    queue: "long",
+    timeout: report.timeout,
+    description: report.description ?? `Prepared report ${report.name}`,
+    demo: report.demo ?? false,
+    itemTask: false,
+    run: (parsed, ctx) => runReportJob(report, (parsed as z.output<typeof args>).filters, ctx),
+  };
+}

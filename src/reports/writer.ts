@@ -1,0 +1,157 @@
+// Streams a report's rows into R2 as gzip-compressed NDJSON — one JSON object per line, keys in
+// column order — so every output format is a streaming transform of it. Memory stays flat: at most
+// one upload part (5 MiB of compressed bytes) plus one text chunk is held at a time.
+import type { Column, Row } from "./define";
+
+/** R2's minimum multipart part size; all parts but the last are exactly this long (R2 requires equal sizes). */
+export const PART_BYTES = 5 * 1024 * 1024;
+/** Rows are handed to the compressor in chunks of about this many characters. */
+const CHUNK_CHARS = 256 * 1024;
+
+/** How a write can be stopped and observed. */
+export interface WriteOptions {
+  signal: AbortSignal;
+  /** Called after each chunk with the number of rows written so far. */
+  onRows?: (count: number) => void;
+}
+
+/** What was stored. */
+export interface WriteResult {
+  rowCount: number;
+  /** Compressed bytes stored. */
+  bytes: number;
+}
+
+/** Frappe's text forms for a Date value, by column type. */
+function dateText(value: Date, fieldtype: string): string {
+  const iso = value.toISOString();
+  return fieldtype === "Date" ? iso.slice(0, 10) : iso.slice(0, 19).replace("T", " ");
+}
+
+/** One row as a JSON object line (without the newline). Missing fields are null. */
+export function rowLine(row: Row, columns: readonly Column[], keys: readonly string[]): string {
+  let line = "{";
+  for (let i = 0; i < columns.length; i++) {
+    const column = columns[i] as Column;
+    const value = row[column.fieldname];
+    let json: string;
+    if (value === undefined || value === null) json = "null";
+    else if (value instanceof Date) json = JSON.stringify(dateText(value, column.fieldtype));
+    else if (typeof value === "boolean" && column.fieldtype === "Check") json = value ? "1" : "0";
+    else json = JSON.stringify(value) ?? "null";
+    line += (i === 0 ? "" : ",") + (keys[i] as string) + json;
+  }
+  return line + "}";
+}
+
+/** Lets timers (cancel polling, timeout) run between chunks of synchronous row generation. */
+const yieldToEventLoop = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+
+/**
+ * Writes `rows` to `key`. Throws the signal's reason as soon as it aborts (then nothing is stored:
+ * a started multipart upload is aborted), and whatever the rows iterator throws.
+ */
+export async function writeRows(
+  bucket: R2Bucket,
+  key: string,
+  columns: readonly Column[],
+  rows: AsyncIterable<Row> | Iterable<Row>,
+  options: WriteOptions,
+): Promise<WriteResult> {
+  const { signal } = options;
+  const keys = columns.map((c) => `${JSON.stringify(c.fieldname)}:`);
+  const gzip = new CompressionStream("gzip");
+  const writer = gzip.writable.getWriter();
+  const upload = uploadStream(bucket, key, gzip.readable);
+  // Awaited below; this keeps an early upload failure from being reported as unhandled meanwhile.
+  upload.catch(() => {});
+  const encoder = new TextEncoder();
+  let rowCount = 0;
+  try {
+    signal.throwIfAborted();
+    let buffer = "";
+    for await (const row of rows) {
+      buffer += rowLine(row, columns, keys) + "\n";
+      rowCount++;
+      if (buffer.length >= CHUNK_CHARS) {
+        await writer.write(encoder.encode(buffer));
+        buffer = "";
+        options.onRows?.(rowCount);
+        await yieldToEventLoop();
+        signal.throwIfAborted();
+      }
+    }
+    if (buffer.length > 0) await writer.write(encoder.encode(buffer));
+    signal.throwIfAborted();
+    await writer.close();
+    const bytes = await upload;
+    options.onRows?.(rowCount);
+    return { rowCount, bytes };
+  } catch (error) {
+    await writer.abort(error).catch(() => {});
+    await upload.catch(() => {});
+    throw error;
+  }
+}
+
+/** Removes and returns the first `n` bytes queued in `chunks` (n ≤ what is queued). */
+function take(chunks: Uint8Array[], n: number): Uint8Array {
+  const out = new Uint8Array(n);
+  let filled = 0;
+  while (filled < n) {
+    const head = chunks[0] as Uint8Array;
+    const want = n - filled;
+    if (head.byteLength <= want) {
+      out.set(head, filled);
+      filled += head.byteLength;
+      chunks.shift();
+    } else {
+      out.set(head.subarray(0, want), filled);
+      chunks[0] = head.subarray(want);
+      filled = n;
+    }
+  }
+  return out;
+}
+
+/**
+ * Stores a byte stream of unknown length: one put when it fits in one part, else a multipart
+ * upload of equal PART_BYTES parts. Resolves with the byte count; aborts the upload on failure.
+ */
+async function uploadStream(bucket: R2Bucket, key: string, stream: ReadableStream<Uint8Array>): Promise<number> {
+  const httpMetadata = { contentType: "application/x-ndjson" };
+  const customMetadata = { encoding: "gzip" };
+  const reader = stream.getReader();
+  const queued: Uint8Array[] = [];
+  let queuedBytes = 0;
+  let total = 0;
+  let multipart: R2MultipartUpload | null = null;
+  const parts: R2UploadedPart[] = [];
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      queued.push(value);
+      queuedBytes += value.byteLength;
+      total += value.byteLength;
+      while (queuedBytes >= PART_BYTES) {
+        multipart ??= await bucket.createMultipartUpload(key, { httpMetadata, customMetadata });
+        const part = take(queued, PART_BYTES);
+        queuedBytes -= PART_BYTES;
+        parts.push(await multipart.uploadPart(parts.length + 1, part));
+      }
+    }
+    const rest = take(queued, queuedBytes);
+    if (multipart === null) {
+      await bucket.put(key, rest, { httpMetadata, customMetadata });
+    } else {
+      if (rest.byteLength > 0) parts.push(await multipart.uploadPart(parts.length + 1, rest));
+      await multipart.complete(parts);
+    }
+    return total;
+  } catch (error) {
+    await reader.cancel(error).catch(() => {});
+    if (multipart !== null) await multipart.abort().catch(() => {});
+    throw error;
+  }
+}

@@ -1,0 +1,150 @@
+// Unit tests of the report building blocks: filter normalisation, row and CSV encoding, and the
+// R2 writer/reader round trip, including the multipart path and an aborted write.
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { defineReport, type Column } from "../src/reports/define";
+import { canonicalJson, filtersFromArgs } from "../src/reports/filters";
+import { csvField, jsonArray, resultBody } from "../src/reports/reader";
+import { PART_BYTES, rowLine, writeRows } from "../src/reports/writer";
+import { z } from "zod";
+
+const text = (stream: ReadableStream<Uint8Array>) => new Response(stream).text();
+
+describe("filters", () => {
+  it("canonical JSON sorts keys at every level, so equal filters give equal text", () => {
+    expect(canonicalJson({ b: 1, a: { d: [2, { z: 1, y: 2 }], c: null } })).toBe(
+      canonicalJson({ a: { c: null, d: [2, { y: 2, z: 1 }] }, b: 1 }),
+    );
+    expect(canonicalJson({ b: 1, a: 2 })).toBe('{"a":2,"b":1}');
+  });
+
+  it("cache-busters, cmd, api_key and report_name are not filters; a JSON `filters` parameter is merged", () => {
+    expect(
+      filtersFromArgs({
+        report_name: "X",
+        _ts: "1",
+        _attempt: "2",
+        _: "3",
+        cmd: "frappe.x",
+        api_key: "k:s",
+        rows: "5",
+        filters: '{"from_date":"2026-01-01"}',
+      }),
+    ).toEqual({ rows: "5", from_date: "2026-01-01" });
+  });
+});
+
+describe("encoding", () => {
+  const columns: Column[] = [
+    { fieldname: "n", label: "N", fieldtype: "Int" },
+    { fieldname: "d", label: "D", fieldtype: "Date" },
+    { fieldname: "t", label: "T", fieldtype: "Datetime" },
+    { fieldname: "ok", label: "OK", fieldtype: "Check" },
+    { fieldname: "s", label: "S", fieldtype: "Data" },
+  ];
+  const keys = columns.map((c) => `${JSON.stringify(c.fieldname)}:`);
+
+  it("a row line has the columns' keys in order, Frappe date texts, 0/1 checks and null for missing values", () => {
+    const when = new Date(Date.UTC(2026, 1, 3, 4, 5, 6));
+    expect(rowLine({ s: "x", ok: true, t: when, d: when, n: 7, extra: 1 }, columns, keys)).toBe(
+      '{"n":7,"d":"2026-02-03","t":"2026-02-03 04:05:06","ok":1,"s":"x"}',
+    );
+    expect(rowLine({}, columns, keys)).toBe('{"n":null,"d":null,"t":null,"ok":null,"s":null}');
+  });
+
+  it("CSV fields are quoted only when they must be", () => {
+    expect(csvField("plain")).toBe("plain");
+    expect(csvField('say "hi", ok')).toBe('"say ""hi"", ok"');
+    expect(csvField("two\nlines")).toBe('"two\nlines"');
+    expect(csvField(" edge")).toBe('" edge"');
+    expect(csvField(null)).toBe("");
+    expect(csvField(1.5)).toBe("1.5");
+  });
+
+  it("NDJSON lines join into a JSON array however the bytes are split into chunks", async () => {
+    const bytes = new TextEncoder().encode('{"a":1}\n{"a":"é"}\n{"a":3}\n');
+    for (let i = 0; i <= bytes.length; i++) {
+      for (let j = i; j <= bytes.length; j++) {
+        const chunks = [bytes.subarray(0, i), bytes.subarray(i, j), bytes.subarray(j)];
+        const stream = new ReadableStream<Uint8Array>({
+          start(controller) {
+            for (const chunk of chunks) controller.enqueue(chunk);
+            controller.close();
+          },
+        });
+        const out = await text(stream.pipeThrough(jsonArray("[", "]")));
+        expect(out, `split at ${i}, ${j}`).toBe('[{"a":1},\n{"a":"é"},\n{"a":3}]');
+        expect(JSON.parse(out)).toHaveLength(3);
+      }
+    }
+  });
+
+  it("defineReport refuses duplicate labels", () => {
+    expect(() =>
+      defineReport({
+        name: "Dup",
+        filters: z.object({}),
+        columns: [
+          { fieldname: "a", label: "Same", fieldtype: "Data" },
+          { fieldname: "b", label: "Same", fieldtype: "Data" },
+        ],
+        run: () => [],
+      }),
+    ).toThrow(/duplicate column label/);
+  });
+});
+
+describe("R2 round trip", () => {
+  const columns: Column[] = [
+    { fieldname: "i", label: "I", fieldtype: "Int" },
+    { fieldname: "noise", label: "Noise", fieldtype: "Data" },
+  ];
+  /** Rows whose hex noise barely compresses, so 160,000 of them need more than one 5 MiB part. */
+  function* noisyRows(n: number) {
+    const bytes = new Uint8Array(32);
+    for (let i = 1; i <= n; i++) {
+      crypto.getRandomValues(bytes);
+      yield { i, noise: Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("") };
+    }
+  }
+
+  it("a result larger than one part is stored as a multipart upload and reads back row for row", async () => {
+    const key = `test/${crypto.randomUUID()}.ndjson.gz`;
+    const counts: number[] = [];
+    const written = await writeRows(env.RESULTS, key, columns, noisyRows(160_000), {
+      signal: new AbortController().signal,
+      onRows: (n) => counts.push(n),
+    });
+    expect(written.rowCount).toBe(160_000);
+    expect(written.bytes).toBeGreaterThan(PART_BYTES);
+    expect(counts.at(-1)).toBe(160_000);
+    const object = await env.RESULTS.get(key);
+    expect(object?.size).toBe(written.bytes);
+    const csv = await text(resultBody(object?.body as ReadableStream<Uint8Array>, columns, "csv"));
+    const lines = csv.trimEnd().split("\r\n");
+    expect(lines).toHaveLength(160_001);
+    expect(lines[160_000]).toMatch(/^160000,[0-9a-f]{64}$/);
+  });
+
+  it("an empty result is a valid JSON envelope with no rows", async () => {
+    const key = `test/${crypto.randomUUID()}.ndjson.gz`;
+    await writeRows(env.RESULTS, key, columns, [], { signal: new AbortController().signal });
+    const object = await env.RESULTS.get(key);
+    const body = JSON.parse(await text(resultBody(object?.body as ReadableStream<Uint8Array>, columns, "json")));
+    expect(body.message.result).toEqual([]);
+    expect(body.message.columns.map((c: any) => c.fieldname)).toEqual(["i", "noise"]);
+  });
+
+  it("an aborted write (mid multipart upload) stores nothing and rethrows the signal's reason", async () => {
+    const key = `test/${crypto.randomUUID()}.ndjson.gz`;
+    const controller = new AbortController();
+    function* rows() {
+      // Past the first 5 MiB part, so a multipart upload is under way when the signal fires.
+      yield* noisyRows(170_000);
+      controller.abort(new Error("stop"));
+      yield* noisyRows(10_000);
+    }
+    await expect(writeRows(env.RESULTS, key, columns, rows(), { signal: controller.signal })).rejects.toThrow("stop");
+    expect(await env.RESULTS.head(key)).toBeNull();
+  });
+});
