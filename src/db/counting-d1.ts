@@ -10,10 +10,13 @@ function record(meta: D1Meta | undefined, statements = 1): void {
 }
 
 class CountingStatement {
-  constructor(readonly inner: D1PreparedStatement) {}
+  constructor(
+    readonly inner: D1PreparedStatement,
+    private readonly query: string,
+  ) {}
 
   bind(...values: unknown[]): CountingStatement {
-    return new CountingStatement(this.inner.bind(...values));
+    return new CountingStatement(this.inner.bind(...values), this.query);
   }
 
   async run<T = Record<string, unknown>>(): Promise<D1Result<T>> {
@@ -36,8 +39,17 @@ class CountingStatement {
     return (column === undefined ? row : row[column]) as T;
   }
 
-  /** Rows as arrays. Implemented over all() so D1's meta is seen; columns keep their select order. */
+  /**
+   * Rows as arrays (drizzle's path for selects and RETURNING). Done over all() so D1's meta — the
+   * rows read and written — is seen, with columns in select order. A join may return two columns
+   * with one name, which objects would merge, so joins use D1's positional raw() and count the
+   * statement without its rows.
+   */
   async raw<T = unknown[]>(): Promise<T[]> {
+    if (/\bjoin\b/i.test(this.query)) {
+      record(undefined);
+      return this.inner.raw<T>();
+    }
     const result = await this.inner.all<Record<string, unknown>>();
     record(result.meta);
     return result.results.map((row) => Object.values(row)) as T[];
@@ -47,7 +59,7 @@ class CountingStatement {
 /** Wraps a D1 binding so every statement it runs is counted. */
 export function countingD1(db: D1Database): D1Database {
   const wrapper = {
-    prepare: (query: string) => new CountingStatement(db.prepare(query)),
+    prepare: (query: string) => new CountingStatement(db.prepare(query), query),
     batch: async <T = unknown>(statements: CountingStatement[]): Promise<D1Result<T>[]> => {
       const results = await db.batch<T>(statements.map((s) => s.inner));
       for (const r of results) record(r.meta);
