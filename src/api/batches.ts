@@ -11,7 +11,7 @@ import type { TaskAction } from "../tasks/actions";
 import { bulkAction } from "./bulk";
 import { canSee, type AppEnv, type User } from "./context";
 import { notFound, validationHook } from "./errors";
-import { errorResponses } from "./schemas";
+import { errorResponses, json } from "./schemas";
 
 const BatchParam = z.object({
   batch_id: z
@@ -35,11 +35,6 @@ const Batch = z
     statuses: z.record(z.string(), z.number()),
   })
   .openapi("Batch");
-
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { "application/json": { schema } },
-});
 
 async function visibleBatch(env: Env, user: User, batchId: string): Promise<BatchRow> {
   const [batch] = await getDb(env).select().from(batches).where(eq(batches.batchId, batchId));

@@ -11,12 +11,7 @@ import { BulkEnqueueBody, ChunkedBulkBody, enqueueBulk, enqueueChunks, type Bulk
 import { TASK_STATUSES } from "../tasks/states";
 import { isSystemManager, type AppEnv, type User } from "./context";
 import { badRequest, conflict, validationHook } from "./errors";
-import { errorResponses } from "./schemas";
-
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { "application/json": { schema } },
-});
+import { errorResponses, json } from "./schemas";
 
 const BulkCreated = z
   .object({

@@ -12,15 +12,10 @@ import { performAction } from "../tasks/actions";
 import { hasAnyRole, type AppEnv, type User } from "./context";
 import { jsonSchema } from "./methods";
 import { ApiError, conflict, notFound, validationHook } from "./errors";
-import { errorResponses } from "./schemas";
+import { errorResponses, json } from "./schemas";
 
 /** Seconds a client should wait before asking for a result that is still being generated. */
 const RETRY_AFTER_S = 2;
-
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { "application/json": { schema } },
-});
 
 const ReportColumn = z.object({
   fieldname: z.string(),

@@ -12,6 +12,12 @@ export const ErrorEnvelope = z
   })
   .openapi("Error");
 
+/** A JSON response for a route's `responses`. */
+export const json = <T extends z.ZodType>(schema: T, description: string) => ({
+  description,
+  content: { "application/json": { schema } },
+});
+
 /** Standard error responses, spread into each route's `responses`. */
 export const errorResponses = {
   400: { description: "Invalid input", content: { "application/json": { schema: ErrorEnvelope } } },

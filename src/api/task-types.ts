@@ -7,7 +7,7 @@ import { wakeScheduler } from "../dispatch/wake";
 import { registry } from "../methods";
 import { isSystemManager, type AppEnv, type User } from "./context";
 import { badRequest, conflict, forbidden, notFound, validationHook } from "./errors";
-import { errorResponses } from "./schemas";
+import { errorResponses, json } from "./schemas";
 
 const TaskType = z
   .object({
@@ -46,11 +46,6 @@ function typeJson(row: TaskTypeRow) {
 function requireManager(user: User) {
   if (!isSystemManager(user)) throw forbidden("only a System Manager can change task types");
 }
-
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { "application/json": { schema } },
-});
 
 export const taskTypesApi = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
   .openapi(

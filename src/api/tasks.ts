@@ -12,12 +12,7 @@ import { taskJson } from "../tasks/serialize";
 import { TASK_STATUSES } from "../tasks/states";
 import { canSee, isSystemManager, type AppEnv, type User } from "./context";
 import { conflict, notFound, validationHook } from "./errors";
-import { Limit, Task, TaskName, TaskSpec, errorResponses, page } from "./schemas";
-
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { "application/json": { schema } },
-});
+import { errorResponses, json, Limit, page, Task, TaskName, TaskSpec } from "./schemas";
 
 const enqueueRoute = createRoute({
   method: "post",

@@ -31,7 +31,12 @@ export const failedTasks = defineReport({
     let after: { endedAt: number; name: string } | null = null;
     for (;;) {
       // Keyset paging over the partial index on failed rows: memory holds one page at a time.
-      const where: (SQL | undefined)[] = [eq(tasks.status, "Failed"), gte(tasks.endedAt, from), lt(tasks.endedAt, to)];
+      const where: (SQL | undefined)[] = [
+        // A literal, not a bound parameter, so SQLite can use the partial index on failed rows.
+        sql`${tasks.status} = 'Failed'`,
+        gte(tasks.endedAt, from),
+        lt(tasks.endedAt, to),
+      ];
       if (filters.method) where.push(eq(tasks.method, filters.method));
       if (after) {
         where.push(
