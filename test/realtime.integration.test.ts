@@ -1,5 +1,7 @@
 // Realtime: snapshots first, then every transition and progress call, to the owner (or an admin) only.
-import { describe, expect, it } from "vitest";
+import { runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it, vi } from "vitest";
 import { call, createKey, enqueue, getTask, setDispatcher, waitForStatus } from "./helpers";
 import { connect, subscribe } from "./ws";
 
@@ -47,6 +49,29 @@ describe("task events", () => {
       expect(socket.events(task.name).map((e) => e.status)).toEqual(["Queued", "Started", "Finished"]);
       expect(socket.messages[0]?.type).toBe("snapshot");
       socket.close();
+    } finally {
+      await setDispatcher(true);
+    }
+  });
+
+  it("subscribers of one scope share its watch: when one leaves, the other still gets every event", async () => {
+    await setDispatcher(false);
+    try {
+      const task = await enqueue({ method: "demo.sleep", arguments: { ms: 1 } });
+      const first = await subscribe({ task: task.name });
+      const second = await subscribe({ task: task.name });
+      await first.next((m) => m.type === "snapshot");
+      await second.next((m) => m.type === "snapshot");
+      first.close();
+      // Wait until the hub has processed the close (one socket left on the scope).
+      const hub = env.REALTIME.getByName("Administrator");
+      await vi.waitUntil(() =>
+        runInDurableObject(hub, (_instance, state) => state.getWebSockets(`task:${task.name}`).length === 1),
+      );
+      await setDispatcher(true);
+      await second.next((m) => m.type === "async_task_status" && m.data.status === "Finished");
+      expect(second.events(task.name).map((e) => e.status)).toEqual(["Queued", "Started", "Finished"]);
+      second.close();
     } finally {
       await setDispatcher(true);
     }

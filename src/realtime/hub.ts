@@ -20,6 +20,15 @@ export interface Subscriber {
 
 const REFRESH_MS = WATCH_TTL_MS / 2;
 
+type View = "admin" | "user";
+
+/**
+ * Each socket carries two tags: its scope, and its scope with the view it may see. Sending then
+ * needs no per-socket lookup: an event is serialised once per view and written to every socket
+ * of each (scope, view) tag.
+ */
+const viewTag = (scope: string, view: View) => `${scope}|${view}`;
+
 /** The scopes an event concerns. */
 function scopesOf(event: TaskEvent): string[] {
   const scopes = [`task:${event.name}`, `owner:${event.owner}`];
@@ -32,11 +41,17 @@ function view(event: TaskEvent, admin: boolean): TaskEvent {
   return admin ? event : { ...event, error_detail: null };
 }
 
+function isFinal(event: TaskEvent): boolean {
+  return event.status === "Finished" || event.status === "Canceled" || (event.status === "Failed" && !event.retry_at);
+}
+
 export class RealtimeHub extends DurableObject<Env> {
-  /** Sockets still waiting for their snapshot, with the messages held back meanwhile. */
+  /** Sockets still waiting for their snapshot, with the events held back meanwhile. */
   private readonly pending = new Map<WebSocket, TaskEvent[]>();
   /** Long polls waiting for a task to end. */
   private readonly waiters = new Map<string, Set<() => void>>();
+  /** Watches this instance has written, by scope → expiry (so subscribers of one scope share one write). */
+  private readonly watched = new Map<string, number>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -53,14 +68,17 @@ export class RealtimeHub extends DurableObject<Env> {
     }
     const subscriber = JSON.parse(header) as Subscriber;
     const { 0: client, 1: server } = new WebSocketPair();
-    this.ctx.acceptWebSocket(server, [subscriber.scope]);
+    this.ctx.acceptWebSocket(server, [
+      subscriber.scope,
+      viewTag(subscriber.scope, subscriber.admin ? "admin" : "user"),
+    ]);
     server.serializeAttachment(subscriber);
     this.pending.set(server, []);
     try {
       const now = Date.now();
       // Watch first, then read: every transition after the watch is published to us, and every
       // transition before it is in the snapshot.
-      await registerWatch(getDb(this.env), subscriber.scope, now + WATCH_TTL_MS);
+      await this.ensureWatch(subscriber.scope, now + WATCH_TTL_MS);
       await this.armRefresh();
       const snapshot = await buildSnapshot(getDb(this.env), subscriber.scope, now);
       this.sendSnapshot(server, subscriber, snapshot);
@@ -77,20 +95,21 @@ export class RealtimeHub extends DurableObject<Env> {
   publish(events: TaskEvent[]): void {
     count({ doRequests: 1 });
     for (const event of events) {
+      const text: Record<View, string | null> = { admin: null, user: null };
       for (const scope of scopesOf(event)) {
-        for (const ws of this.ctx.getWebSockets(scope)) {
-          const held = this.pending.get(ws);
-          if (held) held.push(event);
-          else this.send(ws, event);
+        for (const v of ["admin", "user"] as const) {
+          for (const ws of this.ctx.getWebSockets(viewTag(scope, v))) {
+            const held = this.pending.get(ws);
+            if (held) {
+              held.push(event);
+              continue;
+            }
+            text[v] ??= JSON.stringify({ type: "async_task_status", data: view(event, v === "admin") });
+            this.sendText(ws, text[v]);
+          }
         }
       }
-      if (
-        event.status === "Finished" ||
-        event.status === "Canceled" ||
-        (event.status === "Failed" && !event.retry_at)
-      ) {
-        for (const wake of this.waiters.get(event.name) ?? []) wake();
-      }
+      if (isFinal(event)) for (const wake of this.waiters.get(event.name) ?? []) wake();
     }
   }
 
@@ -102,7 +121,7 @@ export class RealtimeHub extends DurableObject<Env> {
     count({ doRequests: 1 });
     const db = getDb(this.env);
     const scope = `task:${name}`;
-    await registerWatch(db, scope, Date.now() + timeoutMs + 5_000);
+    await this.ensureWatch(scope, Date.now() + timeoutMs + 5_000);
     let resolve: (ended: boolean) => void = () => {};
     const ended = new Promise<boolean>((r) => (resolve = r));
     const wake = () => resolve(true);
@@ -121,7 +140,7 @@ export class RealtimeHub extends DurableObject<Env> {
       clearTimeout(timer);
       set.delete(wake);
       if (set.size === 0) this.waiters.delete(name);
-      if (!this.waiters.has(name) && this.ctx.getWebSockets(scope).length === 0) await dropWatch(db, scope);
+      if (!this.waiters.has(name) && this.ctx.getWebSockets(scope).length === 0) await this.dropScope(scope);
     }
   }
 
@@ -145,8 +164,24 @@ export class RealtimeHub extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     const scopes = new Set(this.ctx.getWebSockets().map((ws) => (ws.deserializeAttachment() as Subscriber).scope));
     const until = Date.now() + WATCH_TTL_MS;
-    await Promise.all([...scopes].map((scope) => registerWatch(getDb(this.env), scope, until)));
+    await Promise.all([...scopes].map((scope) => this.ensureWatch(scope, until, true)));
     if (scopes.size > 0) await this.ctx.storage.setAlarm(Date.now() + REFRESH_MS);
+  }
+
+  /**
+   * Makes sure the scope's watch lasts until `until`. Subscribers of one scope share the write:
+   * only a watch this instance has not written yet, or that would end too early, is written.
+   */
+  private async ensureWatch(scope: string, until: number, force = false): Promise<void> {
+    const known = this.watched.get(scope) ?? 0;
+    if (!force && known >= until - REFRESH_MS) return;
+    await registerWatch(getDb(this.env), scope, until);
+    this.watched.set(scope, Math.max(known, until));
+  }
+
+  private async dropScope(scope: string): Promise<void> {
+    this.watched.delete(scope);
+    await dropWatch(getDb(this.env), scope);
   }
 
   private async armRefresh(): Promise<void> {
@@ -159,32 +194,32 @@ export class RealtimeHub extends DurableObject<Env> {
     if (!subscriber) return;
     const others = this.ctx.getWebSockets(subscriber.scope).filter((other) => other !== ws);
     if (others.length === 0 && !this.waiters.has(subscriber.scope.slice("task:".length))) {
-      await dropWatch(getDb(this.env), subscriber.scope);
+      await this.dropScope(subscriber.scope);
     }
   }
 
   private sendSnapshot(ws: WebSocket, subscriber: Subscriber, snapshot: Snapshot): void {
     const seen = new Map(snapshot.tasks.map((t) => [t.name, t.seq]));
-    this.sendJson(ws, {
-      type: "snapshot",
-      data: { ...snapshot, tasks: snapshot.tasks.map((t) => view(t, subscriber.admin)) },
-    });
+    this.sendText(
+      ws,
+      JSON.stringify({
+        type: "snapshot",
+        data: { ...snapshot, tasks: snapshot.tasks.map((t) => view(t, subscriber.admin)) },
+      }),
+    );
     // Events that raced the snapshot go out after it, unless the snapshot already had them.
     for (const event of this.pending.get(ws) ?? []) {
-      if ((seen.get(event.name) ?? 0) < event.seq) this.send(ws, event);
+      if ((seen.get(event.name) ?? 0) < event.seq) {
+        this.sendText(ws, JSON.stringify({ type: "async_task_status", data: view(event, subscriber.admin) }));
+      }
     }
     this.pending.set(ws, []);
   }
 
-  private send(ws: WebSocket, event: TaskEvent): void {
-    const subscriber = ws.deserializeAttachment() as Subscriber;
-    this.sendJson(ws, { type: "async_task_status", data: view(event, subscriber.admin) });
-  }
-
-  private sendJson(ws: WebSocket, message: unknown): void {
+  private sendText(ws: WebSocket, text: string): void {
     if (ws.readyState !== WebSocket.OPEN) return;
     try {
-      ws.send(JSON.stringify(message));
+      ws.send(text);
     } catch (error) {
       log.warn("websocket send failed", describeError(error));
     }
