@@ -77,6 +77,23 @@ describe("task events", () => {
     }
   });
 
+  it("a subscriber that leaves without a close code gives up its watch", async () => {
+    const task = await enqueue({
+      method: "demo.sleep",
+      arguments: { ms: 1, ignore_signal: true },
+      run_at: new Date(Date.now() + 3_600_000).toISOString(),
+    });
+    const response = await connect({ task: task.name });
+    const ws = response.webSocket;
+    if (!ws) throw new Error("no websocket");
+    ws.accept();
+    const watch = () =>
+      env.DB.prepare("SELECT until FROM realtime_watches WHERE scope = ?1").bind(`task:${task.name}`).first();
+    await vi.waitUntil(async () => (await watch()) !== null);
+    ws.close(); // no code: the hub sees 1005
+    await vi.waitUntil(async () => (await watch()) === null, { timeout: 5_000 });
+  });
+
   it("non-admins see the error message without the stack; admins see both", async () => {
     const key = await createKey("rt-error-user", ["Task User"]);
     const mine = await subscribe({}, key);

@@ -152,8 +152,14 @@ export class RealtimeHub extends DurableObject<Env> {
   }
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
-    ws.close(code, reason);
     await this.forget(ws);
+    // Reply to the close frame. 1005 (no code) and 1006 (connection lost) are reported but may
+    // not be sent, so those are answered with a plain 1000.
+    try {
+      ws.close(code === 1005 || code === 1006 ? 1000 : code, reason);
+    } catch {
+      // already closed
+    }
   }
 
   override async webSocketError(ws: WebSocket): Promise<void> {
