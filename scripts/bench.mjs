@@ -8,17 +8,24 @@
 //
 //   npm run -s bench -- [--tasks N] [--concurrency C] [--clients K] [--warmup W] [--rounds R]
 //                       [--history H] [--drain] [--port P] [--keep] [--out FILE]
-// (`-s` keeps npm's own banner off stdout, so stdout is exactly the JSON.)
+//   npm run -s bench -- --batch-bench [--batch-size B] [--batch-reps R]      (scripts/bench-batch.mjs)
+//   npm run -s bench -- --fanout S [--fanout-tasks T] [--fanout-parallel P]  (scripts/bench-fanout.mjs)
+//   npm run -s bench -- --probe [--probe-requests Q]                         (scripts/bench-probe.mjs)
+// (`-s` keeps npm's own banner off stdout, so stdout is exactly the JSON.) --batch-bench, --fanout
+// and --probe replace the managed-vs-raw rounds; they may be combined.
 //
 // See docs/benchmarks.md for what the figures mean and how they turn into cost.
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync, openSync, closeSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync, openSync, closeSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { batchBench } from "./bench-batch.mjs";
+import { fanoutBench } from "./bench-fanout.mjs";
+import { probeBench } from "./bench-probe.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const METHOD = "demo.noop";
@@ -36,7 +43,19 @@ const USAGE = `usage: npm run -s bench -- [options]
   --drain           also measure dispatch + execution alone: enqueue N with the dispatcher off, then resume
   --port P          port of the switchyard stack (default: a free port)
   --out FILE        also write the JSON to FILE
-  --keep            keep the state directory (logs, local D1) and print its path`;
+  --keep            keep the state directory (logs, local D1) and print its path
+
+Other measurements, instead of the managed-vs-raw rounds (combinable):
+  --batch-bench     POST /api/v1/tasks/bulk: wall time and D1/DO counts of enqueueing a batch with the
+                    dispatcher off (--batch-reps times), then one such batch run to completion
+  --batch-size B    tasks per bulk call (default 1000, the API's maximum)
+  --batch-reps R    measured bulk calls with the dispatcher off (default 5)
+  --fanout S        S WebSocket subscribers on one batch: per-event delivery latency and completeness
+  --fanout-tasks T  tasks in that batch (default 50)
+  --fanout-parallel P  subscriptions opened in parallel (default 16)
+  --probe           request times of health, get task, enqueue (dispatcher off / on) and raw send, one at a
+                    time and with --clients in parallel: where an enqueue request's time goes
+  --probe-requests Q  requests per kind and phase (default 100)`;
 
 let opts;
 try {
@@ -52,6 +71,14 @@ try {
       out: { type: "string" },
       port: { type: "string" },
       keep: { type: "boolean", default: false },
+      "batch-bench": { type: "boolean", default: false },
+      "batch-size": { type: "string", default: "1000" },
+      "batch-reps": { type: "string", default: "5" },
+      fanout: { type: "string" },
+      "fanout-tasks": { type: "string", default: "50" },
+      "fanout-parallel": { type: "string", default: "16" },
+      probe: { type: "boolean", default: false },
+      "probe-requests": { type: "string", default: "100" },
       help: { type: "boolean", short: "h", default: false },
     },
     strict: true,
@@ -81,6 +108,16 @@ const WARMUP = intOption("warmup", 0, 10_000);
 const HISTORY = intOption("history", 0, 10_000_000);
 const ROUNDS = Math.min(intOption("rounds", 1, 100), N);
 const PORT_OPTION = opts.port === undefined ? undefined : intOption("port", 1, 65_535);
+const BATCH_SIZE = intOption("batch-size", 1, 1000);
+const BATCH_REPS = intOption("batch-reps", 1, 100);
+const FANOUT = opts.fanout === undefined ? 0 : intOption("fanout", 1, 100_000);
+const FANOUT_TASKS = intOption("fanout-tasks", 1, 1000);
+const FANOUT_PARALLEL = intOption("fanout-parallel", 1, 1000);
+const PROBE_REQUESTS = intOption("probe-requests", 1, 10_000);
+/** --batch-bench / --fanout / --probe: those measurements instead of the managed-vs-raw rounds. */
+const EXTRA_MODE = opts["batch-bench"] || FANOUT > 0 || opts.probe;
+/** The raw baseline serves the managed-vs-raw rounds and the probe. */
+const RAW_NEEDED = !EXTRA_MODE || opts.probe;
 
 // ---------------------------------------------------------------------------------------------
 // Small helpers
@@ -176,6 +213,47 @@ async function stopAll() {
   while (list.some((e) => !e.exited) && Date.now() < deadline) await sleep(100);
   for (const entry of list) killGroup(entry, "SIGKILL");
   children.clear();
+}
+
+/**
+ * CPU seconds used so far by every process of the children's process groups (wrangler's Node,
+ * workerd), by command name, plus this process (bench_s). Linux /proc only; elsewhere only bench_s.
+ */
+function processCpu() {
+  const groups = new Set([...children].map((e) => e.child.pid));
+  const out = { bench: process.cpuUsage() };
+  const byName = {};
+  let pids = [];
+  try {
+    pids = readdirSync("/proc").filter((d) => /^\d+$/.test(d));
+  } catch {
+    return { bench_s: (out.bench.user + out.bench.system) / 1e6 };
+  }
+  const tick = 100; // USER_HZ
+  for (const pid of pids) {
+    let stat;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    } catch {
+      continue;
+    }
+    const close = stat.lastIndexOf(")");
+    const comm = stat.slice(stat.indexOf("(") + 1, close);
+    const fields = stat.slice(close + 2).split(" "); // fields[0] is field 3 (state)
+    const pgrp = Number(fields[2]);
+    if (!groups.has(pgrp)) continue;
+    const cpu = (Number(fields[11]) + Number(fields[12])) / tick;
+    // Each wrangler dev runs two workerd processes (the Worker's runtime and wrangler's dev proxy in
+    // front of it), so those are told apart by pid.
+    const key = comm === "workerd" ? `workerd_${pid}` : comm;
+    byName[key] = (byName[key] ?? 0) + cpu;
+  }
+  return { bench_s: (out.bench.user + out.bench.system) / 1e6, ...byName };
+}
+
+/** CPU seconds per process name between two processCpu() readings. */
+function cpuDelta(after, before) {
+  return Object.fromEntries(Object.keys(after).map((k) => [k, round(after[k] - (before[k] ?? 0), 2)]));
 }
 
 /** Runs a command to completion; rejects with the log tail on failure. */
@@ -316,7 +394,7 @@ function diff(after, before) {
 
 /** Count of wrangler's "QUEUE <queue> <acked>/<size>" lines (one per consumer invocation). */
 function queueBatches(logFile, queue, fromByte = 0) {
-  const text = readFileSync(logFile, "utf8").slice(fromByte);
+  const text = readFileSync(logFile).subarray(fromByte).toString("utf8");
   const re = new RegExp(`QUEUE ${queue} (\\d+)/(\\d+)`, "g");
   let batches = 0;
   let messages = 0;
@@ -328,6 +406,19 @@ function queueBatches(logFile, queue, fromByte = 0) {
 }
 
 const fileSize = (file) => statSync(file).size;
+
+/**
+ * The QUEUE lines for at least `expected` messages. wrangler writes them seconds after the
+ * invocations (in bursts), so reading the log right after the run undercounts; waits up to 30 s.
+ */
+async function awaitQueueBatches(logFile, queue, fromByte, expected) {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const counted = queueBatches(logFile, queue, fromByte);
+    if (counted.messages >= expected || Date.now() > deadline) return { ...counted, expected };
+    await sleep(250);
+  }
+}
 
 // ---------------------------------------------------------------------------------------------
 // Prices (Cloudflare list prices, Workers Paid, marginal: beyond the included monthly usage).
@@ -404,19 +495,17 @@ async function main() {
     ],
     mainLog,
   );
-  const rawDev = start(
-    "raw",
-    ["dev", "-c", "bench/raw/wrangler.toml", ...devFlags(rawPort, rawInspectorPort, rawState)],
-    rawLog,
-  );
+  const rawDev = !RAW_NEEDED
+    ? null
+    : start("raw", ["dev", "-c", "bench/raw/wrangler.toml", ...devFlags(rawPort, rawInspectorPort, rawState)], rawLog);
 
   const api = client(`http://127.0.0.1:${port}`, { Authorization: `token ${adminKey}` });
   const raw = client(`http://127.0.0.1:${rawPort}`);
   await Promise.all([
     waitFor("switchyard health", async () => (await api("GET", "/api/v1/health")).status === 200, mainDev),
-    waitFor("raw worker", async () => (await raw("GET", "/stats")).status === 200, rawDev),
+    rawDev && waitFor("raw worker", async () => (await raw("GET", "/stats")).status === 200, rawDev),
   ]);
-  log("both stacks are up");
+  log(rawDev ? "both stacks are up" : "switchyard is up");
 
   const metricsPath = `/api/v1/ops/metrics?method=${encodeURIComponent(METHOD)}`;
   const metrics = async () => expectStatus(await api("GET", metricsPath), 200, "metrics");
@@ -552,9 +641,67 @@ async function main() {
 
   // Warm-up: JIT, D1 file, DO instance, queue consumers; not counted.
   if (WARMUP > 0) {
-    log(`warm-up: ${WARMUP} tasks and ${WARMUP} raw messages`);
+    log(`warm-up: ${WARMUP} tasks${RAW_NEEDED ? ` and ${WARMUP} raw messages` : ""}`);
     await managedRun(WARMUP, "warm-up");
-    await rawRun(WARMUP, 1, "raw warm-up");
+    if (RAW_NEEDED) await rawRun(WARMUP, 1, "raw warm-up");
+  }
+
+  if (EXTRA_MODE) {
+    const ctx = {
+      ...{ api, raw, expectStatus, settle, diff, COUNTERS, log, sleep, round, roundSummary, summary, pool, ms, port },
+      ...{ processCpu, cpuDelta },
+    };
+    const isolatesBefore = (await settle()).isolates;
+    const probe = opts.probe
+      ? await probeBench(ctx, { requests: PROBE_REQUESTS, clients: CLIENTS, method: METHOD })
+      : undefined;
+    const batch = opts["batch-bench"]
+      ? await batchBench(ctx, { size: BATCH_SIZE, reps: BATCH_REPS, method: METHOD })
+      : undefined;
+    let fanout;
+    if (FANOUT > 0) {
+      const { result, close } = await fanoutBench(ctx, {
+        subscribers: FANOUT,
+        tasks: FANOUT_TASKS,
+        parallel: FANOUT_PARALLEL,
+        method: METHOD,
+      });
+      fanout = result;
+      await close();
+    }
+    const metricsAfter = await metrics();
+    const isolatesAfter = combine(metricsAfter).isolates;
+    if (JSON.stringify(isolatesBefore) !== JSON.stringify(isolatesAfter)) {
+      throw new Error(
+        `the worker restarted during the run (isolates ${isolatesBefore} → ${isolatesAfter}): counters were reset`,
+      );
+    }
+    return {
+      benchmark: "switchyard request probe, bulk enqueue and realtime fan-out (npm run bench)",
+      date: new Date().toISOString(),
+      command: `npm run bench -- ${process.argv.slice(2).join(" ")}`.trim(),
+      machine: info,
+      params: {
+        method: METHOD,
+        concurrency_limit: CONCURRENCY,
+        warmup: WARMUP,
+        history_rows: HISTORY,
+        ...(probe ? { probe_requests: PROBE_REQUESTS, client_parallel_requests: CLIENTS } : {}),
+        ...(batch ? { batch_size: BATCH_SIZE, batch_reps: BATCH_REPS } : {}),
+        ...(fanout ? { fanout_subscribers: FANOUT, fanout_tasks: FANOUT_TASKS, fanout_parallel: FANOUT_PARALLEL } : {}),
+      },
+      isolates: {
+        worker: metricsAfter.worker.isolate,
+        schedulers: metricsAfter.schedulers.map((x) => x.isolate),
+        shared: metricsAfter.schedulers.every((x) => x.isolate === metricsAfter.worker.isolate),
+        note: "counters are summed once per distinct isolate; locally the RealtimeHub runs in the Worker's isolate too",
+        unchanged_during_run: true,
+      },
+      ...(probe ? { probe } : {}),
+      ...(batch ? { batch } : {}),
+      ...(fanout ? { fanout } : {}),
+      loadavg_at_end: os.loadavg().map((x) => round(x, 2)),
+    };
   }
 
   // ---- measured runs: managed and raw alternate in rounds (same client, same machine noise).
@@ -579,8 +726,12 @@ async function main() {
   }
   const after = await settle();
   const metricsAfter = await metrics();
-  await sleep(300);
-  const managedBatches = queueBatches(mainLog, "switchyard-(short|default|long)", logFrom);
+  const managedBatches = await awaitQueueBatches(
+    mainLog,
+    "switchyard-(short|default|long)",
+    logFrom,
+    after.total.queueMessages - before.total.queueMessages,
+  );
   if (JSON.stringify(before.isolates) !== JSON.stringify(after.isolates)) {
     throw new Error(
       `the worker restarted during the run (isolates ${before.isolates} → ${after.isolates}): counters were reset. ` +
@@ -664,11 +815,10 @@ async function main() {
     expectStatus(await api("PUT", "/api/v1/dispatcher", { enabled: true }), 200, "resume dispatcher");
     await waitDone(names, "drain");
     const a = await settle();
-    await sleep(300);
     const d = diff(a.total, b.total);
     const drained = await listTasks(names);
     const end = Math.max(...drained.map((t) => ms(t.ended_at)).filter(Number.isFinite));
-    const batches = queueBatches(mainLog, "switchyard-(short|default|long)", drainLogFrom);
+    const batches = await awaitQueueBatches(mainLog, "switchyard-(short|default|long)", drainLogFrom, d.queueMessages);
     drain = {
       note: "dispatch + queue + execution only (enqueue excluded); counts include the resume call and completion polls",
       tasks: drained.length,
@@ -681,6 +831,7 @@ async function main() {
       },
       consumer_invocations: batches.batches,
       avg_batch_size: batches.batches ? round(batches.messages / batches.batches, 2) : null,
+      queue_log_messages: { counted: batches.messages, sent: batches.expected },
       per_task: Object.fromEntries(COUNTERS.map((k) => [k, round(d[k] / N, 3)])),
     };
   }
@@ -696,9 +847,11 @@ async function main() {
   };
   const tasksPerS = (rows.length / span) * 1000;
   const consumerInvocations = managedBatches.batches;
-  // Each scheduler pass is one D1 batch of 5 statements; every other statement on the happy path
-  // is the enqueue INSERT, the claim and the finish (3 per task), plus the benchmark's polls.
-  const passes = Math.max(0, (delta.d1Statements - overhead.d1Statements - 3 * N) / 5);
+  // A scheduler pass with no timer due is one D1 batch of 2 statements (admit, next timer; 5 when
+  // timers fire, which a run without delays or expired leases hardly sees). Every other statement
+  // on the happy path is the enqueue INSERT and the finish (one per task), the claim (one per
+  // consumer invocation) and the benchmark's polls.
+  const passes = Math.max(0, (delta.d1Statements - overhead.d1Statements - 2 * N - consumerInvocations) / 2);
 
   const lines = {
     d1_rows_written: { per_task: counts.d1_rows_written, usd_per_unit: PRICES.d1_row_written },
@@ -756,6 +909,7 @@ async function main() {
       },
       consumer_invocations: consumerInvocations,
       avg_batch_size: consumerInvocations ? round(managedBatches.messages / consumerInvocations, 2) : null,
+      queue_log_messages: { counted: managedBatches.messages, sent: managedBatches.expected },
       scheduler_passes_est: Math.round(passes),
     },
     per_task: counts,
