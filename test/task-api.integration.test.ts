@@ -1,9 +1,27 @@
 // The rest of the task API contract: dedupe, task types, document actions and listing.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { uid, FAR_FUTURE, taskCount, expectErrorEnvelope, rejectEnqueue, act, list } from "./api-support";
-import { call, createKey, enqueue, waitForStatus } from "./helpers";
+import { call, createKey, enqueue, getTask, setDispatcher, waitForStatus } from "./helpers";
 
 describe("dedupe_key", () => {
+  it("retrying an ended task whose dedupe_key a live task now holds is a 409 that changes nothing", async () => {
+    const key = `retry-dedupe-${uid()}`;
+    const first = await enqueue({ method: "demo.fail", arguments: { message: "x", permanent: true }, dedupe_key: key });
+    await waitForStatus(first.name, "Failed");
+    await setDispatcher(false);
+    try {
+      const second = await enqueue({ method: "demo.sleep", arguments: { ms: 1 }, dedupe_key: key });
+      expect(second.name).not.toBe(first.name);
+      const single = await call(`/api/v1/tasks/${first.name}/retry`, { method: "POST", body: {} });
+      expectErrorEnvelope(single, 409, "conflict");
+      const bulk = await call("/api/v1/tasks/actions", { body: { action: "retry", names: [first.name] } });
+      expectErrorEnvelope(bulk, 409, "conflict");
+      expect((await getTask(first.name)).status).toBe("Failed");
+    } finally {
+      await setDispatcher(true);
+    }
+  });
+
   let keyA: string;
   let keyB: string;
   const cleanup: Array<[string, string]> = [];

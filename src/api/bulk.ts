@@ -4,13 +4,12 @@ import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import { and, desc, eq, inArray, type SQL } from "drizzle-orm";
 import { getDb } from "../db/client";
 import { inJson } from "../db/in-json";
-import { dbErrorMentions } from "../db/errors";
 import { tasks } from "../db/schema";
 import { ACTION_FROM, TASK_ACTIONS, performAction, type ActionOptions, type TaskAction } from "../tasks/actions";
 import { BulkEnqueueBody, ChunkedBulkBody, enqueueBulk, enqueueChunks, type BulkResult } from "../tasks/bulk";
 import { TASK_STATUSES } from "../tasks/states";
 import { isSystemManager, type AppEnv, type User } from "./context";
-import { badRequest, conflict, validationHook } from "./errors";
+import { badRequest, validationHook } from "./errors";
 import { errorResponses, json } from "./schemas";
 
 const BulkCreated = z
@@ -103,14 +102,7 @@ export async function bulkAction(
   }
   let changed: Awaited<ReturnType<typeof performAction>> = [];
   if (requested.length > 0) {
-    try {
-      changed = await performAction(env, action, and(inJson(tasks.name, requested), visibleTo(user)), options);
-    } catch (error) {
-      if (dbErrorMentions(error, "UNIQUE constraint failed")) {
-        throw conflict("the retry would give two live tasks the same dedupe_key; retry them one by one");
-      }
-      throw error;
-    }
+    changed = await performAction(env, action, and(inJson(tasks.name, requested), visibleTo(user)), options);
   }
   const done = new Map(changed.map((t) => [t.name, t.status]));
   const others = requested.filter((n) => !done.has(n));

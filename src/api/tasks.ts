@@ -2,12 +2,10 @@
 import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import { getDb } from "../db/client";
 import { getTask, listTasks } from "../db/tasks";
-import { dbErrorMentions } from "../db/errors";
 import { tasks, type TaskRow } from "../db/schema";
 import { eq } from "drizzle-orm";
 import { enqueueTask } from "../tasks/enqueue";
 import { performAction, type ActionOptions, type TaskAction } from "../tasks/actions";
-import type { WatchedTask } from "../tasks/lifecycle";
 import { taskJson } from "../tasks/serialize";
 import { TASK_STATUSES } from "../tasks/states";
 import { canSee, isSystemManager, type AppEnv, type User } from "./context";
@@ -79,16 +77,7 @@ async function visibleTask(env: Env, user: User, name: string): Promise<TaskRow>
 /** Runs an action on one task; 409 when its status does not allow it. */
 async function act(env: Env, user: User, name: string, action: TaskAction, options: ActionOptions = {}) {
   const before = await visibleTask(env, user, name);
-  let changed: WatchedTask[];
-  try {
-    changed = await performAction(env, action, eq(tasks.name, name), options);
-  } catch (error) {
-    if (dbErrorMentions(error, "UNIQUE constraint failed")) {
-      throw conflict(`another live task of yours has dedupe_key ${before.dedupeKey}`);
-    }
-    throw error;
-  }
-  const [after] = changed;
+  const [after] = await performAction(env, action, eq(tasks.name, name), options);
   if (!after) {
     const status = (await getTask(getDb(env), name))?.status ?? before.status;
     throw conflict(`cannot ${action} a task that is ${status}`, { status });

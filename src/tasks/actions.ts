@@ -2,7 +2,9 @@
 // updates: one statement acts on every task matching a target (one name, a list, a batch) that is
 // in a status the action allows, and returns exactly the rows it changed.
 import { and, eq, inArray, isNotNull, or, sql, type SQL } from "drizzle-orm";
+import { conflict } from "../api/errors";
 import { getDb, type Db } from "../db/client";
+import { dbErrorMentions } from "../db/errors";
 import { tasks } from "../db/schema";
 import { wakeSchedulers } from "../dispatch/wake";
 import { publishTaskEvents, rowWithWatch } from "../realtime/events";
@@ -92,7 +94,8 @@ export async function applyAction(
 
 /**
  * applyAction, then what must follow every action: publish the changed tasks' events and wake
- * the schedulers of their methods (slots freed, work released).
+ * the schedulers of their methods (slots freed, work released). A retry that would give two live
+ * tasks of one owner the same dedupe_key changes nothing and is a 409.
  */
 export async function performAction(
   env: Env,
@@ -100,7 +103,15 @@ export async function performAction(
   target: SQL | undefined,
   options: ActionOptions = {},
 ): Promise<WatchedTask[]> {
-  const changed = await applyAction(getDb(env), action, target, options);
+  let changed: WatchedTask[];
+  try {
+    changed = await applyAction(getDb(env), action, target, options);
+  } catch (error) {
+    if (dbErrorMentions(error, "UNIQUE constraint failed")) {
+      throw conflict("the retry would give two live tasks of one owner the same dedupe_key");
+    }
+    throw error;
+  }
   await publishTaskEvents(env, changed);
   if (ACTION_WAKES[action])
     await wakeSchedulers(
