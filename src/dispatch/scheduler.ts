@@ -4,7 +4,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { describeError, log } from "../lib/log";
 import { count, snapshot } from "../lib/metrics";
-import { runPass } from "./pass";
+import { runPass, type PassResult } from "./pass";
 
 /** How soon to try again after a pass failed (D1 or queue unavailable). */
 const FAILED_PASS_RETRY_MS = 5_000;
@@ -45,36 +45,41 @@ export class MethodScheduler extends DurableObject<Env> {
     return snapshot();
   }
 
+  /**
+   * Asks for a pass. Every request sets `rerun`; the loop checks it after each complete pass —
+   * alarm armed included — and clears `running` in the same synchronous step as its last check,
+   * so there is no await point at which a request can be seen by nobody.
+   */
   private schedulePass(): Promise<void> {
-    if (this.running) {
-      this.rerun = true;
-      return this.running;
-    }
-    this.running = this.passLoop().finally(() => {
-      this.running = null;
-    });
+    this.rerun = true;
+    this.running ??= this.passLoop();
     return this.running;
   }
 
   private async passLoop(): Promise<void> {
-    let nextTimerAt: number | null;
     try {
-      do {
+      while (this.rerun) {
         this.rerun = false;
         const known = this.nextTimerAt;
         const timersDue = known === undefined || (known !== null && known <= Date.now());
-        const result = await runPass(this.env, this.method, timersDue);
-        nextTimerAt = this.nextTimerAt = result.nextTimerAt;
+        let result: PassResult;
+        try {
+          result = await runPass(this.env, this.method, timersDue);
+        } catch (error) {
+          log.error("scheduler pass failed", { method: this.method, ...describeError(error) });
+          // The retry alarm covers every request made so far, including any made while arming it.
+          await this.armAlarm(Date.now() + FAILED_PASS_RETRY_MS);
+          throw error;
+        }
+        this.nextTimerAt = result.nextTimerAt;
         // Another pass when admission was capped, or when a timer is already due (a retry with no
         // delay, a resumed task whose start time has passed).
-        if (result.again || (nextTimerAt !== null && nextTimerAt <= Date.now())) this.rerun = true;
-      } while (this.rerun);
-    } catch (error) {
-      log.error("scheduler pass failed", { method: this.method, ...describeError(error) });
-      await this.armAlarm(Date.now() + FAILED_PASS_RETRY_MS);
-      throw error;
+        if (result.again || (result.nextTimerAt !== null && result.nextTimerAt <= Date.now())) this.rerun = true;
+        await this.armAlarm(result.nextTimerAt);
+      }
+    } finally {
+      this.running = null;
     }
-    await this.armAlarm(nextTimerAt);
   }
 
   /** Keeps the single alarm at the earliest timer; writes storage only when it changes. */
