@@ -43,7 +43,13 @@ export async function frappeArgs(c: Context): Promise<Record<string, unknown>> {
     });
     if (body && typeof body === "object" && !Array.isArray(body)) Object.assign(args, body);
   } else if (c.req.method !== "GET" && (type.includes("form-urlencoded") || type.includes("multipart/form-data"))) {
-    const form = await c.req.parseBody();
+    // A multipart body without a boundary, or one that is cut short, makes the parser throw.
+    const form = await c.req.parseBody().catch(() => {
+      throw badRequest(
+        "bad_request",
+        "malformed form body: send valid multipart/form-data (with its boundary) or JSON",
+      );
+    });
     for (const [k, v] of Object.entries(form)) if (typeof v === "string") args[k] = v;
   }
   return args;
