@@ -47,6 +47,33 @@ describe("bulk enqueue", () => {
     expect(await taskCount()).toBe(before);
   });
 
+  it("a spec or defaults whose arguments are not an object is a 400 naming where, as on the single path", async () => {
+    const before = await taskCount();
+    for (const bad of ["x", 5, true, [1, 2]]) {
+      const tasks = [
+        { method: "demo.echo", arguments: { ok: 1 } },
+        { method: "demo.echo", arguments: bad },
+      ];
+      const res = await call("/api/v1/tasks/bulk", { body: { tasks } });
+      expect(res.status, JSON.stringify(bad)).toBe(400);
+      expect(res.body.error.code).toBe("validation_failed");
+      expect(res.body.error.message).toMatch(/^tasks\.1\.arguments: /);
+      expect(res.body.error.details.index).toBe(1);
+      const viaDefaults = await call("/api/v1/tasks/bulk", {
+        body: { tasks: [{ method: "demo.echo" }], defaults: { arguments: bad } },
+      });
+      expect(viaDefaults.status, JSON.stringify(bad)).toBe(400);
+      expect(viaDefaults.body.error.message).toMatch(/^defaults\.arguments: /);
+    }
+    const report = await call("/api/v1/tasks/bulk", {
+      body: { tasks: [{ method: "report:Demo Numbers", arguments: { filters: {} } }] },
+    });
+    expect(report.status).toBe(400);
+    expect(report.body.error.code).toBe("not_enqueueable");
+    expect(report.body.error.message).toMatch(/^tasks\.0/);
+    expect(await taskCount()).toBe(before);
+  });
+
   it("more than 1,000 specs, batch-owned fields in a spec, and an empty list are 400s", async () => {
     const tooMany = Array.from({ length: 1001 }, () => ({ method: "demo.noop" }));
     expect((await call("/api/v1/tasks/bulk", { body: { tasks: tooMany } })).status).toBe(400);

@@ -144,6 +144,40 @@ describe("enqueue input validation", () => {
     }
   });
 
+  it("arguments nested deeper than 64 levels are a 400 (even 10,000 levels), and 64 levels are accepted", async () => {
+    const nest = (levels: number) => {
+      let value: unknown = 1;
+      for (let i = 0; i < levels; i++) value = [value];
+      return value;
+    };
+    // The arguments object is level 1, so 63 arrays inside it make 64 levels.
+    await enqueue({ method: "demo.echo", arguments: { deep: nest(63) } });
+    for (const levels of [64, 10_000]) {
+      const error = await rejectEnqueue(
+        { method: "demo.echo", arguments: { deep: nest(levels) } },
+        400,
+        "arguments_too_deep",
+      );
+      expect(error.message).toMatch(/64 levels/);
+      expect(error.details.path).toBe("arguments");
+    }
+    // Loose keyword arguments count too.
+    await rejectEnqueue({ method: "demo.echo", deep: nest(64) }, 400, "arguments_too_deep");
+  });
+
+  it("a report method is refused at enqueue with a 400 that says where report jobs are started", async () => {
+    const error = await rejectEnqueue(
+      { method: "report:Demo Numbers", arguments: { filters: { rows: 1 } } },
+      400,
+      "not_enqueueable",
+    );
+    expect(error.message).toContain("/api/v1/reports/{report_name}/jobs");
+    const methods = await call("/api/v1/methods");
+    const report = methods.body.data.find((m: { method: string }) => m.method === "report:Demo Numbers");
+    expect(report.can_enqueue).toBe(false);
+    expect(methods.body.data.find((m: { method: string }) => m.method === "demo.echo").can_enqueue).toBe(true);
+  });
+
   it("an unknown task name is a 404 envelope on GET and on every action", async () => {
     expectErrorEnvelope(await call(`/api/v1/tasks/${UNKNOWN_TASK}`), 404, "not_found");
     for (const action of TASK_ACTIONS) {

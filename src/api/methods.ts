@@ -51,7 +51,8 @@ export const methodsApi = new OpenAPIHono<AppEnv>({ defaultHook: validationHook 
       queue: m.queue ?? null,
       timeout: m.timeout ?? null,
       roles: [...m.roles],
-      can_enqueue: hasAnyRole(user, m.roles),
+      // Report jobs are started through the report endpoints, never the task API.
+      can_enqueue: m.startedBy === undefined && hasAnyRole(user, m.roles),
       arguments_schema: jsonSchema(m.args),
     }));
     return c.json({ data, next_cursor: null }, 200);

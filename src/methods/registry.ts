@@ -91,6 +91,11 @@ export interface ResolvedMethod {
   readonly documentAction?: string;
   readonly demo: boolean;
   readonly itemTask: boolean;
+  /**
+   * Set for methods the platform enqueues itself (prepared reports): where their tasks are
+   * started instead. The task API refuses them, naming this.
+   */
+  readonly startedBy?: string;
   /** Runs the handler. For document actions `documentName` is the document to load. */
   run(args: unknown, ctx: TaskContext, documentName: string | null): Promise<unknown>;
 }

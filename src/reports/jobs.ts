@@ -139,6 +139,8 @@ export async function startReportJob(
       user,
       env,
       now,
+      [],
+      true,
     );
     const jobRow = {
       jobId: row.name,

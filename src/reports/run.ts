@@ -74,6 +74,7 @@ export function reportMethod(report: ReportDefinition): ResolvedMethod {
     description: report.description ?? `Prepared report ${report.name}`,
     demo: report.demo ?? false,
     itemTask: false,
+    startedBy: `POST /api/v1/reports/{report_name}/jobs (or Frappe's report_long_polling.start_job)`,
     run: (parsed, ctx) => runReportJob(report, (parsed as z.output<typeof args>).filters, ctx),
   };
 }

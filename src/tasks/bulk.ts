@@ -32,17 +32,25 @@ export type BulkEnqueueBody = z.infer<typeof BulkEnqueueBody>;
 /** Keys a task inside a bulk call may not set: the batch decides them. */
 const BATCH_OWNED = ["batch_id", "batch_order", "dedupe_key"] as const;
 
-function record(value: unknown): Record<string, unknown> {
-  return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
-}
-
-/** Defaults under per-task values; `arguments` objects are merged one level. */
-function merge(defaults: Record<string, unknown>, task: Record<string, unknown>): Record<string, unknown> {
+/** Defaults under per-task values; `arguments` objects (both already validated) are merged one level. */
+function merge(defaults: TaskSpec, task: TaskSpec): TaskSpec {
   const merged = { ...defaults, ...task };
   if (defaults.arguments !== undefined || task.arguments !== undefined) {
-    merged.arguments = { ...record(defaults.arguments), ...record(task.arguments) };
+    merged.arguments = { ...defaults.arguments, ...task.arguments };
   }
   return merged;
+}
+
+/** Parses one spec (or the defaults) exactly as the single enqueue does; a 400 naming `where` otherwise. */
+function parseSpec(value: Record<string, unknown>, where: (string | number)[], index?: number): TaskSpec {
+  const parsed = TaskSpec.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const first = parsed.error.issues[0];
+  const at = [...where, ...(first?.path ?? [])].map(String).join(".");
+  throw badRequest("validation_failed", `${at}: ${first?.message ?? "invalid"}`, {
+    ...(index === undefined ? {} : { index }),
+    issues: issueDetails(parsed.error, where),
+  });
 }
 
 /** Prefixes an error with the index of the spec that caused it. */
@@ -64,32 +72,24 @@ export interface BulkResult {
  */
 export async function enqueueBulk(env: Env, user: User, body: BulkEnqueueBody, now = Date.now()): Promise<BulkResult> {
   const batchId = body.batch_id ?? crypto.randomUUID();
-  const defaults = body.defaults ?? {};
+  const rawDefaults = body.defaults ?? {};
   for (const key of BATCH_OWNED) {
-    if (key in defaults) throw badRequest("validation_failed", `defaults.${key} is not allowed in bulk enqueue`);
+    if (key in rawDefaults) throw badRequest("validation_failed", `defaults.${key} is not allowed in bulk enqueue`);
   }
+  // Each part is validated on its own before merging, so a bad `arguments` in the defaults or in
+  // a spec is refused exactly as the single enqueue refuses it.
+  const defaults = parseSpec(rawDefaults, ["defaults"]);
   const rows: NewTaskRow[] = body.tasks.map((task, index) => {
     for (const key of BATCH_OWNED) {
       if (key in task) {
         throw badRequest("validation_failed", `tasks.${index}: ${key} is set by the batch`, { index, path: key });
       }
     }
-    const parsed = TaskSpec.safeParse(merge(defaults, task));
-    if (!parsed.success) {
-      const first = parsed.error.issues[0];
-      throw badRequest(
-        "validation_failed",
-        `tasks.${index}: ${first?.path.map(String).join(".") ?? ""}: ${first?.message ?? "invalid"}`,
-        { index, issues: issueDetails(parsed.error, ["tasks", index]) },
-      );
-    }
+    const spec = merge(defaults, parseSpec(task, ["tasks", index], index));
     try {
-      const row = buildTaskRow({ ...parsed.data, batch_id: batchId, batch_order: index }, user, env, now, [
-        "tasks",
-        index,
-      ]);
+      const row = buildTaskRow({ ...spec, batch_id: batchId, batch_order: index }, user, env, now, ["tasks", index]);
       // No explicit priority: the task type's applies (resolved inside the INSERT).
-      return parsed.data.priority === undefined ? { ...row, priority: null as unknown as number } : row;
+      return spec.priority === undefined ? { ...row, priority: null as unknown as number } : row;
     } catch (error) {
       throw atIndex(index, error);
     }

@@ -37,6 +37,24 @@ const OPTION_KEYS = new Set([
   "batch_order",
 ]);
 
+/** How deeply task arguments may nest (a 10,000-level array still fits in 64 KB). */
+export const ARGUMENTS_MAX_DEPTH = 64;
+
+/**
+ * Whether a JSON value nests deeper than `max` levels (an object or array is one level). Walks
+ * iteratively, so a hostile depth cannot overflow the stack before it is refused.
+ */
+export function nestsDeeperThan(value: unknown, max: number): boolean {
+  const stack: { value: unknown; depth: number }[] = [{ value, depth: 0 }];
+  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
+    if (item.value === null || typeof item.value !== "object") continue;
+    const depth = item.depth + 1;
+    if (depth > max) return true;
+    for (const child of Object.values(item.value)) stack.push({ value: child, depth });
+  }
+  return false;
+}
+
 /** Finds the registered method a spec names (by method, or by the three document fields). */
 function resolveMethod(spec: TaskSpec, env: Env, path: (string | number)[]): ResolvedMethod {
   const at = path.length > 0 ? ` (${path.join(".")})` : "";
@@ -77,6 +95,7 @@ function resolveMethod(spec: TaskSpec, env: Env, path: (string | number)[]): Res
 /**
  * Validates a spec against the registry and the caller's roles and builds the row to insert.
  * Throws ApiError (4xx) on anything wrong; `path` prefixes error locations (bulk uses the index).
+ * Methods the platform starts itself (`startedBy`) are refused unless `platform` is set.
  */
 export function buildTaskRow(
   spec: TaskSpec,
@@ -84,8 +103,16 @@ export function buildTaskRow(
   env: Env,
   now: number,
   path: (string | number)[] = [],
+  platform = false,
 ): NewTaskRow {
   const method = resolveMethod(spec, env, path);
+  if (method.startedBy !== undefined && !platform) {
+    const at = path.length > 0 ? ` (${path.join(".")})` : "";
+    throw badRequest(
+      "not_enqueueable",
+      `${method.method} is not enqueued through the task API${at}: start it with ${method.startedBy}`,
+    );
+  }
   if (!hasAnyRole(user, method.roles)) {
     throw forbidden(`you may not enqueue ${method.method} (needs one of: ${method.roles.join(", ")})`);
   }
@@ -94,6 +121,12 @@ export function buildTaskRow(
     if (!OPTION_KEYS.has(key)) kwargs[key] = value;
   }
   const args = { ...kwargs, ...spec.arguments };
+  // Before anything serialises it: depth is what could exhaust a stack.
+  if (nestsDeeperThan(args, ARGUMENTS_MAX_DEPTH)) {
+    throw badRequest("arguments_too_deep", `arguments nest deeper than ${ARGUMENTS_MAX_DEPTH} levels`, {
+      path: [...path, "arguments"].join("."),
+    });
+  }
   const argsJson = JSON.stringify(args);
   const limit = config(env).maxArgumentsBytes;
   const size = new TextEncoder().encode(argsJson).length;
