@@ -4,8 +4,8 @@ import { env, exports } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import { demoRow } from "../src/reports/builtin/demo-numbers";
 import { resultKey } from "../src/reports/run";
-import { runCron } from "./fixtures";
-import { ADMIN, call, createKey, enqueue, waitForStatus } from "./helpers";
+import { insertTaskRow, runCron } from "./fixtures";
+import { ADMIN, call, createKey, waitForStatus } from "./helpers";
 
 /** Starts a Demo Numbers job through REST; expects 202 and returns the job JSON. */
 async function start(filters: Record<string, unknown>, key: string = ADMIN): Promise<any> {
@@ -103,8 +103,18 @@ describe("a job through REST", () => {
     expect(res.body.error.code).toBe("report_failed");
   });
 
-  it("a report method enqueued as a plain task fails permanently instead of writing a result", async () => {
-    const task = await enqueue({ method: "report:Demo Numbers", arguments: { filters: { rows: 5 } } });
+  it("a report task without a job row (not enqueueable by the API) fails permanently instead of writing a result", async () => {
+    const refused = await call("/api/v1/tasks", {
+      body: { method: "report:Demo Numbers", arguments: { filters: { rows: 5 } } },
+    });
+    expect(refused.status).toBe(400);
+    // Defence in depth: a row that got in some other way still cannot write a result.
+    const task = await insertTaskRow({
+      method: "report:Demo Numbers",
+      queue: "long",
+      arguments: JSON.stringify({ filters: { rows: 5 } }),
+    });
+    await env.SCHEDULER.getByName(task.method).wake();
     const failed = await waitForStatus(task.name, "Failed");
     expect(failed.error_message).toContain("report job");
     expect(await env.RESULTS.head(resultKey(task.name))).toBeNull();
