@@ -39,6 +39,18 @@ function expectFrappeError(res: { status: number; body: any }, status: number, e
 }
 
 describe("the Frappe-compatible flow", () => {
+  it("start_job converts query-string numbers exactly and refuses text that is not one", async () => {
+    const jobId = await startJob({ report_name: "Demo Numbers", rows: "3" });
+    const job = await call(`/api/v1/report-jobs/${jobId}`);
+    expect(job.body.filters).toEqual({ rows: 3 });
+    for (const rows of ["3x", "", "0x3"]) {
+      const res = await call(`${M}.start_job?${qs({ report_name: "Demo Numbers", rows })}`);
+      expect(res.status, rows).toBe(400);
+      expect(res.body.exc_type).toBe("ValidationError");
+      expect(res.body.message).toMatch(/rows/);
+    }
+  });
+
   it("start_job → check_status → get_result returns every row as records, typed, columns in report order", async () => {
     const jobId = await startJob({ report_name: "Demo Numbers", rows: "25", _ts: Date.now() });
     await untilDone(jobId);

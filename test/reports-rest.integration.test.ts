@@ -93,6 +93,25 @@ describe("a job through REST", () => {
     expect(missing.body.error.code).toBe("not_found");
   });
 
+  it('filters in a JSON body are typed: [], "", false, null, [7] and "7" for a number are 400s, 7 is accepted', async () => {
+    for (const rows of [[], "", false, null, [7], "7", { n: 7 }]) {
+      const res = await call("/api/v1/reports/Demo%20Numbers/jobs", { body: { filters: { rows } } });
+      expect(res.status, JSON.stringify(rows)).toBe(400);
+      expect(res.body.error.code).toBe("invalid_filters");
+      expect(res.body.error.details[0].path).toBe("filters.rows");
+    }
+    const job = await start({ rows: 7 });
+    expect(job.filters).toEqual({ rows: 7 });
+  });
+
+  it("filters nested deeper than 16 levels are a 400", async () => {
+    let deep: unknown = 1;
+    for (let i = 0; i < 5000; i++) deep = [deep];
+    const res = await call("/api/v1/reports/Demo%20Numbers/jobs", { body: { filters: { rows: deep } } });
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe("invalid_filters");
+  });
+
   it("a failed job's result is a 409 that carries the report's error", async () => {
     const job = await start({ rows: 10, fail_after: 3 });
     const done = await settle(job.job_id);

@@ -18,9 +18,22 @@ describe("filters", () => {
     expect(canonicalJson({ b: 1, a: 2 })).toBe('{"a":2,"b":1}');
   });
 
+  const typed = defineReport({
+    name: "Typed",
+    filters: z.strictObject({
+      rows: z.number().int().optional(),
+      ratio: z.number().optional(),
+      active: z.boolean().optional(),
+      label: z.string().optional(),
+      from_date: z.string().optional(),
+    }),
+    columns: [],
+    run: () => [],
+  });
+
   it("cache-busters, cmd, api_key and report_name are not filters; a JSON `filters` parameter is merged", () => {
     expect(
-      filtersFromArgs({
+      filtersFromArgs(typed, {
         report_name: "X",
         _ts: "1",
         _attempt: "2",
@@ -30,7 +43,22 @@ describe("filters", () => {
         rows: "5",
         filters: '{"from_date":"2026-01-01"}',
       }),
-    ).toEqual({ rows: "5", from_date: "2026-01-01" });
+    ).toEqual({ rows: 5, from_date: "2026-01-01" });
+  });
+
+  it("query-string text becomes the number or boolean a filter expects, exactly; other text stays text", () => {
+    expect(filtersFromArgs(typed, { rows: "7", ratio: "-0.5e1", active: "1", label: "7" })).toEqual({
+      rows: 7,
+      ratio: -5,
+      active: true,
+      label: "7",
+    });
+    expect(filtersFromArgs(typed, { active: "false", rows: "" })).toEqual({ active: false, rows: "" });
+    // Not numbers: left as text, for the schema to refuse with a clear message.
+    for (const text of ["", " ", "7x", "0x10", "1e", "Infinity", "--1", "07"]) {
+      expect(filtersFromArgs(typed, { rows: text }).rows).toBe(text);
+      expect(typed.filters.safeParse(filtersFromArgs(typed, { rows: text })).success).toBe(false);
+    }
   });
 });
 

@@ -42,7 +42,7 @@ export const reportLongPollingApi = new Hono<AppEnv>()
     if (typeof name !== "string" || name === "") throw badRequest("validation_failed", "report_name is required");
     const report = getReport(name, c.env);
     if (!report) throw notFound(`Report ${name}`);
-    const filters = parseFilters(report, filtersFromArgs(args));
+    const filters = parseFilters(report, filtersFromArgs(report, args));
     const { job } = await startReportJob(c.env, c.get("user"), report, filters);
     c.header("Cache-Control", "no-store");
     return c.json({ message: job.jobId });

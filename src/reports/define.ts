@@ -63,9 +63,10 @@ export interface ReportDefinition<S extends z.ZodType = z.ZodType> {
   readonly name: string;
   readonly description?: string;
   /**
-   * Filters arrive as strings from query strings (Frappe's endpoints) or as JSON values, so use
-   * `z.coerce` for numbers. The parsed output is stored as JSON and parsed again when the job
-   * runs, so the schema must accept its own output.
+   * Typed filters (`z.number()`, `z.boolean()`, not `z.coerce`): a JSON body must send the right
+   * types. Frappe's query-string endpoints convert text to the number or boolean a top-level
+   * filter expects before parsing. The parsed output is stored as JSON and parsed again when the
+   * job runs, so the schema must accept its own output.
    */
   readonly filters: S;
   readonly columns: readonly Column[];

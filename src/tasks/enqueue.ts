@@ -12,6 +12,7 @@ import { wakeScheduler } from "../dispatch/wake";
 import type { WatchedTask } from "./lifecycle";
 import { config } from "../lib/config";
 import { newId } from "../lib/ids";
+import { nestsDeeperThan } from "../lib/json-depth";
 import { registry } from "../methods";
 import type { ResolvedMethod } from "../methods/registry";
 import { QUEUE_TIMEOUTS } from "./states";
@@ -39,21 +40,6 @@ const OPTION_KEYS = new Set([
 
 /** How deeply task arguments may nest (a 10,000-level array still fits in 64 KB). */
 export const ARGUMENTS_MAX_DEPTH = 64;
-
-/**
- * Whether a JSON value nests deeper than `max` levels (an object or array is one level). Walks
- * iteratively, so a hostile depth cannot overflow the stack before it is refused.
- */
-export function nestsDeeperThan(value: unknown, max: number): boolean {
-  const stack: { value: unknown; depth: number }[] = [{ value, depth: 0 }];
-  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
-    if (item.value === null || typeof item.value !== "object") continue;
-    const depth = item.depth + 1;
-    if (depth > max) return true;
-    for (const child of Object.values(item.value)) stack.push({ value: child, depth });
-  }
-  return false;
-}
 
 /** Finds the registered method a spec names (by method, or by the three document fields). */
 function resolveMethod(spec: TaskSpec, env: Env, path: (string | number)[]): ResolvedMethod {

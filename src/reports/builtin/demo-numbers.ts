@@ -29,9 +29,9 @@ export const demoNumbers = defineReport({
   demo: true,
   roles: ["Report User"],
   filters: z.strictObject({
-    rows: z.coerce.number().int().min(0).max(10_000_000).default(100),
-    fail_after: z.coerce.number().int().min(0).optional(),
-    pause_ms: z.coerce.number().int().min(0).max(60_000).optional(),
+    rows: z.number().int().min(0).max(10_000_000).default(100),
+    fail_after: z.number().int().min(0).optional(),
+    pause_ms: z.number().int().min(0).max(60_000).optional(),
   }),
   columns: [
     { fieldname: "idx", label: "Row", fieldtype: "Int" },
