@@ -17,8 +17,10 @@ import { newId } from "../src/lib/ids";
 export async function insertTaskRow(overrides: Partial<NewTaskRow> = {}): Promise<TaskRow> {
   const now = Date.now();
   const method = overrides.method ?? "demo.sleep";
+  const name = overrides.name ?? newId(now);
   const row: NewTaskRow = {
-    name: newId(now),
+    name,
+    orderKey: name,
     jobName: method,
     method,
     queue: "default",

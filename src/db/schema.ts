@@ -31,6 +31,11 @@ export const tasks = sqliteTable(
     owner: text("owner").notNull(),
     batchId: text("batch_id"),
     batchOrder: integer("batch_order").notNull().default(0),
+    /**
+     * The task's place in creation order: its own name, or — in a batch — the batch's order_key,
+     * so a batch takes its place by its creation and batch_order orders only within it.
+     */
+    orderKey: text("order_key").notNull(),
     maxRetries: integer("max_retries").notNull().default(0),
     retryDelay: integer("retry_delay").notNull().default(0),
     retryBackoff: text("retry_backoff").notNull().default("fixed"),
@@ -65,7 +70,7 @@ export const tasks = sqliteTable(
     check("tasks_timeout_check", sql`${t.timeout} > 0`),
     // Dispatch: the method's dispatchable Pending rows, already in admission order.
     index("tasks_dispatch")
-      .on(t.method, sql`${t.lane} DESC`, sql`${t.priority} DESC`, t.batchOrder, t.name)
+      .on(t.method, sql`${t.lane} DESC`, sql`${t.priority} DESC`, t.orderKey, t.batchOrder, t.name)
       .where(sql`${t.status} = 'Pending' AND ${t.wakeAt} IS NULL`),
     // Concurrency count and lease expiry: only rows holding a slot (Queued or Started — see
     // IN_FLIGHT). The predicate avoids `status` so that the claim (Queued → Started) writes no
@@ -155,6 +160,8 @@ export const batches = sqliteTable(
     /** continue: other tasks go on; pause_rest: a final failure pauses the batch's Pending tasks. */
     failurePolicy: text("failure_policy").notNull().default("continue"),
     createdAt: integer("created_at").notNull(),
+    /** The name of the batch's first task: where the whole batch stands in creation order. */
+    orderKey: text("order_key").notNull(),
   },
   (t) => [
     check("batches_policy_check", sql`${t.failurePolicy} IN ('continue', 'pause_rest')`),

@@ -59,7 +59,7 @@ function admit(db: Db, method: string, now: number, leaseMs: number, cap: number
         sql`${tasks.name} IN (
           SELECT ${tasks.name} FROM ${tasks}
           WHERE ${tasks.method} = ${method} AND ${tasks.status} = 'Pending' AND ${tasks.wakeAt} IS NULL
-          ORDER BY ${tasks.lane} DESC, ${tasks.priority} DESC, ${tasks.batchOrder}, ${tasks.name}
+          ORDER BY ${tasks.lane} DESC, ${tasks.priority} DESC, ${tasks.orderKey}, ${tasks.batchOrder}, ${tasks.name}
           LIMIT ${admissionLimit(method, cap)})`,
       ),
     )

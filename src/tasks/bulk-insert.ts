@@ -23,15 +23,22 @@ const RETURNING = `RETURNING tasks.name AS name, tasks.job_name AS jobName, task
   (SELECT max(until) FROM realtime_watches WHERE scope IN
     ('task:' || tasks.name, 'batch:' || tasks.batch_id, 'owner:' || tasks.owner)) AS watchUntil`;
 
-/** One INSERT statement for rows that all have the same keys. A null priority means the task type's. */
+/**
+ * One INSERT statement for rows that all have the same keys. A null priority means the task
+ * type's; order_key is the batch's (its row exists: bulk writes it first, in the same transaction).
+ */
 function insertStatement(db: Db, rows: NewTaskRow[]): D1PreparedStatement {
   const keys = Object.keys(rows[0] ?? {});
   const columns = keys.map(columnName);
   const values = keys.map((key) => {
     const extract = `j ->> '${columnName(key)}'`;
-    return key === "priority"
-      ? `coalesce(${extract}, (SELECT priority FROM task_types WHERE method = j ->> 'method'), 0)`
-      : extract;
+    if (key === "priority") {
+      return `coalesce(${extract}, (SELECT priority FROM task_types WHERE method = j ->> 'method'), 0)`;
+    }
+    if (key === "orderKey") {
+      return `coalesce((SELECT order_key FROM batches WHERE batch_id = j ->> 'batch_id'), ${extract})`;
+    }
+    return extract;
   });
   const json = JSON.stringify(
     rows.map((row) =>

@@ -106,18 +106,19 @@ async function insertBatch(
   rows: NewTaskRow[],
 ): Promise<BulkResult> {
   const db = getDb(env);
-  const before =
-    policy === undefined
-      ? []
-      : [
-          db.$client
-            .prepare(
-              `INSERT INTO batches (batch_id, owner, total, failure_policy, created_at) VALUES (?1, ?2, 0, ?3, ?4)
-               ON CONFLICT (batch_id) DO UPDATE SET failure_policy = excluded.failure_policy
-               WHERE batches.owner = excluded.owner`,
-            )
-            .bind(batchId, user.name, policy, Date.now()),
-        ];
+  // The batch row first, so every task of the call reads the batch's place in creation order (a
+  // new batch takes its first task's name). An existing batch keeps its place; a policy given
+  // here replaces the batch's. Another owner's batch is left alone: the task insert then fails.
+  const before = [
+    db.$client
+      .prepare(
+        `INSERT INTO batches (batch_id, owner, total, failure_policy, created_at, order_key)
+         VALUES (?1, ?2, 0, coalesce(?3, 'continue'), ?4, ?5)
+         ON CONFLICT (batch_id) DO UPDATE SET failure_policy = coalesce(?3, batches.failure_policy)
+         WHERE batches.owner = excluded.owner`,
+      )
+      .bind(batchId, user.name, policy ?? null, Date.now(), rows[0]?.name ?? batchId),
+  ];
   let inserted: EventRow[];
   try {
     inserted = await insertTaskRows(db, rows, before);

@@ -4,7 +4,7 @@ import { ApiError, badRequest, conflict, forbidden, issueDetails } from "../api/
 import { hasAnyRole, type User } from "../api/context";
 import type { TaskSpec } from "../api/schemas";
 import type { Db } from "../db/client";
-import { taskTypes, tasks, type NewTaskRow } from "../db/schema";
+import { batches, taskTypes, tasks, type NewTaskRow } from "../db/schema";
 import { publishTaskEvents, rowWithWatch } from "../realtime/events";
 import { getDb } from "../db/client";
 import { dbErrorMentions } from "../db/errors";
@@ -131,8 +131,9 @@ export function buildTaskRow(
   }
   const queue = spec.queue ?? method.queue ?? "default";
   const runAt = spec.run_at === undefined ? null : Date.parse(spec.run_at);
+  const name = newId(now);
   return {
-    name: newId(now),
+    name,
     jobName: spec.job_name ?? method.method,
     method: method.method,
     documentType: method.documentType ?? null,
@@ -148,6 +149,8 @@ export function buildTaskRow(
     owner: user.name,
     batchId: spec.batch_id ?? null,
     batchOrder: spec.batch_order ?? 0,
+    // A batch's tasks take the batch's place (insertTask reads it); a lone task its own.
+    orderKey: name,
     maxRetries: spec.max_retries ?? 0,
     retryDelay: spec.retry_delay ?? 0,
     retryBackoff: spec.retry_backoff ?? "fixed",
@@ -161,6 +164,14 @@ export function buildTaskRow(
 /** The task type's priority, used when the spec gives none (evaluated inside the INSERT). */
 export function defaultPriority(method: string) {
   return sql`coalesce((SELECT ${taskTypes.priority} FROM ${taskTypes} WHERE ${taskTypes.method} = ${method}), 0)`;
+}
+
+/**
+ * The order_key of a task joining batch `batchId`: the batch's, or — for the batch's first task,
+ * whose insert creates the batch row (trigger) — the task's own name. Read inside the INSERT.
+ */
+function batchOrderKey(batchId: string, name: string) {
+  return sql`coalesce((SELECT ${batches.orderKey} FROM ${batches} WHERE ${batches.batchId} = ${batchId}), ${name})`;
 }
 
 /**
@@ -191,7 +202,11 @@ export async function insertTask(
   explicitPriority: boolean,
 ): Promise<{ task: WatchedTask; created: boolean; canAdmitNow: boolean }> {
   for (let attempt = 0; attempt < 3; attempt++) {
-    const values = explicitPriority ? row : { ...row, priority: defaultPriority(row.method) };
+    const values = {
+      ...row,
+      ...(explicitPriority ? {} : { priority: defaultPriority(row.method) }),
+      ...(row.batchId ? { orderKey: batchOrderKey(row.batchId, row.name) } : {}),
+    };
     let inserted: (WatchedTask & { canAdmitNow: number }) | undefined;
     try {
       [inserted] = await db
