@@ -1,27 +1,26 @@
 #!/usr/bin/env node
 // `npm run demo:batch`: enqueues a 1,000-task batch across two methods on a running platform
 // (`npm start`) and watches it live with the TypeScript client until 1,000/1,000.
-// Options: --url http://localhost:8787  --key <key:secret> (default: ADMIN_API_KEY from .dev.vars)
-import { existsSync, readFileSync } from "node:fs";
+// Options: --url (default: http://localhost:$PORT, as `npm start` uses; PORT defaults to 8787)
+//          --key <key:secret> (default: ADMIN_API_KEY from .dev.vars)
 import { parseArgs } from "node:util";
 import { createClient } from "../src/client/index.ts";
+import { adminKey, platformUrl, progressLine } from "./demo-support.mjs";
 
 const { values } = parseArgs({
   options: {
-    url: { type: "string", default: process.env.SWITCHYARD_URL ?? "http://localhost:8787" },
+    url: { type: "string" },
     key: { type: "string" },
   },
 });
-const key =
-  values.key ??
-  process.env.SWITCHYARD_KEY ??
-  (existsSync(".dev.vars") ? readFileSync(".dev.vars", "utf8").match(/ADMIN_API_KEY="?([^"\n]+)/)?.[1] : undefined);
+const key = adminKey(values.key);
+const url = platformUrl(values.url);
 if (!key) {
   console.error("No API key: pass --key <key:secret> or run `npm start` first (it writes .dev.vars).");
   process.exit(2);
 }
 
-const client = createClient({ baseUrl: values.url, apiKey: key });
+const client = createClient({ baseUrl: url, apiKey: key });
 const tasks = [
   ...Array.from({ length: 500 }, (_, i) => ({ method: "demo.sleep", arguments: { ms: 5 + (i % 20) } })),
   ...Array.from({ length: 500 }, (_, i) => ({ method: "demo.echo", arguments: { i } })),
@@ -31,13 +30,15 @@ const { batch_id, enqueued } = await client.bulkEnqueue({ tasks });
 console.log(`batch ${batch_id}: ${enqueued} tasks across demo.sleep and demo.echo`);
 
 let last = -1;
+const line = progressLine();
 const progress = await client.watchBatch(batch_id, (_event, p) => {
   if (p.done === last) return;
   last = p.done;
-  process.stdout.write(`\r${p.done}/${p.total}`);
+  line.update(`${p.done}/${p.total}`);
 }).done;
+line.end();
 const batch = await client.getBatch(batch_id);
 console.log(
-  `\n${progress.done}/${progress.total} done in ${((Date.now() - started) / 1000).toFixed(1)} s ` +
+  `${progress.done}/${progress.total} done in ${((Date.now() - started) / 1000).toFixed(1)} s ` +
     `(finished ${batch.finished}, failed ${batch.failed}, canceled ${batch.canceled})`,
 );

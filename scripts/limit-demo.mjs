@@ -2,26 +2,25 @@
 // `npm run demo:limit`: against a running platform (`npm start`), limits demo.sleep to 3 at once,
 // enqueues 50 sleep tasks, cancels one while it waits, and checks from the tasks' own timestamps
 // that all others finished, never more than 3 ran at once, and the canceled one never started.
-// Options: --url http://localhost:8787  --key <key:secret> (default: ADMIN_API_KEY from .dev.vars)
-import { existsSync, readFileSync } from "node:fs";
+// Options: --url (default: http://localhost:$PORT, as `npm start` uses; PORT defaults to 8787)
+//          --key <key:secret> (default: ADMIN_API_KEY from .dev.vars)
 import { parseArgs } from "node:util";
 import { createClient } from "../src/client/index.ts";
+import { adminKey, platformUrl, progressLine } from "./demo-support.mjs";
 
 const { values } = parseArgs({
   options: {
-    url: { type: "string", default: process.env.SWITCHYARD_URL ?? "http://localhost:8787" },
+    url: { type: "string" },
     key: { type: "string" },
   },
 });
-const key =
-  values.key ??
-  process.env.SWITCHYARD_KEY ??
-  (existsSync(".dev.vars") ? readFileSync(".dev.vars", "utf8").match(/ADMIN_API_KEY="?([^"\n]+)/)?.[1] : undefined);
+const key = adminKey(values.key);
+const url = platformUrl(values.url);
 if (!key) {
   console.error("No API key: pass --key <key:secret> or run `npm start` first (it writes .dev.vars).");
   process.exit(2);
 }
-const base = values.url.replace(/\/+$/, "");
+const base = url.replace(/\/+$/, "");
 const headers = { authorization: `token ${key}`, "content-type": "application/json" };
 const api = async (method, path, body) => {
   const res = await fetch(`${base}${path}`, { method, headers, body: body && JSON.stringify(body) });
@@ -41,6 +40,7 @@ console.log(
 );
 
 let maxSeen = 0;
+const line = progressLine();
 const others = tasks.slice(0, -1).map((t) => t.name);
 for (;;) {
   const ops = await api("GET", "/api/v1/ops");
@@ -49,10 +49,11 @@ for (;;) {
   const done = (await Promise.all(others.slice(-5).map((n) => client.getTask(n)))).every(
     (t) => t.status === "Finished",
   );
-  process.stdout.write(`\rin flight now ${(m?.queued ?? 0) + (m?.started ?? 0)}, pending ${m?.pending ?? 0}   `);
+  line.update(`in flight now ${(m?.queued ?? 0) + (m?.started ?? 0)}, pending ${m?.pending ?? 0}`);
   if (done && (m?.pending ?? 0) === 0 && (m?.queued ?? 0) + (m?.started ?? 0) === 0) break;
   await new Promise((r) => setTimeout(r, 100));
 }
+line.end();
 const final = await Promise.all(tasks.map((t) => client.getTask(t.name)));
 const spans = final.filter((t) => t.started_at).map((t) => [Date.parse(t.started_at), Date.parse(t.ended_at)]);
 const events = spans
@@ -67,7 +68,7 @@ for (const [, d] of events) maxOverlap = Math.max(maxOverlap, (running += d));
 const finished = final.filter((t) => t.status === "Finished").length;
 const victimNow = final.at(-1);
 console.log(
-  `\nfinished ${finished}/49; most running at once (from timestamps) ${maxOverlap}; most in flight seen ${maxSeen}`,
+  `finished ${finished}/49; most running at once (from timestamps) ${maxOverlap}; most in flight seen ${maxSeen}`,
 );
 console.log(`canceled task: status ${victimNow.status}, started_at ${victimNow.started_at}`);
 const ok =
