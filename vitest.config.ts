@@ -17,6 +17,11 @@ export default defineConfig({
           CANCEL_POLL_MS: "100",
           PROGRESS_INTERVAL_MS: "50",
         },
+        // A low per-key limit for Report User keys, so a test can reach it; the other roles keep
+        // wrangler.toml's limits, which no test comes near.
+        ratelimits: {
+          RATE_LIMIT_REPORT_USER: { namespace_id: "7303", simple: { limit: 50, period: 60 } },
+        },
       },
     })),
   ],

@@ -15,7 +15,7 @@ describe("authentication", () => {
     const res = await call("/api/v1/tasks", { key: null });
     const error = expectErrorEnvelope(res, 401, "unauthorized");
     expect(error.message).toMatch(/token/);
-    expect(res.headers.get("www-authenticate")).toMatch(/^Basic/);
+    expect(res.headers.get("www-authenticate")).toBeNull();
   });
 
   it("an enqueue without credentials is a 401 and writes nothing", async () => {
@@ -28,7 +28,6 @@ describe("authentication", () => {
     ["Authorization: token key:secret", (c) => ({ path: "/api/v1/tasks", headers: { authorization: `token ${c}` } })],
     ["Authorization: Bearer key:secret", (c) => ({ path: "/api/v1/tasks", headers: { authorization: `Bearer ${c}` } })],
     ["HTTP Basic", (c) => ({ path: "/api/v1/tasks", headers: { authorization: `Basic ${btoa(c)}` } })],
-    ["?api_key=key:secret", (c) => ({ path: `/api/v1/tasks?api_key=${encodeURIComponent(c)}`, headers: {} })],
   ];
 
   for (const [scheme, build] of schemes) {

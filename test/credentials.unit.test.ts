@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { readCredential } from "../src/auth/credentials";
+import { queryCredentialAllowed, readCredential } from "../src/auth/credentials";
 
 const req = (headers: Record<string, string>, query = "") => new Request(`http://x/api${query}`, { headers });
 
@@ -11,7 +11,30 @@ describe("readCredential", () => {
   });
 
   it("reads ?api_key=key:secret (Power BI's Web API credential)", () => {
-    expect(readCredential(req({}, "?api_key=k4:s4"))).toEqual({ key: "k4", secret: "s4" });
+    expect(readCredential(req({}, "?api_key=k4:s4"))).toEqual({ key: "k4", secret: "s4", fromQuery: true });
+  });
+
+  it("allows ?api_key= only on the Power BI read paths, and only for GET", () => {
+    const M = "/api/method/tweaks.utils.report_long_polling";
+    for (const path of [
+      `${M}.start_job`,
+      `${M}.check_status`,
+      `${M}.get_result`,
+      "/api/v1/report-jobs/J1",
+      "/api/v1/report-jobs/J1/result",
+    ]) {
+      expect(queryCredentialAllowed("GET", path), path).toBe(true);
+      expect(queryCredentialAllowed("POST", path), path).toBe(false);
+    }
+    for (const path of [
+      "/api/v1/tasks",
+      "/api/v1/report-jobs/J1/cancel",
+      "/api/v1/reports/Demo/jobs",
+      "/api/method/tweaks.tweaks.doctype.async_task_log.async_task_log_dispatch.toggle_dispatcher",
+      "/api/v1/realtime/tickets",
+    ]) {
+      expect(queryCredentialAllowed("GET", path), path).toBe(false);
+    }
   });
 
   it("keeps colons inside the secret", () => {

@@ -3,7 +3,10 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
 import { except } from "hono/combine";
+import { cors } from "hono/cors";
+import { createMiddleware } from "hono/factory";
 import { HTTPException } from "hono/http-exception";
+import { config } from "../lib/config";
 import { requireUser } from "../auth/middleware";
 import { describeError, log } from "../lib/log";
 import { apiKeysApi } from "./api-keys";
@@ -35,18 +38,53 @@ const STATUS_CODES: Record<number, string> = {
   409: "conflict",
   413: "payload_too_large",
   415: "unsupported_media_type",
+  429: "rate_limited",
 };
+
+/** A cf-ray value worth logging (Cloudflare's format), else undefined — never raw client text. */
+function cfRay(value: string | undefined): string | undefined {
+  return value !== undefined && /^[0-9a-f]{16}(-[A-Z]{3})?$/.test(value) ? value : undefined;
+}
+
+/** Paths whose clients (Frappe, Power BI) authenticate with HTTP Basic after a challenge. */
+function basicAuthPath(path: string): boolean {
+  return path.startsWith("/api/method/") || path.startsWith("/api/v1/report-jobs/");
+}
+
+function retryAfter(details: unknown): number {
+  const seconds = (details as { retry_after_s?: unknown } | null)?.retry_after_s;
+  return typeof seconds === "number" && seconds > 0 ? Math.ceil(seconds) : 1;
+}
+
+/** CORS for the origins in CORS_ORIGINS only; with none configured, no CORS headers at all. */
+const corsFromConfig = createMiddleware<AppEnv>(async (c, next) => {
+  const origins = config(c.env).corsOrigins;
+  if (origins.length === 0) return next();
+  return cors({
+    origin: (origin) => (origins.includes(origin) ? origin : null),
+    allowHeaders: ["Authorization", "Content-Type"],
+    allowMethods: ["GET", "POST", "PUT", "DELETE", "OPTIONS"],
+    exposeHeaders: ["X-Request-Id", "Retry-After", "Location"],
+    maxAge: 600,
+  })(c, next);
+});
 
 /** The complete Worker HTTP app. */
 export function buildApp() {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
+  // Our own request id on every response and log line. A client can send any cf-ray header, so it
+  // is never echoed; a well-formed one is only logged, beside our id.
   app.use("*", async (c, next) => {
-    const requestId = c.req.header("cf-ray") ?? crypto.randomUUID();
+    const requestId = crypto.randomUUID();
     c.set("requestId", requestId);
     await next();
+    if (c.res.status === 101) return; // a WebSocket upgrade's headers cannot change
     c.header("X-Request-Id", requestId);
+    c.header("X-Content-Type-Options", "nosniff");
+    c.header("Referrer-Policy", "no-referrer");
   });
+  app.use("/api/*", corsFromConfig);
 
   app.get("/", (c) =>
     c.json({ service: "switchyard", version: VERSION, docs: "/api/v1/openapi.json", health: "/api/v1/health" }),
@@ -112,9 +150,18 @@ export function buildApp() {
       if (status === 415) message = "send the request body as JSON with Content-Type: application/json";
       if (status === 400 && /malformed json/i.test(message)) code = "malformed_json";
     } else {
-      log.error("unhandled error", { requestId: c.get("requestId"), path: c.req.path, ...describeError(error) });
+      log.error("unhandled error", {
+        requestId: c.get("requestId"),
+        cfRay: cfRay(c.req.header("cf-ray")),
+        path: c.req.path,
+        ...describeError(error),
+      });
     }
-    if (status === 401) c.header("WWW-Authenticate", 'Basic realm="Switchyard", charset="UTF-8"');
+    // Only where Power BI and Frappe clients expect it: elsewhere a browser must not pop a dialog.
+    if (status === 401 && basicAuthPath(c.req.path)) {
+      c.header("WWW-Authenticate", 'Basic realm="Switchyard", charset="UTF-8"');
+    }
+    if (status === 429) c.header("Retry-After", String(retryAfter(details)));
     const body = c.req.path.startsWith("/api/method/")
       ? frappeErrorBody(status, message)
       : errorBody(code, message, details);

@@ -19,6 +19,8 @@ export function frappeExcType(status: number): string {
     case 413:
     case 415:
       return "ValidationError";
+    case 429:
+      return "RateLimitExceededError";
     default:
       return "Exception";
   }

@@ -9,6 +9,8 @@ import { issueTicket, redeemTicket } from "../realtime/tickets";
 import { canSee, isSystemManager, type AppEnv } from "./context";
 import { ApiError, notFound, validationHook } from "./errors";
 import { errorResponses } from "./schemas";
+import { rateLimited } from "../auth/rate-limit";
+import { config } from "../lib/config";
 
 const Ticket = z.object({ ticket: z.string(), expires_at: z.string(), url: z.string() }).openapi("RealtimeTicket");
 
@@ -24,7 +26,12 @@ export const realtimeTicketsApi = new OpenAPIHono<AppEnv>({ defaultHook: validat
     },
   }),
   async (c) => {
-    const { ticket, expiresAt } = await issueTicket(getDb(c.env), c.get("user"), Date.now());
+    const max = config(c.env).maxTicketsPerKey;
+    const issued = await issueTicket(getDb(c.env), c.get("user"), Date.now(), max);
+    if (!issued) {
+      throw rateLimited(`this API key already holds ${max} unused tickets; use them or wait for them to expire`, 60);
+    }
+    const { ticket, expiresAt } = issued;
     return c.json(
       { ticket, expires_at: new Date(expiresAt).toISOString(), url: `/api/v1/realtime?ticket=${ticket}` },
       201,

@@ -49,10 +49,11 @@ export const reportLongPollingApi = new Hono<AppEnv>()
   })
   .on(["GET", "POST"], `${PREFIX}.check_status`, async (c) => {
     const { job_id, attempts, sleep } = parseArgs(CheckArgs, await frappeArgs(c));
-    const rj = await visibleJob(c.env, c.get("user"), job_id);
+    const user = c.get("user");
+    const rj = await visibleJob(c.env, user, job_id);
     // Frappe polls `attempts` times with `sleep` seconds between: at most (attempts − 1) × sleep,
     // here capped at 25 s; the wait ends the moment the job does.
-    const after = await waitForJob(c.env, rj, (attempts - 1) * sleep);
+    const after = await waitForJob(c.env, rj, (attempts - 1) * sleep, user);
     c.header("Cache-Control", "no-store");
     return c.json({ message: jobEnded(after) ? 1 : 0 });
   })

@@ -160,7 +160,7 @@ export const reportJobsApi = new OpenAPIHono<AppEnv>({ defaultHook: validationHo
     async (c) => {
       const user = c.get("user");
       const rj = await visibleJob(c.env, user, c.req.valid("param").job_id);
-      const after = await waitForJob(c.env, rj, c.req.valid("query").wait ?? 0);
+      const after = await waitForJob(c.env, rj, c.req.valid("query").wait ?? 0, user);
       c.header("Cache-Control", "no-store");
       return c.json(reportJobJson(after, user), 200);
     },

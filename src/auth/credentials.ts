@@ -3,6 +3,8 @@
 export interface Credential {
   key: string;
   secret: string;
+  /** Set when the credential came from `?api_key=` (allowed on the Power BI read paths only). */
+  fromQuery?: true;
 }
 
 function split(pair: string): Credential | null {
@@ -45,6 +47,22 @@ export function readCredential(request: Request): Credential | "malformed" | nul
     }
   }
   const query = new URL(request.url).searchParams.get("api_key");
-  if (query !== null) return split(query) ?? "malformed";
+  if (query !== null) {
+    const credential = split(query);
+    return credential ? { ...credential, fromQuery: true } : "malformed";
+  }
   return null;
+}
+
+/**
+ * The requests that may carry `?api_key=`: reads that Power BI makes with its Web API credential —
+ * the Frappe report long-polling paths and report job status and result. A secret in a URL ends up
+ * in logs and histories, so everything else (every write) must use the Authorization header.
+ */
+export function queryCredentialAllowed(method: string, path: string): boolean {
+  if (method !== "GET" && method !== "HEAD") return false;
+  return (
+    path.startsWith("/api/method/tweaks.utils.report_long_polling.") ||
+    /^\/api\/v1\/report-jobs\/[^/]+(\/result)?$/.test(path)
+  );
 }

@@ -59,23 +59,27 @@ function adminCredential(env: { ADMIN_API_KEY?: string }): Credential | null {
   return i > 0 ? { key: value.slice(0, i), secret: value.slice(i + 1) } : null;
 }
 
-/** The user a credential authenticates, or null when the key is unknown, revoked or the secret wrong. */
+/** A hash no secret has, compared against when the key is unknown or revoked. */
+const NO_SECRET = "0".repeat(64);
+
+/**
+ * The user a credential authenticates, or null when the key is unknown, revoked or the secret
+ * wrong. Every check takes the same path — one key lookup, the admin secret hashed, the
+ * presented secret hashed and compared in constant time — so response time does not tell the
+ * admin key from database keys, nor existing keys from unknown ones.
+ */
 export async function verifyCredential(
   db: Db,
   env: { ADMIN_API_KEY?: string },
   credential: Credential,
 ): Promise<User | null> {
   const admin = adminCredential(env);
-  if (admin && credential.key === admin.key) {
-    const ok = await secretMatches(credential.secret, await hashSecret(admin.secret));
-    return ok ? { name: "Administrator", roles: ["System Manager"], key: admin.key } : null;
-  }
   const [row] = await db.select().from(apiKeys).where(eq(apiKeys.key, credential.key));
-  if (!row || row.revokedAt !== null) {
-    // Spend the same hashing work as a real check, so timing does not reveal which keys exist.
-    await secretMatches(credential.secret, "0".repeat(64));
-    return null;
-  }
-  if (!(await secretMatches(credential.secret, row.secretHash))) return null;
-  return { name: row.user, roles: parseRoles(row.roles), key: row.key };
+  const adminHash = await hashSecret(admin?.secret ?? "");
+  const isAdmin = admin !== null && credential.key === admin.key;
+  const live = row !== undefined && row.revokedAt === null;
+  const expected = isAdmin ? adminHash : live ? row.secretHash : NO_SECRET;
+  if (!(await secretMatches(credential.secret, expected))) return null;
+  if (isAdmin) return { name: "Administrator", roles: ["System Manager"], key: credential.key };
+  return live ? { name: row.user, roles: parseRoles(row.roles), key: row.key } : null;
 }

@@ -202,12 +202,18 @@ export const realtimeWatches = sqliteTable("realtime_watches", {
 });
 
 /** Single-use, short-lived tickets that let a browser open a WebSocket without an API secret in the URL. */
-export const realtimeTickets = sqliteTable("realtime_tickets", {
-  ticketHash: text("ticket_hash").primaryKey(),
-  user: text("user").notNull(),
-  roles: text("roles").notNull(),
-  expiresAt: integer("expires_at").notNull(),
-});
+export const realtimeTickets = sqliteTable(
+  "realtime_tickets",
+  {
+    ticketHash: text("ticket_hash").primaryKey(),
+    user: text("user").notNull(),
+    roles: text("roles").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+    /** The API key that asked for it: each key may hold only so many unredeemed tickets. */
+    apiKey: text("api_key").notNull().default(""),
+  },
+  (t) => [index("realtime_tickets_key").on(t.apiKey, t.expiresAt)],
+);
 
 /**
  * Prepared report jobs. A job is a task (method `report:<name>`, `job_id` = the task's name), so its

@@ -25,6 +25,14 @@ export interface Config {
   reportFreshMs: number;
   /** How long a report result is kept in R2 after it was written. */
   reportResultTtlMs: number;
+  /** The rate limiters' period: how long a 429 asks the client to wait. */
+  rateLimitPeriodS: number;
+  /** Unredeemed WebSocket tickets one API key may hold. */
+  maxTicketsPerKey: number;
+  /** Long polls (report status waits) one API key may hold open at once. */
+  maxLongPollsPerKey: number;
+  /** Origins allowed to call the API from a browser; empty means CORS is off. */
+  corsOrigins: string[];
 }
 
 /** The configuration for this environment. */
@@ -41,5 +49,12 @@ export function config(env: object): Config {
     maxArgumentsBytes: intVar(v("MAX_ARGUMENTS_BYTES"), 64 * 1024, 1),
     reportFreshMs: intVar(v("REPORT_FRESH_S"), 600, 0) * 1000,
     reportResultTtlMs: intVar(v("REPORT_RESULT_TTL_S"), 86_400, 60) * 1000,
+    rateLimitPeriodS: intVar(v("RATE_LIMIT_PERIOD_S"), 10, 1),
+    maxTicketsPerKey: intVar(v("MAX_TICKETS_PER_KEY"), 20, 1),
+    maxLongPollsPerKey: intVar(v("MAX_LONG_POLLS_PER_KEY"), 10, 1),
+    corsOrigins: (v("CORS_ORIGINS") ?? "")
+      .split(",")
+      .map((origin) => origin.trim())
+      .filter((origin) => origin !== ""),
   };
 }

@@ -52,6 +52,8 @@ export class RealtimeHub extends DurableObject<Env> {
   private readonly waiters = new Map<string, Set<() => void>>();
   /** Watches this instance has written, by scope → expiry (so subscribers of one scope share one write). */
   private readonly watched = new Map<string, number>();
+  /** Long polls this user's API keys hold open: key → poll id → when the hold lapses on its own. */
+  private readonly polls = new Map<string, Map<string, number>>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -142,6 +144,30 @@ export class RealtimeHub extends DurableObject<Env> {
       if (set.size === 0) this.waiters.delete(name);
       if (!this.waiters.has(name) && this.ctx.getWebSockets(scope).length === 0) await this.dropScope(scope);
     }
+  }
+
+  /**
+   * Takes one of the `max` long-poll slots of an API key (this hub is its user's), or returns
+   * false when all are held. A hold lapses at `until` by itself, so a Worker that vanished without
+   * releasing it cannot leak the slot.
+   */
+  holdLongPoll(key: string, id: string, until: number, max: number): boolean {
+    count({ doRequests: 1 });
+    const now = Date.now();
+    const held = this.polls.get(key) ?? new Map<string, number>();
+    for (const [other, lapses] of held) if (lapses <= now) held.delete(other);
+    if (held.size >= max) return false;
+    held.set(id, until);
+    this.polls.set(key, held);
+    return true;
+  }
+
+  /** Gives a long-poll slot back. */
+  releaseLongPoll(key: string, id: string): void {
+    count({ doRequests: 1 });
+    const held = this.polls.get(key);
+    held?.delete(id);
+    if (held?.size === 0) this.polls.delete(key);
   }
 
   /** "resync" asks for a fresh snapshot; anything else is ignored ("ping" is auto-answered). */

@@ -3,6 +3,7 @@
 import { and, eq, type SQL } from "drizzle-orm";
 import { hasAnyRole, isSystemManager, type User } from "../api/context";
 import { forbidden } from "../api/errors";
+import { rateLimited } from "../auth/rate-limit";
 import { TaskSpec } from "../api/schemas";
 import { getDb } from "../db/client";
 import { reportJobs, tasks, type ReportJobRow, type TaskRow } from "../db/schema";
@@ -85,12 +86,23 @@ export const MAX_WAIT_S = 25;
 
 /**
  * Waits up to `seconds` for the job to end, event-driven (the owner's realtime hub wakes the wait
- * the moment the task's final status is written). Returns the job as it is afterwards.
+ * the moment the task's final status is written). Returns the job as it is afterwards. The wait
+ * holds one of the caller's API key's long-poll slots (429 when all are taken).
  */
-export async function waitForJob(env: Env, rj: ReportJob, seconds: number): Promise<ReportJob> {
+export async function waitForJob(env: Env, rj: ReportJob, seconds: number, caller: User): Promise<ReportJob> {
   if (seconds <= 0 || jobEnded(rj)) return rj;
   const ms = Math.min(seconds, MAX_WAIT_S) * 1000;
-  await env.REALTIME.getByName(rj.job.owner).waitForEnd(rj.job.jobId, ms);
+  const callerHub = env.REALTIME.getByName(caller.name);
+  const hold = crypto.randomUUID();
+  const max = config(env).maxLongPollsPerKey;
+  if (!(await callerHub.holdLongPoll(caller.key, hold, Date.now() + ms + 5_000, max))) {
+    throw rateLimited(`this API key already holds ${max} long polls open; wait for one to return`, 5);
+  }
+  try {
+    await env.REALTIME.getByName(rj.job.owner).waitForEnd(rj.job.jobId, ms);
+  } finally {
+    await callerHub.releaseLongPoll(caller.key, hold);
+  }
   return (await getReportJob(env, rj.job.jobId)) ?? rj;
 }
 
