@@ -104,6 +104,8 @@ const dev = spawn(
     "--var",
     "DEMO_METHODS:on",
     "--var",
+    "METRICS:on",
+    "--var",
     `ADMIN_API_KEY:${KEY}`,
     "--show-interactive-dev-session=false",
   ],

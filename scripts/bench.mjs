@@ -492,6 +492,9 @@ async function main() {
       `ADMIN_API_KEY:${adminKey}`,
       "--var",
       "DEMO_METHODS:on",
+      // Operation counters and GET /api/v1/ops/metrics exist only with METRICS on.
+      "--var",
+      "METRICS:on",
     ],
     mainLog,
   );

@@ -1,15 +1,14 @@
-// Worker entry: wires the HTTP app, the queue consumers and the cron; re-exports the Durable Object.
-import { buildApp } from "./api/app";
+// Worker entry: wires the HTTP app, the queue consumers and the cron; re-exports the Durable Objects.
+import { handleFetch } from "./api/app";
+import { consumeTaskBatch } from "./consumer/consume";
+import { consumeDeadLetters } from "./consumer/dead-letters";
 import { runCron } from "./cron";
-import { consumeDeadLetters, consumeTaskBatch } from "./tasks/execute";
 
 export { MethodScheduler } from "./dispatch/scheduler";
 export { RealtimeHub } from "./realtime/hub";
 
-const app = buildApp();
-
 export default {
-  fetch: app.fetch,
+  fetch: handleFetch,
   async queue(batch, env) {
     if (batch.queue.endsWith("-dlq")) await consumeDeadLetters(batch, env);
     else await consumeTaskBatch(batch, env);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { MAX_BACKOFF_MS, retryDelayMs } from "../src/tasks/backoff";
+import { MAX_BACKOFF_MS, retryDelayMs } from "../src/shared/backoff";
 
 describe("retryDelayMs", () => {
   it("fixed backoff waits retry_delay every time", () => {

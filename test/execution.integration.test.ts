@@ -2,7 +2,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import { getDb } from "../src/db/client";
-import { finishTask } from "../src/tasks/lifecycle";
+import { finishTask } from "../src/transitions/outcome";
 import { deliver, scenarios } from "./fixtures";
 import { call, enqueue, getTask, setTaskType, waitForStatus } from "./helpers";
 

@@ -11,7 +11,7 @@ import { env } from "cloudflare:workers";
 import worker from "../src/index";
 import { getDb } from "../src/db/client";
 import { tasks, type NewTaskRow, type TaskRow } from "../src/db/schema";
-import { newId } from "../src/lib/ids";
+import { newId } from "../src/shared/ids";
 
 /** Inserts a task row as-is (no scheduler involved). */
 export async function insertTaskRow(overrides: Partial<NewTaskRow> = {}): Promise<TaskRow> {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { idFloor, newId } from "../src/lib/ids";
+import { idFloor, newId } from "../src/shared/ids";
 
 describe("task ids", () => {
   it("are 26 Crockford base32 characters", () => {

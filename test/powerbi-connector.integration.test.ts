@@ -2,7 +2,7 @@
 // requests it makes (derived from its source) — and the request sequence of Frappe's own docs.
 import { describe, expect, it } from "vitest";
 import { demoRow } from "../src/reports/builtin/demo-numbers";
-import { FieldType } from "../src/reports/define";
+import { FieldType } from "../src/shared/report-column";
 import { call, createKey } from "./helpers";
 import { connectorPlan, connectorSource, parseConnector, type ConnectorPlan } from "./powerbi-connector";
 

@@ -1,7 +1,7 @@
 // Recovery: the minute cron and the scheduler's leases repair what crashes and lost messages leave.
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { idFloor } from "../src/lib/ids";
+import { idFloor } from "../src/shared/ids";
 import { deliver, insertTaskRow, runCron, scenarios } from "./fixtures";
 import { getTask, waitForStatus } from "./helpers";
 

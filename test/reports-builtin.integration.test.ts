@@ -2,7 +2,7 @@
 // failed task with its error (paged, so thousands stream), and hourly throughput with durations.
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { newId } from "../src/lib/ids";
+import { newId } from "../src/shared/ids";
 import { call } from "./helpers";
 
 /** Runs a report through REST as the admin and returns its rows (JSON format). */

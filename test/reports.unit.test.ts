@@ -2,7 +2,8 @@
 // R2 writer/reader round trip, including the multipart path and an aborted write.
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { defineReport, type Column } from "../src/reports/define";
+import { defineReport } from "../src/reports/define";
+import type { Column } from "../src/shared/report-column";
 import { canonicalJson, filtersFromArgs } from "../src/reports/filters";
 import { csvField, jsonArray, resultBody } from "../src/reports/reader";
 import { PART_BYTES, rowLine, writeRows } from "../src/reports/writer";

@@ -1,12 +1,13 @@
 // /api/v1/api-keys (System Manager): create (the secret is shown once), list, revoke.
-import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
+import { createRoute, z } from "@hono/zod-openapi";
 import { and, desc, eq, isNull } from "drizzle-orm";
 import { generateKeyPair, hashSecret, parseRoles } from "../auth/keys";
 import { getDb } from "../db/client";
 import { apiKeys, type ApiKeyRow } from "../db/schema";
-import { isSystemManager, type AppEnv, type User } from "./context";
-import { forbidden, notFound, validationHook } from "./errors";
-import { RoleList, errorResponses } from "./schemas";
+import { notFound } from "../shared/errors";
+import { toJson } from "../shared/json";
+import { errorResponses, json, pathParam, requireRole, router } from "./router";
+import { RoleList } from "./schemas";
 
 const ApiKey = z
   .object({
@@ -47,26 +48,16 @@ function keyJson(row: ApiKeyRow) {
   };
 }
 
-function requireManager(user: User) {
-  if (!isSystemManager(user)) throw forbidden("only a System Manager can manage API keys");
-}
-
-export const apiKeysApi = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
+export const apiKeysApi = router()
   .openapi(
     createRoute({
       method: "get",
       path: "/",
       summary: "List API keys (System Manager)",
-      responses: {
-        200: {
-          description: "Keys",
-          content: { "application/json": { schema: z.object({ data: z.array(ApiKey), next_cursor: z.null() }) } },
-        },
-        ...errorResponses,
-      },
+      middleware: [requireRole("System Manager")] as const,
+      responses: { 200: json(z.object({ data: z.array(ApiKey), next_cursor: z.null() }), "Keys"), ...errorResponses },
     }),
     async (c) => {
-      requireManager(c.get("user"));
       const rows = await getDb(c.env).select().from(apiKeys).orderBy(desc(apiKeys.createdAt));
       return c.json({ data: rows.map(keyJson), next_cursor: null }, 200);
     },
@@ -76,15 +67,12 @@ export const apiKeysApi = new OpenAPIHono<AppEnv>({ defaultHook: validationHook 
       method: "post",
       path: "/",
       summary: "Create an API key (System Manager); the secret is only shown in this response",
+      middleware: [requireRole("System Manager")] as const,
       request: { body: { required: true, content: { "application/json": { schema: CreateBody } } } },
-      responses: {
-        201: { description: "Created", content: { "application/json": { schema: NewApiKey } } },
-        ...errorResponses,
-      },
+      responses: { 201: json(NewApiKey, "Created"), ...errorResponses },
     }),
     async (c) => {
       const user = c.get("user");
-      requireManager(user);
       const body = c.req.valid("json");
       const { key, secret } = generateKeyPair();
       const [row] = await getDb(c.env)
@@ -93,7 +81,7 @@ export const apiKeysApi = new OpenAPIHono<AppEnv>({ defaultHook: validationHook 
           key,
           secretHash: await hashSecret(secret),
           user: body.user,
-          roles: JSON.stringify([...new Set(body.roles)]),
+          roles: toJson([...new Set(body.roles)]),
           label: body.label ?? null,
           createdBy: user.name,
           createdAt: Date.now(),
@@ -108,19 +96,11 @@ export const apiKeysApi = new OpenAPIHono<AppEnv>({ defaultHook: validationHook 
       method: "delete",
       path: "/{key}",
       summary: "Revoke an API key (System Manager)",
-      request: {
-        params: z.object({
-          key: z
-            .string()
-            .min(1)
-            .max(64)
-            .openapi({ param: { name: "key", in: "path" } }),
-        }),
-      },
+      middleware: [requireRole("System Manager")] as const,
+      request: { params: z.object({ key: pathParam("key", 64) }) },
       responses: { 204: { description: "Revoked" }, ...errorResponses },
     }),
     async (c) => {
-      requireManager(c.get("user"));
       const { key } = c.req.valid("param");
       const rows = await getDb(c.env)
         .update(apiKeys)

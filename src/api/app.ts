@@ -1,26 +1,26 @@
-// Builds the HTTP app: request ids, auth, the /api/v1 resources, the Frappe-compatible paths,
-// the OpenAPI document and the one error handler.
-import { OpenAPIHono } from "@hono/zod-openapi";
+// Builds the HTTP app: request ids and headers, CORS, body limits, authentication, the /api/v1
+// resources, the Frappe-compatible paths, the OpenAPI document and the one error handler.
+import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
 import { except } from "hono/combine";
 import { cors } from "hono/cors";
 import { createMiddleware } from "hono/factory";
-import { HTTPException } from "hono/http-exception";
-import { config } from "../lib/config";
-import { requireUser } from "../auth/middleware";
-import { describeError, log } from "../lib/log";
+import { ConfigError, config } from "../shared/config";
+import { log } from "../shared/log";
+import { tooLarge } from "../shared/errors";
 import { apiKeysApi } from "./api-keys";
 import { batchesApi } from "./batches";
 import { bulkApi } from "./bulk";
 import type { AppEnv } from "./context";
 import { dispatcherApi } from "./dispatcher";
-import { ApiError, errorBody, validationHook } from "./errors";
-import { frappeApi, frappeErrorBody } from "./frappe";
-import { healthApi, opsApi } from "./health";
+import { errorBody, frappeErrorBody, handleError, validationHook } from "./errors";
+import { documentToggle, frappeApi } from "./frappe";
+import { healthApi, metricsApi, opsApi } from "./health";
 import { methodsApi } from "./methods";
 import { realtimeSocketApi, realtimeTicketsApi } from "./realtime";
-import { reportLongPollingApi } from "./report-long-polling";
+import { documentLongPolling, reportLongPollingApi } from "./report-long-polling";
 import { reportJobsApi, reportsApi } from "./reports";
+import { json, requireUser } from "./router";
 import { taskTypesApi } from "./task-types";
 import { tasksApi } from "./tasks";
 
@@ -29,32 +29,21 @@ const MAX_BODY_BYTES = 1024 * 1024;
 /** Bulk enqueue carries up to 1,000 task specs. */
 const MAX_BULK_BODY_BYTES = 16 * 1024 * 1024;
 
-const STATUS_CODES: Record<number, string> = {
-  400: "bad_request",
-  401: "unauthorized",
-  403: "forbidden",
-  404: "not_found",
-  405: "method_not_allowed",
-  409: "conflict",
-  413: "payload_too_large",
-  415: "unsupported_media_type",
-  429: "rate_limited",
-};
-
-/** A cf-ray value worth logging (Cloudflare's format), else undefined — never raw client text. */
-function cfRay(value: string | undefined): string | undefined {
-  return value !== undefined && /^[0-9a-f]{16}(-[A-Z]{3})?$/.test(value) ? value : undefined;
-}
-
-/** Paths whose clients (Frappe, Power BI) authenticate with HTTP Basic after a challenge. */
-function basicAuthPath(path: string): boolean {
-  return path.startsWith("/api/method/") || path.startsWith("/api/v1/report-jobs/");
-}
-
-function retryAfter(details: unknown): number {
-  const seconds = (details as { retry_after_s?: unknown } | null)?.retry_after_s;
-  return typeof seconds === "number" && seconds > 0 ? Math.ceil(seconds) : 1;
-}
+/**
+ * Our own request id, and the security headers, on every response. A client can send any cf-ray
+ * header, so it is never echoed (errors log a well-formed one beside our id). The configuration
+ * is checked first, so an invalid var is a clear error from the first request on.
+ */
+const stamp = createMiddleware<AppEnv>(async (c, next) => {
+  const requestId = crypto.randomUUID();
+  c.set("requestId", requestId);
+  config(c.env);
+  await next();
+  if (c.res.status === 101) return; // a WebSocket upgrade's headers cannot change
+  c.header("X-Request-Id", requestId);
+  c.header("X-Content-Type-Options", "nosniff");
+  c.header("Referrer-Policy", "no-referrer");
+});
 
 /** CORS for the origins in CORS_ORIGINS only; with none configured, no CORS headers at all. */
 const corsFromConfig = createMiddleware<AppEnv>(async (c, next) => {
@@ -69,34 +58,45 @@ const corsFromConfig = createMiddleware<AppEnv>(async (c, next) => {
   })(c, next);
 });
 
-/** The complete Worker HTTP app. */
-export function buildApp() {
-  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
-
-  // Our own request id on every response and log line. A client can send any cf-ray header, so it
-  // is never echoed; a well-formed one is only logged, beside our id.
-  app.use("*", async (c, next) => {
-    const requestId = crypto.randomUUID();
-    c.set("requestId", requestId);
-    await next();
-    if (c.res.status === 101) return; // a WebSocket upgrade's headers cannot change
-    c.header("X-Request-Id", requestId);
-    c.header("X-Content-Type-Options", "nosniff");
-    c.header("Referrer-Policy", "no-referrer");
+const limit = (maxSize: number) =>
+  bodyLimit({
+    maxSize,
+    onError: () => {
+      throw tooLarge("payload_too_large", `request body exceeds ${maxSize} bytes`);
+    },
   });
+
+const Banner = z.object({
+  service: z.literal("switchyard"),
+  version: z.string(),
+  docs: z.string(),
+  health: z.string(),
+});
+
+/**
+ * The complete Worker HTTP app for this configuration: GET /api/v1/ops/metrics is registered only
+ * where METRICS is "on" (the benchmark).
+ */
+export function buildApp(options: { metrics: boolean }) {
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+  app.use("*", stamp);
   app.use("/api/*", corsFromConfig);
 
-  app.get("/", (c) =>
-    c.json({ service: "switchyard", version: VERSION, docs: "/api/v1/openapi.json", health: "/api/v1/health" }),
+  // Power BI's "test connection" calls the base URL: it answers without credentials.
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/",
+      summary: "Service banner (no auth)",
+      responses: { 200: json(Banner, "Banner") },
+    }),
+    (c) =>
+      c.json(
+        { service: "switchyard" as const, version: VERSION, docs: "/api/v1/openapi.json", health: "/api/v1/health" },
+        200,
+      ),
   );
 
-  const limit = (maxSize: number) =>
-    bodyLimit({
-      maxSize,
-      onError: () => {
-        throw new ApiError(413, "payload_too_large", `request body exceeds ${maxSize} bytes`);
-      },
-    });
   app.use("/api/v1/tasks/bulk", limit(MAX_BULK_BODY_BYTES));
   app.use("/api/*", except("/api/v1/tasks/bulk", limit(MAX_BODY_BYTES)));
   app.route("/api/v1/health", healthApi);
@@ -109,8 +109,11 @@ export function buildApp() {
     type: "apiKey",
     in: "header",
     name: "Authorization",
-    description: "`token <key>:<secret>` (also `Bearer <key>:<secret>`, HTTP Basic, or `?api_key=<key>:<secret>`)",
+    description:
+      "`token <key>:<secret>` (also `Bearer <key>:<secret>` or HTTP Basic; `?api_key=<key>:<secret>` on the Power BI report read paths only)",
   });
+  documentToggle(app.openAPIRegistry);
+  documentLongPolling(app.openAPIRegistry);
 
   // The WebSocket endpoint authenticates with single-use tickets instead of API keys.
   app.route("/api/v1/realtime", realtimeSocketApi);
@@ -124,6 +127,7 @@ export function buildApp() {
   app.route("/api/v1/dispatcher", dispatcherApi);
   app.route("/api/v1/methods", methodsApi);
   app.route("/api/v1/api-keys", apiKeysApi);
+  if (options.metrics) app.route("/api/v1/ops/metrics", metricsApi);
   app.route("/api/v1/ops", opsApi);
   app.route("/api/v1/realtime/tickets", realtimeTicketsApi);
   app.route("/api/v1/reports", reportsApi);
@@ -135,40 +139,29 @@ export function buildApp() {
     if (c.req.path.startsWith("/api/method/")) return c.json(frappeErrorBody(404, `no such method ${c.req.path}`), 404);
     return c.json(errorBody("not_found", `no route for ${c.req.method} ${c.req.path}`), 404);
   });
-
-  app.onError((error, c) => {
-    let status = 500;
-    let code = "internal";
-    let message = `internal error (request ${c.get("requestId")})`;
-    let details: unknown;
-    if (error instanceof ApiError) {
-      ({ status, code, message, details } = error);
-    } else if (error instanceof HTTPException) {
-      status = error.status;
-      code = STATUS_CODES[status] ?? "error";
-      message = error.message || code;
-      if (status === 415) message = "send the request body as JSON with Content-Type: application/json";
-      if (status === 400 && /malformed json/i.test(message)) code = "malformed_json";
-    } else {
-      log.error("unhandled error", {
-        requestId: c.get("requestId"),
-        cfRay: cfRay(c.req.header("cf-ray")),
-        path: c.req.path,
-        ...describeError(error),
-      });
-    }
-    // Only where Power BI and Frappe clients expect it: elsewhere a browser must not pop a dialog.
-    if (status === 401 && basicAuthPath(c.req.path)) {
-      c.header("WWW-Authenticate", 'Basic realm="Switchyard", charset="UTF-8"');
-    }
-    if (status === 429) c.header("Retry-After", String(retryAfter(details)));
-    const body = c.req.path.startsWith("/api/method/")
-      ? frappeErrorBody(status, message)
-      : errorBody(code, message, details);
-    return c.json(body, status as 400);
-  });
-
+  app.onError(handleError);
   return app;
 }
 
 export type App = ReturnType<typeof buildApp>;
+
+const apps = new WeakMap<object, App>();
+
+/**
+ * The Worker's fetch handler: the app for this environment, built on its first request. An
+ * invalid configuration answers every request with a 500 that names the var.
+ */
+export function handleFetch(request: Request, env: Env, ctx: ExecutionContext): Response | Promise<Response> {
+  let app = apps.get(env);
+  if (!app) {
+    try {
+      app = buildApp({ metrics: config(env).metrics });
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      log.error("invalid configuration", { error: error.message });
+      return Response.json(errorBody("invalid_configuration", error.message), { status: 500 });
+    }
+    apps.set(env, app);
+  }
+  return app.fetch(request, env, ctx);
+}

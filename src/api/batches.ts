@@ -1,25 +1,20 @@
 // /api/v1/batches/{batch_id}: exact counters, and batch-wide cancel, retry-failed, resume and
 // requeue-failed-items. Another user's batch is a 404.
-import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
+import { createRoute, z } from "@hono/zod-openapi";
 import { count, eq } from "drizzle-orm";
 import { getDb } from "../db/client";
-import { markRequeued, pendingItemFailures } from "../db/item-failures";
 import { batches, tasks, type BatchRow } from "../db/schema";
 import { batchCounters } from "../realtime/events";
-import { enqueueChunks } from "../tasks/bulk";
-import type { TaskAction } from "../tasks/actions";
-import { bulkAction } from "./bulk";
-import { canSee, type AppEnv, type User } from "./context";
-import { notFound, validationHook } from "./errors";
-import { errorResponses, json } from "./schemas";
+import { notFound } from "../shared/errors";
+import type { TaskStatus } from "../shared/states";
+import { canSee, type User } from "../shared/user";
+import { bulkAction } from "../tasks/actions";
+import { requeueFailedItems } from "../tasks/bulk";
+import type { TaskAction } from "../transitions/actions";
+import { ActionResult } from "./bulk";
+import { errorResponses, json, pathParam, router } from "./router";
 
-const BatchParam = z.object({
-  batch_id: z
-    .string()
-    .min(1)
-    .max(100)
-    .openapi({ param: { name: "batch_id", in: "path" } }),
-});
+const BatchParam = z.object({ batch_id: pathParam("batch_id", 100) });
 
 const Batch = z
   .object({
@@ -35,6 +30,13 @@ const Batch = z
     statuses: z.record(z.string(), z.number()),
   })
   .openapi("Batch");
+
+const Requeued = z
+  .object({
+    batch_id: z.string(),
+    requeued: z.array(z.object({ method: z.string(), batch_id: z.string(), ids: z.number(), enqueued: z.number() })),
+  })
+  .openapi("RequeuedItems");
 
 async function visibleBatch(env: Env, user: User, batchId: string): Promise<BatchRow> {
   const [batch] = await getDb(env).select().from(batches).where(eq(batches.batchId, batchId));
@@ -62,26 +64,23 @@ const batchActionRoute = (path: string, summary: string) =>
     path: `/{batch_id}/${path}`,
     summary,
     request: { params: BatchParam },
-    responses: { 200: json(z.unknown(), "Per-task outcomes"), ...errorResponses },
+    responses: { 200: json(ActionResult, "Per-task outcomes (call again while truncated)"), ...errorResponses },
   });
 
-/**
- * Runs a bulk action over a batch's tasks (those in `statuses` when given), at most 500 per call:
- * `truncated` says to call again.
- */
+/** A bulk action over a batch's tasks (those in `statuses` when given), at most 500 per call. */
 async function onBatch(
   env: Env,
   user: User,
   batchId: string,
   action: TaskAction,
-  statuses?: string[],
+  statuses?: TaskStatus[],
   message?: string,
 ) {
   await visibleBatch(env, user, batchId);
   return bulkAction(env, user, action, { batchId, statuses }, { message });
 }
 
-export const batchesApi = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
+export const batchesApi = router()
   .openapi(
     createRoute({
       method: "get",
@@ -107,7 +106,7 @@ export const batchesApi = new OpenAPIHono<AppEnv>({ defaultHook: validationHook 
           content: { "application/json": { schema: z.strictObject({ message: z.string().max(1000).optional() }) } },
         },
       },
-      responses: { 200: json(z.unknown(), "Per-task outcomes"), ...errorResponses },
+      responses: { 200: json(ActionResult, "Per-task outcomes (call again while truncated)"), ...errorResponses },
     }),
     async (c) => {
       const { message } = c.req.valid("json");
@@ -124,29 +123,16 @@ export const batchesApi = new OpenAPIHono<AppEnv>({ defaultHook: validationHook 
     c.json(await onBatch(c.env, c.get("user"), c.req.valid("param").batch_id, "resume", ["Paused"]), 200),
   )
   .openapi(
-    batchActionRoute(
-      "requeue-failed-items",
-      "Enqueue just the failed item ids of the batch's chunk tasks, as a new batch",
-    ),
+    createRoute({
+      method: "post",
+      path: "/{batch_id}/requeue-failed-items",
+      summary: "Enqueue just the failed item ids of the batch's chunk tasks, as a new batch (each item once)",
+      request: { params: BatchParam },
+      responses: { 200: json(Requeued, "The new batches"), ...errorResponses },
+    }),
     async (c) => {
       const user = c.get("user");
-      const { batch_id } = c.req.valid("param");
-      const batch = await visibleBatch(c.env, user, batch_id);
-      const db = getDb(c.env);
-      const groups = await pendingItemFailures(db, batch.batchId);
-      const requeued = [];
-      for (const [method, group] of groups) {
-        const shared = JSON.parse(group.arguments) as Record<string, unknown>;
-        delete shared.ids;
-        // The new batch is owned by the batch's owner, whoever asks (an admin may requeue for a user).
-        const result = await enqueueChunks(c.env, { ...user, name: batch.owner }, method, {
-          ids: group.ids,
-          chunk_size: 200,
-          arguments: shared,
-        });
-        await markRequeued(db, batch.batchId, method, result.batchId);
-        requeued.push({ method, batch_id: result.batchId, ids: group.ids.length, enqueued: result.rows.length });
-      }
-      return c.json({ batch_id: batch.batchId, requeued }, 200);
+      const batch = await visibleBatch(c.env, user, c.req.valid("param").batch_id);
+      return c.json(await requeueFailedItems(c.env, user, batch), 200);
     },
   );

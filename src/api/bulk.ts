@@ -1,16 +1,12 @@
 // Bulk routes: POST /api/v1/tasks/bulk (enqueue many), POST /api/v1/tasks/actions (act on many),
 // POST /api/v1/bulk/{method} (chunked bulk over ids).
-import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
-import { and, desc, eq, inArray, type SQL } from "drizzle-orm";
-import { getDb } from "../db/client";
-import { inJson } from "../db/in-json";
-import { tasks } from "../db/schema";
-import { ACTION_FROM, TASK_ACTIONS, performAction, type ActionOptions, type TaskAction } from "../tasks/actions";
+import { createRoute, z } from "@hono/zod-openapi";
+import { invalid } from "../shared/errors";
+import { TASK_STATUSES } from "../shared/states";
+import { ACTION_MAX, bulkAction } from "../tasks/actions";
 import { BulkEnqueueBody, ChunkedBulkBody, enqueueBulk, enqueueChunks, type BulkResult } from "../tasks/bulk";
-import { TASK_STATUSES } from "../tasks/states";
-import { isSystemManager, type AppEnv, type User } from "./context";
-import { badRequest, validationHook } from "./errors";
-import { errorResponses, json } from "./schemas";
+import { TASK_ACTIONS } from "../transitions/actions";
+import { errorResponse, errorResponses, json, pathParam, router } from "./router";
 
 const BulkCreated = z
   .object({
@@ -28,9 +24,6 @@ function createdJson(result: BulkResult) {
   };
 }
 
-/** Most tasks one bulk action may touch; by batch or filter, call again while `truncated`. */
-export const ACTION_MAX = 500;
-
 const ActionBody = z
   .strictObject({
     action: z.enum(TASK_ACTIONS),
@@ -44,7 +37,7 @@ const ActionBody = z
   })
   .openapi("BulkAction");
 
-const ActionResult = z
+export const ActionResult = z
   .object({
     action: z.string(),
     done: z.number(),
@@ -61,73 +54,7 @@ const ActionResult = z
   })
   .openapi("BulkActionResult");
 
-/** Only a System Manager acts on other users' tasks. */
-function visibleTo(user: User): SQL | undefined {
-  return isSystemManager(user) ? undefined : eq(tasks.owner, user.name);
-}
-
-/**
- * Applies `action` to the named tasks (or every task of a batch / matching a filter, up to
- * ACTION_MAX), reporting per name whether it was done or skipped and why. Invisible tasks are
- * reported "not found", exactly like missing ones.
- */
-export async function bulkAction(
-  env: Env,
-  user: User,
-  action: TaskAction,
-  select: { names?: string[]; batchId?: string; filter?: { status?: string; method?: string }; statuses?: string[] },
-  options: ActionOptions,
-) {
-  const db = getDb(env);
-  let requested: string[];
-  let truncated = false;
-  if (select.names) {
-    requested = [...new Set(select.names)];
-  } else {
-    const where = and(
-      select.batchId ? eq(tasks.batchId, select.batchId) : undefined,
-      select.statuses ? inArray(tasks.status, select.statuses) : undefined,
-      select.filter?.status ? eq(tasks.status, select.filter.status) : undefined,
-      select.filter?.method ? eq(tasks.method, select.filter.method) : undefined,
-    );
-    // Only tasks the action can apply to, so repeating a truncated call makes progress.
-    const rows = await db
-      .select({ name: tasks.name })
-      .from(tasks)
-      .where(and(where, visibleTo(user), ACTION_FROM[action]))
-      .orderBy(desc(tasks.name))
-      .limit(ACTION_MAX + 1);
-    truncated = rows.length > ACTION_MAX;
-    requested = rows.slice(0, ACTION_MAX).map((r) => r.name);
-  }
-  let changed: Awaited<ReturnType<typeof performAction>> = [];
-  if (requested.length > 0) {
-    changed = await performAction(env, action, and(inJson(tasks.name, requested), visibleTo(user)), options);
-  }
-  const done = new Map(changed.map((t) => [t.name, t.status]));
-  const others = requested.filter((n) => !done.has(n));
-  const current =
-    others.length === 0
-      ? []
-      : await db
-          .select({ name: tasks.name, status: tasks.status })
-          .from(tasks)
-          .where(and(inJson(tasks.name, others), visibleTo(user)));
-  const status = new Map(current.map((t) => [t.name, t.status]));
-  const results = requested.map((name) => {
-    if (done.has(name)) return { name, outcome: "done" as const, status: done.get(name) ?? null, reason: null };
-    const now = status.get(name);
-    return {
-      name,
-      outcome: "skipped" as const,
-      status: now ?? null,
-      reason: now === undefined ? "not found" : `cannot ${action} a task that is ${now}`,
-    };
-  });
-  return { action, done: done.size, skipped: results.length - done.size, truncated, results };
-}
-
-export const bulkApi = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
+export const bulkApi = router()
   .openapi(
     createRoute({
       method: "post",
@@ -137,7 +64,8 @@ export const bulkApi = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
       responses: {
         201: json(BulkCreated, "Enqueued"),
         ...errorResponses,
-        409: json(z.unknown(), "Batch owned by another user"),
+        409: errorResponse(409, "Batch owned by another user"),
+        413: errorResponse(413, "Arguments or body too large"),
       },
     }),
     async (c) => c.json(createdJson(await enqueueBulk(c.env, c.get("user"), c.req.valid("json"))), 201),
@@ -148,12 +76,16 @@ export const bulkApi = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
       path: "/tasks/actions",
       summary: "Cancel, retry, pause, resume or run now many tasks (≤ 500 names, a batch, or a filter)",
       request: { body: { required: true, content: { "application/json": { schema: ActionBody } } } },
-      responses: { 200: json(ActionResult, "Per-task outcomes"), ...errorResponses },
+      responses: {
+        200: json(ActionResult, "Per-task outcomes"),
+        ...errorResponses,
+        409: errorResponse(409, "A retry would give two live tasks the same dedupe_key"),
+      },
     }),
     async (c) => {
       const body = c.req.valid("json");
       const selectors = [body.names, body.batch_id, body.filter].filter((s) => s !== undefined).length;
-      if (selectors !== 1) throw badRequest("validation_failed", "give exactly one of names, batch_id or filter");
+      if (selectors !== 1) throw invalid("validation_failed", "give exactly one of names, batch_id or filter");
       const result = await bulkAction(
         c.env,
         c.get("user"),
@@ -170,13 +102,7 @@ export const bulkApi = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
       path: "/bulk/{method}",
       summary: "Chunked bulk over ids: one task of a per-item method per chunk, in one batch",
       request: {
-        params: z.object({
-          method: z
-            .string()
-            .min(1)
-            .max(140)
-            .openapi({ param: { name: "method", in: "path" } }),
-        }),
+        params: z.object({ method: pathParam("method", 140) }),
         body: { required: true, content: { "application/json": { schema: ChunkedBulkBody } } },
       },
       responses: {
@@ -185,6 +111,7 @@ export const bulkApi = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
           "Enqueued",
         ),
         ...errorResponses,
+        409: errorResponse(409, "Batch owned by another user"),
       },
     }),
     async (c) => {

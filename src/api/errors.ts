@@ -1,53 +1,75 @@
-// The API's error type and the one JSON envelope every error answers with: { error: { code, message, details } }.
+// The API's error answers: the JSON envelope { error: { code, message, details } } (Frappe-style
+// bodies on /api/method/), and the one error handler that maps every error to its status.
 import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { z } from "zod";
+import { ConfigError } from "../shared/config";
+import { DomainError, issueDetails, type ErrorKind } from "../shared/errors";
+import { describeError, log } from "../shared/log";
+import type { AppEnv } from "./context";
 
-/** A domain error the route layer throws; app.onError turns it into the envelope. */
-export class ApiError extends Error {
-  constructor(
-    readonly status: ContentfulStatusCode,
-    readonly code: string,
-    message: string,
-    readonly details?: unknown,
-  ) {
-    super(message);
-    this.name = "ApiError";
-  }
-}
+/** The HTTP status of each kind of domain error. */
+const STATUS: Record<ErrorKind, ContentfulStatusCode> = {
+  invalid: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  gone: 410,
+  too_large: 413,
+  rate_limited: 429,
+};
 
-export const notFound = (what: string) => new ApiError(404, "not_found", `${what} not found`);
-export const conflict = (message: string, details?: unknown) => new ApiError(409, "conflict", message, details);
-export const forbidden = (message: string) => new ApiError(403, "forbidden", message);
-export const badRequest = (code: string, message: string, details?: unknown) =>
-  new ApiError(400, code, message, details);
+/** Codes for the statuses hono raises itself (HTTPException). */
+const HTTP_CODES: Record<number, string> = {
+  400: "bad_request",
+  401: "unauthorized",
+  403: "forbidden",
+  404: "not_found",
+  405: "method_not_allowed",
+  409: "conflict",
+  413: "payload_too_large",
+  415: "unsupported_media_type",
+  426: "upgrade_required",
+  429: "rate_limited",
+};
 
 /** The envelope body. */
 export function errorBody(code: string, message: string, details?: unknown) {
   return { error: { code, message, details: details ?? null } };
 }
 
-/** zod issues as a list of { path, message } for `details`. */
-export function issueDetails(error: z.ZodError, prefix: (string | number)[] = []) {
-  return error.issues.map((issue) => ({
-    path: [...prefix, ...issue.path].map(String).join("."),
-    message: issue.message,
-  }));
+/** Frappe's exc_type for an HTTP status. */
+export function frappeExcType(status: number): string {
+  switch (status) {
+    case 401:
+      return "AuthenticationError";
+    case 403:
+      return "PermissionError";
+    case 404:
+      return "DoesNotExistError";
+    case 409:
+    case 400:
+    case 413:
+    case 415:
+      return "ValidationError";
+    case 429:
+      return "RateLimitExceededError";
+    default:
+      return "Exception";
+  }
 }
 
-/**
- * A 400 for input that failed a zod schema outside the route validators (Frappe arguments, report
- * filters): the message names the first failing field, `details` lists every issue.
- */
-export function zodFailure(code: string, what: string, error: z.ZodError, prefix: (string | number)[] = []) {
-  const first = error.issues[0];
-  const where = first && first.path.length > 0 ? `${first.path.map(String).join(".")}: ` : "";
-  return badRequest(code, `${what}: ${where}${first?.message ?? "invalid"}`, issueDetails(error, prefix));
+/** The Frappe error body: { exc_type, message, exception }. */
+export function frappeErrorBody(status: number, message: string) {
+  const excType = frappeExcType(status);
+  return { exc_type: excType, message, exception: `frappe.exceptions.${excType}: ${message}` };
 }
 
 const TARGETS: Record<string, string> = { json: "request body", form: "form body", query: "query", param: "path" };
 
-/** The defaultHook of every OpenAPIHono app: failed validation → 400 validation_failed. */
+/** The defaultHook of every router: failed validation → 400 validation_failed. */
 export function validationHook(
   result: { success: true } | { success: false; error: z.ZodError; target: string },
   c: Context,
@@ -65,4 +87,56 @@ export function validationHook(
     );
   }
   return undefined;
+}
+
+/** A cf-ray value worth logging (Cloudflare's format), else undefined — never raw client text. */
+function cfRay(value: string | undefined): string | undefined {
+  return value !== undefined && /^[0-9a-f]{16}(-[A-Z]{3})?$/.test(value) ? value : undefined;
+}
+
+/** Paths whose clients (Frappe, Power BI) authenticate with HTTP Basic after a challenge. */
+function basicAuthPath(path: string): boolean {
+  return path.startsWith("/api/method/") || path.startsWith("/api/v1/report-jobs/");
+}
+
+/**
+ * The app's onError: domain errors and hono's HTTPExceptions answer their status with the
+ * envelope (Frappe-style on /api/method/); an invalid configuration answers 500 naming the var;
+ * anything else is logged with the request id and answered with a generic 500.
+ */
+export function handleError(error: Error, c: Context<AppEnv>) {
+  let status: ContentfulStatusCode = 500;
+  let code = "internal";
+  let message = `internal error (request ${c.get("requestId")})`;
+  let details: unknown;
+  if (error instanceof DomainError) {
+    status = STATUS[error.kind];
+    ({ code, message, details } = error);
+    if (error.retryAfterS !== undefined) c.header("Retry-After", String(Math.ceil(error.retryAfterS)));
+  } else if (error instanceof HTTPException) {
+    status = error.status;
+    code = HTTP_CODES[status] ?? "error";
+    message = error.message || code;
+    if (status === 415) message = "send the request body as JSON with Content-Type: application/json";
+    if (status === 400 && /malformed json/i.test(message)) code = "malformed_json";
+  } else if (error instanceof ConfigError) {
+    code = "invalid_configuration";
+    message = error.message;
+    log.error("invalid configuration", { requestId: c.get("requestId"), error: error.message });
+  } else {
+    log.error("unhandled error", {
+      requestId: c.get("requestId"),
+      cfRay: cfRay(c.req.header("cf-ray")),
+      path: c.req.path,
+      ...describeError(error),
+    });
+  }
+  // Only where Power BI and Frappe clients expect it: elsewhere a browser must not pop a dialog.
+  if (status === 401 && basicAuthPath(c.req.path)) {
+    c.header("WWW-Authenticate", 'Basic realm="Switchyard", charset="UTF-8"');
+  }
+  const body = c.req.path.startsWith("/api/method/")
+    ? frappeErrorBody(status, message)
+    : errorBody(code, message, details);
+  return c.json(body, status);
 }

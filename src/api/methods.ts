@@ -1,9 +1,8 @@
 // GET /api/v1/methods: what this deployment can run, with argument schemas and whether the caller may enqueue.
-import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
+import { createRoute, z } from "@hono/zod-openapi";
 import { registry } from "../methods";
-import { hasAnyRole, type AppEnv } from "./context";
-import { validationHook } from "./errors";
-import { errorResponses } from "./schemas";
+import { hasAnyRole } from "../shared/user";
+import { errorResponses, json, router } from "./router";
 
 const MethodInfo = z
   .object({
@@ -28,16 +27,13 @@ export function jsonSchema(schema: z.ZodType): unknown {
   }
 }
 
-export const methodsApi = new OpenAPIHono<AppEnv>({ defaultHook: validationHook }).openapi(
+export const methodsApi = router().openapi(
   createRoute({
     method: "get",
     path: "/",
     summary: "Registered methods",
     responses: {
-      200: {
-        description: "Methods",
-        content: { "application/json": { schema: z.object({ data: z.array(MethodInfo), next_cursor: z.null() }) } },
-      },
+      200: json(z.object({ data: z.array(MethodInfo), next_cursor: z.null() }), "Methods"),
       ...errorResponses,
     },
   }),

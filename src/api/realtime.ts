@@ -1,27 +1,27 @@
 // Realtime: POST /api/v1/realtime/tickets (authenticated) and the WebSocket at GET /api/v1/realtime.
-import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
+import { createRoute, z } from "@hono/zod-openapi";
 import { eq } from "drizzle-orm";
+import { HTTPException } from "hono/http-exception";
 import { getDb } from "../db/client";
 import { batches } from "../db/schema";
 import { getTask } from "../db/tasks";
 import type { Subscriber } from "../realtime/hub";
 import { issueTicket, redeemTicket } from "../realtime/tickets";
-import { canSee, isSystemManager, type AppEnv } from "./context";
-import { ApiError, notFound, validationHook } from "./errors";
-import { errorResponses } from "./schemas";
-import { rateLimited } from "../auth/rate-limit";
-import { config } from "../lib/config";
+import { config } from "../shared/config";
+import { invalid, notFound, rateLimited, unauthorized } from "../shared/errors";
+import { canSee, isSystemManager } from "../shared/user";
+import { ErrorEnvelope, errorResponses, json, router } from "./router";
 
 const Ticket = z.object({ ticket: z.string(), expires_at: z.string(), url: z.string() }).openapi("RealtimeTicket");
 
 /** Ticket issuing (behind the API-key middleware). */
-export const realtimeTicketsApi = new OpenAPIHono<AppEnv>({ defaultHook: validationHook }).openapi(
+export const realtimeTicketsApi = router().openapi(
   createRoute({
     method: "post",
     path: "/",
     summary: "Issue a single-use WebSocket ticket (valid 60 s)",
     responses: {
-      201: { description: "Ticket", content: { "application/json": { schema: Ticket } } },
+      201: json(Ticket, "Ticket"),
       ...errorResponses,
     },
   }),
@@ -50,7 +50,7 @@ const Query = z.object({
  * `task=` or `batch=` narrows the subscription; neither means all of the caller's own tasks.
  * A scope the caller may not see is a 404 exactly like a missing one.
  */
-export const realtimeSocketApi = new OpenAPIHono<AppEnv>({ defaultHook: validationHook }).openapi(
+export const realtimeSocketApi = router().openapi(
   createRoute({
     method: "get",
     path: "/",
@@ -59,20 +59,20 @@ export const realtimeSocketApi = new OpenAPIHono<AppEnv>({ defaultHook: validati
     responses: {
       101: { description: "Switching protocols" },
       ...errorResponses,
-      426: { description: "Not a WebSocket upgrade" },
+      426: json(ErrorEnvelope, "Not a WebSocket upgrade"),
     },
   }),
   async (c) => {
     if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
-      throw new ApiError(426, "upgrade_required", "this endpoint only accepts WebSocket upgrades");
+      throw new HTTPException(426, { message: "this endpoint only accepts WebSocket upgrades" });
     }
     const q = c.req.valid("query");
     if (q.task !== undefined && q.batch !== undefined) {
-      throw new ApiError(400, "validation_failed", "subscribe to a task or a batch, not both");
+      throw invalid("validation_failed", "subscribe to a task or a batch, not both");
     }
     const db = getDb(c.env);
     const user = await redeemTicket(db, q.ticket, Date.now());
-    if (!user) throw new ApiError(401, "unauthorized", "invalid, used or expired ticket");
+    if (!user) throw unauthorized("invalid, used or expired ticket");
 
     let scope = `owner:${user.name}`;
     let owner = user.name;

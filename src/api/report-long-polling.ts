@@ -2,19 +2,21 @@
 // with the same {"message": …} bodies, so Power Query code written for it works by changing the base
 // URL. Unlike the original, unknown reports and jobs fail at once, check_status waits event-driven,
 // and get_result never answers an empty table for a job that failed or is still running.
+import { z, type OpenAPIHono } from "@hono/zod-openapi";
 import { Hono } from "hono";
-import { z } from "zod";
 import { filtersFromArgs, parseFilters } from "../reports/filters";
 import { getVisibleJob, jobEnded, startReportJob, waitForJob, type ReportJob } from "../reports/jobs";
 import { CONTENT_TYPES, resultBody } from "../reports/reader";
 import { getReport } from "../reports/registry";
 import { openResult } from "../reports/result";
-import type { AppEnv, User } from "./context";
-import { ApiError, badRequest, notFound, zodFailure } from "./errors";
-import { frappeArgs } from "./frappe";
+import { conflict, gone, invalid, invalidInput, notFound } from "../shared/errors";
+import type { User } from "../shared/user";
+import type { AppEnv } from "./context";
+import { documentFrappePath, frappeArgs } from "./frappe";
 
 const PREFIX = "/tweaks.utils.report_long_polling";
 
+const StartArgs = z.object({ report_name: z.string().min(1).max(140) }).catchall(z.string());
 const CheckArgs = z.object({
   job_id: z.string().min(1).max(64),
   attempts: z.coerce.number().int().min(1).max(1000).default(2),
@@ -24,7 +26,7 @@ const JobArgs = z.object({ job_id: z.string().min(1).max(64) });
 
 function parseArgs<S extends z.ZodType>(schema: S, args: Record<string, unknown>): z.output<S> {
   const parsed = schema.safeParse(args);
-  if (!parsed.success) throw zodFailure("validation_failed", "invalid arguments", parsed.error);
+  if (!parsed.success) throw invalidInput("validation_failed", "invalid arguments", parsed.error);
   return parsed.data;
 }
 
@@ -39,7 +41,7 @@ export const reportLongPollingApi = new Hono<AppEnv>()
   .on(["GET", "POST"], `${PREFIX}.start_job`, async (c) => {
     const args = await frappeArgs(c);
     const name = args.report_name;
-    if (typeof name !== "string" || name === "") throw badRequest("validation_failed", "report_name is required");
+    if (typeof name !== "string" || name === "") throw invalid("validation_failed", "report_name is required");
     const report = getReport(name, c.env);
     if (!report) throw notFound(`Report ${name}`);
     const filters = parseFilters(report, filtersFromArgs(report, args));
@@ -64,22 +66,43 @@ export const reportLongPollingApi = new Hono<AppEnv>()
     const opened = await openResult(c.env, rj, user);
     switch (opened.kind) {
       case "running":
-        throw new ApiError(
-          409,
-          "still_running",
+        throw conflict(
           `Prepared Report ${job_id} is still being generated (${opened.status}); call check_status until it returns 1`,
+          undefined,
+          "still_running",
         );
       case "failed":
-        throw new ApiError(409, "report_failed", `Prepared Report ${job_id} ended in Error: ${opened.message}`);
+        throw conflict(`Prepared Report ${job_id} ended in Error: ${opened.message}`, undefined, "report_failed");
       case "expired":
-        throw new ApiError(
-          410,
-          "result_expired",
-          `the result of Prepared Report ${job_id} has expired; start the job again`,
-        );
+        throw gone("result_expired", `the result of Prepared Report ${job_id} has expired; start the job again`);
       case "ready":
         c.header("Content-Type", CONTENT_TYPES.json);
         c.header("Cache-Control", "no-store");
         return c.body(resultBody(opened.stored, opened.columns, "json"), 200);
     }
   });
+
+/** The three long-polling paths in the OpenAPI document. */
+export function documentLongPolling(registry: OpenAPIHono<AppEnv>["openAPIRegistry"]) {
+  documentFrappePath(
+    registry,
+    `${PREFIX}.start_job`,
+    "Start a prepared report job (or reuse the identical running or fresh one); every other parameter is a filter",
+    StartArgs,
+    z.string().openapi({ description: "the job id" }),
+  );
+  documentFrappePath(
+    registry,
+    `${PREFIX}.check_status`,
+    "1 once the job has ended (Completed or Error), else 0 after waiting up to (attempts − 1) × sleep s (≤ 25 s)",
+    CheckArgs,
+    z.union([z.literal(0), z.literal(1)]),
+  );
+  documentFrappePath(
+    registry,
+    `${PREFIX}.get_result`,
+    "The result: { columns, result } with rows as records; an error for a failed, running or expired job",
+    JobArgs,
+    z.object({ columns: z.array(z.unknown()), result: z.array(z.record(z.string(), z.unknown())) }),
+  );
+}

@@ -1,18 +1,19 @@
 // /api/v1/reports and /api/v1/report-jobs: list reports, start a prepared report job, read its status
 // (with a ?wait= long poll), stream its result as JSON, CSV or NDJSON, and cancel it.
-import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
+import { createRoute, z } from "@hono/zod-openapi";
 import { eq } from "drizzle-orm";
 import { tasks } from "../db/schema";
 import { parseFilters } from "../reports/filters";
 import { MAX_WAIT_S, getVisibleJob, reportJobJson, startReportJob, waitForJob, type ReportJob } from "../reports/jobs";
 import { CONTENT_TYPES, RESULT_FORMATS, publicColumns, resultBody } from "../reports/reader";
+import { reportRoles } from "../reports/define";
 import { getReport, listReports } from "../reports/registry";
 import { openResult } from "../reports/result";
+import { conflict, gone, notFound } from "../shared/errors";
+import { hasAnyRole, type User } from "../shared/user";
 import { performAction } from "../tasks/actions";
-import { hasAnyRole, type AppEnv, type User } from "./context";
 import { jsonSchema } from "./methods";
-import { ApiError, conflict, notFound, validationHook } from "./errors";
-import { errorResponses, json } from "./schemas";
+import { errorResponse, errorResponses, json, pathParam, router } from "./router";
 
 /** Seconds a client should wait before asking for a result that is still being generated. */
 const RETRY_AFTER_S = 2;
@@ -58,20 +59,8 @@ const ReportJobJson = z
   })
   .openapi("ReportJob");
 
-const ReportName = z.object({
-  report_name: z
-    .string()
-    .min(1)
-    .max(140)
-    .openapi({ param: { name: "report_name", in: "path" }, example: "Demo Numbers" }),
-});
-const JobId = z.object({
-  job_id: z
-    .string()
-    .min(1)
-    .max(64)
-    .openapi({ param: { name: "job_id", in: "path" } }),
-});
+const ReportName = z.object({ report_name: pathParam("report_name", 140, "Demo Numbers") });
+const JobId = z.object({ job_id: pathParam("job_id", 64) });
 
 /** A visible job or 404 (other users' jobs look exactly like missing ones). */
 async function visibleJob(env: Env, user: User, jobId: string): Promise<ReportJob> {
@@ -81,7 +70,7 @@ async function visibleJob(env: Env, user: User, jobId: string): Promise<ReportJo
 }
 
 /** /api/v1/reports: list reports, start jobs. */
-export const reportsApi = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
+export const reportsApi = router()
   .openapi(
     createRoute({
       method: "get",
@@ -95,7 +84,7 @@ export const reportsApi = new OpenAPIHono<AppEnv>({ defaultHook: validationHook 
     (c) => {
       const user = c.get("user");
       const data = listReports(c.env).map((r) => {
-        const roles = r.roles ?? ["Report User"];
+        const roles = reportRoles(r);
         return {
           name: r.name,
           description: r.description ?? null,
@@ -145,7 +134,7 @@ export const reportsApi = new OpenAPIHono<AppEnv>({ defaultHook: validationHook 
   );
 
 /** /api/v1/report-jobs: status (long poll), result, cancel. */
-export const reportJobsApi = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
+export const reportJobsApi = router()
   .openapi(
     createRoute({
       method: "get",
@@ -185,8 +174,8 @@ export const reportJobsApi = new OpenAPIHono<AppEnv>({ defaultHook: validationHo
         },
         202: json(ReportJobJson, "Still running: try again after Retry-After seconds"),
         ...errorResponses,
-        409: json(z.unknown(), "The job ended in Error"),
-        410: json(z.unknown(), "The result has expired"),
+        409: errorResponse(409, "The job ended in Error"),
+        410: errorResponse(410, "The result has expired"),
       },
     }),
     async (c) => {
@@ -201,13 +190,9 @@ export const reportJobsApi = new OpenAPIHono<AppEnv>({ defaultHook: validationHo
           c.header("Retry-After", String(RETRY_AFTER_S));
           return c.json(reportJobJson(rj, user), 202);
         case "failed":
-          throw new ApiError(409, "report_failed", `report job ${job_id} ended in Error: ${opened.message}`);
+          throw conflict(`report job ${job_id} ended in Error: ${opened.message}`, undefined, "report_failed");
         case "expired":
-          throw new ApiError(
-            410,
-            "result_expired",
-            `the result of report job ${job_id} has expired; start the report again`,
-          );
+          throw gone("result_expired", `the result of report job ${job_id} has expired; start the report again`);
         case "ready": {
           c.header("Content-Type", CONTENT_TYPES[format]);
           if (opened.rowCount !== null) c.header("X-Row-Count", String(opened.rowCount));
@@ -229,7 +214,7 @@ export const reportJobsApi = new OpenAPIHono<AppEnv>({ defaultHook: validationHo
       responses: {
         200: json(ReportJobJson, "The job after the cancel"),
         ...errorResponses,
-        409: json(z.unknown(), "The job has already ended"),
+        409: errorResponse(409, "The job has already ended"),
       },
     }),
     async (c) => {

@@ -1,13 +1,12 @@
 // /api/v1/task-types: per-method priority and concurrency limit (Async Task Type). System Manager to change.
-import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
+import { createRoute, z } from "@hono/zod-openapi";
 import { asc, eq } from "drizzle-orm";
 import { getDb } from "../db/client";
 import { taskTypes, type TaskTypeRow } from "../db/schema";
 import { wakeScheduler } from "../dispatch/wake";
 import { registry } from "../methods";
-import { isSystemManager, type AppEnv, type User } from "./context";
-import { badRequest, conflict, forbidden, notFound, validationHook } from "./errors";
-import { errorResponses, json } from "./schemas";
+import { conflict, invalid, notFound } from "../shared/errors";
+import { errorResponse, errorResponses, json, pathParam, requireRole, router } from "./router";
 
 const TaskType = z
   .object({
@@ -19,13 +18,7 @@ const TaskType = z
   })
   .openapi("TaskType");
 
-const MethodParam = z.object({
-  method: z
-    .string()
-    .min(1)
-    .max(140)
-    .openapi({ param: { name: "method", in: "path" } }),
-});
+const MethodParam = z.object({ method: pathParam("method", 140) });
 
 const TaskTypeBody = z.strictObject({
   priority: z.int().min(-1_000_000).max(1_000_000).optional(),
@@ -43,11 +36,7 @@ function typeJson(row: TaskTypeRow) {
   };
 }
 
-function requireManager(user: User) {
-  if (!isSystemManager(user)) throw forbidden("only a System Manager can change task types");
-}
-
-export const taskTypesApi = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
+export const taskTypesApi = router()
   .openapi(
     createRoute({
       method: "get",
@@ -83,6 +72,7 @@ export const taskTypesApi = new OpenAPIHono<AppEnv>({ defaultHook: validationHoo
       method: "put",
       path: "/{method}",
       summary: "Create or update a task type (System Manager)",
+      middleware: [requireRole("System Manager")] as const,
       request: {
         params: MethodParam,
         body: { required: true, content: { "application/json": { schema: TaskTypeBody } } },
@@ -90,10 +80,9 @@ export const taskTypesApi = new OpenAPIHono<AppEnv>({ defaultHook: validationHoo
       responses: { 200: json(TaskType, "The task type"), ...errorResponses },
     }),
     async (c) => {
-      requireManager(c.get("user"));
       const { method } = c.req.valid("param");
       const body = c.req.valid("json");
-      if (!registry.get(method, c.env)) throw badRequest("unknown_method", `unknown method ${method}`);
+      if (!registry.get(method, c.env)) throw invalid("unknown_method", `unknown method ${method}`);
       const now = Date.now();
       const set = {
         ...(body.priority !== undefined && { priority: body.priority }),
@@ -117,11 +106,11 @@ export const taskTypesApi = new OpenAPIHono<AppEnv>({ defaultHook: validationHoo
       method: "delete",
       path: "/{method}",
       summary: "Delete a task type (System Manager; standard types are protected)",
+      middleware: [requireRole("System Manager")] as const,
       request: { params: MethodParam },
-      responses: { 204: { description: "Deleted" }, ...errorResponses, 409: json(z.unknown(), "Standard task type") },
+      responses: { 204: { description: "Deleted" }, ...errorResponses, 409: errorResponse(409, "Standard task type") },
     }),
     async (c) => {
-      requireManager(c.get("user"));
       const { method } = c.req.valid("param");
       const db = getDb(c.env);
       const [row] = await db.select().from(taskTypes).where(eq(taskTypes.method, method));

@@ -1,16 +1,18 @@
 // /api/v1/tasks: enqueue, list, get, and the per-task actions (cancel, retry, pause, resume, run-now).
-import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
+import { createRoute, z } from "@hono/zod-openapi";
 import { getDb } from "../db/client";
 import { getTask, listTasks } from "../db/tasks";
-import { tasks, type TaskRow } from "../db/schema";
-import { eq } from "drizzle-orm";
+import type { TaskRow } from "../db/schema";
+import { notFound } from "../shared/errors";
+import { TASK_STATUSES } from "../shared/states";
+import { canSee, isSystemManager, type User } from "../shared/user";
+import { actOnTask } from "../tasks/actions";
 import { enqueueTask } from "../tasks/enqueue";
-import { performAction, type ActionOptions, type TaskAction } from "../tasks/actions";
 import { taskJson } from "../tasks/serialize";
-import { TASK_STATUSES } from "../tasks/states";
-import { canSee, isSystemManager, type AppEnv, type User } from "./context";
-import { conflict, notFound, validationHook } from "./errors";
-import { errorResponses, json, Limit, page, Task, TaskName, TaskSpec } from "./schemas";
+import { TaskSpec } from "../tasks/spec";
+import type { ActionOptions, TaskAction } from "../transitions/actions";
+import { Limit, errorResponse, errorResponses, json, page, router } from "./router";
+import { Task, TaskName } from "./schemas";
 
 const enqueueRoute = createRoute({
   method: "post",
@@ -21,7 +23,8 @@ const enqueueRoute = createRoute({
     201: json(Task, "Created"),
     200: json(Task, "A live task with the same dedupe_key already exists; it is returned"),
     ...errorResponses,
-    413: json(z.unknown(), "Arguments too large"),
+    409: errorResponse(409, "batch_id belongs to another user"),
+    413: errorResponse(413, "Arguments too large"),
   },
 });
 
@@ -50,7 +53,7 @@ const getRoute = createRoute({
   responses: { 200: json(Task, "The task"), ...errorResponses },
 });
 
-const actionRoute = <B extends z.ZodType>(action: string, summary: string, body: B) =>
+const actionRoute = <B extends z.ZodType>(action: TaskAction, summary: string, body: B) =>
   createRoute({
     method: "post",
     path: `/{name}/${action}`,
@@ -59,7 +62,7 @@ const actionRoute = <B extends z.ZodType>(action: string, summary: string, body:
     responses: {
       200: json(Task, "The task after the action"),
       ...errorResponses,
-      409: json(z.unknown(), "Not allowed in the task's status"),
+      409: errorResponse(409, "Not allowed in the task's status"),
     },
   });
 
@@ -67,29 +70,23 @@ const CancelBody = z.object({ message: z.string().max(1000).optional() });
 const RetryBody = z.object({ now: z.boolean().optional() });
 const Empty = z.object({});
 
-/** Loads a task the caller may see, or throws 404. */
+/** A task the caller may see; another user's task is not found, exactly like a missing one. */
 async function visibleTask(env: Env, user: User, name: string): Promise<TaskRow> {
   const task = await getTask(getDb(env), name);
   if (!task || !canSee(user, task.owner)) throw notFound(`task ${name}`);
   return task;
 }
 
-/** Runs an action on one task; 409 when its status does not allow it. */
+/** Runs an action on a task the caller may see; a conflict when its status does not allow it. */
 async function act(env: Env, user: User, name: string, action: TaskAction, options: ActionOptions = {}) {
-  const before = await visibleTask(env, user, name);
-  const [after] = await performAction(env, action, eq(tasks.name, name), options);
-  if (!after) {
-    const status = (await getTask(getDb(env), name))?.status ?? before.status;
-    throw conflict(`cannot ${action} a task that is ${status}`, { status });
-  }
-  return taskJson(after, user);
+  const task = await visibleTask(env, user, name);
+  return taskJson(await actOnTask(env, task, action, options), user);
 }
 
-export const tasksApi = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
+export const tasksApi = router()
   .openapi(enqueueRoute, async (c) => {
     const user = c.get("user");
-    const spec = c.req.valid("json");
-    const { task, created } = await enqueueTask(c.env, user, spec, {
+    const { task, created } = await enqueueTask(c.env, user, c.req.valid("json"), {
       waitUntil: (p) => c.executionCtx.waitUntil(p),
     });
     c.header("Location", `/api/v1/tasks/${task.name}`);

@@ -1,9 +1,9 @@
 // API keys: generation, hashing (SHA-256; secrets are random, so a fast hash is enough) and verification.
 import { eq } from "drizzle-orm";
-import type { User } from "../api/context";
+import type { User } from "../shared/user";
 import type { Db } from "../db/client";
 import { apiKeys } from "../db/schema";
-import { ROLES, type Role } from "../tasks/states";
+import { ROLES, type Role } from "../shared/states";
 import type { Credential } from "./credentials";
 
 const KEY_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789";
@@ -43,9 +43,10 @@ async function secretMatches(secret: string, storedHash: string): Promise<boolea
 
 /** Parses the roles column, dropping anything that is not a known role. */
 export function parseRoles(json: string): Role[] {
+  const known: readonly string[] = ROLES;
   try {
     const value: unknown = JSON.parse(json);
-    return Array.isArray(value) ? value.filter((r): r is Role => ROLES.includes(r as Role)) : [];
+    return Array.isArray(value) ? value.filter((r): r is Role => typeof r === "string" && known.includes(r)) : [];
   } catch {
     return [];
   }

@@ -3,7 +3,8 @@
 // show_batch_progress of this platform, with reconnects that resync from the server's snapshot.
 // Only erasable TypeScript syntax, so Node can run it directly (node --experimental-strip-types).
 import type { z } from "@hono/zod-openapi";
-import type { Task as TaskSchema, TaskSpec as TaskSpecSchema } from "../api/schemas";
+import type { Task as TaskSchema } from "../api/schemas";
+import type { TaskSpec as TaskSpecSchema } from "../tasks/spec";
 import type { TaskEvent } from "../realtime/events";
 
 export type Task = z.output<typeof TaskSchema>;

@@ -3,11 +3,11 @@ import { getDb } from "../db/client";
 import { LAST_CRON_KEY, setSetting } from "../db/settings";
 import { methodsWithDueTimers, methodsWithPending } from "../dispatch/attention";
 import { wakeSchedulers } from "../dispatch/wake";
-import { config } from "../lib/config";
-import { log } from "../lib/log";
+import { config } from "../shared/config";
+import { log } from "../shared/log";
 import { purgeTickets } from "../realtime/tickets";
 import { purgeExpiredReports } from "../reports/cleanup";
-import { purgeEndedTasks } from "./retention";
+import { purgeEndedTasks } from "../transitions/retention";
 
 /**
  * Wakes every method with work waiting, a due timer (delayed start, retry) or an expired lease

@@ -1,22 +1,29 @@
-// A D1Database wrapper that records statements and rows read/written (from D1's result meta) in lib/metrics.
-import { count } from "../lib/metrics";
+// A D1 binding wrapper for the benchmark (METRICS=on): counts every statement, and the rows read
+// and written wherever D1 reports them. It never changes what a statement returns.
+import { count } from "../shared/metrics";
 
-function record(meta: D1Meta | undefined, statements = 1): void {
-  count({
-    d1Statements: statements,
-    d1RowsRead: meta?.rows_read ?? 0,
-    d1RowsWritten: meta?.rows_written ?? 0,
-  });
+function record(meta: D1Meta | undefined): void {
+  count({ d1Statements: 1, d1RowsRead: meta?.rows_read ?? 0, d1RowsWritten: meta?.rows_written ?? 0 });
 }
 
-class CountingStatement {
-  constructor(
-    readonly inner: D1PreparedStatement,
-    private readonly query: string,
-  ) {}
+/**
+ * A statement that counts itself when run. D1 reports rows read/written only with run(), all()
+ * and batch() results; raw() — drizzle's path for typed selects — returns bare rows, so it is
+ * counted as a statement only. Every transition runs as a D1 batch (src/transitions/), so the
+ * hot path's writes are all measured.
+ */
+class CountingStatement implements D1PreparedStatement {
+  constructor(readonly inner: D1PreparedStatement) {}
 
   bind(...values: unknown[]): CountingStatement {
-    return new CountingStatement(this.inner.bind(...values), this.query);
+    return new CountingStatement(this.inner.bind(...values));
+  }
+
+  first<T = unknown>(colName: string): Promise<T | null>;
+  first<T = Record<string, unknown>>(): Promise<T | null>;
+  first<T>(colName?: string): Promise<T | null> {
+    record(undefined);
+    return colName === undefined ? this.inner.first<T>() : this.inner.first<T>(colName);
   }
 
   async run<T = Record<string, unknown>>(): Promise<D1Result<T>> {
@@ -31,43 +38,42 @@ class CountingStatement {
     return result;
   }
 
-  async first<T = Record<string, unknown>>(column?: string): Promise<T | null> {
-    const result = await this.inner.all<Record<string, unknown>>();
-    record(result.meta);
-    const row = result.results[0];
-    if (row === undefined) return null;
-    return (column === undefined ? row : row[column]) as T;
+  raw<T = unknown[]>(options: { columnNames: true }): Promise<[string[], ...T[]]>;
+  raw<T = unknown[]>(options?: { columnNames?: false }): Promise<T[]>;
+  raw<T = unknown[]>(options?: { columnNames?: boolean }): Promise<[string[], ...T[]] | T[]> {
+    record(undefined);
+    return options?.columnNames === true ? this.inner.raw<T>({ columnNames: true }) : this.inner.raw<T>();
+  }
+}
+
+/** A D1 binding that counts what runs through it. */
+class CountingDatabase implements D1Database {
+  constructor(private readonly inner: D1Database) {}
+
+  prepare(query: string): CountingStatement {
+    return new CountingStatement(this.inner.prepare(query));
   }
 
-  /**
-   * Rows as arrays (drizzle's path for selects and RETURNING). Done over all() so D1's meta — the
-   * rows read and written — is seen, with columns in select order. A join may return two columns
-   * with one name, which objects would merge, so joins use D1's positional raw() and count the
-   * statement without its rows.
-   */
-  async raw<T = unknown[]>(): Promise<T[]> {
-    if (/\bjoin\b/i.test(this.query)) {
-      record(undefined);
-      return this.inner.raw<T>();
-    }
-    const result = await this.inner.all<Record<string, unknown>>();
-    record(result.meta);
-    return result.results.map((row) => Object.values(row)) as T[];
+  async batch<T = unknown>(statements: D1PreparedStatement[]): Promise<D1Result<T>[]> {
+    const results = await this.inner.batch<T>(statements.map((s) => (s instanceof CountingStatement ? s.inner : s)));
+    for (const result of results) record(result.meta);
+    return results;
+  }
+
+  exec(query: string): Promise<D1ExecResult> {
+    return this.inner.exec(query);
+  }
+
+  withSession(constraintOrBookmark?: D1SessionBookmark): D1DatabaseSession {
+    return this.inner.withSession(constraintOrBookmark);
+  }
+
+  dump(): Promise<ArrayBuffer> {
+    return this.inner.dump();
   }
 }
 
 /** Wraps a D1 binding so every statement it runs is counted. */
 export function countingD1(db: D1Database): D1Database {
-  const wrapper = {
-    prepare: (query: string) => new CountingStatement(db.prepare(query), query),
-    batch: async <T = unknown>(statements: CountingStatement[]): Promise<D1Result<T>[]> => {
-      const results = await db.batch<T>(statements.map((s) => s.inner));
-      for (const r of results) record(r.meta);
-      return results;
-    },
-    exec: (query: string) => db.exec(query),
-    withSession: (constraint?: string) => db.withSession(constraint),
-    dump: () => db.dump(),
-  };
-  return wrapper as unknown as D1Database;
+  return new CountingDatabase(db);
 }

@@ -1,6 +1,15 @@
 // Queries behind the ops summary: per-method queue depths and recent failures, each on a partial index.
 import { sql } from "drizzle-orm";
+import { taskWhere } from "../shared/states";
 import type { Db } from "./client";
+
+const where = {
+  dispatchable: sql.raw(taskWhere.dispatchable()),
+  timer: sql.raw(taskWhere.timer()),
+  paused: sql.raw(taskWhere.paused()),
+  inFlight: sql.raw(taskWhere.inFlight()),
+  failed: sql.raw(taskWhere.failed()),
+};
 
 export interface MethodSummary {
   method: string;
@@ -18,18 +27,18 @@ export async function methodSummaries(db: Db, since: number): Promise<MethodSumm
   // Promise.all, not db.batch: drizzle's D1 batch cannot bind parameters of raw `db.all` queries.
   const [pending, waiting, inFlight, failed] = await Promise.all([
     db.all<{ method: string; n: number; oldest: number }>(
-      sql`SELECT method, count(*) AS n, min(created_at) AS oldest FROM tasks INDEXED BY tasks_dispatch WHERE status = 'Pending' AND wake_at IS NULL GROUP BY method`,
+      sql`SELECT method, count(*) AS n, min(created_at) AS oldest FROM tasks INDEXED BY tasks_dispatch WHERE ${where.dispatchable} GROUP BY method`,
     ),
     db.all<{ method: string; delayed: number; paused: number }>(
-      sql`SELECT method, count(*) AS delayed, 0 AS paused FROM tasks INDEXED BY tasks_wake WHERE wake_at IS NOT NULL AND status = 'Pending' GROUP BY method
+      sql`SELECT method, count(*) AS delayed, 0 AS paused FROM tasks INDEXED BY tasks_wake WHERE ${where.timer} AND status = 'Pending' GROUP BY method
           UNION ALL
-          SELECT method, 0, count(*) FROM tasks INDEXED BY tasks_paused WHERE status = 'Paused' GROUP BY method`,
+          SELECT method, 0, count(*) FROM tasks INDEXED BY tasks_paused WHERE ${where.paused} GROUP BY method`,
     ),
     db.all<{ method: string; queued: number; started: number }>(
-      sql`SELECT method, sum(status = 'Queued') AS queued, sum(status = 'Started') AS started FROM tasks INDEXED BY tasks_in_flight WHERE queued_at IS NOT NULL AND ended_at IS NULL GROUP BY method`,
+      sql`SELECT method, sum(status = 'Queued') AS queued, sum(status = 'Started') AS started FROM tasks INDEXED BY tasks_in_flight WHERE ${where.inFlight} GROUP BY method`,
     ),
     db.all<{ method: string; n: number }>(
-      sql`SELECT method, count(*) AS n FROM tasks INDEXED BY tasks_failed WHERE status = 'Failed' AND ended_at >= ${since} GROUP BY method`,
+      sql`SELECT method, count(*) AS n FROM tasks INDEXED BY tasks_failed WHERE ${where.failed} AND ended_at >= ${since} GROUP BY method`,
     ),
   ]);
   const byMethod = new Map<string, MethodSummary>();

@@ -1,9 +1,22 @@
 // D1 schema (drizzle). `npm run db:generate` turns changes here into SQL under migrations/.
 import { sql } from "drizzle-orm";
 import { check, index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
-import { QUEUE_NAMES, RETRY_BACKOFFS, TASK_STATUSES } from "../tasks/states";
+import type { Column as ReportColumn } from "../shared/report-column";
+import type { Json } from "../shared/json";
+import {
+  FAILURE_POLICIES,
+  QUEUE_NAMES,
+  RETRY_BACKOFFS,
+  TASK_STATUSES,
+  taskWhere,
+  type Progress,
+  type Role,
+} from "../shared/states";
 
 const inList = (values: readonly string[]) => sql.raw(values.map((v) => `'${v}'`).join(", "));
+
+/** A state condition of shared/states.ts as a partial-index predicate, in drizzle's own spelling. */
+const where = (condition: (c: (name: string) => string) => string) => sql.raw(condition((name) => `"tasks"."${name}"`));
 
 /**
  * The Async Task Log. Times are epoch milliseconds. Index choice is deliberate: every index on a
@@ -19,14 +32,14 @@ export const tasks = sqliteTable(
     documentType: text("document_type"),
     documentName: text("document_name"),
     documentAction: text("document_action"),
-    queue: text("queue").notNull(),
+    queue: text("queue", { enum: QUEUE_NAMES }).notNull(),
     timeout: integer("timeout").notNull(),
     priority: integer("priority").notNull().default(0),
     atFront: integer("at_front", { mode: "boolean" }).notNull().default(false),
     /** Dispatch lane: 2 = run now / retry now, 1 = at_front, 0 = normal. Higher lanes go first. */
     lane: integer("lane").notNull().default(0),
-    arguments: text("arguments").notNull().default("{}"),
-    status: text("status").notNull(),
+    arguments: text("arguments").$type<Json<Record<string, unknown>>>().notNull().default("{}"),
+    status: text("status", { enum: TASK_STATUSES }).notNull(),
     statusMessage: text("status_message"),
     owner: text("owner").notNull(),
     batchId: text("batch_id"),
@@ -38,7 +51,7 @@ export const tasks = sqliteTable(
     orderKey: text("order_key").notNull(),
     maxRetries: integer("max_retries").notNull().default(0),
     retryDelay: integer("retry_delay").notNull().default(0),
-    retryBackoff: text("retry_backoff").notNull().default("fixed"),
+    retryBackoff: text("retry_backoff", { enum: RETRY_BACKOFFS }).notNull().default("fixed"),
     retryCount: integer("retry_count").notNull().default(0),
     runAt: integer("run_at"),
     /**
@@ -55,10 +68,10 @@ export const tasks = sqliteTable(
     attempt: integer("attempt").notNull().default(0),
     /** Deadline of the current in-flight phase: message presumed lost (Queued) or worker lost (Started). */
     leaseUntil: integer("lease_until"),
-    result: text("result"),
+    result: text("result").$type<Json<unknown>>(),
     errorMessage: text("error_message"),
     debugLog: text("debug_log"),
-    progress: text("progress"),
+    progress: text("progress").$type<Json<Progress>>(),
     jobId: text("job_id"),
     /** Bumped by every change that is published as an event, so clients can order and dedupe them. */
     seq: integer("seq").notNull().default(1),
@@ -71,46 +84,25 @@ export const tasks = sqliteTable(
     // Dispatch: the method's dispatchable Pending rows, already in admission order.
     index("tasks_dispatch")
       .on(t.method, sql`${t.lane} DESC`, sql`${t.priority} DESC`, t.orderKey, t.batchOrder, t.name)
-      .where(sql`${t.status} = 'Pending' AND ${t.wakeAt} IS NULL`),
+      .where(where(taskWhere.dispatchable)),
     // Concurrency count and lease expiry: only rows holding a slot (Queued or Started — see
     // IN_FLIGHT). The predicate avoids `status` so that the claim (Queued → Started) writes no
     // index row, only the task row.
-    index("tasks_in_flight")
-      .on(t.method)
-      .where(sql`${t.queuedAt} IS NOT NULL AND ${t.endedAt} IS NULL`),
+    index("tasks_in_flight").on(t.method).where(where(taskWhere.inFlight)),
     // Timers: delayed starts and scheduled retries.
-    index("tasks_wake")
-      .on(t.method, t.wakeAt)
-      .where(sql`${t.wakeAt} IS NOT NULL`),
+    index("tasks_wake").on(t.method, t.wakeAt).where(where(taskWhere.timer)),
     // Listing: own tasks newest first; by batch. (No index by method: it would cost a written row
     // for every task to speed up an admin-only filter.)
     index("tasks_owner").on(t.owner, t.name),
     // Ops: paused tasks per method (only paused rows enter this index).
-    index("tasks_paused")
-      .on(t.method)
-      .where(sql`${t.status} = 'Paused'`),
+    index("tasks_paused").on(t.method).where(where(taskWhere.paused)),
     // Ops: recent failures (only failed rows enter this index).
-    index("tasks_failed")
-      .on(t.endedAt)
-      .where(sql`${t.status} = 'Failed'`),
-    index("tasks_batch")
-      .on(t.batchId, t.batchOrder)
-      .where(sql`${t.batchId} IS NOT NULL`),
+    index("tasks_failed").on(t.endedAt).where(where(taskWhere.failed)),
+    index("tasks_batch").on(t.batchId, t.batchOrder).where(where(taskWhere.inBatch)),
     // Dedupe: at most one live task per (owner, dedupe_key). Failed with a scheduled retry is live.
-    uniqueIndex("tasks_dedupe")
-      .on(t.owner, t.dedupeKey)
-      .where(
-        sql`${t.dedupeKey} IS NOT NULL AND (${t.status} IN ('Pending', 'Queued', 'Started', 'Paused') OR (${t.status} = 'Failed' AND ${t.wakeAt} IS NOT NULL))`,
-      ),
+    uniqueIndex("tasks_dedupe").on(t.owner, t.dedupeKey).where(where(taskWhere.dedupeHeld)),
   ],
 );
-
-/**
- * "Holds a slot" (status Queued or Started), as the tasks_in_flight index predicate spells it —
- * use this exact text wherever that index must serve a query. It holds because admission sets
- * queued_at, every end sets ended_at, and every way back to Pending clears both.
- */
-export const IN_FLIGHT = "queued_at IS NOT NULL AND ended_at IS NULL";
 
 /** Per-method configuration (Async Task Type). A method without a row has priority 0 and no limit. */
 export const taskTypes = sqliteTable(
@@ -137,7 +129,7 @@ export const apiKeys = sqliteTable("api_keys", {
   key: text("key").primaryKey(),
   secretHash: text("secret_hash").notNull(),
   user: text("user").notNull(),
-  roles: text("roles").notNull(),
+  roles: text("roles").$type<Json<Role[]>>().notNull(),
   label: text("label"),
   createdBy: text("created_by").notNull(),
   createdAt: integer("created_at").notNull(),
@@ -158,13 +150,13 @@ export const batches = sqliteTable(
     failed: integer("failed").notNull().default(0),
     canceled: integer("canceled").notNull().default(0),
     /** continue: other tasks go on; pause_rest: a final failure pauses the batch's Pending tasks. */
-    failurePolicy: text("failure_policy").notNull().default("continue"),
+    failurePolicy: text("failure_policy", { enum: FAILURE_POLICIES }).notNull().default("continue"),
     createdAt: integer("created_at").notNull(),
     /** The name of the batch's first task: where the whole batch stands in creation order. */
     orderKey: text("order_key").notNull(),
   },
   (t) => [
-    check("batches_policy_check", sql`${t.failurePolicy} IN ('continue', 'pause_rest')`),
+    check("batches_policy_check", sql`${t.failurePolicy} IN (${inList(FAILURE_POLICIES)})`),
     index("batches_owner").on(t.owner, t.batchId),
   ],
 );
@@ -207,7 +199,7 @@ export const realtimeTickets = sqliteTable(
   {
     ticketHash: text("ticket_hash").primaryKey(),
     user: text("user").notNull(),
-    roles: text("roles").notNull(),
+    roles: text("roles").$type<Json<Role[]>>().notNull(),
     expiresAt: integer("expires_at").notNull(),
     /** The API key that asked for it: each key may hold only so many unredeemed tickets. */
     apiKey: text("api_key").notNull().default(""),
@@ -228,7 +220,7 @@ export const reportJobs = sqliteTable(
     report: text("report").notNull(),
     owner: text("owner").notNull(),
     /** The filters after the report's schema parsed them, as JSON with sorted keys. */
-    filters: text("filters").notNull(),
+    filters: text("filters").$type<Json<Record<string, unknown>>>().notNull(),
     /** SHA-256 of the normalised filters JSON. */
     filtersHash: text("filters_hash").notNull(),
     reusable: integer("reusable", { mode: "boolean" }).notNull().default(true),
@@ -236,7 +228,7 @@ export const reportJobs = sqliteTable(
     /** Set by the handler once the whole result is in R2. */
     r2Key: text("r2_key"),
     /** The columns (JSON) the result was written with, so reading never depends on a later deploy. */
-    columns: text("columns"),
+    columns: text("columns").$type<Json<ReportColumn[]>>(),
     rowCount: integer("row_count"),
     /** Compressed size of the result in R2. */
     bytes: integer("bytes"),
@@ -258,3 +250,4 @@ export type TaskTypeRow = typeof taskTypes.$inferSelect;
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
 export type BatchRow = typeof batches.$inferSelect;
 export type ReportJobRow = typeof reportJobs.$inferSelect;
+export type NewReportJobRow = typeof reportJobs.$inferInsert;

@@ -2,8 +2,8 @@
 import { eq, sql } from "drizzle-orm";
 import type { Db } from "./client";
 import { settings } from "./schema";
+import { DISPATCHER_KEY } from "../shared/states";
 
-export const DISPATCHER_KEY = "dispatcher_enabled";
 export const LAST_CRON_KEY = "last_cron_at";
 
 /** The setting's value and when it changed, or null. */

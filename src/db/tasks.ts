@@ -2,6 +2,7 @@
 import { and, desc, eq, lt, type SQL } from "drizzle-orm";
 import type { Db } from "./client";
 import { tasks, type TaskRow } from "./schema";
+import type { TaskStatus } from "../shared/states";
 
 /** The task, or null. */
 export async function getTask(db: Db, name: string): Promise<TaskRow | null> {
@@ -10,7 +11,7 @@ export async function getTask(db: Db, name: string): Promise<TaskRow | null> {
 }
 
 export interface TaskFilter {
-  status?: string;
+  status?: TaskStatus;
   method?: string;
   batchId?: string;
   owner?: string;
@@ -38,4 +39,13 @@ export async function listTasks(
   const more = rows.length > limit;
   const page = more ? rows.slice(0, limit) : rows;
   return { rows: page, nextCursor: more ? (page[page.length - 1]?.name ?? null) : null };
+}
+
+/** Whether the attempt is still Started (the running handler's cancel check). */
+export async function stillStarted(db: Db, task: { name: string; attempt: number }): Promise<boolean> {
+  const [row] = await db
+    .select({ status: tasks.status, attempt: tasks.attempt })
+    .from(tasks)
+    .where(eq(tasks.name, task.name));
+  return row !== undefined && row.status === "Started" && row.attempt === task.attempt;
 }

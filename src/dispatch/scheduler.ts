@@ -2,8 +2,8 @@
 // the method's timers through its single alarm. All task state lives in D1, so an evicted or
 // restarted scheduler loses nothing: the next pass rebuilds everything from the table.
 import { DurableObject } from "cloudflare:workers";
-import { describeError, log } from "../lib/log";
-import { count, snapshot } from "../lib/metrics";
+import { describeError, log } from "../shared/log";
+import { count, snapshot } from "../shared/metrics";
 import { runPass, type PassResult } from "./pass";
 
 /** How soon to try again after a pass failed (D1 or queue unavailable). */

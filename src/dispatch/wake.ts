@@ -1,6 +1,6 @@
 // Waking a method's scheduler from the API, the consumer and the cron, with retries for transient errors.
-import { describeError, log } from "../lib/log";
-import { sleep } from "../lib/sleep";
+import { describeError, log } from "../shared/log";
+import { sleep } from "../shared/sleep";
 
 const ATTEMPTS = 3;
 

@@ -1,6 +1,6 @@
 // Example methods and a document type for local use and tests (registered only where DEMO_METHODS is "on").
 import { z } from "zod";
-import { sleep } from "../lib/sleep";
+import { sleep } from "../shared/sleep";
 import { defineItemTask } from "./items";
 import { PermanentError, defineDocType, defineTask } from "./registry";
 

@@ -3,6 +3,8 @@ import { demoCount, demoEcho, demoFail, demoInvoice, demoItems, demoMark, demoNo
 import { reportMethods } from "../reports/registry";
 import { Registry, type DocTypeDefinition, type TaskDefinition } from "./registry";
 
+// TaskDefinition<S> is contravariant in S (run takes z.output<S>), so a list of differently typed
+// definitions needs the widening; the registry parses arguments with each one's own schema.
 const tasks: TaskDefinition[] = [
   demoSleep,
   demoFail,

@@ -3,7 +3,7 @@
 import { z } from "zod";
 import { getDb } from "../db/client";
 import { replaceItemFailures } from "../db/item-failures";
-import type { Role, QueueName } from "../tasks/states";
+import type { Role, QueueName } from "../shared/states";
 import type { TaskContext, TaskDefinition } from "./registry";
 
 /** Most ids one chunk task carries. */

@@ -1,13 +1,8 @@
 // The method registry: defineTask / defineDocType, and lookup of what an HTTP caller may enqueue.
 import type { z } from "zod";
-import type { QueueName, Role } from "../tasks/states";
+import type { Progress, QueueName, Role } from "../shared/states";
 
 /** Structured progress, as stored on the task and sent with events. */
-export interface Progress {
-  count?: number;
-  total?: number;
-  description?: string;
-}
 
 /** What a handler receives besides its arguments. */
 export interface TaskContext {
@@ -136,7 +131,8 @@ function fromDocAction(doctype: DocTypeDefinition, action: string, schema: z.Zod
       if (documentName === null) throw new PermanentError("document_name is missing");
       const doc = await doctype.load(documentName, ctx);
       if (doc === null) throw new PermanentError(`${doctype.name} ${documentName} not found`);
-      // Frappe's queue_action rule: a defined `_<action>` runs instead of `<action>`.
+      // Frappe's queue_action rule: a defined `_<action>` runs instead of `<action>`. The action is
+      // looked up by name at run time, so the document is read as a plain record here.
       const record = doc as Record<string, unknown>;
       const fn = record[`_${action}`] ?? record[action];
       if (typeof fn !== "function") {

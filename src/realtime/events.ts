@@ -1,52 +1,13 @@
 // The async_task_status event: built from the row a transition returned, sent to the owner's hub
 // only when someone watches the task, its batch or its owner.
-import { getTableColumns } from "drizzle-orm";
-import { inJson } from "../db/in-json";
 import { getDb } from "../db/client";
-import { batches, tasks, type BatchRow, type TaskRow } from "../db/schema";
-import { describeError, log } from "../lib/log";
-import type { Progress } from "../methods/registry";
+import { inJson } from "../db/in-json";
+import { batches, type BatchRow } from "../db/schema";
+import { fromJson } from "../shared/json";
+import { describeError, log } from "../shared/log";
+import type { Progress, TaskStatus } from "../shared/states";
 import { errorSummary } from "../tasks/serialize";
-import type { TaskStatus } from "../tasks/states";
-import { watchUntil } from "./watch";
-
-/** Columns a transition returns so an event can be built without another read. */
-export const eventColumns = {
-  name: tasks.name,
-  jobName: tasks.jobName,
-  method: tasks.method,
-  status: tasks.status,
-  statusMessage: tasks.statusMessage,
-  errorMessage: tasks.errorMessage,
-  progress: tasks.progress,
-  batchId: tasks.batchId,
-  owner: tasks.owner,
-  seq: tasks.seq,
-  wakeAt: tasks.wakeAt,
-  attempt: tasks.attempt,
-  queue: tasks.queue,
-  watchUntil,
-};
-
-/** The full row plus its watch expiry, for transitions whose caller also needs the task. */
-export const rowWithWatch = { ...getTableColumns(tasks), watchUntil };
-
-export type EventRow = Pick<
-  TaskRow,
-  | "name"
-  | "jobName"
-  | "method"
-  | "status"
-  | "statusMessage"
-  | "errorMessage"
-  | "progress"
-  | "batchId"
-  | "owner"
-  | "seq"
-  | "wakeAt"
-  | "attempt"
-  | "queue"
-> & { watchUntil: number | null };
+import type { EventRow } from "../transitions/columns";
 
 /** The event as sent over WebSockets. `error_detail` (with the stack) is only kept for admins. */
 export interface TaskEvent {
@@ -65,11 +26,6 @@ export interface TaskEvent {
   batch_total: number | null;
   seq: number;
   ts: string;
-}
-
-/** True for the states a task can only leave by a manual retry. */
-export function isEnded(status: string, wakeAt: number | null): boolean {
-  return status === "Finished" || status === "Canceled" || (status === "Failed" && wakeAt === null);
 }
 
 /** Batch counters as events and snapshots show them. */
@@ -93,11 +49,11 @@ export function toEvent(row: EventRow, batch: BatchRow | undefined, now: number)
     job_name: row.jobName,
     method: row.method,
     owner: row.owner,
-    status: row.status as TaskStatus,
+    status: row.status,
     message: row.statusMessage,
     error: errorSummary(row.errorMessage),
     error_detail: row.errorMessage,
-    progress: row.progress === null ? null : (JSON.parse(row.progress) as Progress),
+    progress: row.progress === null ? null : fromJson(row.progress),
     retry_at: row.status === "Failed" && row.wakeAt !== null ? new Date(row.wakeAt).toISOString() : null,
     batch_id: row.batchId,
     batch_done: counters?.done ?? null,

@@ -5,11 +5,12 @@ import { DurableObject } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { getDb } from "../db/client";
 import { tasks } from "../db/schema";
-import { describeError, log } from "../lib/log";
-import { count } from "../lib/metrics";
-import { isEnded, type TaskEvent } from "./events";
+import { describeError, log } from "../shared/log";
+import { count } from "../shared/metrics";
+import type { TaskEvent } from "./events";
+import { isEnded } from "../shared/states";
 import { buildSnapshot, type Snapshot } from "./snapshot";
-import { WATCH_TTL_MS, dropWatch, registerWatch } from "./watch";
+import { WATCH_TTL_MS, dropWatch, registerWatch } from "../db/watches";
 
 /** What the Worker tells the hub about a subscriber it has authenticated. */
 export interface Subscriber {
@@ -19,6 +20,11 @@ export interface Subscriber {
 }
 
 const REFRESH_MS = WATCH_TTL_MS / 2;
+
+/** The subscriber a socket was accepted for (its attachment, which fetch() serialised; typed any). */
+function subscriberOf(ws: WebSocket): Subscriber | null {
+  return ws.deserializeAttachment() as Subscriber | null;
+}
 
 type View = "admin" | "user";
 
@@ -42,7 +48,7 @@ function view(event: TaskEvent, admin: boolean): TaskEvent {
 }
 
 function isFinal(event: TaskEvent): boolean {
-  return event.status === "Finished" || event.status === "Canceled" || (event.status === "Failed" && !event.retry_at);
+  return isEnded({ status: event.status, wakeAt: event.retry_at === null ? null : Date.parse(event.retry_at) });
 }
 
 export class RealtimeHub extends DurableObject<Env> {
@@ -68,6 +74,7 @@ export class RealtimeHub extends DurableObject<Env> {
     if (request.headers.get("upgrade")?.toLowerCase() !== "websocket" || header === null) {
       return new Response("expected an authorised WebSocket upgrade", { status: 400 });
     }
+    // Written by our own Worker (src/api/realtime.ts) after it authorised the subscriber.
     const subscriber = JSON.parse(header) as Subscriber;
     const { 0: client, 1: server } = new WebSocketPair();
     this.ctx.acceptWebSocket(server, [
@@ -136,7 +143,7 @@ export class RealtimeHub extends DurableObject<Env> {
         .select({ status: tasks.status, wakeAt: tasks.wakeAt })
         .from(tasks)
         .where(eq(tasks.name, name));
-      if (!row || isEnded(row.status, row.wakeAt)) resolve(true);
+      if (!row || isEnded(row)) resolve(true);
       return await ended;
     } finally {
       clearTimeout(timer);
@@ -173,7 +180,8 @@ export class RealtimeHub extends DurableObject<Env> {
   /** "resync" asks for a fresh snapshot; anything else is ignored ("ping" is auto-answered). */
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
     if (message !== "resync") return;
-    const subscriber = ws.deserializeAttachment() as Subscriber;
+    const subscriber = subscriberOf(ws);
+    if (!subscriber) return;
     this.sendSnapshot(ws, subscriber, await buildSnapshot(getDb(this.env), subscriber.scope, Date.now()));
   }
 
@@ -194,7 +202,12 @@ export class RealtimeHub extends DurableObject<Env> {
 
   /** Keeps the watches of connected scopes from expiring. */
   override async alarm(): Promise<void> {
-    const scopes = new Set(this.ctx.getWebSockets().map((ws) => (ws.deserializeAttachment() as Subscriber).scope));
+    const scopes = new Set(
+      this.ctx
+        .getWebSockets()
+        .map((ws) => subscriberOf(ws)?.scope)
+        .filter((scope): scope is string => scope !== undefined),
+    );
     const until = Date.now() + WATCH_TTL_MS;
     await Promise.all([...scopes].map((scope) => this.ensureWatch(scope, until, true)));
     if (scopes.size > 0) await this.ctx.storage.setAlarm(Date.now() + REFRESH_MS);
@@ -222,7 +235,7 @@ export class RealtimeHub extends DurableObject<Env> {
 
   /** Drops the scope's watch when its last subscriber leaves. */
   private async forget(ws: WebSocket): Promise<void> {
-    const subscriber = ws.deserializeAttachment() as Subscriber | null;
+    const subscriber = subscriberOf(ws);
     if (!subscriber) return;
     const others = this.ctx.getWebSockets(subscriber.scope).filter((other) => other !== ws);
     if (others.length === 0 && !this.waiters.has(subscriber.scope.slice("task:".length))) {

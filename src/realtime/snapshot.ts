@@ -1,16 +1,15 @@
 // Snapshots a new subscriber receives first: the current state of everything its scope covers.
-import { and, desc, eq, inArray, isNotNull, or } from "drizzle-orm";
+import { and, desc, eq, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { batches, tasks } from "../db/schema";
-import { batchCounters, eventColumns, toEvent, type TaskEvent } from "./events";
+import { taskWhere } from "../shared/states";
+import { eventColumns } from "../transitions/columns";
+import { batchCounters, toEvent, type TaskEvent } from "./events";
 
 const SNAPSHOT_TASKS_MAX = 1000;
 
-/** Statuses a snapshot lists for batch and owner scopes (ended tasks are summed in counters). */
-const live = or(
-  inArray(tasks.status, ["Pending", "Queued", "Started", "Paused"]),
-  and(eq(tasks.status, "Failed"), isNotNull(tasks.wakeAt)),
-);
+/** What a snapshot lists for batch and owner scopes (ended tasks are summed in counters). */
+const live = sql.raw(taskWhere.live());
 
 export interface Snapshot {
   scope: string;

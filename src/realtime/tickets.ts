@@ -1,6 +1,7 @@
 // WebSocket tickets: issued to an authenticated caller, valid once for 60 s, stored hashed.
 import { and, eq, gt, lt, sql } from "drizzle-orm";
-import type { User } from "../api/context";
+import type { User } from "../shared/user";
+import { toJson } from "../shared/json";
 import { generateKeyPair, hashSecret, parseRoles } from "../auth/keys";
 import type { Db } from "../db/client";
 import { realtimeTickets } from "../db/schema";
@@ -22,7 +23,7 @@ export async function issueTicket(
   const expiresAt = now + TICKET_TTL_MS;
   const result = await db.run(sql`
     INSERT INTO ${realtimeTickets} (ticket_hash, user, roles, expires_at, api_key)
-    SELECT ${await hashSecret(ticket)}, ${user.name}, ${JSON.stringify(user.roles)}, ${expiresAt}, ${user.key}
+    SELECT ${await hashSecret(ticket)}, ${user.name}, ${toJson(user.roles)}, ${expiresAt}, ${user.key}
     WHERE (SELECT count(*) FROM ${realtimeTickets} WHERE api_key = ${user.key} AND expires_at > ${now}) < ${max}`);
   return result.meta.changes === 1 ? { ticket, expiresAt } : null;
 }

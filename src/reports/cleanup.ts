@@ -1,5 +1,6 @@
 // Cron clean-up of prepared reports: deletes expired results from R2 and their job rows, in chunks.
-import { and, eq, inArray, isNull, lte, or } from "drizzle-orm";
+import { and, eq, inArray, isNull, lte, or, sql } from "drizzle-orm";
+import { taskWhere } from "../shared/states";
 import { getDb } from "../db/client";
 import { reportJobs, tasks } from "../db/schema";
 
@@ -13,11 +14,8 @@ const MAX_CHUNKS_PER_RUN = 20;
  */
 export async function purgeExpiredReports(env: Env, now: number): Promise<number> {
   const db = getDb(env);
-  const ended = or(
-    isNull(tasks.name),
-    inArray(tasks.status, ["Finished", "Canceled"]),
-    and(eq(tasks.status, "Failed"), isNull(tasks.wakeAt)),
-  );
+  // A job whose task is gone (retention) or ended.
+  const ended = or(isNull(tasks.name), sql.raw(taskWhere.ended((c) => `tasks.${c}`)));
   let deleted = 0;
   for (let i = 0; i < MAX_CHUNKS_PER_RUN; i++) {
     const expired = await db

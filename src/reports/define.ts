@@ -1,41 +1,7 @@
 // What a report is: defineReport({ name, filters, columns, roles, run }) and the types around it.
 import type { z } from "zod";
-import type { Progress } from "../methods/registry";
-import type { Role } from "../tasks/states";
-
-/** Frappe's field types, as columns declare them. Clients type result columns from these. */
-export const FieldType = {
-  Data: "Data",
-  Int: "Int",
-  Float: "Float",
-  Currency: "Currency",
-  Percent: "Percent",
-  Date: "Date",
-  Datetime: "Datetime",
-  Time: "Time",
-  Duration: "Duration",
-  Check: "Check",
-  Link: "Link",
-  Select: "Select",
-  SmallText: "Small Text",
-  LongText: "Long Text",
-} as const;
-export type FieldType = (typeof FieldType)[keyof typeof FieldType];
-
-/**
- * A result column. Values in rows follow Frappe's conventions: numbers for Int/Float/Currency/
- * Percent/Duration (seconds), `0`/`1` for Check, `"YYYY-MM-DD"` for Date, `"YYYY-MM-DD HH:MM:SS"`
- * (UTC) for Datetime, `"HH:MM:SS"` for Time, text otherwise; `null` for no value.
- */
-export interface Column {
-  readonly fieldname: string;
-  /** Unique within the report (Power BI uses labels as column names). */
-  readonly label: string;
-  readonly fieldtype: FieldType;
-  /** For Link: the linked document type; for Select: the options, one per line. */
-  readonly options?: string;
-  readonly width?: number;
-}
+import type { Column } from "../shared/report-column";
+import type { Progress, Role } from "../shared/states";
 
 /** A result row: values keyed by fieldname (missing fields are written as null). */
 export type Row = Readonly<Record<string, unknown>>;
@@ -78,6 +44,11 @@ export interface ReportDefinition<S extends z.ZodType = z.ZodType> {
   readonly timeout?: number;
   /** Yields the rows, lazily: a million rows must never sit in memory. */
   run(filters: z.output<S>, ctx: ReportContext): AsyncIterable<Row> | Iterable<Row>;
+}
+
+/** Roles that may run a report (System Manager always may): its own, or Report User. */
+export function reportRoles(report: ReportDefinition): readonly Role[] {
+  return report.roles ?? ["Report User"];
 }
 
 /** Declares a report; add it to the list in reports/registry.ts. Throws on duplicate fieldnames or labels. */

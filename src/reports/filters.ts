@@ -1,8 +1,9 @@
 // Report filters: which request parameters are filters, parsing them with the report's schema,
 // and the canonical JSON (sorted keys) and hash that identify "the same request" for reuse.
 import { z } from "zod";
-import { badRequest, zodFailure } from "../api/errors";
-import { nestsDeeperThan } from "../lib/json-depth";
+import { invalid, invalidInput } from "../shared/errors";
+import type { Json } from "../shared/json";
+import { nestsDeeperThan } from "../shared/json-depth";
 import type { ReportDefinition } from "./define";
 
 /**
@@ -12,7 +13,7 @@ import type { ReportDefinition } from "./define";
 export const NOT_FILTERS: ReadonlySet<string> = new Set(["_ts", "_attempt", "_", "cmd", "api_key", "report_name"]);
 
 /** JSON with object keys sorted at every level, so equal filters give equal text. */
-export function canonicalJson(value: unknown): string {
+export function canonicalJson<T>(value: T): Json<T> {
   return JSON.stringify(value, (_key, v: unknown) =>
     v !== null && typeof v === "object" && !Array.isArray(v)
       ? Object.fromEntries(
@@ -99,11 +100,11 @@ const FILTERS_MAX_DEPTH = 16;
  */
 export function parseFilters(report: ReportDefinition, raw: Record<string, unknown>): Record<string, unknown> {
   if (nestsDeeperThan(raw, FILTERS_MAX_DEPTH)) {
-    throw badRequest("invalid_filters", `filters nest deeper than ${FILTERS_MAX_DEPTH} levels`);
+    throw invalid("invalid_filters", `filters nest deeper than ${FILTERS_MAX_DEPTH} levels`);
   }
   const parsed = report.filters.safeParse(raw);
   if (!parsed.success) {
-    throw zodFailure("invalid_filters", `invalid filters for report ${report.name}`, parsed.error, ["filters"]);
+    throw invalidInput("invalid_filters", `invalid filters for report ${report.name}`, parsed.error, ["filters"]);
   }
   return (parsed.data ?? {}) as Record<string, unknown>;
 }

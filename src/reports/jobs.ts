@@ -1,18 +1,22 @@
 // Prepared report jobs in D1: starting one (or reusing an identical running or fresh one, race-free),
 // reading one with its task, the status Frappe clients see, and the job's public JSON.
 import { and, eq, type SQL } from "drizzle-orm";
-import { hasAnyRole, isSystemManager, type User } from "../api/context";
-import { forbidden } from "../api/errors";
-import { rateLimited } from "../auth/rate-limit";
-import { TaskSpec } from "../api/schemas";
 import { getDb } from "../db/client";
+import { dbErrorMentions } from "../db/errors";
 import { reportJobs, tasks, type ReportJobRow, type TaskRow } from "../db/schema";
 import { wakeScheduler } from "../dispatch/wake";
-import { config } from "../lib/config";
-import { isEnded, publishTaskEvents, rowWithWatch } from "../realtime/events";
-import { buildTaskRow, defaultPriority } from "../tasks/enqueue";
+import { publishTaskEvents } from "../realtime/events";
+import { config } from "../shared/config";
+import { forbidden, rateLimited } from "../shared/errors";
+import { fromJson } from "../shared/json";
+import type { Column } from "../shared/report-column";
+import { isEnded } from "../shared/states";
+import { hasAnyRole, isSystemManager, type User } from "../shared/user";
+import { buildTaskRow } from "../tasks/enqueue";
 import { errorSummary } from "../tasks/serialize";
-import type { Column, ReportDefinition } from "./define";
+import { TaskSpec } from "../tasks/spec";
+import { insertReportJob } from "../transitions/insert";
+import { reportRoles, type ReportDefinition } from "./define";
 import { canonicalJson, sha256Hex } from "./filters";
 import { reportMethodName } from "./run";
 
@@ -39,7 +43,7 @@ export function jobStatus(task: Pick<TaskRow, "status" | "wakeAt"> | null): Repo
   if (task === null) return "Error";
   if (task.status === "Finished") return "Completed";
   if (task.status === "Started") return "Started";
-  if (isEnded(task.status, task.wakeAt)) return "Error";
+  if (isEnded(task)) return "Error";
   return "Queued";
 }
 
@@ -55,7 +59,7 @@ function reusable({ job, task }: ReportJob, now: number, freshMs: number): boole
   if (task.status === "Finished") {
     return job.r2Key !== null && (task.endedAt ?? 0) >= now - freshMs && job.expiresAt > now;
   }
-  return !isEnded(task.status, task.wakeAt);
+  return !isEnded(task);
 }
 
 /**
@@ -106,13 +110,11 @@ export async function waitForJob(env: Env, rj: ReportJob, seconds: number, calle
   return (await getReportJob(env, rj.job.jobId)) ?? rj;
 }
 
-const isUniqueViolation = (error: unknown) => /UNIQUE constraint failed/i.test(String(error));
-
 /**
  * Starts a job of `report` with parsed `filters` for `user`, or returns the identical job (same
  * owner, report and filters) that is running or finished within the freshness window. The one
  * reusable job per request is held by a unique index, so concurrent identical starts insert at most
- * one job; the losers see the constraint fail and read the winner. Throws ApiError (403) when the
+ * one job; the losers see the constraint fail and read the winner. Throws `forbidden` when the
  * user may not run the report.
  */
 export async function startReportJob(
@@ -122,7 +124,7 @@ export async function startReportJob(
   filters: Record<string, unknown>,
   now = Date.now(),
 ): Promise<ReportJob & { created: boolean }> {
-  const roles = report.roles ?? ["Report User"];
+  const roles = reportRoles(report);
   if (!hasAnyRole(user, roles)) {
     throw forbidden(`you may not run report ${report.name} (needs one of: ${roles.join(", ")})`);
   }
@@ -164,20 +166,12 @@ export async function startReportJob(
       expiresAt: now + cfg.reportResultTtlMs,
     };
     try {
-      // One transaction: the task exists exactly when its job row does.
-      const [[task], [job]] = await db.batch([
-        db
-          .insert(tasks)
-          .values({ ...row, priority: defaultPriority(row.method) })
-          .returning(rowWithWatch),
-        db.insert(reportJobs).values(jobRow).returning(),
-      ]);
-      if (!task || !job) throw new Error(`could not insert report job ${row.name}`);
+      const { task, job } = await insertReportJob(db, row, jobRow);
       await publishTaskEvents(env, [task]);
       await wakeScheduler(env, task.method);
       return { job, task, created: true };
     } catch (error) {
-      if (!isUniqueViolation(error)) throw error;
+      if (!dbErrorMentions(error, "UNIQUE constraint failed")) throw error;
       // An identical start won the race: the next round reads its job.
     }
   }
@@ -188,7 +182,7 @@ const iso = (ms: number | null | undefined) => (ms === null || ms === undefined 
 
 /** The columns a finished job's result was written with. */
 export function jobColumns(job: ReportJobRow): Column[] {
-  return job.columns === null ? [] : (JSON.parse(job.columns) as Column[]);
+  return job.columns === null ? [] : fromJson(job.columns);
 }
 
 /** The error a failed job shows: the message (with the stack for System Managers). */
@@ -207,11 +201,11 @@ export function reportJobJson(rj: ReportJob & { created?: boolean }, viewer: Use
     job_id: job.jobId,
     report: job.report,
     owner: job.owner,
-    filters: JSON.parse(job.filters) as unknown,
+    filters: fromJson(job.filters),
     status: jobStatus(task),
     task_status: task?.status ?? null,
     ...(rj.created === undefined ? {} : { reused: !rj.created }),
-    progress: task?.progress ? (JSON.parse(task.progress) as unknown) : null,
+    progress: task?.progress ? fromJson(task.progress) : null,
     row_count: job.rowCount,
     bytes: job.bytes,
     error: jobError(rj, viewer),

@@ -1,6 +1,6 @@
 // Turns a stored result (gzip NDJSON in R2) into the response formats by streaming transforms:
 // Frappe's {"message": {"columns", "result"}} JSON, CSV, or NDJSON. Nothing is buffered beyond one chunk.
-import type { Column } from "./define";
+import type { Column } from "../shared/report-column";
 
 /** The formats a result can be read in (`?format=`). */
 export const RESULT_FORMATS = ["json", "csv", "ndjson"] as const;

@@ -1,7 +1,7 @@
 // Opening a job's result for reading: streams it from R2 when the job is Completed, otherwise says
 // why it cannot (still running, failed, expired), so each API can answer in its own error style.
-import type { User } from "../api/context";
-import type { Column } from "./define";
+import type { User } from "../shared/user";
+import type { Column } from "../shared/report-column";
 import { jobColumns, jobError, jobStatus, type ReportJob, type ReportJobStatus } from "./jobs";
 
 /** A readable result, or why there is none (each API answers these in its own error style). */

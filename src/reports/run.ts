@@ -4,9 +4,12 @@ import { eq } from "drizzle-orm";
 import { z } from "zod";
 import { getDb } from "../db/client";
 import { reportJobs } from "../db/schema";
-import { config } from "../lib/config";
-import { PermanentError, type Progress, type ResolvedMethod, type TaskContext } from "../methods/registry";
-import type { ReportContext, ReportDefinition } from "./define";
+import { config } from "../shared/config";
+import { PermanentError, type ResolvedMethod, type TaskContext } from "../methods/registry";
+import { describeError, log } from "../shared/log";
+import type { Progress } from "../shared/states";
+import { toJson } from "../shared/json";
+import { reportRoles, type ReportContext, type ReportDefinition } from "./define";
 import { writeRows } from "./writer";
 
 /** Where a job's result lives in the RESULTS bucket. */
@@ -29,6 +32,13 @@ export async function runReportJob(
     );
   }
   let total: number | undefined;
+  // Reports call progress synchronously; a rejected write (nonsense values) is logged, never left
+  // as an unhandled rejection.
+  const sendProgress = (p: Progress) => {
+    ctx
+      .progress(p)
+      .catch((error: unknown) => log.warn("report progress refused", { job: ctx.name, ...describeError(error) }));
+  };
   const reportCtx: ReportContext = {
     jobId: ctx.name,
     owner: ctx.owner,
@@ -36,7 +46,7 @@ export async function runReportJob(
     env: ctx.env,
     progress: (p: Progress) => {
       if (p.total !== undefined) total = p.total;
-      void ctx.progress(p);
+      sendProgress(p);
     },
     log: (...parts) => ctx.log(...parts),
   };
@@ -44,14 +54,14 @@ export async function runReportJob(
   const { rowCount, bytes } = await writeRows(ctx.env.RESULTS, key, report.columns, report.run(filters, reportCtx), {
     signal: ctx.signal,
     onRows: (count) =>
-      void ctx.progress({ count, ...(total === undefined ? {} : { total }), description: `${count} rows written` }),
+      sendProgress({ count, ...(total === undefined ? {} : { total }), description: `${count} rows written` }),
   });
   const now = Date.now();
   await db
     .update(reportJobs)
     .set({
       r2Key: key,
-      columns: JSON.stringify(report.columns),
+      columns: toJson([...report.columns]),
       rowCount,
       bytes,
       resultAt: now,
@@ -68,7 +78,7 @@ export function reportMethod(report: ReportDefinition): ResolvedMethod {
   return {
     method: reportMethodName(report.name),
     args,
-    roles: report.roles ?? ["Report User"],
+    roles: reportRoles(report),
     queue: "long",
     timeout: report.timeout,
     description: report.description ?? `Prepared report ${report.name}`,

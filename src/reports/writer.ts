@@ -1,7 +1,8 @@
 // Streams a report's rows into R2 as gzip-compressed NDJSON — one JSON object per line, keys in
 // column order — so every output format is a streaming transform of it. Memory stays flat: at most
 // one upload part (5 MiB of compressed bytes) plus one text chunk is held at a time.
-import type { Column, Row } from "./define";
+import type { Column } from "../shared/report-column";
+import type { Row } from "./define";
 
 /** R2's minimum multipart part size; all parts but the last are exactly this long (R2 requires equal sizes). */
 export const PART_BYTES = 5 * 1024 * 1024;

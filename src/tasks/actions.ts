@@ -1,101 +1,25 @@
-// The user actions on tasks — cancel, retry, pause, resume, run-now — as set-based compare-and-set
-// updates: one statement acts on every task matching a target (one name, a list, a batch) that is
-// in a status the action allows, and returns exactly the rows it changed.
-import { and, eq, inArray, isNotNull, or, sql, type SQL } from "drizzle-orm";
-import { conflict } from "../api/errors";
-import { getDb, type Db } from "../db/client";
+// User actions on tasks — one task, a list, a batch or a filter — with what must follow every
+// action: events for the changed tasks and a wake for their methods' schedulers.
+import { and, desc, eq, inArray, type SQL } from "drizzle-orm";
+import { getDb } from "../db/client";
 import { dbErrorMentions } from "../db/errors";
-import { tasks } from "../db/schema";
+import { inJson } from "../db/in-json";
+import { tasks, type TaskRow } from "../db/schema";
 import { wakeSchedulers } from "../dispatch/wake";
-import { publishTaskEvents, rowWithWatch } from "../realtime/events";
-import { clearedRun, type WatchedTask } from "./lifecycle";
+import { publishTaskEvents } from "../realtime/events";
+import { conflict } from "../shared/errors";
+import type { TaskStatus } from "../shared/states";
+import { isSystemManager, type User } from "../shared/user";
+import { ACTION_FROM, ACTION_WAKES, applyAction, type ActionOptions, type TaskAction } from "../transitions/actions";
+import type { WatchedTask } from "../transitions/columns";
 
-export const TASK_ACTIONS = ["cancel", "retry", "pause", "resume", "run-now"] as const;
-export type TaskAction = (typeof TASK_ACTIONS)[number];
-
-export interface ActionOptions {
-  /** Cancel: the reason, kept as status_message. */
-  message?: string | null;
-  /** Retry: put the task at the head of the line. */
-  now?: boolean;
-}
-
-/** Which statuses each action starts from (its compare-and-set condition). */
-export const ACTION_FROM: Record<TaskAction, SQL | undefined> = {
-  // Failed only while an automatic retry is scheduled: canceling stops the retry.
-  cancel: or(
-    inArray(tasks.status, ["Pending", "Paused", "Queued", "Started"]),
-    and(eq(tasks.status, "Failed"), isNotNull(tasks.wakeAt)),
-  ),
-  retry: inArray(tasks.status, ["Failed", "Canceled"]),
-  pause: eq(tasks.status, "Pending"),
-  resume: eq(tasks.status, "Paused"),
-  "run-now": inArray(tasks.status, ["Pending", "Paused"]),
-};
-
-/** Whether the scheduler must run a pass after the action (a slot freed or work became ready). */
-export const ACTION_WAKES: Record<TaskAction, boolean> = {
-  cancel: true,
-  retry: true,
-  pause: false,
-  resume: true,
-  "run-now": true,
-};
-
-const nextSeq = sql`${tasks.seq} + 1`;
-
-function changes(action: TaskAction, options: ActionOptions, now: number) {
-  switch (action) {
-    case "cancel":
-      return {
-        status: "Canceled",
-        statusMessage: options.message ?? null,
-        endedAt: now,
-        timeTaken: sql`CASE WHEN ${tasks.startedAt} IS NULL THEN NULL ELSE (${now} - ${tasks.startedAt}) / 1000.0 END`,
-        leaseUntil: null,
-        wakeAt: null,
-      };
-    case "retry":
-      // A manual retry counts as a retry (retry_count + 1), as in Frappe.
-      return {
-        status: "Pending",
-        lane: options.now ? 2 : sql`CASE WHEN ${tasks.atFront} THEN 1 ELSE 0 END`,
-        retryCount: sql`${tasks.retryCount} + 1`,
-        ...clearedRun,
-      };
-    case "pause":
-      return { status: "Paused" };
-    case "resume":
-      return { status: "Pending" };
-    case "run-now":
-      // Head of the line, delayed start ignored — but it still waits for a free slot.
-      return { status: "Pending", lane: 2, wakeAt: null };
-  }
-}
+/** Most tasks one bulk action may touch; by batch or filter, call again while `truncated`. */
+export const ACTION_MAX = 500;
 
 /**
- * Applies `action` to every task matching `target` whose status allows it. Returns the changed
- * rows (with their watch expiry, for events). A retry that would make two live tasks share a
- * dedupe_key throws the unique-constraint error.
- */
-export async function applyAction(
-  db: Db,
-  action: TaskAction,
-  target: SQL | undefined,
-  options: ActionOptions = {},
-  now = Date.now(),
-): Promise<WatchedTask[]> {
-  return db
-    .update(tasks)
-    .set({ ...changes(action, options, now), seq: nextSeq })
-    .where(and(target, ACTION_FROM[action]))
-    .returning(rowWithWatch);
-}
-
-/**
- * applyAction, then what must follow every action: publish the changed tasks' events and wake
- * the schedulers of their methods (slots freed, work released). A retry that would give two live
- * tasks of one owner the same dedupe_key changes nothing and is a 409.
+ * Applies the action, then publishes the changed tasks' events and wakes the schedulers of their
+ * methods (slots freed, work released). A retry that would give two live tasks of one owner the
+ * same dedupe_key changes nothing and is a conflict.
  */
 export async function performAction(
   env: Env,
@@ -119,4 +43,96 @@ export async function performAction(
       changed.map((t) => t.method),
     );
   return changed;
+}
+
+/**
+ * Runs an action on one task (which the caller has been shown may see it): the task after it, or a
+ * conflict naming the status that does not allow it.
+ */
+export async function actOnTask(
+  env: Env,
+  task: TaskRow,
+  action: TaskAction,
+  options: ActionOptions = {},
+): Promise<WatchedTask> {
+  const [after] = await performAction(env, action, eq(tasks.name, task.name), options);
+  if (after) return after;
+  const [now] = await getDb(env).select({ status: tasks.status }).from(tasks).where(eq(tasks.name, task.name));
+  const status = now?.status ?? task.status;
+  throw conflict(`cannot ${action} a task that is ${status}`, { status });
+}
+
+/** Only a System Manager acts on other users' tasks. */
+function visibleTo(user: User): SQL | undefined {
+  return isSystemManager(user) ? undefined : eq(tasks.owner, user.name);
+}
+
+/** Which tasks a bulk action targets: named ones, a batch's, or those matching a filter. */
+export interface ActionSelection {
+  names?: string[];
+  batchId?: string;
+  filter?: { status?: TaskStatus; method?: string };
+  /** Only tasks in these statuses (batch actions such as retry-failed). */
+  statuses?: TaskStatus[];
+}
+
+/**
+ * Applies `action` to the selected tasks (named ones, or up to ACTION_MAX of a batch or a filter),
+ * reporting per name whether it was done or skipped and why. Invisible tasks are reported
+ * "not found", exactly like missing ones.
+ */
+export async function bulkAction(
+  env: Env,
+  user: User,
+  action: TaskAction,
+  select: ActionSelection,
+  options: ActionOptions,
+) {
+  const db = getDb(env);
+  let requested: string[];
+  let truncated = false;
+  if (select.names) {
+    requested = [...new Set(select.names)];
+  } else {
+    const where = and(
+      select.batchId ? eq(tasks.batchId, select.batchId) : undefined,
+      select.statuses ? inArray(tasks.status, select.statuses) : undefined,
+      select.filter?.status ? eq(tasks.status, select.filter.status) : undefined,
+      select.filter?.method ? eq(tasks.method, select.filter.method) : undefined,
+    );
+    // Only tasks the action can apply to, so repeating a truncated call makes progress.
+    const rows = await db
+      .select({ name: tasks.name })
+      .from(tasks)
+      .where(and(where, visibleTo(user), ACTION_FROM[action]))
+      .orderBy(desc(tasks.name))
+      .limit(ACTION_MAX + 1);
+    truncated = rows.length > ACTION_MAX;
+    requested = rows.slice(0, ACTION_MAX).map((r) => r.name);
+  }
+  let changed: WatchedTask[] = [];
+  if (requested.length > 0) {
+    changed = await performAction(env, action, and(inJson(tasks.name, requested), visibleTo(user)), options);
+  }
+  const done = new Map(changed.map((t) => [t.name, t.status]));
+  const others = requested.filter((n) => !done.has(n));
+  const current =
+    others.length === 0
+      ? []
+      : await db
+          .select({ name: tasks.name, status: tasks.status })
+          .from(tasks)
+          .where(and(inJson(tasks.name, others), visibleTo(user)));
+  const status = new Map(current.map((t) => [t.name, t.status]));
+  const results = requested.map((name) => {
+    if (done.has(name)) return { name, outcome: "done" as const, status: done.get(name) ?? null, reason: null };
+    const now = status.get(name);
+    return {
+      name,
+      outcome: "skipped" as const,
+      status: now ?? null,
+      reason: now === undefined ? "not found" : `cannot ${action} a task that is ${now}`,
+    };
+  });
+  return { action, done: done.size, skipped: results.length - done.size, truncated, results };
 }

@@ -1,29 +1,29 @@
-// Bulk enqueue (all or nothing, one batch) and chunked bulk over ids (one task per chunk).
+// Bulk enqueue (all or nothing, one batch), chunked bulk over ids (one task per chunk), and
+// requeueing just the failed items of a chunked batch.
 import { z } from "@hono/zod-openapi";
-import type { User } from "../api/context";
-import { ApiError, badRequest, conflict, issueDetails } from "../api/errors";
-import { BATCH_ID, TaskSpec } from "../api/schemas";
 import { getDb } from "../db/client";
-import { dbErrorMentions } from "../db/errors";
-import type { NewTaskRow } from "../db/schema";
+import { markRequeued, pendingItemFailures } from "../db/item-failures";
 import { wakeSchedulers } from "../dispatch/wake";
-import { publishTaskEvents, type EventRow } from "../realtime/events";
 import { registry } from "../methods";
 import { CHUNK_MAX } from "../methods/items";
-import { insertTaskRows } from "./bulk-insert";
+import { publishTaskEvents } from "../realtime/events";
+import { DomainError, invalid, issueDetails } from "../shared/errors";
+import { fromJson } from "../shared/json";
+import { FAILURE_POLICIES, QUEUE_NAMES } from "../shared/states";
+import type { User } from "../shared/user";
+import type { EventRow } from "../transitions/columns";
+import { insertTasks, type BulkExtra, type BulkTaskRow } from "../transitions/insert";
 import { buildTaskRow } from "./enqueue";
-import { QUEUE_NAMES } from "./states";
+import { BATCH_ID, TaskSpec } from "./spec";
 
 export const BULK_MAX = 1000;
 export const IDS_MAX = 10_000;
-
-const FailurePolicy = z.enum(["continue", "pause_rest"]);
 
 export const BulkEnqueueBody = z
   .strictObject({
     tasks: z.array(z.record(z.string(), z.unknown())).min(1).max(BULK_MAX),
     batch_id: z.string().regex(BATCH_ID).optional(),
-    failure_policy: FailurePolicy.optional(),
+    failure_policy: z.enum(FAILURE_POLICIES).optional(),
     defaults: z.record(z.string(), z.unknown()).optional(),
   })
   .openapi("BulkEnqueue");
@@ -47,17 +47,17 @@ function parseSpec(value: Record<string, unknown>, where: (string | number)[], i
   if (parsed.success) return parsed.data;
   const first = parsed.error.issues[0];
   const at = [...where, ...(first?.path ?? [])].map(String).join(".");
-  throw badRequest("validation_failed", `${at}: ${first?.message ?? "invalid"}`, {
+  throw invalid("validation_failed", `${at}: ${first?.message ?? "invalid"}`, {
     ...(index === undefined ? {} : { index }),
     issues: issueDetails(parsed.error, where),
   });
 }
 
-/** Prefixes an error with the index of the spec that caused it. */
+/** Adds the spec's index to an error's details. */
 function atIndex(index: number, error: unknown): unknown {
-  if (!(error instanceof ApiError)) return error;
+  if (!(error instanceof DomainError)) return error;
   const message = error.message.startsWith(`tasks.${index}`) ? error.message : `tasks.${index}: ${error.message}`;
-  return new ApiError(error.status, error.code, message, { index, details: error.details ?? null });
+  return new DomainError(error.kind, error.code, message, { index, details: error.details ?? null });
 }
 
 export interface BulkResult {
@@ -65,69 +65,52 @@ export interface BulkResult {
   rows: EventRow[];
 }
 
-/**
- * Validates every spec first — one bad spec (say the 318th) fails the whole call with its index
- * and writes nothing — then inserts all tasks in one transaction as one batch, publishes their
- * events and wakes their methods' schedulers.
- */
-export async function enqueueBulk(env: Env, user: User, body: BulkEnqueueBody, now = Date.now()): Promise<BulkResult> {
-  const batchId = body.batch_id ?? crypto.randomUUID();
+/** Every spec of a bulk call as a row of batch `batchId`, validated first: one bad spec fails all. */
+function bulkRows(env: Env, user: User, body: BulkEnqueueBody, batchId: string, now: number): BulkTaskRow[] {
   const rawDefaults = body.defaults ?? {};
   for (const key of BATCH_OWNED) {
-    if (key in rawDefaults) throw badRequest("validation_failed", `defaults.${key} is not allowed in bulk enqueue`);
+    if (key in rawDefaults) throw invalid("validation_failed", `defaults.${key} is not allowed in bulk enqueue`);
   }
   // Each part is validated on its own before merging, so a bad `arguments` in the defaults or in
   // a spec is refused exactly as the single enqueue refuses it.
   const defaults = parseSpec(rawDefaults, ["defaults"]);
-  const rows: NewTaskRow[] = body.tasks.map((task, index) => {
+  return body.tasks.map((task, index) => {
     for (const key of BATCH_OWNED) {
       if (key in task) {
-        throw badRequest("validation_failed", `tasks.${index}: ${key} is set by the batch`, { index, path: key });
+        throw invalid("validation_failed", `tasks.${index}: ${key} is set by the batch`, { index, path: key });
       }
     }
     const spec = merge(defaults, parseSpec(task, ["tasks", index], index));
     try {
       const row = buildTaskRow({ ...spec, batch_id: batchId, batch_order: index }, user, env, now, ["tasks", index]);
       // No explicit priority: the task type's applies (resolved inside the INSERT).
-      return spec.priority === undefined ? { ...row, priority: null as unknown as number } : row;
+      return { ...row, priority: spec.priority ?? null };
     } catch (error) {
       throw atIndex(index, error);
     }
   });
-  return insertBatch(env, user, batchId, body.failure_policy, rows);
 }
 
-/** Writes the batch row (when a policy is given) and all task rows in one D1 batch. */
-async function insertBatch(
+/**
+ * Validates every spec first — one bad spec (say the 318th) fails the whole call with its index
+ * and writes nothing — then inserts all tasks in one transaction as one batch, publishes their
+ * events and wakes their methods' schedulers.
+ */
+export async function enqueueBulk(
   env: Env,
   user: User,
-  batchId: string,
-  policy: "continue" | "pause_rest" | undefined,
-  rows: NewTaskRow[],
+  body: BulkEnqueueBody,
+  extra?: (batchId: string) => BulkExtra,
+  now = Date.now(),
 ): Promise<BulkResult> {
-  const db = getDb(env);
-  // The batch row first, so every task of the call reads the batch's place in creation order (a
-  // new batch takes its first task's name). An existing batch keeps its place; a policy given
-  // here replaces the batch's. Another owner's batch is left alone: the task insert then fails.
-  const before = [
-    db.$client
-      .prepare(
-        `INSERT INTO batches (batch_id, owner, total, failure_policy, created_at, order_key)
-         VALUES (?1, ?2, 0, coalesce(?3, 'continue'), ?4, ?5)
-         ON CONFLICT (batch_id) DO UPDATE SET failure_policy = coalesce(?3, batches.failure_policy)
-         WHERE batches.owner = excluded.owner`,
-      )
-      .bind(batchId, user.name, policy ?? null, Date.now(), rows[0]?.name ?? batchId),
-  ];
-  let inserted: EventRow[];
-  try {
-    inserted = await insertTaskRows(db, rows, before);
-  } catch (error) {
-    if (dbErrorMentions(error, "batch_id belongs to another owner")) {
-      throw conflict(`batch ${batchId} belongs to another user; choose another batch_id`);
-    }
-    throw error;
-  }
+  const batchId = body.batch_id ?? crypto.randomUUID();
+  const rows = bulkRows(env, user, body, batchId, now);
+  const inserted = await insertTasks(
+    getDb(env),
+    rows,
+    { id: batchId, owner: user.name, policy: body.failure_policy, now },
+    extra?.(batchId),
+  );
   await publishTaskEvents(env, inserted);
   await wakeSchedulers(
     env,
@@ -154,7 +137,7 @@ export const ChunkedBulkBody = z
       .optional(),
     timeout: z.int().min(1).max(86_400).optional(),
     batch_id: z.string().regex(BATCH_ID).optional(),
-    failure_policy: FailurePolicy.optional(),
+    failure_policy: z.enum(FAILURE_POLICIES).optional(),
   })
   .openapi("ChunkedBulk");
 export type ChunkedBulkBody = z.infer<typeof ChunkedBulkBody>;
@@ -175,35 +158,70 @@ export async function enqueueChunks(
   user: User,
   method: string,
   body: ChunkedBulkBody,
+  extra?: (batchId: string) => BulkExtra,
 ): Promise<BulkResult & { total: number; duplicates: number }> {
   const resolved = registry.get(method, env);
-  if (!resolved) throw badRequest("unknown_method", `unknown method ${method}`);
+  if (!resolved) throw invalid("unknown_method", `unknown method ${method}`);
   if (!resolved.itemTask) {
-    throw badRequest("not_an_item_method", `${method} is not a per-item method (declare it with defineItemTask)`);
+    throw invalid("not_an_item_method", `${method} is not a per-item method (declare it with defineItemTask)`);
   }
   const { ids, duplicates } = normaliseIds(body.ids);
-  if (ids.length === 0) throw badRequest("validation_failed", "ids is empty");
-  if (ids.length > IDS_MAX) throw badRequest("too_many_ids", `${ids.length} ids; at most ${IDS_MAX} per call`);
+  if (ids.length === 0) throw invalid("validation_failed", "ids is empty");
+  if (ids.length > IDS_MAX) throw invalid("too_many_ids", `${ids.length} ids; at most ${IDS_MAX} per call`);
   const tooLong = ids.find((id) => id.length > 140);
-  if (tooLong !== undefined) throw badRequest("validation_failed", `id ${tooLong.slice(0, 40)}… is longer than 140`);
+  if (tooLong !== undefined) throw invalid("validation_failed", `id ${tooLong.slice(0, 40)}… is longer than 140`);
+  const chunkSize = body.chunk_size;
   const tasks: Record<string, unknown>[] = [];
-  for (let i = 0; i < ids.length; i += body.chunk_size) {
+  for (let i = 0; i < ids.length; i += chunkSize) {
     const n = tasks.length + 1;
     tasks.push({
       method,
       job_name: `${body.job_name ?? `bulk:${method}`}:${n}`,
-      arguments: { ...body.arguments, ids: ids.slice(i, i + body.chunk_size) },
+      arguments: { ...body.arguments, ids: ids.slice(i, i + chunkSize) },
     });
   }
   const defaults: Record<string, unknown> = {};
   for (const key of ["queue", "priority", "max_retries", "retry_delay", "timeout"] as const) {
     if (body[key] !== undefined) defaults[key] = body[key];
   }
-  const result = await enqueueBulk(env, user, {
-    tasks,
-    defaults,
-    batch_id: body.batch_id,
-    failure_policy: body.failure_policy,
-  });
+  const result = await enqueueBulk(
+    env,
+    user,
+    { tasks, defaults, batch_id: body.batch_id, failure_policy: body.failure_policy },
+    extra,
+  );
   return { ...result, total: ids.length, duplicates };
+}
+
+/**
+ * Enqueues just the failed items of a batch's chunk tasks again, one new batch per method, owned by
+ * the batch's owner. Each new batch is inserted in the same transaction that marks its items as
+ * requeued, and only if every one of them was still unmarked: a crash or a second, racing call
+ * can never requeue an item twice.
+ */
+export async function requeueFailedItems(env: Env, user: User, batch: { batchId: string; owner: string }) {
+  const db = getDb(env);
+  const requeued = [];
+  for (const group of await pendingItemFailures(db, batch.batchId)) {
+    const shared = fromJson(group.arguments);
+    delete shared.ids;
+    const result = await enqueueChunks(
+      env,
+      // The new batch is the batch owner's, whoever asks (an admin may requeue for a user).
+      { ...user, name: batch.owner },
+      group.method,
+      { ids: group.ids, chunk_size: 200, arguments: shared },
+      (newBatchId) => {
+        const { mark, guard } = markRequeued(db, group.keys, newBatchId);
+        return { before: [mark], guard };
+      },
+    );
+    requeued.push({
+      method: group.method,
+      batch_id: result.batchId,
+      ids: group.ids.length,
+      enqueued: result.rows.length,
+    });
+  }
+  return { batch_id: batch.batchId, requeued };
 }

@@ -1,7 +1,7 @@
 // The queue message that carries a task attempt (ids only, never payloads), and sending it.
 import { z } from "zod";
-import { count } from "../lib/metrics";
-import type { QueueName } from "./states";
+import { count } from "../shared/metrics";
+import type { QueueName } from "../shared/states";
 
 /** Body of every task message: which task, and which attempt the message is for. */
 export const TaskMessage = z.strictObject({ name: z.string().min(1).max(64), attempt: z.int().min(1) });
@@ -24,11 +24,11 @@ const SEND_BATCH_MAX = 100;
 /** Sends one message per task attempt, grouped per queue in batches of up to 100. */
 export async function sendTaskMessages(
   env: Env,
-  items: readonly { name: string; attempt: number; queue: string }[],
+  items: readonly { name: string; attempt: number; queue: QueueName }[],
 ): Promise<void> {
   const byQueue = new Map<QueueName, TaskMessage[]>();
   for (const item of items) {
-    const queue = item.queue as QueueName;
+    const queue = item.queue;
     const list = byQueue.get(queue) ?? [];
     list.push({ name: item.name, attempt: item.attempt });
     byQueue.set(queue, list);

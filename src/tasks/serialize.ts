@@ -1,19 +1,9 @@
-// The public JSON shape of a task (snake_case, ISO times), as every API response and event shows it.
-import { isSystemManager, type User } from "../api/context";
+// The public JSON shape of a task (snake_case, ISO times), as every API response shows it.
 import type { TaskRow } from "../db/schema";
-import type { Progress } from "../methods/registry";
-import type { TaskStatus } from "./states";
+import { fromJson } from "../shared/json";
+import { isSystemManager, type User } from "../shared/user";
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-
-function parseJson(text: string | null): unknown {
-  if (text === null) return null;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return text;
-  }
-}
 
 /** The first line of an error (the message without the stack). */
 export function errorSummary(error: string | null): string | null {
@@ -34,8 +24,8 @@ export function taskJson(row: TaskRow, viewer: User | null) {
     timeout: row.timeout,
     priority: row.priority,
     at_front: row.atFront,
-    arguments: parseJson(row.arguments),
-    status: row.status as TaskStatus,
+    arguments: fromJson(row.arguments),
+    status: row.status,
     status_message: row.statusMessage,
     owner: row.owner,
     batch_id: row.batchId,
@@ -53,10 +43,10 @@ export function taskJson(row: TaskRow, viewer: User | null) {
     ended_at: iso(row.endedAt),
     time_taken: row.timeTaken,
     attempt: row.attempt,
-    result: parseJson(row.result),
+    result: row.result === null ? null : fromJson(row.result),
     error_message: admin ? row.errorMessage : errorSummary(row.errorMessage),
     debug_log: row.debugLog,
-    progress: parseJson(row.progress) as Progress | null,
+    progress: row.progress === null ? null : fromJson(row.progress),
     job_id: row.jobId,
   };
 }

@@ -1,7 +1,7 @@
 // "Demo Numbers" (local only): any number of deterministic synthetic rows, generated lazily, for
 // tests, benchmarks and trying the Power BI connector. Row i always has the same values.
 import { z } from "zod";
-import { sleep } from "../../lib/sleep";
+import { sleep } from "../../shared/sleep";
 import { defineReport, type Row } from "../define";
 
 const DAY_MS = 86_400_000;

@@ -1,6 +1,7 @@
 // "Failed Tasks": every task that failed in the period, with its error, read page by page.
 import { and, eq, gte, lt, or, sql, type SQL } from "drizzle-orm";
 import { getDb } from "../../db/client";
+import { taskWhere } from "../../shared/states";
 import { tasks } from "../../db/schema";
 import { errorSummary } from "../../tasks/serialize";
 import { defineReport } from "../define";
@@ -32,8 +33,8 @@ export const failedTasks = defineReport({
     for (;;) {
       // Keyset paging over the partial index on failed rows: memory holds one page at a time.
       const where: (SQL | undefined)[] = [
-        // A literal, not a bound parameter, so SQLite can use the partial index on failed rows.
-        sql`${tasks.status} = 'Failed'`,
+        // The index's own condition (a literal), so SQLite uses the partial index on failed rows.
+        sql.raw(taskWhere.failed((c) => `tasks.${c}`)),
         gte(tasks.endedAt, from),
         lt(tasks.endedAt, to),
       ];

@@ -2,6 +2,7 @@
 // the durations of the finished ones.
 import { sql } from "drizzle-orm";
 import { getDb } from "../../db/client";
+import { taskWhere } from "../../shared/states";
 import { defineReport } from "../define";
 import { periodFilters, periodRange } from "./period";
 
@@ -35,12 +36,12 @@ export const hourlyThroughput = defineReport({
     const rows = await getDb(ctx.env).all<HourRow>(sql`
       SELECT strftime('%Y-%m-%d %H:00:00', ended_at / 1000, 'unixepoch') AS hour, method,
         sum(status = 'Finished') AS finished,
-        sum(status = 'Failed' AND wake_at IS NULL) AS failed,
+        sum(status = 'Failed') AS failed,
         sum(status = 'Canceled') AS canceled,
         round(avg(CASE WHEN status = 'Finished' THEN time_taken END), 3) AS avg_time_taken,
         max(CASE WHEN status = 'Finished' THEN time_taken END) AS max_time_taken
       FROM tasks
-      WHERE ended_at >= ${from} AND ended_at < ${to} AND status IN ('Finished', 'Failed', 'Canceled') ${method}
+      WHERE ended_at >= ${from} AND ended_at < ${to} AND ${sql.raw(taskWhere.ended())} ${method}
       GROUP BY hour, method
       ORDER BY hour, method`);
     yield* rows;

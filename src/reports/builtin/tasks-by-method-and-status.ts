@@ -3,8 +3,8 @@
 import { and, avg, count, eq, gte, lt, max, type SQL } from "drizzle-orm";
 import { getDb } from "../../db/client";
 import { tasks } from "../../db/schema";
-import { idFloor } from "../../lib/ids";
-import { TASK_STATUSES } from "../../tasks/states";
+import { idFloor } from "../../shared/ids";
+import { TASK_STATUSES } from "../../shared/states";
 import { defineReport } from "../define";
 import { asDate, periodFilters, periodRange } from "./period";
 

@@ -1,19 +1,11 @@
-// Watches: which scopes have live subscribers. Task transitions read them atomically (see watchUntil).
+// Watches: which scopes have live subscribers. Every task transition reads them in its RETURNING
+// (see transitions/columns.ts), so an event is published exactly when someone watches.
 import { eq, sql } from "drizzle-orm";
-import type { Db } from "../db/client";
-import { realtimeWatches, tasks } from "../db/schema";
+import type { Db } from "./client";
+import { realtimeWatches } from "./schema";
 
 /** How long a watch lasts without being refreshed by its hub. */
 export const WATCH_TTL_MS = 10 * 60 * 1000;
-
-/**
- * The latest expiry of any watch covering the task row being written — its own scope, its batch's
- * or its owner's. Used inside RETURNING, so the answer belongs to the same transaction as the
- * transition: a subscriber registered before the write always gets the event.
- */
-export const watchUntil = sql<
-  number | null
->`(SELECT max(${realtimeWatches.until}) FROM ${realtimeWatches} WHERE ${realtimeWatches.scope} IN ('task:' || ${tasks.name}, 'batch:' || ${tasks.batchId}, 'owner:' || ${tasks.owner}))`;
 
 /** Registers (or extends) a watch on a scope. */
 export async function registerWatch(db: Db, scope: string, until: number): Promise<void> {

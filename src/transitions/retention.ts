@@ -1,10 +1,13 @@
-// Retention: deletes finished task logs older than N days, in chunks. Live tasks are never touched.
+// Retention: deletes ended task logs older than N days, in chunks (live tasks are never touched),
+// and what only described them: recorded item failures and emptied batches.
 import { sql } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { idFloor } from "../lib/ids";
+import { idFloor } from "../shared/ids";
+import { taskWhere } from "../shared/states";
 
 const CHUNK = 500;
 const MAX_CHUNKS_PER_RUN = 20;
+const ended = sql.raw(taskWhere.ended());
 
 /**
  * Deletes up to 10,000 ended tasks (Finished, Canceled, or Failed with no retry scheduled) that
@@ -18,16 +21,11 @@ export async function purgeEndedTasks(db: Db, now: number, retentionDays: number
   for (let i = 0; i < MAX_CHUNKS_PER_RUN; i++) {
     const result = await db.run(sql`
       DELETE FROM tasks WHERE name IN (
-        SELECT name FROM tasks
-        WHERE name < ${below} AND ended_at < ${cutoff}
-          AND (status IN ('Finished', 'Canceled') OR (status = 'Failed' AND wake_at IS NULL))
-        LIMIT ${CHUNK})`);
+        SELECT name FROM tasks WHERE name < ${below} AND ended_at < ${cutoff} AND ${ended} LIMIT ${CHUNK})`);
     const changes = result.meta.changes;
     deleted += changes;
     if (changes < CHUNK) break;
   }
-  // What only described purged tasks: recorded item failures past retention, and batches created
-  // before the cutoff that no longer have any task.
   await db.run(sql`DELETE FROM item_failures WHERE created_at < ${cutoff}`);
   await db.run(sql`
     DELETE FROM batches WHERE batch_id IN (

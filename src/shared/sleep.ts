@@ -4,6 +4,7 @@
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) {
+      // AbortSignal.reason is typed any; every signal here is aborted with an Error.
       reject(signal.reason as Error);
       return;
     }

@@ -21,9 +21,11 @@ const counters: Counters = {
 
 /** Adds to this isolate's counters. */
 export function count(delta: Partial<Counters>): void {
-  for (const [key, value] of Object.entries(delta) as [keyof Counters, number][]) {
-    counters[key] += value;
-  }
+  counters.d1Statements += delta.d1Statements ?? 0;
+  counters.d1RowsRead += delta.d1RowsRead ?? 0;
+  counters.d1RowsWritten += delta.d1RowsWritten ?? 0;
+  counters.doRequests += delta.doRequests ?? 0;
+  counters.queueMessages += delta.queueMessages ?? 0;
 }
 
 /** A copy of this isolate's counters, tagged with the isolate id. */

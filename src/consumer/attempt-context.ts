@@ -1,9 +1,10 @@
 // Per-attempt helpers handed to a handler: the debug log buffer and the throttled progress writer.
 import type { Db } from "../db/client";
-import type { Progress } from "../methods/registry";
-import { describeError, log } from "../lib/log";
-import { saveProgress } from "./lifecycle";
-import type { EventRow } from "../realtime/events";
+import { toJson, type Json } from "../shared/json";
+import { describeError, log } from "../shared/log";
+import type { Progress } from "../shared/states";
+import type { EventRow } from "../transitions/columns";
+import { saveProgress } from "../transitions/progress";
 
 const DEBUG_LOG_MAX = 64 * 1024;
 const DESCRIPTION_MAX = 500;
@@ -63,8 +64,8 @@ export function normalizeProgress(input: Progress | string): Progress {
  * no longer Started (canceled, or failed by lease expiry), so the handler's signal can abort.
  */
 export class ProgressWriter {
-  private latest: string | null = null;
-  private written: string | null = null;
+  private latest: Json<Progress> | null = null;
+  private written: Json<Progress> | null = null;
   private lastWriteAt = 0;
   private trailing: ReturnType<typeof setTimeout> | null = null;
   private closed = false;
@@ -79,7 +80,7 @@ export class ProgressWriter {
 
   async report(input: Progress | string): Promise<void> {
     const progress = normalizeProgress(input);
-    this.latest = JSON.stringify(progress);
+    this.latest = toJson(progress);
     const wait = this.lastWriteAt + this.intervalMs - Date.now();
     if (wait > 0) {
       this.trailing ??= setTimeout(() => {
@@ -92,7 +93,7 @@ export class ProgressWriter {
   }
 
   /** The latest reported progress as JSON, for the final outcome write. */
-  final(): string | null {
+  final(): Json<Progress> | null {
     return this.latest;
   }
 
@@ -109,7 +110,7 @@ export class ProgressWriter {
     this.lastWriteAt = Date.now();
     this.written = value;
     try {
-      const row = await saveProgress(this.db, this.task.name, this.task.attempt, value);
+      const row = await saveProgress(this.db, this.task, value);
       if (!row) this.onLost();
       else await this.onWritten(row);
     } catch (error) {

@@ -1,0 +1,119 @@
+// Tunables read from Worker vars and checked with zod: a var that is set but invalid is an error
+// that names it, never a silent fallback to the default. Defaults are documented in the README.
+import { z } from "zod";
+
+/** A configuration var is set to something unusable. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/** A whole-number var: unset or empty means `fallback`. */
+const whole = (fallback: number, min: number, unit: string) =>
+  z
+    .string()
+    .optional()
+    .refine((v) => v === undefined || v === "" || /^\d+$/.test(v.trim()), {
+      message: `must be a whole number of ${unit}`,
+    })
+    .transform((v) => (v === undefined || v === "" ? fallback : Number(v.trim())))
+    .refine((n) => n >= min, { message: `must be at least ${min} ${unit}` });
+
+const onOff = z
+  .enum(["on", "off", ""])
+  .optional()
+  .transform((v) => v === "on");
+
+const Vars = z.object({
+  QUEUED_LEASE_S: whole(120, 1, "seconds"),
+  LEASE_GRACE_S: whole(30, 0, "seconds"),
+  CANCEL_POLL_MS: whole(1000, 50, "milliseconds"),
+  PROGRESS_INTERVAL_MS: whole(250, 0, "milliseconds"),
+  RETENTION_DAYS: whole(30, 1, "days"),
+  ADMIT_PER_PASS: whole(200, 1, "tasks"),
+  MAX_ARGUMENTS_BYTES: whole(64 * 1024, 1, "bytes"),
+  REPORT_FRESH_S: whole(600, 0, "seconds"),
+  REPORT_RESULT_TTL_S: whole(86_400, 60, "seconds"),
+  RATE_LIMIT_PERIOD_S: whole(10, 1, "seconds"),
+  MAX_TICKETS_PER_KEY: whole(20, 1, "tickets"),
+  MAX_LONG_POLLS_PER_KEY: whole(10, 1, "long polls"),
+  CORS_ORIGINS: z.string().optional(),
+  DEMO_METHODS: onOff,
+  METRICS: onOff,
+});
+
+export interface Config {
+  /** How long a Queued task may wait for its worker before its message is presumed lost and re-sent. */
+  queuedLeaseMs: number;
+  /** Extra time past a Started task's timeout before its worker is presumed lost. */
+  leaseGraceMs: number;
+  /** How often a running handler checks whether its task was canceled. */
+  cancelPollMs: number;
+  /** Minimum time between two progress writes of one task. */
+  progressIntervalMs: number;
+  /** Days to keep finished task logs. */
+  retentionDays: number;
+  /** Most tasks one scheduler pass admits (bounds a pass on unlimited methods). */
+  admitPerPass: number;
+  /** Largest task arguments JSON, in bytes. */
+  maxArgumentsBytes: number;
+  /** How long a finished report job is reused for identical requests. */
+  reportFreshMs: number;
+  /** How long a report result is kept in R2 after it was written. */
+  reportResultTtlMs: number;
+  /** The rate limiters' period: how long a 429 asks the client to wait. */
+  rateLimitPeriodS: number;
+  /** Unredeemed WebSocket tickets one API key may hold. */
+  maxTicketsPerKey: number;
+  /** Long polls (report status waits) one API key may hold open at once. */
+  maxLongPollsPerKey: number;
+  /** Origins allowed to call the API from a browser; empty means CORS is off. */
+  corsOrigins: string[];
+  /** The example methods and reports are registered (local development and tests). */
+  demoMethods: boolean;
+  /** Operation counters and GET /api/v1/ops/metrics are on (the benchmark sets it). */
+  metrics: boolean;
+}
+
+const parsed = new WeakMap<object, Config>();
+
+/**
+ * The configuration for this environment, parsed once per env object. Throws ConfigError naming
+ * every invalid var.
+ */
+export function config(env: object): Config {
+  const known = parsed.get(env);
+  if (known) return known;
+  const strings: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) if (typeof value === "string") strings[name] = value;
+  const vars = Vars.safeParse(strings);
+  if (!vars.success) {
+    const problems = vars.error.issues.map((issue) => {
+      const name = issue.path.map(String).join(".");
+      return `${name} ${issue.message} (got ${JSON.stringify(strings[name])})`;
+    });
+    throw new ConfigError(`invalid configuration: ${problems.join("; ")}`);
+  }
+  const v = vars.data;
+  const cfg: Config = {
+    queuedLeaseMs: v.QUEUED_LEASE_S * 1000,
+    leaseGraceMs: v.LEASE_GRACE_S * 1000,
+    cancelPollMs: v.CANCEL_POLL_MS,
+    progressIntervalMs: v.PROGRESS_INTERVAL_MS,
+    retentionDays: v.RETENTION_DAYS,
+    admitPerPass: v.ADMIT_PER_PASS,
+    maxArgumentsBytes: v.MAX_ARGUMENTS_BYTES,
+    reportFreshMs: v.REPORT_FRESH_S * 1000,
+    reportResultTtlMs: v.REPORT_RESULT_TTL_S * 1000,
+    rateLimitPeriodS: v.RATE_LIMIT_PERIOD_S,
+    maxTicketsPerKey: v.MAX_TICKETS_PER_KEY,
+    maxLongPollsPerKey: v.MAX_LONG_POLLS_PER_KEY,
+    corsOrigins: (v.CORS_ORIGINS ?? "")
+      .split(",")
+      .map((origin) => origin.trim())
+      .filter((origin) => origin !== ""),
+    demoMethods: v.DEMO_METHODS,
+    metrics: v.METRICS,
+  };
+  parsed.set(env, cfg);
+  return cfg;
+}
