@@ -46,8 +46,8 @@ async function admissionOrder(names: string[]): Promise<string[]> {
   return order;
 }
 
-describe("admission order across batches", () => {
-  it("two overlapping batches run one after the other in creation order, late single tasks after them", async () => {
+describe("admission order", () => {
+  it("at_front, then priority, then creation order: overlapping batches run one after the other, late tasks after them", async () => {
     await setTaskType("demo.sleep", { concurrency_limit: 1 });
     await setDispatcher(false);
     const a = `a-${uid()}`;
@@ -60,9 +60,10 @@ describe("admission order across batches", () => {
     const a3 = (await enqueue({ ...SLEEP, batch_id: a, batch_order: 3 })).name as string;
     const urgent = (await enqueue({ ...SLEEP, priority: 5 })).name as string;
     const front = (await enqueue({ ...SLEEP, at_front: true })).name as string;
+    const urgentFront = (await enqueue({ ...SLEEP, at_front: true, priority: 3 })).name as string;
     await setDispatcher(true);
 
-    const order = await admissionOrder([a0, a1, a2, s1, z0, z1, z2, s2, a3, urgent, front]);
-    expect(order).toEqual([front, urgent, a0, a1, a2, a3, s1, z0, z1, z2, s2]);
+    const order = await admissionOrder([a0, a1, a2, s1, z0, z1, z2, s2, a3, urgent, front, urgentFront]);
+    expect(order).toEqual([urgentFront, front, urgent, a0, a1, a2, a3, s1, z0, z1, z2, s2]);
   });
 });

@@ -309,6 +309,24 @@ describe("chunked bulk over ids", () => {
     const twice = await call(`/api/v1/batches/${batchId}/requeue-failed-items`, { method: "POST" });
     expect(twice.body.requeued).toEqual([]);
   });
+
+  it("two requeue-failed-items calls at once requeue each failed item exactly once", async () => {
+    const ids = ["bad-a", "ok-a", "bad-b", "bad-c", "ok-b", "bad-d"];
+    const res = await call("/api/v1/bulk/demo.items", { body: { ids, chunk_size: 2 } });
+    const batchId = res.body.batch_id as string;
+    await waitForBatchDone(batchId);
+    const path = `/api/v1/batches/${batchId}/requeue-failed-items`;
+    const [first, second] = await Promise.all([call(path, { method: "POST" }), call(path, { method: "POST" })]);
+    expect(first.status).toBe(200);
+    expect(second.status).toBe(200);
+    const newBatches = [...first.body.requeued, ...second.body.requeued].map((r: any) => r.batch_id as string);
+    const requeuedIds: string[] = [];
+    for (const id of newBatches) {
+      const tasks = await call(`/api/v1/tasks?batch_id=${id}`);
+      for (const task of tasks.body.data) requeuedIds.push(...task.arguments.ids);
+    }
+    expect(requeuedIds.sort()).toEqual(["bad-a", "bad-b", "bad-c", "bad-d"]);
+  });
 });
 
 describe("bulk actions", () => {

@@ -144,14 +144,11 @@ describe("the request sequence of Frappe's report_long_polling docs", () => {
     const jobId = start.body.message;
     const answers: number[] = [];
     for (let i = 0; i < 30 && answers.at(-1) !== 1; i++) {
-      const t0 = Date.now();
       const res = await call(
         `${M}.check_status?${qs({ job_id: jobId, attempts: 2, sleep: 1, _ts: Date.now(), _: i })}`,
       );
       expect(res.status).toBe(200);
       answers.push(res.body.message);
-      // Never longer than (attempts − 1) × sleep, plus request overhead.
-      expect(Date.now() - t0).toBeLessThan(1_000 + 2_000);
     }
     expect(answers[0]).toBe(0);
     expect(answers.at(-1)).toBe(1);

@@ -7,6 +7,7 @@ import type { Column } from "../src/shared/report-column";
 import { canonicalJson, filtersFromArgs } from "../src/reports/filters";
 import { csvField, jsonArray, resultBody } from "../src/reports/reader";
 import { PART_BYTES, rowLine, writeRows } from "../src/reports/writer";
+import { reportMethod } from "../src/reports/run";
 import { z } from "zod";
 
 const text = (stream: ReadableStream<Uint8Array>) => new Response(stream).text();
@@ -175,5 +176,52 @@ describe("R2 round trip", () => {
     }
     await expect(writeRows(env.RESULTS, key, columns, rows(), { signal: controller.signal })).rejects.toThrow("stop");
     expect(await env.RESULTS.head(key)).toBeNull();
+  });
+});
+
+describe("a report job's progress", () => {
+  it("progress the platform refuses (nonsense values) is logged, never an unhandled rejection, and the job completes", async () => {
+    const jobId = `job-${crypto.randomUUID()}`;
+    await env.DB.prepare(
+      "INSERT INTO report_jobs (job_id, report, owner, filters, filters_hash, created_at, expires_at) VALUES (?, 'Odd', 'x', '{}', 'h', 0, 9e15)",
+    )
+      .bind(jobId)
+      .run();
+    const odd = defineReport({
+      name: "Odd",
+      filters: z.strictObject({}),
+      columns: [{ fieldname: "n", label: "N", fieldtype: "Int" }],
+      *run(_filters, ctx) {
+        ctx.progress({ count: -1 });
+        yield { n: 1 };
+      },
+    });
+    const refused: unknown[] = [];
+    const ctx = {
+      name: jobId,
+      owner: "x",
+      attempt: 1,
+      signal: new AbortController().signal,
+      env,
+      task: {
+        name: jobId,
+        method: "report:Odd",
+        jobName: "Odd",
+        queue: "long" as const,
+        timeout: 60,
+        batchId: null,
+        retryCount: 0,
+      },
+      progress: (p: unknown) => {
+        refused.push(p);
+        return Promise.reject(new TypeError("progress.count must be a non-negative finite number"));
+      },
+      log: () => {},
+    };
+    const result = await reportMethod(odd).run({ filters: {} }, ctx, null);
+    expect(result).toEqual({ row_count: 1, bytes: expect.any(Number) });
+    expect(refused.length).toBeGreaterThanOrEqual(1);
+    // Let any stray rejection surface before the test ends (vitest fails the run on one).
+    await new Promise((resolve) => setTimeout(resolve, 10));
   });
 });
