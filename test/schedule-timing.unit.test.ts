@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
   FREQUENCIES,
-  jitterMs,
   nextSlot,
   nextSlots,
   previousSlot,
@@ -323,32 +322,5 @@ describe("slot ranges and bounds", () => {
     expect(slotSequence(hourly).count(from, to, 10_000)).toEqual({ count: 720, exact: true });
     expect(slotSequence(hourly).count(from, to, 100)).toEqual({ count: 100, exact: false });
     expect(slotSequence(hourly).count(from, at("2026-05-01T05:00:00Z"), 5)).toEqual({ count: 5, exact: true });
-  });
-});
-
-describe("jitterMs", () => {
-  const slots = Array.from({ length: 2000 }, (_, i) => at("2026-05-01T00:00:00Z") + i * 3_600_000);
-
-  it("is 0 for frequencies that are not _long", () => {
-    for (const frequency of ["all", "hourly", "daily", "cron", "every"] as const) {
-      expect(jitterMs(frequency, "nightly-sync", slots[0] ?? 0)).toBe(0);
-    }
-  });
-
-  it("is 1 to 600 whole seconds for _long frequencies and the same for the same schedule and slot", () => {
-    const jitters = slots.map((slot) => jitterMs("hourly_long", "nightly-sync", slot));
-    expect(jitters.every((ms) => ms >= 1_000 && ms <= 600_000 && ms % 1_000 === 0)).toBe(true);
-    expect(slots.map((slot) => jitterMs("hourly_long", "nightly-sync", slot))).toEqual(jitters);
-  });
-
-  it("spreads runs across the range, across slots and across schedules", () => {
-    const jitters = slots.map((slot) => jitterMs("daily_long", "nightly-sync", slot));
-    // 2000 draws over 600 values: a working hash fills every tenth of the range and repeats little.
-    const tenths = new Set(jitters.map((ms) => Math.floor((ms - 1_000) / 60_000)));
-    expect(tenths.size).toBe(10);
-    expect(new Set(jitters).size).toBeGreaterThan(450);
-    const slot = slots[0] ?? 0;
-    const bySchedule = new Set(["a", "b", "c", "d", "e", "f"].map((name) => jitterMs("weekly_long", name, slot)));
-    expect(bySchedule.size).toBeGreaterThan(3);
   });
 });

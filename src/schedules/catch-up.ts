@@ -1,5 +1,5 @@
-// Catch-up after downtime: which due slots of a schedule run now and how many are counted as missed. Pure.
-import { slotSequence, type SlotOptions, type Timing } from "./timing";
+// When a schedule's due slots run: catch-up after downtime (which run, how many are missed) and start jitter.
+import { isLongFrequency, slotSequence, type Frequency, type SlotOptions, type Timing } from "./timing";
 
 /** What happens to slots that were due while the engine did not run them on time. */
 export const MISSED_POLICIES = ["skip", "once", "all"] as const;
@@ -86,4 +86,26 @@ export function planCatchUp(input: CatchUpInput): CatchUpPlan {
     lastSlotMs: latest,
     nextSlotMs,
   };
+}
+
+/** The longest start jitter of a `_long` run, in seconds. */
+export const MAX_JITTER_S = 600;
+
+/**
+ * How long after its slot a run starts: for `_long` frequencies 1 to 600 whole seconds, so the long
+ * jobs of one slot do not all start at once; 0 for the others. Deterministic per (schedule, slot):
+ * a re-fired alarm computes the same start.
+ */
+export function jitterMs(frequency: Frequency, scheduleName: string, slotMs: number): number {
+  if (!isLongFrequency(frequency)) return 0;
+  return (1 + (hash32(`${scheduleName}\u0000${slotMs}`) % MAX_JITTER_S)) * 1000;
+}
+
+/** FNV-1a with murmur3's finaliser, so that neighbouring slots spread over the whole range. */
+function hash32(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
+  hash = Math.imul(hash ^ (hash >>> 16), 0x85ebca6b);
+  hash = Math.imul(hash ^ (hash >>> 13), 0xc2b2ae35);
+  return (hash ^ (hash >>> 16)) >>> 0;
 }

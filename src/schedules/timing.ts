@@ -7,22 +7,10 @@ import { Cron, CronPattern } from "croner";
  * 00:00; `all` = every minute), their `_long` variants (same timing, long queue, start jitter), a cron
  * expression, or every N seconds. Mirrored by a SQL CHECK once schedules are stored.
  */
+// prettier-ignore
 export const FREQUENCIES = [
-  "all",
-  "hourly",
-  "hourly_long",
-  "daily",
-  "daily_long",
-  "weekly",
-  "weekly_long",
-  "monthly",
-  "monthly_long",
-  "yearly",
-  "yearly_long",
-  "annual",
-  "annual_long",
-  "cron",
-  "every",
+  "all", "hourly", "hourly_long", "daily", "daily_long", "weekly", "weekly_long", "monthly", "monthly_long",
+  "yearly", "yearly_long", "annual", "annual_long", "cron", "every",
 ] as const;
 export type Frequency = (typeof FREQUENCIES)[number];
 export type LongFrequency = Extract<Frequency, `${string}_long`>;
@@ -30,19 +18,14 @@ export type LongFrequency = Extract<Frequency, `${string}_long`>;
 export type PresetFrequency = Exclude<Frequency, "all" | "cron" | "every">;
 
 /** The named frequencies that are a fixed cron pattern. `all` is not here: it is a 60 s interval. */
+// prettier-ignore
 const PRESET_CRON: Record<PresetFrequency, string> = {
-  hourly: "0 * * * *",
-  hourly_long: "0 * * * *",
-  daily: "0 0 * * *",
-  daily_long: "0 0 * * *",
-  weekly: "0 0 * * 0",
-  weekly_long: "0 0 * * 0",
-  monthly: "0 0 1 * *",
-  monthly_long: "0 0 1 * *",
-  yearly: "0 0 1 1 *",
-  yearly_long: "0 0 1 1 *",
-  annual: "0 0 1 1 *",
-  annual_long: "0 0 1 1 *",
+  hourly: "0 * * * *", hourly_long: "0 * * * *",
+  daily: "0 0 * * *", daily_long: "0 0 * * *",
+  weekly: "0 0 * * 0", weekly_long: "0 0 * * 0",
+  monthly: "0 0 1 * *", monthly_long: "0 0 1 * *",
+  yearly: "0 0 1 1 *", yearly_long: "0 0 1 1 *",
+  annual: "0 0 1 1 *", annual_long: "0 0 1 1 *",
 };
 
 /** The cron pattern a named frequency stands for, read in the schedule's zone. */
@@ -84,70 +67,51 @@ export function isLongFrequency(frequency: Frequency): frequency is LongFrequenc
 }
 
 /**
- * Checks a timing and returns it normalised (zone name as Intl spells it, cron whitespace collapsed,
+ * Checks a timing and returns it normalised (zone name in Intl's casing, cron whitespace collapsed,
  * unused fields dropped) or every problem found, each a sentence fit for a 400 response.
  */
 export function validateTiming(
   input: TimingInput,
 ): { ok: true; timing: Timing } | { ok: false; problems: TimingProblem[] } {
   const problems: TimingProblem[] = [];
+  const refuse = (path: TimingProblem["path"], message: string) => void problems.push({ path, message });
+  const { frequency } = input;
   const timezone = normaliseTimezone(input.timezone ?? DEFAULT_TIMEZONE);
   if (timezone === null) {
-    problems.push({
-      path: "timezone",
-      message: `unknown time zone "${input.timezone}"; expected an IANA name such as "Europe/Berlin" or "UTC"`,
-    });
+    refuse("timezone", `unknown time zone "${input.timezone}"; expected an IANA name such as "Europe/Berlin" or "UTC"`);
   }
-  let timing: Timing | null = null;
-  if (isFrequency(input.frequency)) {
-    timing = timingOf(input.frequency, input, timezone ?? DEFAULT_TIMEZONE, problems);
-  } else {
-    problems.push({
-      path: "frequency",
-      message: `unknown frequency "${input.frequency}"; expected one of ${FREQUENCIES.join(", ")}`,
-    });
+  if (!isFrequency(frequency)) {
+    refuse("frequency", `unknown frequency "${frequency}"; expected one of ${FREQUENCIES.join(", ")}`);
+    return { ok: false, problems };
   }
-  return timing !== null && problems.length === 0 ? { ok: true, timing } : { ok: false, problems };
-}
-
-/** The timing for a known frequency, or null after adding to `problems`. */
-function timingOf(
-  frequency: Frequency,
-  input: TimingInput,
-  timezone: string,
-  problems: TimingProblem[],
-): Timing | null {
   const cron = input.cron ?? null;
   const everyS = input.every_s ?? null;
   if (frequency !== "cron" && cron !== null) {
-    problems.push({
-      path: "cron",
-      message: `a cron expression is only used with frequency "cron", not "${frequency}"`,
-    });
+    refuse("cron", `a cron expression is only used with frequency "cron", not "${frequency}"`);
   }
   if (frequency !== "every" && everyS !== null) {
-    problems.push({ path: "every_s", message: `every_s is only used with frequency "every", not "${frequency}"` });
+    refuse("every_s", `every_s is only used with frequency "every", not "${frequency}"`);
   }
+  const expression = cron?.trim().split(/\s+/).join(" ") ?? "";
   if (frequency === "cron") {
-    const expression = cron?.trim().split(/\s+/).join(" ") ?? "";
     const reason = expression === "" ? 'frequency "cron" needs a cron expression' : cronProblem(expression);
-    if (reason !== null) problems.push({ path: "cron", message: reason });
-    return reason === null ? ({ frequency, cron: expression, timezone } satisfies Timing) : null;
+    if (reason !== null) refuse("cron", reason);
   }
-  if (frequency === "every") {
-    const valid = everyS !== null && Number.isInteger(everyS) && everyS >= MIN_EVERY_S && everyS <= MAX_EVERY_S;
-    if (!valid) {
-      problems.push({
-        path: "every_s",
-        message:
-          everyS === null
-            ? 'frequency "every" needs every_s, the seconds between runs'
-            : `every_s must be a whole number of seconds from ${MIN_EVERY_S} to ${MAX_EVERY_S} (366 days), not ${everyS}`,
-      });
-    }
-    return valid ? ({ frequency, every_s: everyS, timezone } satisfies Timing) : null;
+  if (
+    frequency === "every" &&
+    !(everyS !== null && Number.isInteger(everyS) && everyS >= MIN_EVERY_S && everyS <= MAX_EVERY_S)
+  ) {
+    refuse(
+      "every_s",
+      everyS === null
+        ? 'frequency "every" needs every_s, the seconds between runs'
+        : `every_s must be a whole number of seconds from ${MIN_EVERY_S} to ${MAX_EVERY_S} (366 days), not ${everyS}`,
+    );
   }
-  return { frequency, timezone } satisfies Timing;
+  if (problems.length > 0 || timezone === null) return { ok: false, problems };
+  if (frequency === "cron") return { ok: true, timing: { frequency, cron: expression, timezone } };
+  if (frequency !== "every") return { ok: true, timing: { frequency, timezone } };
+  return everyS === null ? { ok: false, problems } : { ok: true, timing: { frequency, every_s: everyS, timezone } };
 }
 
 /** The zone name if Intl knows it (with Intl's casing when that is the only difference), else null. */
@@ -180,7 +144,7 @@ function cronProblem(expression: string): string | null {
     const reason = error instanceof Error ? error.message.replace(/^CronPattern: /, "") : String(error);
     return `invalid cron expression "${expression}": ${reason}`;
   }
-  if (new Cron(expression, { mode: "5-or-6-parts" }).nextRun(new Date(0)) === null) {
+  if (new Cron(expression, { mode: "5-or-6-parts", timezone: "UTC" }).nextRun(new Date(0)) === null) {
     return `cron expression "${expression}" never matches a date`;
   }
   const seconds = flagged(pattern.second);
@@ -291,28 +255,6 @@ function collect(slots: SlotSequence, fromExclusiveMs: number, toInclusiveMs: nu
     found.push(slot);
   }
   return found;
-}
-
-/** The longest start jitter of a `_long` run, in seconds. */
-export const MAX_JITTER_S = 600;
-
-/**
- * How long after its slot a run starts: for `_long` frequencies 1 to 600 whole seconds, so the long
- * jobs of one slot do not all start at once; 0 for the others. Deterministic per (schedule, slot):
- * a re-fired alarm computes the same start.
- */
-export function jitterMs(frequency: Frequency, scheduleName: string, slotMs: number): number {
-  if (!isLongFrequency(frequency)) return 0;
-  return (1 + (hash32(`${scheduleName}\u0000${slotMs}`) % MAX_JITTER_S)) * 1000;
-}
-
-/** FNV-1a with murmur3's finaliser, so that neighbouring slots spread over the whole range. */
-function hash32(text: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
-  hash = Math.imul(hash ^ (hash >>> 16), 0x85ebca6b);
-  hash = Math.imul(hash ^ (hash >>> 13), 0xc2b2ae35);
-  return (hash ^ (hash >>> 16)) >>> 0;
 }
 
 interface RawSequence {
