@@ -7,9 +7,9 @@ export type MissedPolicy = (typeof MISSED_POLICIES)[number];
 
 export const DEFAULT_CATCH_UP_WINDOW_MS = 24 * 60 * 60 * 1000;
 export const DEFAULT_CATCH_UP_CAP = 100;
-/** How late the latest slot may be and still count as on time, not missed (alarms can retry for ~2 min). */
+/** How late the latest slot may be and still count as on time: room for an alarm that fired late or was retried. */
 export const DEFAULT_GRACE_MS = 5 * 60 * 1000;
-/** Cron slots are counted by stepping through them (~50 µs each); beyond this many the count is a lower bound. */
+/** Cron slots are counted by stepping (~40 µs each in workerd); beyond this many the count is a lower bound. */
 export const MAX_COUNTED_SLOTS = 10_000;
 
 export interface CatchUpInput extends SlotOptions {
