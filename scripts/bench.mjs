@@ -11,6 +11,7 @@
 //   npm run -s bench -- --batch-bench [--batch-size B] [--batch-reps R]      (scripts/bench-batch.mjs)
 //   npm run -s bench -- --fanout S [--fanout-tasks T] [--fanout-parallel P]  (scripts/bench-fanout.mjs)
 //   npm run -s bench -- --probe [--probe-requests Q]                         (scripts/bench-probe.mjs)
+//   npm run -s bench -- --schedules S [--schedule-seconds T]                 (scripts/bench-schedules.mjs)
 // (`-s` keeps npm's own banner off stdout, so stdout is exactly the JSON.) --batch-bench, --fanout
 // and --probe replace the managed-vs-raw rounds; they may be combined.
 //
@@ -26,6 +27,7 @@ import { parseArgs } from "node:util";
 import { batchBench } from "./bench-batch.mjs";
 import { fanoutBench } from "./bench-fanout.mjs";
 import { probeBench } from "./bench-probe.mjs";
+import { schedulesBench } from "./bench-schedules.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const METHOD = "demo.noop";
@@ -55,7 +57,9 @@ Other measurements, instead of the managed-vs-raw rounds (combinable):
   --fanout-parallel P  subscriptions opened in parallel (default 16)
   --probe           request times of health, get task, enqueue (dispatcher off / on) and raw send, one at a
                     time and with --clients in parallel: where an enqueue request's time goes
-  --probe-requests Q  requests per kind and phase (default 100)`;
+  --probe-requests Q  requests per kind and phase (default 100)
+  --schedules S     S scheduled jobs every 10 s (+ one cron) fire for --schedule-seconds T (default 120):
+                    fire lag (enqueue − slot) p50/p99 and one task per slot`;
 
 let opts;
 try {
@@ -78,6 +82,8 @@ try {
       "fanout-tasks": { type: "string", default: "50" },
       "fanout-parallel": { type: "string", default: "16" },
       probe: { type: "boolean", default: false },
+      schedules: { type: "string" },
+      "schedule-seconds": { type: "string", default: "120" },
       "probe-requests": { type: "string", default: "100" },
       help: { type: "boolean", short: "h", default: false },
     },
@@ -114,8 +120,10 @@ const FANOUT = opts.fanout === undefined ? 0 : intOption("fanout", 1, 100_000);
 const FANOUT_TASKS = intOption("fanout-tasks", 1, 1000);
 const FANOUT_PARALLEL = intOption("fanout-parallel", 1, 1000);
 const PROBE_REQUESTS = intOption("probe-requests", 1, 10_000);
-/** --batch-bench / --fanout / --probe: those measurements instead of the managed-vs-raw rounds. */
-const EXTRA_MODE = opts["batch-bench"] || FANOUT > 0 || opts.probe;
+const SCHEDULES = opts.schedules === undefined ? 0 : intOption("schedules", 1, 1000);
+const SCHEDULE_SECONDS = intOption("schedule-seconds", 20, 3600);
+/** --batch-bench / --fanout / --probe / --schedules: those measurements instead of the managed-vs-raw rounds. */
+const EXTRA_MODE = opts["batch-bench"] || FANOUT > 0 || opts.probe || SCHEDULES > 0;
 /** The raw baseline serves the managed-vs-raw rounds and the probe. */
 const RAW_NEEDED = !EXTRA_MODE || opts.probe;
 
@@ -661,6 +669,10 @@ async function main() {
     const batch = opts["batch-bench"]
       ? await batchBench(ctx, { size: BATCH_SIZE, reps: BATCH_REPS, method: METHOD })
       : undefined;
+    const schedules =
+      SCHEDULES > 0
+        ? await schedulesBench(ctx, { schedules: SCHEDULES, seconds: SCHEDULE_SECONDS, method: METHOD })
+        : undefined;
     let fanout;
     if (FANOUT > 0) {
       const { result, close } = await fanoutBench(ctx, {
@@ -680,7 +692,7 @@ async function main() {
       );
     }
     return {
-      benchmark: "switchyard request probe, bulk enqueue and realtime fan-out (npm run bench)",
+      benchmark: "switchyard request probe, bulk enqueue, realtime fan-out and scheduled-job fire lag (npm run bench)",
       date: new Date().toISOString(),
       command: `npm run bench -- ${process.argv.slice(2).join(" ")}`.trim(),
       machine: info,
@@ -692,6 +704,7 @@ async function main() {
         ...(probe ? { probe_requests: PROBE_REQUESTS, client_parallel_requests: CLIENTS } : {}),
         ...(batch ? { batch_size: BATCH_SIZE, batch_reps: BATCH_REPS } : {}),
         ...(fanout ? { fanout_subscribers: FANOUT, fanout_tasks: FANOUT_TASKS, fanout_parallel: FANOUT_PARALLEL } : {}),
+        ...(schedules ? { schedules: SCHEDULES, schedule_seconds: SCHEDULE_SECONDS } : {}),
       },
       isolates: {
         worker: metricsAfter.worker.isolate,
@@ -703,6 +716,7 @@ async function main() {
       ...(probe ? { probe } : {}),
       ...(batch ? { batch } : {}),
       ...(fanout ? { fanout } : {}),
+      ...(schedules ? { schedules } : {}),
       loadavg_at_end: os.loadavg().map((x) => round(x, 2)),
     };
   }

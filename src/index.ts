@@ -6,6 +6,7 @@ import { runCron } from "./cron";
 
 export { MethodScheduler } from "./dispatch/scheduler";
 export { RealtimeHub } from "./realtime/hub";
+export { ScheduleTimer } from "./schedules/timer";
 
 export default {
   fetch: handleFetch,

@@ -135,3 +135,34 @@ describe("client", () => {
     await expect(as("nobody:wrong").watchTask(task.name, () => {}).done).rejects.toMatchObject({ status: 401 });
   });
 });
+
+describe("scheduled jobs through the client", () => {
+  it("createSchedule, getSchedule, runSchedule, scheduleRuns, stop/start, skip, updateSchedule and deleteSchedule", async () => {
+    const client = createClient({
+      baseUrl: "http://switchyard.test",
+      apiKey: ADMIN,
+      fetch: (input, init) => exports.default.fetch(new Request(input, init)),
+    });
+    const name = `client-${crypto.randomUUID().slice(0, 8)}`;
+    const created = await client.createSchedule({
+      name,
+      method: "demo.echo",
+      frequency: "cron",
+      cron: "0 8 * * *",
+      timezone: "Europe/Berlin",
+    });
+    expect(created.next_runs?.[0]).toMatch(/T08:00:00\+0[12]:00$/);
+    expect((await client.getSchedule(name)).timing).toMatch(/08:00/);
+    const { task } = await client.runSchedule(name);
+    const runs = await client.scheduleRuns(name);
+    expect(runs.data[0]).toMatchObject({ kind: "manual", task_name: task });
+    expect((await client.stopSchedule(name, "holidays")).stop_note).toBe("holidays");
+    expect((await client.startSchedule(name)).stopped).toBe(false);
+    expect((await client.skipSchedule(name, 3)).skip_next).toBe(3);
+    const updated = await client.updateSchedule(name, { method: "demo.echo", frequency: "hourly" });
+    expect(updated.frequency).toBe("hourly");
+    expect((await client.listSchedules()).data.map((s) => s.name)).toContain(name);
+    await client.deleteSchedule(name);
+    await expect(client.getSchedule(name)).rejects.toMatchObject({ status: 404, code: "not_found" });
+  });
+});

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { MISSED_POLICIES, jitterMs, planCatchUp, type CatchUpInput, type CatchUpPlan } from "../src/schedules/catch-up";
+import { jitterMs, planCatchUp, type CatchUpInput, type CatchUpPlan } from "../src/schedules/catch-up";
+import { MISSED_POLICIES } from "../src/shared/schedule-sets";
 import { isoInZone } from "../src/schedules/describe";
 import { slotsBetween, validateTiming, type Timing, type TimingInput } from "../src/schedules/timing";
 

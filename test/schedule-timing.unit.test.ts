@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { FREQUENCIES } from "../src/shared/schedule-sets";
 import {
-  FREQUENCIES,
   nextSlot,
   nextSlots,
   previousSlot,

@@ -20,6 +20,7 @@ import { methodsApi } from "./methods";
 import { realtimeSocketApi, realtimeTicketsApi } from "./realtime";
 import { documentLongPolling, reportLongPollingApi } from "./report-long-polling";
 import { reportJobsApi, reportsApi } from "./reports";
+import { scheduledJobsApi } from "./scheduled-jobs";
 import { json, requireUser } from "./router";
 import { taskTypesApi } from "./task-types";
 import { tasksApi } from "./tasks";
@@ -132,6 +133,7 @@ export function buildApp(options: { metrics: boolean }) {
   app.route("/api/v1/realtime/tickets", realtimeTicketsApi);
   app.route("/api/v1/reports", reportsApi);
   app.route("/api/v1/report-jobs", reportJobsApi);
+  app.route("/api/v1/scheduled-jobs", scheduledJobsApi);
   app.route("/api/method", frappeApi);
   app.route("/api/method", reportLongPollingApi);
 

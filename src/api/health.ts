@@ -4,7 +4,9 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { sql } from "drizzle-orm";
 import { getDb } from "../db/client";
 import { methodSummaries } from "../db/ops";
+import { overdueSchedules } from "../db/schedules";
 import { LAST_CRON_KEY, getDispatcher, getSetting } from "../db/settings";
+import { OVERDUE_AFTER_MS } from "../schedules/serialize";
 import { snapshot } from "../shared/metrics";
 import { errorResponses, json, requireRole, router } from "./router";
 
@@ -51,6 +53,9 @@ const OpsSummary = z
     dispatcher: z.object({ enabled: z.boolean() }),
     last_cron_at: z.string().nullable(),
     methods: z.array(MethodSummary),
+    overdue_schedules: z.array(
+      z.object({ name: z.string(), owner: z.string(), due_at: z.string(), late_s: z.number() }),
+    ),
   })
   .openapi("OpsSummary");
 
@@ -65,10 +70,11 @@ export const opsApi = router().openapi(
   async (c) => {
     const db = getDb(c.env);
     const now = Date.now();
-    const [methods, dispatcher, lastCron] = await Promise.all([
+    const [methods, dispatcher, lastCron, overdue] = await Promise.all([
       methodSummaries(db, now - 3_600_000),
       getDispatcher(db),
       getSetting(db, LAST_CRON_KEY),
+      overdueSchedules(db, now, OVERDUE_AFTER_MS),
     ]);
     return c.json(
       {
@@ -79,6 +85,12 @@ export const opsApi = router().openapi(
           ...m,
           oldest_pending_at: iso(m.oldest_pending_at),
           oldest_pending_age_s: m.oldest_pending_at === null ? null : Math.round((now - m.oldest_pending_at) / 1000),
+        })),
+        overdue_schedules: overdue.map((s) => ({
+          name: s.name,
+          owner: s.owner,
+          due_at: new Date(s.nextFireAt ?? now).toISOString(),
+          late_s: Math.round((now - (s.nextFireAt ?? now)) / 1000),
         })),
       },
       200,

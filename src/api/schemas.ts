@@ -46,6 +46,8 @@ export const Task = z
     debug_log: z.string().nullable(),
     progress: Progress.nullable(),
     job_id: z.string().nullable(),
+    scheduled_job: z.string().nullable().openapi({ description: "the scheduled job this task is a run of" }),
+    scheduled_for: isoTime.openapi({ description: "the slot it runs for" }),
   })
   .openapi("Task");
 

@@ -3,12 +3,17 @@
 // show_batch_progress of this platform, with reconnects that resync from the server's snapshot.
 // Only erasable TypeScript syntax, so Node can run it directly (node --experimental-strip-types).
 import type { z } from "@hono/zod-openapi";
+import type { Run as RunSchema, Schedule as ScheduleSchema } from "../api/scheduled-jobs";
 import type { Task as TaskSchema } from "../api/schemas";
+import type { ScheduleSpec as ScheduleSpecSchema } from "../schedules/spec";
 import type { TaskSpec as TaskSpecSchema } from "../tasks/spec";
 import type { TaskEvent } from "../realtime/events";
 
 export type Task = z.output<typeof TaskSchema>;
 export type TaskSpec = z.input<typeof TaskSpecSchema>;
+export type Schedule = z.output<typeof ScheduleSchema>;
+export type ScheduleSpec = z.input<typeof ScheduleSpecSchema>;
+export type ScheduleRun = z.output<typeof RunSchema>;
 export type { TaskEvent };
 
 /** A batch's progress as events carry it. */
@@ -79,6 +84,8 @@ type ServerMessage = { type: "snapshot"; data: Snapshot } | { type: "async_task_
 export function isFinal(event: Pick<TaskEvent, "status" | "retry_at">): boolean {
   return event.status === "Finished" || event.status === "Canceled" || (event.status === "Failed" && !event.retry_at);
 }
+
+const schedulePath = (name: string) => `/api/v1/scheduled-jobs/${encodeURIComponent(name)}`;
 
 /** Creates a client bound to one server and API key. */
 export function createClient(options: ClientOptions) {
@@ -222,6 +229,32 @@ export function createClient(options: ClientOptions) {
       request<Task>("POST", `/api/v1/tasks/${encodeURIComponent(name)}/cancel`, { message }),
     retry: (name: string, now = false) =>
       request<Task>("POST", `/api/v1/tasks/${encodeURIComponent(name)}/retry`, { now }),
+
+    /** Scheduled jobs visible to the caller (own; all for a System Manager), a page at a time. */
+    listSchedules: (cursor?: string) =>
+      request<{ data: Schedule[]; next_cursor: string | null }>(
+        "GET",
+        `/api/v1/scheduled-jobs${cursor === undefined ? "" : `?cursor=${encodeURIComponent(cursor)}`}`,
+      ),
+    /** Creates a scheduled job for a method the caller may enqueue. */
+    createSchedule: (spec: ScheduleSpec) => request<Schedule>("POST", "/api/v1/scheduled-jobs", spec),
+    /** A scheduled job with its next 10 fire times in its own time zone. */
+    getSchedule: (name: string) => request<Schedule>("GET", schedulePath(name)),
+    /** Replaces a scheduled job's definition (counters and run log are kept). */
+    updateSchedule: (name: string, spec: ScheduleSpec) => request<Schedule>("PUT", schedulePath(name), spec),
+    deleteSchedule: (name: string) => request<null>("DELETE", schedulePath(name)),
+    /** The run log: what became of each slot, newest first. */
+    scheduleRuns: (name: string, cursor?: number) =>
+      request<{ data: ScheduleRun[]; next_cursor: number | null }>(
+        "GET",
+        `${schedulePath(name)}/runs${cursor === undefined ? "" : `?cursor=${cursor}`}`,
+      ),
+    /** Runs the schedule once now, without moving its cadence. */
+    runSchedule: (name: string) => request<{ task: string; schedule: Schedule }>("POST", `${schedulePath(name)}/run`),
+    stopSchedule: (name: string, note?: string) => request<Schedule>("POST", `${schedulePath(name)}/stop`, { note }),
+    startSchedule: (name: string) => request<Schedule>("POST", `${schedulePath(name)}/start`, {}),
+    /** Skips the schedule's next `count` slots. */
+    skipSchedule: (name: string, count: number) => request<Schedule>("POST", `${schedulePath(name)}/skip`, { count }),
 
     /**
      * Calls `onEvent` with the task's current state, then on every transition and progress

@@ -4,6 +4,13 @@ import { check, index, integer, primaryKey, real, sqliteTable, text, uniqueIndex
 import type { Column as ReportColumn } from "../shared/report-column";
 import type { Json } from "../shared/json";
 import {
+  FREQUENCIES,
+  MISSED_POLICIES,
+  OVERLAP_POLICIES,
+  RUN_OUTCOMES,
+  SCHEDULE_SOURCES,
+} from "../shared/schedule-sets";
+import {
   FAILURE_POLICIES,
   QUEUE_NAMES,
   RETRY_BACKOFFS,
@@ -75,6 +82,9 @@ export const tasks = sqliteTable(
     jobId: text("job_id"),
     /** Bumped by every change that is published as an event, so clients can order and dedupe them. */
     seq: integer("seq").notNull().default(1),
+    /** The scheduled job this task is a run of, and the slot it runs for (epoch ms). */
+    scheduledJob: text("scheduled_job"),
+    scheduledFor: integer("scheduled_for"),
   },
   (t) => [
     check("tasks_status_check", sql`${t.status} IN (${inList(TASK_STATUSES)})`),
@@ -99,6 +109,8 @@ export const tasks = sqliteTable(
     // Ops: recent failures (only failed rows enter this index).
     index("tasks_failed").on(t.endedAt).where(where(taskWhere.failed)),
     index("tasks_batch").on(t.batchId, t.batchOrder).where(where(taskWhere.inBatch)),
+    // Overlap policies: a schedule's runs that are still active (only those rows enter the index).
+    index("tasks_schedule_active").on(t.scheduledJob).where(where(taskWhere.scheduleActive)),
     // Dedupe: at most one live task per (owner, dedupe_key). Failed with a scheduled retry is live.
     uniqueIndex("tasks_dedupe").on(t.owner, t.dedupeKey).where(where(taskWhere.dedupeHeld)),
   ],
@@ -244,6 +256,112 @@ export const reportJobs = sqliteTable(
   ],
 );
 
+/**
+ * Scheduled jobs (Frappe's scheduler_events, and schedules users create through the API). The
+ * engine's state lives here: `last_slot` is the latest slot handled (run, missed or skipped), moved
+ * forward only by a compare-and-set that also proves which firing won (`last_token`), so a slot is
+ * handled exactly once whatever fires twice. Counters are exact: `failed` is kept by a trigger.
+ */
+export const scheduledJobs = sqliteTable(
+  "scheduled_jobs",
+  {
+    name: text("name").primaryKey(),
+    source: text("source", { enum: SCHEDULE_SOURCES }).notNull(),
+    owner: text("owner").notNull(),
+    /** The owner's roles when the schedule was saved: its runs are enqueued with them. */
+    ownerRoles: text("owner_roles").$type<Json<Role[]>>().notNull(),
+    description: text("description"),
+    method: text("method").notNull(),
+    documentType: text("document_type"),
+    documentName: text("document_name"),
+    documentAction: text("document_action"),
+    arguments: text("arguments").$type<Json<Record<string, unknown>>>().notNull().default("{}"),
+    queue: text("queue", { enum: QUEUE_NAMES }),
+    priority: integer("priority"),
+    timeout: integer("timeout"),
+    maxRetries: integer("max_retries").notNull().default(0),
+    retryDelay: integer("retry_delay").notNull().default(0),
+    retryBackoff: text("retry_backoff", { enum: RETRY_BACKOFFS }).notNull().default("fixed"),
+    frequency: text("frequency", { enum: FREQUENCIES }).notNull(),
+    cron: text("cron"),
+    everyS: integer("every_s"),
+    timezone: text("timezone").notNull().default("UTC"),
+    missed: text("missed", { enum: MISSED_POLICIES }).notNull().default("once"),
+    catchUpWindowS: integer("catch_up_window_s").notNull().default(86_400),
+    catchUpMax: integer("catch_up_max").notNull().default(100),
+    overlap: text("overlap", { enum: OVERLAP_POLICIES }).notNull().default("skip"),
+    startAt: integer("start_at"),
+    endAt: integer("end_at"),
+    maxRuns: integer("max_runs"),
+    stopped: integer("stopped", { mode: "boolean" }).notNull().default(false),
+    stopNote: text("stop_note"),
+    stoppedAt: integer("stopped_at"),
+    /** Slots still to skip (`POST …/skip`). */
+    skipNext: integer("skip_next").notNull().default(0),
+    /** Slots at or before this are history: a new schedule never back-fills. */
+    activeSince: integer("active_since").notNull(),
+    lastSlot: integer("last_slot"),
+    /** The token of the firing that last moved last_slot (a compare-and-set witness). */
+    lastToken: text("last_token"),
+    lastTask: text("last_task"),
+    lastExecution: integer("last_execution"),
+    nextSlot: integer("next_slot"),
+    /** When the engine must next look: the next slot, or sooner while a run waits in the buffer. */
+    nextFireAt: integer("next_fire_at"),
+    /** buffer_one: the slot waiting for the live run to end. */
+    bufferedSlot: integer("buffered_slot"),
+    runs: integer("runs").notNull().default(0),
+    missedCount: integer("missed_count").notNull().default(0),
+    skippedOverlap: integer("skipped_overlap").notNull().default(0),
+    skipped: integer("skipped").notNull().default(0),
+    failed: integer("failed").notNull().default(0),
+    /** Code schedules: a hash of the definition, to sync only what changed. */
+    definitionHash: text("definition_hash"),
+    /** Bumped by every write: the engine's compare-and-set reads it, so a firing planned on a stale row changes nothing. */
+    version: integer("version").notNull().default(0),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [
+    check("scheduled_jobs_source_check", sql`${t.source} IN (${inList(SCHEDULE_SOURCES)})`),
+    check("scheduled_jobs_frequency_check", sql`${t.frequency} IN (${inList(FREQUENCIES)})`),
+    check("scheduled_jobs_missed_check", sql`${t.missed} IN (${inList(MISSED_POLICIES)})`),
+    check("scheduled_jobs_overlap_check", sql`${t.overlap} IN (${inList(OVERLAP_POLICIES)})`),
+    index("scheduled_jobs_owner").on(t.owner, t.name),
+    // The watchdog's question: which running schedules are overdue.
+    index("scheduled_jobs_due")
+      .on(t.nextFireAt)
+      .where(sql`${t.stopped} = 0 AND ${t.nextFireAt} IS NOT NULL`),
+  ],
+);
+
+/**
+ * The run log: what became of each slot of a schedule. One row per slot (and per manual run);
+ * missed slots are one row per stretch with a count, so an outage never writes thousands of rows.
+ */
+export const scheduleRuns = sqliteTable(
+  "schedule_runs",
+  {
+    schedule: text("schedule").notNull(),
+    slot: integer("slot").notNull(),
+    /** "slot" for the schedule's own slots; "manual" for `POST …/run`. */
+    kind: text("kind", { enum: ["slot", "manual"] }).notNull(),
+    outcome: text("outcome", { enum: RUN_OUTCOMES }).notNull(),
+    taskName: text("task_name"),
+    /** For a stretch of missed slots: how many, and the last one. */
+    count: integer("count").notNull().default(1),
+    slotUntil: integer("slot_until"),
+    at: integer("at").notNull(),
+    /** Enqueue time minus the slot (jitter excluded: a `_long` run's delay is its run_at). */
+    lagMs: integer("lag_ms"),
+    error: text("error"),
+  },
+  (t) => [
+    primaryKey({ columns: [t.schedule, t.slot, t.kind] }),
+    check("schedule_runs_outcome_check", sql`${t.outcome} IN (${inList(RUN_OUTCOMES)})`),
+  ],
+);
+
 export type TaskRow = typeof tasks.$inferSelect;
 export type NewTaskRow = typeof tasks.$inferInsert;
 export type TaskTypeRow = typeof taskTypes.$inferSelect;
@@ -251,3 +369,6 @@ export type ApiKeyRow = typeof apiKeys.$inferSelect;
 export type BatchRow = typeof batches.$inferSelect;
 export type ReportJobRow = typeof reportJobs.$inferSelect;
 export type NewReportJobRow = typeof reportJobs.$inferInsert;
+export type ScheduleRow = typeof scheduledJobs.$inferSelect;
+export type NewScheduleRow = typeof scheduledJobs.$inferInsert;
+export type ScheduleRunRow = typeof scheduleRuns.$inferSelect;

@@ -2,7 +2,6 @@
 // and the canonical JSON (sorted keys) and hash that identify "the same request" for reuse.
 import { z } from "zod";
 import { invalid, invalidInput } from "../shared/errors";
-import type { Json } from "../shared/json";
 import { nestsDeeperThan } from "../shared/json-depth";
 import type { ReportDefinition } from "./define";
 
@@ -11,23 +10,6 @@ import type { ReportDefinition } from "./define";
  * Frappe's `cmd`, the credential parameter and the report name itself.
  */
 export const NOT_FILTERS: ReadonlySet<string> = new Set(["_ts", "_attempt", "_", "cmd", "api_key", "report_name"]);
-
-/** JSON with object keys sorted at every level, so equal filters give equal text. */
-export function canonicalJson<T>(value: T): Json<T> {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    v !== null && typeof v === "object" && !Array.isArray(v)
-      ? Object.fromEntries(
-          Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
-        )
-      : v,
-  );
-}
-
-/** Hex SHA-256 of a text. */
-export async function sha256Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
 
 /**
  * The filters in request arguments (Frappe's form_dict): every parameter except NOT_FILTERS.

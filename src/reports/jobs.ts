@@ -8,7 +8,7 @@ import { wakeScheduler } from "../dispatch/wake";
 import { publishTaskEvents } from "../realtime/events";
 import { config } from "../shared/config";
 import { forbidden, rateLimited } from "../shared/errors";
-import { fromJson } from "../shared/json";
+import { canonicalJson, fromJson, sha256Hex } from "../shared/json";
 import type { Column } from "../shared/report-column";
 import { isEnded } from "../shared/states";
 import { hasAnyRole, isSystemManager, type User } from "../shared/user";
@@ -17,7 +17,7 @@ import { errorSummary } from "../tasks/serialize";
 import { TaskSpec } from "../tasks/spec";
 import { insertReportJob } from "../transitions/insert";
 import { reportRoles, type ReportDefinition } from "./define";
-import { canonicalJson, sha256Hex } from "./filters";
+
 import { reportMethodName } from "./run";
 
 /** The statuses of a prepared report, as Frappe names them. */

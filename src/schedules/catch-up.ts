@@ -1,9 +1,6 @@
 // When a schedule's due slots run: catch-up after downtime (which run, how many are missed) and start jitter.
-import { isLongFrequency, slotSequence, type Frequency, type SlotOptions, type Timing } from "./timing";
-
-/** What happens to slots that were due while the engine did not run them on time. */
-export const MISSED_POLICIES = ["skip", "once", "all"] as const;
-export type MissedPolicy = (typeof MISSED_POLICIES)[number];
+import type { Frequency, MissedPolicy } from "../shared/schedule-sets";
+import { isLongFrequency, slotSequence, type SlotOptions, type Timing } from "./timing";
 
 export const DEFAULT_CATCH_UP_WINDOW_MS = 24 * 60 * 60 * 1000;
 export const DEFAULT_CATCH_UP_CAP = 100;

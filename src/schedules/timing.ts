@@ -1,18 +1,7 @@
 // The time engine of scheduled jobs: frequencies, timing validation and the slots a timing yields. Pure.
 import { Cron, CronPattern } from "croner";
+import { FREQUENCIES, type Frequency } from "../shared/schedule-sets";
 
-/**
- * How often a schedule runs: Frappe's `scheduler_events` names (in the schedule's time zone: hourly =
- * minute 0, daily = 00:00, weekly = Sunday 00:00, monthly = the 1st 00:00, yearly/annual = 1 January
- * 00:00; `all` = every minute), their `_long` variants (same timing, long queue, start jitter), a cron
- * expression, or every N seconds. Mirrored by a SQL CHECK once schedules are stored.
- */
-// prettier-ignore
-export const FREQUENCIES = [
-  "all", "hourly", "hourly_long", "daily", "daily_long", "weekly", "weekly_long", "monthly", "monthly_long",
-  "yearly", "yearly_long", "annual", "annual_long", "cron", "every",
-] as const;
-export type Frequency = (typeof FREQUENCIES)[number];
 export type LongFrequency = Extract<Frequency, `${string}_long`>;
 
 export type PresetFrequency = Exclude<Frequency, "all" | "cron" | "every">;

@@ -16,3 +16,20 @@ export function fromJson<T>(text: Json<T>): T {
   // JSON.parse is typed `any`; the Json<T> type of the text is what vouches for T.
   return JSON.parse(text) as T;
 }
+
+/** JSON with object keys sorted at every level, so equal filters give equal text. */
+export function canonicalJson<T>(value: T): Json<T> {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v !== null && typeof v === "object" && !Array.isArray(v)
+      ? Object.fromEntries(
+          Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+        )
+      : v,
+  );
+}
+
+/** Hex SHA-256 of a text. */
+export async function sha256Hex(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}

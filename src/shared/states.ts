@@ -77,6 +77,14 @@ export function isInFlight(task: Pick<StateFields, "status">): boolean {
   return task.status === Queued || task.status === Started;
 }
 
+/**
+ * Active: waiting for or holding a slot (Pending, Queued, Started) — what "the previous run is
+ * still running" means to a schedule's overlap policy.
+ */
+export function isActive(task: Pick<StateFields, "status">): boolean {
+  return task.status === Pending || task.status === Queued || task.status === Started;
+}
+
 /** A column reference: `status` → `status`, `w.status` or `"tasks"."status"`. */
 type Column = (name: string) => string;
 
@@ -113,6 +121,9 @@ export const taskWhere = {
     `(${c("status")} IN ('${Finished}', '${Canceled}') OR (${c("status")} = '${Failed}' AND ${c("wake_at")} IS NULL))`,
   /** tasks_dedupe: a live task holding its dedupe_key. */
   dedupeHeld: (c: Column = bare) => `${c("dedupe_key")} IS NOT NULL AND ${taskWhere.live(c)}`,
+  /** tasks_schedule_active: a schedule's run that is still active (see isActive). */
+  scheduleActive: (c: Column = bare) =>
+    `${c("scheduled_job")} IS NOT NULL AND ${c("status")} IN ('${Pending}', '${Queued}', '${Started}')`,
   /** A timer that fires for the scheduler: a delayed start or a scheduled retry. */
   timerWaiting: (c: Column = bare) => `${c("wake_at")} IS NOT NULL AND ${c("status")} IN ('${Pending}', '${Failed}')`,
 } as const;

@@ -48,6 +48,8 @@ export function taskJson(row: TaskRow, viewer: User | null) {
     debug_log: row.debugLog,
     progress: row.progress === null ? null : fromJson(row.progress),
     job_id: row.jobId,
+    scheduled_job: row.scheduledJob,
+    scheduled_for: iso(row.scheduledFor),
   };
 }
 

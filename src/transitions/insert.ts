@@ -142,32 +142,38 @@ export interface BulkExtra {
 }
 
 /**
- * Inserts a batch's tasks in one D1 batch — one transaction: every row or none, and no scheduler
- * pass sees part of it. Writes the batch row first (a new batch takes its first task's name as
- * its place in creation order; an existing one keeps its place; a given policy replaces its
- * own). Returns the inserted rows' event fields in insertion order.
+ * Inserts tasks in one D1 batch — one transaction: every row or none, and no scheduler pass sees
+ * part of it. For a bulk call (`batch` given) the batch row is written first: a new batch takes its
+ * first task's name as its place in creation order, an existing one keeps its place, and a given
+ * policy replaces its own. `extra.before` runs before the inserts in the same transaction and
+ * `extra.guard` must hold for any row to be inserted (a schedule's firing, a requeue). Returns the
+ * inserted rows' event fields in insertion order.
  */
 export async function insertTasks(
   db: Db,
   rows: BulkTaskRow[],
-  batch: { id: string; owner: string; policy: FailurePolicy | undefined; now: number },
+  batch: { id: string; owner: string; policy: FailurePolicy | undefined; now: number } | null,
   extra: BulkExtra = { before: [], guard: { sql: "1", params: [] } },
 ): Promise<EventRow[]> {
-  const batchRow = db.$client
-    .prepare(
-      `INSERT INTO batches (batch_id, owner, total, failure_policy, created_at, order_key)
-       VALUES (?1, ?2, 0, coalesce(?3, 'continue'), ?4, ?5)
-       ON CONFLICT (batch_id) DO UPDATE SET failure_policy = coalesce(?3, batches.failure_policy)
-       WHERE batches.owner = excluded.owner`,
-    )
-    .bind(batch.id, batch.owner, batch.policy ?? null, batch.now, rows[0]?.name ?? batch.id);
-  const before = [batchRow, ...extra.before];
+  const before = [...extra.before];
+  if (batch) {
+    before.unshift(
+      db.$client
+        .prepare(
+          `INSERT INTO batches (batch_id, owner, total, failure_policy, created_at, order_key)
+           VALUES (?1, ?2, 0, coalesce(?3, 'continue'), ?4, ?5)
+           ON CONFLICT (batch_id) DO UPDATE SET failure_policy = coalesce(?3, batches.failure_policy)
+           WHERE batches.owner = excluded.owner`,
+        )
+        .bind(batch.id, batch.owner, batch.policy ?? null, batch.now, rows[0]?.name ?? batch.id),
+    );
+  }
   const inserts = chunks(rows).map((chunk) => insertChunk(db, chunk, extra.guard));
   try {
     const results = await db.$client.batch<EventRow>([...before, ...inserts]);
     return results.slice(before.length).flatMap((r) => r.results);
   } catch (error) {
-    if (dbErrorMentions(error, "batch_id belongs to another owner")) throw anotherOwnersBatch(batch.id);
+    if (batch && dbErrorMentions(error, "batch_id belongs to another owner")) throw anotherOwnersBatch(batch.id);
     throw error;
   }
 }
