@@ -31,7 +31,10 @@ export function admissionLimit(method: SQL, cap: number): SQL {
  * admission rule allows one. Read in the RETURNING of enqueue and of outcomes (which see the
  * table after their own change), so "no wake needed" is never stale.
  */
-export const admitsNow = sql<number>`(${admissionLimit(sql`${tasks.method}`, 1)} > 0 AND EXISTS (SELECT 1 FROM tasks AS waiting INDEXED BY tasks_dispatch WHERE waiting.method = ${tasks.method} AND ${dispatchable("waiting")}))`;
+// Spelled out, not ${tasks.method}: in a RETURNING clause drizzle renders the written table's columns
+// unqualified, and inside a subquery an unqualified `method` would name the subquery's own column.
+const rowMethod = sql.raw(`"tasks"."method"`);
+export const admitsNow = sql<number>`(${admissionLimit(rowMethod, 1)} > 0 AND EXISTS (SELECT 1 FROM tasks AS waiting INDEXED BY tasks_dispatch WHERE waiting.method = ${rowMethod} AND ${dispatchable("waiting")}))`;
 
 /**
  * Pending → Queued for the first dispatchable tasks of `method` in admission order — at_front
