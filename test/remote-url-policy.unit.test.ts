@@ -19,6 +19,9 @@ describe("checkBaseUrl: accepted and normalised", () => {
     ["https://[2606:4700:4700::1111]/", "https://[2606:4700:4700::1111]"],
     ["https://xn--bcher-kva.example.org/", "https://xn--bcher-kva.example.org"],
     ["https://my_site.example.com/", "https://my_site.example.com"],
+    // IPv6 forms that embed a public IPv4 address get that address's verdict.
+    ["https://[::ffff:8.8.8.8]/", "https://[::ffff:808:808]"],
+    ["https://[2002:808:808::1]/", "https://[2002:808:808::1]"],
   ])("%s becomes %s", (input, expected) => {
     expect(checkBaseUrl(input, prod)).toEqual({ ok: true, url: expected });
   });

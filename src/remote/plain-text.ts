@@ -83,11 +83,10 @@ export function htmlTitle(html: string): string | null {
   return null;
 }
 
-function field(value: unknown, key: string): unknown {
-  return typeof value === "object" && value !== null && !Array.isArray(value)
-    ? (value as Record<string, unknown>)[key]
-    : undefined;
-}
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
+
+const field = (value: unknown, key: string): unknown => (isRecord(value) ? value[key] : undefined);
 
 /** The first non-empty string among common error fields of a JSON error body. */
 function jsonErrorText(json: unknown): string | null {
