@@ -866,9 +866,9 @@ async function main() {
   const consumerInvocations = managedBatches.batches;
   // A scheduler pass with no timer due is one D1 batch of 2 statements (admit, next timer; 5 when
   // timers fire, which a run without delays or expired leases hardly sees). Every other statement
-  // on the happy path is the enqueue INSERT and the finish (one per task), the claim (one per
-  // consumer invocation) and the benchmark's polls.
-  const passes = Math.max(0, (delta.d1Statements - overhead.d1Statements - 2 * N - consumerInvocations) / 2);
+  // on the happy path is the enqueue request's key lookup and INSERT and the finish (three per
+  // task), the claim (one per consumer invocation) and the benchmark's polls.
+  const passes = Math.max(0, (delta.d1Statements - overhead.d1Statements - 3 * N - consumerInvocations) / 2);
 
   const lines = {
     d1_rows_written: { per_task: counts.d1_rows_written, usd_per_unit: PRICES.d1_row_written },
