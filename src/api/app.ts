@@ -10,6 +10,7 @@ import { log } from "../shared/log";
 import { tooLarge } from "../shared/errors";
 import { apiKeysApi } from "./api-keys";
 import { batchesApi } from "./batches";
+import { callbacksApi } from "./callbacks";
 import { bulkApi } from "./bulk";
 import type { AppEnv } from "./context";
 import { dispatcherApi } from "./dispatcher";
@@ -19,6 +20,7 @@ import { healthApi, metricsApi, opsApi } from "./health";
 import { methodsApi } from "./methods";
 import { realtimeSocketApi, realtimeTicketsApi } from "./realtime";
 import { documentLongPolling, reportLongPollingApi } from "./report-long-polling";
+import { remoteTargetsApi } from "./remote-targets";
 import { reportJobsApi, reportsApi } from "./reports";
 import { scheduledJobsApi } from "./scheduled-jobs";
 import { json, requireUser } from "./router";
@@ -58,6 +60,10 @@ const corsFromConfig = createMiddleware<AppEnv>(async (c, next) => {
     maxAge: 600,
   })(c, next);
 });
+
+/** A remote site's callback for a task attempt (authorised by its callback token instead). */
+const isCallback = (c: { req: { method: string; path: string } }) =>
+  c.req.method === "POST" && /^\/api\/v1\/tasks\/[^/]+\/(?:progress|complete|fail)$/.test(c.req.path);
 
 const limit = (maxSize: number) =>
   bodyLimit({
@@ -118,7 +124,14 @@ export function buildApp(options: { metrics: boolean }) {
 
   // The WebSocket endpoint authenticates with single-use tickets instead of API keys.
   app.route("/api/v1/realtime", realtimeSocketApi);
-  app.use("/api/v1/*", except(["/api/v1/openapi.json", "/api/v1/health", "/api/v1/realtime"], requireUser));
+  app.openAPIRegistry.registerComponent("securitySchemes", "callbackToken", {
+    type: "http",
+    scheme: "bearer",
+    description: "The callback token a remote attempt was called with (its X-Switchyard-Callback-Token header)",
+  });
+  // Remote sites call back with the attempt's callback token, not an API key.
+  app.route("/api/v1/tasks", callbacksApi);
+  app.use("/api/v1/*", except(["/api/v1/openapi.json", "/api/v1/health", "/api/v1/realtime", isCallback], requireUser));
   app.use("/api/method/*", requireUser);
 
   app.route("/api/v1", bulkApi);
@@ -134,6 +147,7 @@ export function buildApp(options: { metrics: boolean }) {
   app.route("/api/v1/reports", reportsApi);
   app.route("/api/v1/report-jobs", reportJobsApi);
   app.route("/api/v1/scheduled-jobs", scheduledJobsApi);
+  app.route("/api/v1/remote-targets", remoteTargetsApi);
   app.route("/api/method", frappeApi);
   app.route("/api/method", reportLongPollingApi);
 

@@ -4,6 +4,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { sql } from "drizzle-orm";
 import { getDb } from "../db/client";
 import { methodSummaries } from "../db/ops";
+import { authFailedTargets } from "../db/remote-targets";
 import { overdueSchedules } from "../db/schedules";
 import { LAST_CRON_KEY, getDispatcher, getSetting } from "../db/settings";
 import { OVERDUE_AFTER_MS } from "../schedules/serialize";
@@ -56,6 +57,9 @@ const OpsSummary = z
     overdue_schedules: z.array(
       z.object({ name: z.string(), owner: z.string(), due_at: z.string(), late_s: z.number() }),
     ),
+    remote_targets_auth_failed: z
+      .array(z.object({ name: z.string(), last_error: z.string().nullable(), last_error_at: z.string().nullable() }))
+      .openapi({ description: "Remote targets that refused our credentials (401/403) on their last call or test" }),
   })
   .openapi("OpsSummary");
 
@@ -70,11 +74,12 @@ export const opsApi = router().openapi(
   async (c) => {
     const db = getDb(c.env);
     const now = Date.now();
-    const [methods, dispatcher, lastCron, overdue] = await Promise.all([
+    const [methods, dispatcher, lastCron, overdue, authFailed] = await Promise.all([
       methodSummaries(db, now - 3_600_000),
       getDispatcher(db),
       getSetting(db, LAST_CRON_KEY),
       overdueSchedules(db, now, OVERDUE_AFTER_MS),
+      authFailedTargets(db),
     ]);
     return c.json(
       {
@@ -91,6 +96,11 @@ export const opsApi = router().openapi(
           owner: s.owner,
           due_at: new Date(s.nextFireAt ?? now).toISOString(),
           late_s: Math.round((now - (s.nextFireAt ?? now)) / 1000),
+        })),
+        remote_targets_auth_failed: authFailed.map((t) => ({
+          name: t.name,
+          last_error: t.lastError,
+          last_error_at: iso(t.lastErrorAt),
         })),
       },
       200,

@@ -1,6 +1,9 @@
 // GET /api/v1/methods: what this deployment can run, with argument schemas and whether the caller may enqueue.
 import { createRoute, z } from "@hono/zod-openapi";
+import { getDb } from "../db/client";
+import { listTargets } from "../db/remote-targets";
 import { registry } from "../methods";
+import { fromJson } from "../shared/json";
 import { hasAnyRole } from "../shared/user";
 import { errorResponses, json, router } from "./router";
 
@@ -15,6 +18,9 @@ const MethodInfo = z
     roles: z.array(z.string()),
     can_enqueue: z.boolean(),
     arguments_schema: z.unknown(),
+    remote_target: z.string().nullable().openapi({
+      description: "Remote methods: the target that runs them; `method` is then a pattern (`*` = any run)",
+    }),
   })
   .openapi("Method");
 
@@ -31,15 +37,15 @@ export const methodsApi = router().openapi(
   createRoute({
     method: "get",
     path: "/",
-    summary: "Registered methods",
+    summary: "Registered methods, and the remote targets' method patterns",
     responses: {
       200: json(z.object({ data: z.array(MethodInfo), next_cursor: z.null() }), "Methods"),
       ...errorResponses,
     },
   }),
-  (c) => {
+  async (c) => {
     const user = c.get("user");
-    const data = registry.list(c.env).map((m) => ({
+    const local = registry.list(c.env).map((m) => ({
       method: m.method,
       description: m.description ?? null,
       document_type: m.documentType ?? null,
@@ -50,7 +56,23 @@ export const methodsApi = router().openapi(
       // Report jobs are started through the report endpoints, never the task API.
       can_enqueue: m.startedBy === undefined && hasAnyRole(user, m.roles),
       arguments_schema: jsonSchema(m.args),
+      remote_target: null,
     }));
-    return c.json({ data, next_cursor: null }, 200);
+    const remote = (await listTargets(getDb(c.env))).flatMap((t) => {
+      const roles = fromJson(t.roles);
+      return fromJson(t.allowedMethods).map((pattern) => ({
+        method: `${t.name}:${pattern}`,
+        description: `runs on ${t.name} (${t.kind})`,
+        document_type: null,
+        document_action: null,
+        queue: null,
+        timeout: t.timeoutS,
+        roles: [...roles],
+        can_enqueue: hasAnyRole(user, roles),
+        arguments_schema: { type: "object" },
+        remote_target: t.name,
+      }));
+    });
+    return c.json({ data: [...local, ...remote], next_cursor: null }, 200);
   },
 );

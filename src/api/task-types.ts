@@ -4,7 +4,7 @@ import { asc, eq } from "drizzle-orm";
 import { getDb } from "../db/client";
 import { taskTypes, type TaskTypeRow } from "../db/schema";
 import { wakeScheduler } from "../dispatch/wake";
-import { registry } from "../methods";
+import { isKnownMethod } from "../remote/methods";
 import { conflict, invalid, notFound } from "../shared/errors";
 import { errorResponse, errorResponses, json, pathParam, requireRole, router } from "./router";
 
@@ -82,7 +82,7 @@ export const taskTypesApi = router()
     async (c) => {
       const { method } = c.req.valid("param");
       const body = c.req.valid("json");
-      if (!registry.get(method, c.env)) throw invalid("unknown_method", `unknown method ${method}`);
+      if (!(await isKnownMethod(c.env, method))) throw invalid("unknown_method", `unknown method ${method}`);
       const now = Date.now();
       const set = {
         ...(body.priority !== undefined && { priority: body.priority }),

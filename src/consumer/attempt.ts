@@ -1,11 +1,14 @@
-// One attempt of a task: runs its handler with a timeout and an AbortSignal that also fires on
-// cancel, and says how it ended. Writes nothing but progress; the caller records the outcome.
+// One attempt of a task: runs its handler — or calls its remote target — with a timeout and an
+// AbortSignal that also fires on cancel, and says how it ended. Writes nothing but progress; the
+// caller records the outcome.
 import type { Db } from "../db/client";
 import type { TaskRow } from "../db/schema";
 import { stillStarted } from "../db/tasks";
 import { registry } from "../methods";
 import { PermanentError, type TaskContext } from "../methods/registry";
 import { publishTaskEvents } from "../realtime/events";
+import { callRemote } from "../remote/call";
+import { splitRemote } from "../remote/methods";
 import type { Config } from "../shared/config";
 import { fromJson, toJson, type Json } from "../shared/json";
 import { describeError, log } from "../shared/log";
@@ -24,11 +27,16 @@ export class TimeoutError extends Error {
   override name = "TimeoutError";
 }
 
-/** How an attempt ended. */
+/**
+ * How an attempt ended — or, for a remote method, that the remote accepted it (202) and will
+ * report the outcome through its callbacks. A failure may ask for a minimum delay before the retry
+ * (a remote's Retry-After).
+ */
 export type Outcome =
   | { kind: "finished"; result: Json<unknown> | null }
-  | { kind: "failed"; error: string; permanent: boolean }
-  | { kind: "canceled" };
+  | { kind: "failed"; error: string; permanent: boolean; minDelayMs?: number }
+  | { kind: "canceled" }
+  | { kind: "accepted" };
 
 /** What the attempt left behind besides its outcome. */
 export interface AttemptTrace {
@@ -36,8 +44,9 @@ export interface AttemptTrace {
   progress: ProgressWriter | null;
 }
 
-/** Runs the task's handler for its current attempt; never throws. */
+/** Runs the task's handler (or remote call) for its current attempt; never throws. */
 export async function runAttempt(task: TaskRow, env: Env, db: Db, cfg: Config, trace: AttemptTrace): Promise<Outcome> {
+  if (splitRemote(task.method)) return guarded(task, db, cfg, (signal) => callRemote(env, task, signal));
   const method = registry.get(task.method, env);
   if (!method) {
     return { kind: "failed", error: `PermanentError: method ${task.method} is not registered`, permanent: true };
@@ -50,46 +59,34 @@ export async function runAttempt(task: TaskRow, env: Env, db: Db, cfg: Config, t
       permanent: true,
     };
   }
-
-  const controller = new AbortController();
-  const done = new AbortController();
-  const progress = new ProgressWriter(
-    db,
-    task,
-    cfg.progressIntervalMs,
-    () => controller.abort(new CanceledError("task was canceled")),
-    (row) => publishTaskEvents(env, [row]),
-  );
-  trace.progress = progress;
-  const ctx: TaskContext = {
-    name: task.name,
-    owner: task.owner,
-    attempt: task.attempt,
-    signal: controller.signal,
-    env,
-    task: {
+  const outcome = guarded(task, db, cfg, async (signal, abort) => {
+    const progress = new ProgressWriter(
+      db,
+      task,
+      cfg.progressIntervalMs,
+      () => abort(new CanceledError("task was canceled")),
+      (row) => publishTaskEvents(env, [row]),
+    );
+    trace.progress = progress;
+    const ctx: TaskContext = {
       name: task.name,
-      method: task.method,
-      jobName: task.jobName,
-      queue: task.queue,
-      timeout: task.timeout,
-      batchId: task.batchId,
-      retryCount: task.retryCount,
-    },
-    progress: (p) => progress.report(p),
-    log: (...parts) => trace.debugLog.add(parts),
-  };
-
-  const timer = setTimeout(
-    () => controller.abort(new TimeoutError(`task timed out after ${task.timeout}s`)),
-    task.timeout * 1000,
-  );
-  const watcher = watchForCancel(db, task, cfg.cancelPollMs, controller, done.signal);
-  try {
-    const value = await Promise.race([
-      Promise.resolve().then(() => method.run(args.data, ctx, task.documentName)),
-      abortPromise(controller.signal),
-    ]);
+      owner: task.owner,
+      attempt: task.attempt,
+      signal,
+      env,
+      task: {
+        name: task.name,
+        method: task.method,
+        jobName: task.jobName,
+        queue: task.queue,
+        timeout: task.timeout,
+        batchId: task.batchId,
+        retryCount: task.retryCount,
+      },
+      progress: (p) => progress.report(p),
+      log: (...parts) => trace.debugLog.add(parts),
+    };
+    const value = await method.run(args.data, ctx, task.documentName);
     const result = value === undefined ? null : toJson(value);
     if (result !== null && new TextEncoder().encode(result).length > RESULT_MAX_BYTES) {
       return {
@@ -99,6 +96,33 @@ export async function runAttempt(task: TaskRow, env: Env, db: Db, cfg: Config, t
       };
     }
     return { kind: "finished", result };
+  });
+  // A handler that ignored its signal may still report: the outcome write carries the final value.
+  return outcome.finally(() => trace.progress?.close());
+}
+
+/**
+ * Runs `work` under the attempt's signal, which aborts on timeout and on cancel (polled); a `work`
+ * that ignores its signal is abandoned when it fires. Maps what was thrown to the outcome.
+ */
+async function guarded(
+  task: TaskRow,
+  db: Db,
+  cfg: Config,
+  work: (signal: AbortSignal, abort: (reason: Error) => void) => Promise<Outcome>,
+): Promise<Outcome> {
+  const controller = new AbortController();
+  const done = new AbortController();
+  const timer = setTimeout(
+    () => controller.abort(new TimeoutError(`task timed out after ${task.timeout}s`)),
+    task.timeout * 1000,
+  );
+  const watcher = watchForCancel(db, task, cfg.cancelPollMs, controller, done.signal);
+  try {
+    return await Promise.race([
+      Promise.resolve().then(() => work(controller.signal, (reason) => controller.abort(reason))),
+      abortPromise(controller.signal),
+    ]);
   } catch (error) {
     const reason: unknown = controller.signal.aborted ? controller.signal.reason : error;
     if (reason instanceof CanceledError) return { kind: "canceled" };
@@ -106,7 +130,6 @@ export async function runAttempt(task: TaskRow, env: Env, db: Db, cfg: Config, t
     return { kind: "failed", error: formatError(error), permanent: error instanceof PermanentError };
   } finally {
     clearTimeout(timer);
-    progress.close();
     done.abort();
     await watcher;
   }

@@ -10,6 +10,7 @@ import { TaskMessage } from "../tasks/messages";
 import { claimTasks, type Delivery } from "../transitions/claim";
 import type { WatchedTask } from "../transitions/columns";
 import { failTask, finishTask, recordCanceledAttempt } from "../transitions/outcome";
+import { acceptRemoteAttempt } from "../transitions/remote";
 import { runAttempt, type AttemptTrace } from "./attempt";
 import { DebugLog } from "./attempt-context";
 
@@ -92,6 +93,20 @@ async function runClaimed(
       if (!failed) log.info("failure discarded: task left Started meanwhile", { task: name, attempt });
       mustWake = failed !== null && (failed.admitsNow === 1 || failed.wakeAt !== null);
       await publishTaskEvents(env, [failed, ...paused], now);
+    } else if (outcome.kind === "accepted") {
+      // The remote works on and calls back; the lease shrinks to one heartbeat, so the scheduler
+      // must re-arm its alarm for it.
+      const target = task.method.split(":", 1)[0] ?? task.method;
+      const message = `accepted by ${target}; waiting for its callbacks`;
+      const row = await acceptRemoteAttempt(
+        db,
+        task,
+        now + cfg.remoteHeartbeatMs + cfg.leaseGraceMs,
+        cfg.leaseGraceMs,
+        message,
+      );
+      mustWake = row !== null;
+      await publishTaskEvents(env, [row], now);
     } else {
       await recordCanceledAttempt(db, task, record, now);
     }

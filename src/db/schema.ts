@@ -362,6 +362,43 @@ export const scheduleRuns = sqliteTable(
   ],
 );
 
+/**
+ * Remote targets: a Frappe site or an HTTPS endpoint that runs remote methods (`<target>:<path>`).
+ * Secrets are stored encrypted (AES-GCM, key from the REMOTE_SECRETS_KEY Worker secret) and never
+ * leave the Worker: credentials, and the signing secrets (the current one and, for a grace period
+ * after a rotation, the previous one).
+ */
+export const remoteTargets = sqliteTable(
+  "remote_targets",
+  {
+    name: text("name").primaryKey(),
+    kind: text("kind", { enum: ["frappe", "http"] }).notNull(),
+    baseUrl: text("base_url").notNull(),
+    /** Encrypted JSON: frappe `{ api_key, api_secret }`, http `{ token }`; null: none. */
+    credentials: text("credentials"),
+    /** Encrypted JSON: `[{ secret, until }]`, newest first; `until` null for the current one. */
+    signingSecrets: text("signing_secrets").notNull(),
+    signingSecretSetAt: integer("signing_secret_set_at").notNull(),
+    /** Method patterns this target runs (`myapp.api.*`), matched against the path after `<target>:`. */
+    allowedMethods: text("allowed_methods").$type<Json<string[]>>().notNull(),
+    /** Roles that may enqueue the target's methods (System Manager always may). */
+    roles: text("roles").$type<Json<Role[]>>().notNull(),
+    /** Longest a call may take before it is abandoned (seconds; null: the task's timeout). */
+    timeoutS: integer("timeout_s"),
+    /** Most bytes of a response that are read. */
+    maxResponseBytes: integer("max_response_bytes").notNull().default(1_048_576),
+    /** Set when the remote refused our credentials (401/403); cleared by a successful call or test. */
+    authFailed: integer("auth_failed", { mode: "boolean" }).notNull().default(false),
+    lastError: text("last_error"),
+    lastErrorAt: integer("last_error_at"),
+    lastOkAt: integer("last_ok_at"),
+    createdBy: text("created_by").notNull(),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [check("remote_targets_kind_check", sql`${t.kind} IN ('frappe', 'http')`)],
+);
+
 export type TaskRow = typeof tasks.$inferSelect;
 export type NewTaskRow = typeof tasks.$inferInsert;
 export type TaskTypeRow = typeof taskTypes.$inferSelect;
@@ -372,3 +409,5 @@ export type NewReportJobRow = typeof reportJobs.$inferInsert;
 export type ScheduleRow = typeof scheduledJobs.$inferSelect;
 export type NewScheduleRow = typeof scheduledJobs.$inferInsert;
 export type ScheduleRunRow = typeof scheduleRuns.$inferSelect;
+export type RemoteTargetRow = typeof remoteTargets.$inferSelect;
+export type NewRemoteTargetRow = typeof remoteTargets.$inferInsert;

@@ -1,6 +1,7 @@
 // One scheduler pass for a method: admit Pending tasks into free slots, and — when a timer is due —
 // fire delayed starts and scheduled retries, re-send lost messages and fail tasks whose worker
 // vanished. Reports when the next timer is due so the scheduler can keep its alarm on it.
+import { splitRemote } from "../remote/methods";
 import { getDb } from "../db/client";
 import { publishTaskEvents } from "../realtime/events";
 import { config } from "../shared/config";
@@ -54,7 +55,9 @@ export async function runPass(env: Env, method: string, timersDue: boolean, now 
         db,
         task,
         {
-          error: `WorkerLost: no outcome was recorded within timeout (${task.timeout}s) + grace; the worker is presumed lost`,
+          error: splitRemote(method)
+            ? `WorkerLost: no outcome or callback was recorded before the lease ran out (timeout ${task.timeout}s + grace; after a 202, one heartbeat interval); the remote attempt is presumed lost`
+            : `WorkerLost: no outcome was recorded within timeout (${task.timeout}s) + grace; the worker is presumed lost`,
           permanent: false,
         },
         now,

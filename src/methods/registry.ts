@@ -91,6 +91,8 @@ export interface ResolvedMethod {
    * started instead. The task API refuses them, naming this.
    */
   readonly startedBy?: string;
+  /** Set for remote methods (`<target>:<path>`): the target that runs it; `run` is not used. */
+  readonly remote?: string;
   /** Runs the handler. For document actions `documentName` is the document to load. */
   run(args: unknown, ctx: TaskContext, documentName: string | null): Promise<unknown>;
 }

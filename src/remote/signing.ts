@@ -40,13 +40,20 @@ export function newSigningSecret(): string {
   return SECRET_PREFIX + bytesToBase64(crypto.getRandomValues(new Uint8Array(32)));
 }
 
-async function hmacKey(secret: string, usage: "sign" | "verify"): Promise<CryptoKey> {
+/** Why `secret` cannot sign (a sentence), or null when it is `whsec_` + base64 of 24–64 bytes. */
+export function signingSecretProblem(secret: string): string | null {
   const bytes = base64ToBytes(secret.startsWith(SECRET_PREFIX) ? secret.slice(SECRET_PREFIX.length) : secret);
   if (bytes === null || bytes.length < MIN_SECRET_BYTES || bytes.length > MAX_SECRET_BYTES) {
-    throw new SigningSecretError(
-      `a signing secret is whsec_ + base64 of ${MIN_SECRET_BYTES}-${MAX_SECRET_BYTES} bytes`,
-    );
+    return `a signing secret is whsec_ + base64 of ${MIN_SECRET_BYTES}-${MAX_SECRET_BYTES} bytes`;
   }
+  return null;
+}
+
+async function hmacKey(secret: string, usage: "sign" | "verify"): Promise<CryptoKey> {
+  const problem = signingSecretProblem(secret);
+  if (problem !== null) throw new SigningSecretError(problem);
+  const bytes =
+    base64ToBytes(secret.startsWith(SECRET_PREFIX) ? secret.slice(SECRET_PREFIX.length) : secret) ?? new Uint8Array(0);
   return crypto.subtle.importKey("raw", bytes, { name: "HMAC", hash: "SHA-256" }, false, [usage]);
 }
 

@@ -153,8 +153,7 @@ export async function startReportJob(
       user,
       env,
       now,
-      [],
-      true,
+      { platform: true },
     );
     const jobRow = {
       jobId: row.name,

@@ -13,6 +13,7 @@ import { log } from "../shared/log";
 import { inJson } from "../db/in-json";
 import { tasks } from "../db/schema";
 import { performAction } from "../tasks/actions";
+import { loadCatalog, type RemoteCatalog } from "../remote/methods";
 import { buildTaskRow } from "../tasks/enqueue";
 import { TaskSpec } from "../tasks/spec";
 import { insertTasks, type BulkTaskRow } from "../transitions/insert";
@@ -31,7 +32,14 @@ function ownerOf(row: ScheduleRow) {
 }
 
 /** The task row of one run of `row` for `slot` (a DomainError when the method or arguments no longer fit). */
-export function runRow(env: Env, row: ScheduleRow, slot: number, now: number, kind: "slot" | "manual"): BulkTaskRow {
+export function runRow(
+  env: Env,
+  row: ScheduleRow,
+  slot: number,
+  now: number,
+  kind: "slot" | "manual",
+  remote: RemoteCatalog,
+): BulkTaskRow {
   const jitter = kind === "slot" ? jitterMs(row.frequency, row.name, slot) : 0;
   const spec = TaskSpec.parse({
     ...(row.documentType === null
@@ -48,7 +56,7 @@ export function runRow(env: Env, row: ScheduleRow, slot: number, now: number, ki
     run_at: jitter > 0 ? new Date(slot + jitter).toISOString() : undefined,
     dedupe_key: `schedule:${row.name}:${kind === "slot" ? "" : "manual:"}${new Date(slot).toISOString()}`,
   });
-  const task = buildTaskRow(spec, ownerOf(row), env, now);
+  const task = buildTaskRow(spec, ownerOf(row), env, now, { remote });
   return { ...task, priority: row.priority, scheduledJob: row.name, scheduledFor: slot };
 }
 
@@ -189,6 +197,9 @@ async function cancelRuns(env: Env, names: string[], schedule: string) {
 /** Writes the plan: the schedule moves, the run log grows and the runs are inserted — or nothing. */
 async function commit(env: Env, db: Db, row: ScheduleRow, planned: Plan, now: number): Promise<boolean> {
   const token = crypto.randomUUID();
+  const remote = planned.decisions.some((d) => d.outcome === "enqueued")
+    ? await loadCatalog(env, [row.method, row.documentType ?? undefined])
+    : new Map();
   const rows: BulkTaskRow[] = [];
   const runs: FiringWrite["runs"] = [];
   let refused = 0;
@@ -199,7 +210,7 @@ async function commit(env: Env, db: Db, row: ScheduleRow, planned: Plan, now: nu
       continue;
     }
     try {
-      const task = runRow(env, row, d.slot, now, "slot");
+      const task = runRow(env, row, d.slot, now, "slot", remote);
       rows.push(task);
       runs.push({ ...base, slot: d.slot, outcome: "enqueued", taskName: task.name, lagMs: now - d.slot });
     } catch (error) {

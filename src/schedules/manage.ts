@@ -18,9 +18,13 @@ import { canonicalJson, fromJson, sha256Hex, toJson } from "../shared/json";
 import { describeError, log } from "../shared/log";
 import { canSee, type User } from "../shared/user";
 import { insertTasks } from "../transitions/insert";
+import { loadCatalog } from "../remote/methods";
 import { runRow } from "./fire";
 import { codeSchedules } from "./registry";
 import { definitionOf, type ScheduleSpec } from "./spec";
+
+/** The remote targets a schedule's method names (none for code methods). */
+const catalogFor = (env: Env, spec: ScheduleSpec) => loadCatalog(env, [spec.method, spec.document_type]);
 
 /** Who code schedules run as. */
 const SYSTEM: User = { name: "Administrator", roles: ["System Manager"], key: "code" };
@@ -46,7 +50,7 @@ export async function visibleSchedule(env: Env, user: User, name: string): Promi
 
 /** Creates a schedule for `user` (validated as `definitionOf` says); conflict when the name is taken. */
 export async function createSchedule(env: Env, user: User, spec: ScheduleSpec, now = Date.now()): Promise<ScheduleRow> {
-  const { definition, nextSlot } = definitionOf(env, spec, user, now);
+  const { definition, nextSlot } = definitionOf(env, spec, user, now, await catalogFor(env, spec));
   const name = spec.name ?? `sched-${crypto.randomUUID().slice(0, 8)}`;
   const row = await insertSchedule(getDb(env), {
     ...definition,
@@ -78,7 +82,7 @@ export async function replaceSchedule(
   if (row.source === "code")
     throw conflict(`${row.name} is defined in code; change it there (you can stop or start it)`);
   const owner: User = { name: row.owner, roles: fromJson(row.ownerRoles), key: "schedule" };
-  const { definition, nextSlot } = definitionOf(env, spec, owner, now);
+  const { definition, nextSlot } = definitionOf(env, spec, owner, now, await catalogFor(env, spec));
   const updated = await updateSchedule(getDb(env), row.name, row.version, {
     ...definition,
     activeSince: now,
@@ -151,7 +155,14 @@ export function skipSlots(env: Env, row: ScheduleRow, count: number): Promise<Sc
 export async function runNow(env: Env, row: ScheduleRow): Promise<string> {
   const db = getDb(env);
   const now = Date.now();
-  const task = runRow(env, row, now, now, "manual");
+  const task = runRow(
+    env,
+    row,
+    now,
+    now,
+    "manual",
+    await loadCatalog(env, [row.method, row.documentType ?? undefined]),
+  );
   const token = crypto.randomUUID();
   const { statements, guard } = firingStatements(db, {
     name: row.name,
@@ -196,7 +207,7 @@ export async function syncCodeSchedules(env: Env, now = Date.now()): Promise<{ c
     const known = stored.get(def.name);
     stored.delete(def.name);
     if (known?.definitionHash === hash) continue;
-    const { definition, nextSlot } = definitionOf(env, spec, SYSTEM, now);
+    const { definition, nextSlot } = definitionOf(env, spec, SYSTEM, now, await catalogFor(env, spec));
     if (!known) {
       await insertSchedule(db, {
         ...definition,

@@ -8,6 +8,7 @@ import { toJson } from "../shared/json";
 import { FREQUENCIES, MISSED_POLICIES, OVERLAP_POLICIES } from "../shared/schedule-sets";
 import { QUEUE_NAMES, RETRY_BACKOFFS } from "../shared/states";
 import type { User } from "../shared/user";
+import type { RemoteCatalog } from "../remote/methods";
 import { buildTaskRow } from "../tasks/enqueue";
 import { TaskSpec } from "../tasks/spec";
 import { slotOptionsOf } from "./stored";
@@ -95,6 +96,7 @@ export function definitionOf(
   spec: ScheduleSpec,
   owner: User,
   now: number,
+  remote: RemoteCatalog,
 ): { definition: Definition; nextSlot: number | null } {
   const timing = validateTiming({
     frequency: spec.frequency,
@@ -123,7 +125,7 @@ export function definitionOf(
     document_action: spec.document_action,
     arguments: spec.arguments ?? {},
   });
-  const row = buildTaskRow(probe, owner, env, now, []);
+  const row = buildTaskRow(probe, owner, env, now, { remote });
   const definition: Definition = {
     description: spec.description ?? null,
     method: row.method,

@@ -37,6 +37,10 @@ const Vars = z.object({
   MAX_TICKETS_PER_KEY: whole(20, 1, "tickets"),
   MAX_LONG_POLLS_PER_KEY: whole(10, 1, "long polls"),
   CORS_ORIGINS: z.string().optional(),
+  PUBLIC_URL: z.union([z.literal(""), z.url({ protocol: /^https?$/ })]).optional(),
+  REMOTE_ALLOW_INSECURE_LOCAL: onOff,
+  REMOTE_HEARTBEAT_S: whole(120, 1, "seconds"),
+  REMOTE_ROTATION_GRACE_S: whole(86_400, 0, "seconds"),
   DEMO_METHODS: onOff,
   METRICS: onOff,
 });
@@ -72,6 +76,14 @@ export interface Config {
   demoMethods: boolean;
   /** Operation counters and GET /api/v1/ops/metrics are on (the benchmark sets it). */
   metrics: boolean;
+  /** This deployment's origin, for the callback URLs remote methods get (null: unknown). */
+  publicUrl: string | null;
+  /** Local development only: remote targets may use http:// and loopback addresses. */
+  remoteAllowInsecureLocal: boolean;
+  /** How long a remote attempt that answered 202 may go without a callback before it is presumed lost. */
+  remoteHeartbeatMs: number;
+  /** How long a rotated-out signing secret still signs calls. */
+  remoteRotationGraceMs: number;
 }
 
 const parsed = new WeakMap<object, Config>();
@@ -113,6 +125,10 @@ export function config(env: object): Config {
       .filter((origin) => origin !== ""),
     demoMethods: v.DEMO_METHODS,
     metrics: v.METRICS,
+    publicUrl: v.PUBLIC_URL ? v.PUBLIC_URL.replace(/\/+$/, "") : null,
+    remoteAllowInsecureLocal: v.REMOTE_ALLOW_INSECURE_LOCAL,
+    remoteHeartbeatMs: v.REMOTE_HEARTBEAT_S * 1000,
+    remoteRotationGraceMs: v.REMOTE_ROTATION_GRACE_S * 1000,
   };
   parsed.set(env, cfg);
   return cfg;

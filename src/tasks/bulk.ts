@@ -13,6 +13,7 @@ import { FAILURE_POLICIES, QUEUE_NAMES } from "../shared/states";
 import type { User } from "../shared/user";
 import type { EventRow } from "../transitions/columns";
 import { insertTasks, type BulkExtra, type BulkTaskRow } from "../transitions/insert";
+import { loadCatalog, type RemoteCatalog } from "../remote/methods";
 import { buildTaskRow } from "./enqueue";
 import { BATCH_ID, TaskSpec } from "./spec";
 
@@ -60,13 +61,23 @@ function atIndex(index: number, error: unknown): unknown {
   return new DomainError(error.kind, error.code, message, { index, details: error.details ?? null });
 }
 
+/** A string field of a not-yet-validated spec (for loading the remote targets it names). */
+const text = (value: unknown) => (typeof value === "string" ? value : undefined);
+
 export interface BulkResult {
   batchId: string;
   rows: EventRow[];
 }
 
 /** Every spec of a bulk call as a row of batch `batchId`, validated first: one bad spec fails all. */
-function bulkRows(env: Env, user: User, body: BulkEnqueueBody, batchId: string, now: number): BulkTaskRow[] {
+function bulkRows(
+  env: Env,
+  user: User,
+  body: BulkEnqueueBody,
+  batchId: string,
+  now: number,
+  remote: RemoteCatalog,
+): BulkTaskRow[] {
   const rawDefaults = body.defaults ?? {};
   for (const key of BATCH_OWNED) {
     if (key in rawDefaults) throw invalid("validation_failed", `defaults.${key} is not allowed in bulk enqueue`);
@@ -82,7 +93,10 @@ function bulkRows(env: Env, user: User, body: BulkEnqueueBody, batchId: string, 
     }
     const spec = merge(defaults, parseSpec(task, ["tasks", index], index));
     try {
-      const row = buildTaskRow({ ...spec, batch_id: batchId, batch_order: index }, user, env, now, ["tasks", index]);
+      const row = buildTaskRow({ ...spec, batch_id: batchId, batch_order: index }, user, env, now, {
+        path: ["tasks", index],
+        remote,
+      });
       // No explicit priority: the task type's applies (resolved inside the INSERT).
       return { ...row, priority: spec.priority ?? null };
     } catch (error) {
@@ -104,7 +118,8 @@ export async function enqueueBulk(
   now = Date.now(),
 ): Promise<BulkResult> {
   const batchId = body.batch_id ?? crypto.randomUUID();
-  const rows = bulkRows(env, user, body, batchId, now);
+  const named = [body.defaults, ...body.tasks].flatMap((spec) => [text(spec?.method), text(spec?.document_type)]);
+  const rows = bulkRows(env, user, body, batchId, now, await loadCatalog(env, named));
   const inserted = await insertTasks(
     getDb(env),
     rows,

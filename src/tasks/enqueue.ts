@@ -16,12 +16,16 @@ import { getDb } from "../db/client";
 import type { WatchedTask } from "../transitions/columns";
 import { insertTask } from "../transitions/insert";
 import { OPTION_KEYS, type TaskSpec } from "./spec";
+import { loadCatalog, remoteMethod, splitRemote, type RemoteCatalog } from "../remote/methods";
 
 /** How deeply task arguments may nest (a 10,000-level array still fits in 64 KB). */
 export const ARGUMENTS_MAX_DEPTH = 64;
 
-/** Finds the registered method a spec names (by method, or by the three document fields). */
-function resolveMethod(spec: TaskSpec, env: Env, path: (string | number)[]): ResolvedMethod {
+/**
+ * Finds the method a spec names — by method, or by the three document fields — in the registry, or
+ * on a remote target of `remote` (`<target>:<path>`, `<target>:<DocType>` for document actions).
+ */
+function resolveMethod(spec: TaskSpec, env: Env, path: (string | number)[], remote: RemoteCatalog): ResolvedMethod {
   const at = path.length > 0 ? ` (${path.join(".")})` : "";
   const docFields = [spec.document_type, spec.document_name, spec.document_action];
   const docCount = docFields.filter((v) => v !== undefined).length;
@@ -29,15 +33,25 @@ function resolveMethod(spec: TaskSpec, env: Env, path: (string | number)[]): Res
     throw invalid("missing_fields", `document_type, document_name and document_action must be given together${at}`);
   }
   if (docCount === 3) {
-    const doctype = registry.docType(spec.document_type ?? "", env);
-    if (!doctype) throw invalid("unknown_document_type", `unknown document type ${spec.document_type}${at}`);
-    const derived = `${doctype.name}.${spec.document_action}`;
-    const method = registry.get(derived, env);
-    if (!method) {
-      throw invalid("unknown_action", `${doctype.name} has no queueable action ${spec.document_action}${at}`);
+    const type = spec.document_type ?? "";
+    const action = spec.document_action ?? "";
+    let method: ResolvedMethod;
+    if (splitRemote(type)) {
+      const found = remoteMethod(remote, type, { type, action });
+      if ("refused" in found) throw invalid("unknown_action", `${found.refused}${at}`);
+      method = found.method;
+    } else {
+      const doctype = registry.docType(type, env);
+      if (!doctype) throw invalid("unknown_document_type", `unknown document type ${type}${at}`);
+      const registered = registry.get(`${doctype.name}.${action}`, env);
+      if (!registered) throw invalid("unknown_action", `${doctype.name} has no queueable action ${action}${at}`);
+      method = registered;
     }
-    if (spec.method !== undefined && spec.method !== derived) {
-      throw invalid("conflicting_fields", `method ${spec.method} does not match the document action ${derived}${at}`);
+    if (spec.method !== undefined && spec.method !== method.method) {
+      throw invalid(
+        "conflicting_fields",
+        `method ${spec.method} does not match the document action ${method.method}${at}`,
+      );
     }
     return method;
   }
@@ -47,6 +61,11 @@ function resolveMethod(spec: TaskSpec, env: Env, path: (string | number)[]): Res
       `pass either method or all three of document_type, document_name and document_action${at}`,
     );
   }
+  if (splitRemote(spec.method)) {
+    const found = remoteMethod(remote, spec.method);
+    if ("refused" in found) throw invalid("unknown_method", `${found.refused}${at}`);
+    return found.method;
+  }
   const method = registry.get(spec.method, env);
   if (!method || method.documentType !== undefined) {
     throw invalid("unknown_method", `unknown method ${spec.method}${at}`);
@@ -55,19 +74,20 @@ function resolveMethod(spec: TaskSpec, env: Env, path: (string | number)[]): Res
 }
 
 /**
- * Validates a spec against the registry and the caller's roles and builds the row to insert.
- * Throws a DomainError on anything wrong; `path` prefixes error locations (bulk uses the index).
- * Methods the platform starts itself (`startedBy`) are refused unless `platform` is set.
+ * Validates a spec against the registry (and the remote targets in `remote`) and the caller's roles
+ * and builds the row to insert. Throws a DomainError on anything wrong; `path` prefixes error
+ * locations (bulk uses the index). Methods the platform starts itself (`startedBy`) are refused
+ * unless `platform` is set.
  */
 export function buildTaskRow(
   spec: TaskSpec,
   user: User,
   env: Env,
   now: number,
-  path: (string | number)[] = [],
-  platform = false,
+  options: { path?: (string | number)[]; platform?: boolean; remote?: RemoteCatalog } = {},
 ): NewTaskRow {
-  const method = resolveMethod(spec, env, path);
+  const { path = [], platform = false, remote = new Map() } = options;
+  const method = resolveMethod(spec, env, path, remote);
   if (method.startedBy !== undefined && !platform) {
     const at = path.length > 0 ? ` (${path.join(".")})` : "";
     throw invalid(
@@ -147,7 +167,8 @@ export async function enqueueTask(
   spec: TaskSpec,
   options: { waitUntil?: (promise: Promise<unknown>) => void; now?: number } = {},
 ): Promise<{ task: WatchedTask; created: boolean }> {
-  const row = buildTaskRow(spec, user, env, options.now ?? Date.now());
+  const remote = await loadCatalog(env, [spec.method, spec.document_type]);
+  const row = buildTaskRow(spec, user, env, options.now ?? Date.now(), { remote });
   const result = await insertTask(getDb(env), row, spec.priority !== undefined);
   if (result.created) {
     // Pending goes out before the scheduler can publish Queued.

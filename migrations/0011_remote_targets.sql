@@ -1,0 +1,20 @@
+CREATE TABLE `remote_targets` (
+	`name` text PRIMARY KEY NOT NULL,
+	`kind` text NOT NULL,
+	`base_url` text NOT NULL,
+	`credentials` text,
+	`signing_secrets` text NOT NULL,
+	`signing_secret_set_at` integer NOT NULL,
+	`allowed_methods` text NOT NULL,
+	`roles` text NOT NULL,
+	`timeout_s` integer,
+	`max_response_bytes` integer DEFAULT 1048576 NOT NULL,
+	`auth_failed` integer DEFAULT false NOT NULL,
+	`last_error` text,
+	`last_error_at` integer,
+	`last_ok_at` integer,
+	`created_by` text NOT NULL,
+	`created_at` integer NOT NULL,
+	`updated_at` integer NOT NULL,
+	CONSTRAINT "remote_targets_kind_check" CHECK("remote_targets"."kind" IN ('frappe', 'http'))
+);

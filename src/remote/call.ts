@@ -1,0 +1,178 @@
+// Calling a remote target for one task attempt: Frappe's /api/method contract (or run_doc_method for
+// document actions) or a JSON POST for http targets, signed with Standard Webhooks and carrying the
+// attempt's callback token; the answer classified into the attempt's outcome.
+import { getDb } from "../db/client";
+import { getTarget, markTarget } from "../db/remote-targets";
+import type { RemoteTargetRow, TaskRow } from "../db/schema";
+import { config } from "../shared/config";
+import { fromJson, toJson, type Json } from "../shared/json";
+import { errorTextFromBody } from "./plain-text";
+import { readCappedText } from "./body";
+import { callbackToken } from "./callback-token";
+import { parseFrappeResponse } from "./frappe-response";
+import { allowed, splitRemote } from "./methods";
+import { retryAfterMs } from "./retry-after";
+import { openSecrets } from "./vault";
+import { signHeaders } from "./signing";
+import { callUrl, describeRedirect, isRedirect } from "./url-policy";
+
+/** How a remote call ended the attempt — or that the remote accepted it and will call back. */
+export type RemoteOutcome =
+  | { kind: "finished"; result: Json<unknown> | null }
+  | { kind: "failed"; error: string; permanent: boolean; minDelayMs?: number }
+  | { kind: "accepted" };
+
+const RESULT_MAX_BYTES = 64 * 1024;
+
+const failed = (error: string, permanent: boolean, minDelayMs?: number): RemoteOutcome => ({
+  kind: "failed",
+  error,
+  permanent,
+  ...(minDelayMs === undefined ? {} : { minDelayMs }),
+});
+
+/** What to call for this task: the URL and the JSON body. */
+function request(row: RemoteTargetRow, task: TaskRow, path: string, allowLocal: boolean) {
+  const args = fromJson(task.arguments);
+  if (task.documentType !== null && task.documentAction !== null) {
+    const doctype = splitRemote(task.documentType)?.path ?? "";
+    const url = callUrl(row.baseUrl, "frappe", "frappe.handler.run_doc_method", { allowInsecureLocal: allowLocal });
+    const body = { dt: doctype, dn: task.documentName, method: task.documentAction, args: JSON.stringify(args) };
+    return { url, body };
+  }
+  const url = callUrl(row.baseUrl, row.kind, path, { allowInsecureLocal: allowLocal });
+  const body =
+    row.kind === "frappe" ? args : { task: task.name, attempt: task.attempt, method: task.method, arguments: args };
+  return { url, body };
+}
+
+/**
+ * Runs the task's attempt on its target. The signal (cancel, timeout) aborts the request; a
+ * thrown abort is the signal's reason. Every outcome is also recorded on the target's health.
+ */
+export async function callRemote(env: Env, task: TaskRow, signal: AbortSignal): Promise<RemoteOutcome> {
+  const remote = splitRemote(task.documentType ?? task.method);
+  const db = getDb(env);
+  const row = remote ? await getTarget(db, remote.target) : null;
+  if (!remote || !row) return failed(`PermanentError: remote target of ${task.method} no longer exists`, true);
+  const path = task.method.slice(row.name.length + 1);
+  if (!allowed(path, fromJson(row.allowedMethods))) {
+    return failed(`PermanentError: ${path} is no longer in the allow-list of target ${row.name}`, true);
+  }
+  const cfg = config(env);
+  const now = Date.now();
+  const { url, body } = request(row, task, path, cfg.remoteAllowInsecureLocal);
+  if (!url.ok) return failed(`PermanentError: target ${row.name}: ${url.reason}`, true);
+  const text = JSON.stringify(body);
+  const headers = await signedHeaders(env, row, `${task.name}_${task.attempt}`, text, now);
+  headers.set("x-switchyard-task", task.name);
+  headers.set("x-switchyard-attempt", String(task.attempt));
+  const key = env.REMOTE_SECRETS_KEY;
+  if (key) headers.set("x-switchyard-callback-token", await callbackToken(key, task.name, task.attempt));
+  if (cfg.publicUrl !== null) headers.set("x-switchyard-callback-url", `${cfg.publicUrl}/api/v1/tasks/${task.name}`);
+
+  const timeout = row.timeoutS === null ? signal : AbortSignal.any([signal, AbortSignal.timeout(row.timeoutS * 1000)]);
+  let response: Response;
+  try {
+    response = await fetch(url.url, { method: "POST", headers, body: text, redirect: "manual", signal: timeout });
+  } catch {
+    // The request's own error can name the URL; only what kind of failure it was is kept.
+    if (signal.aborted) throw signal.reason;
+    const reason = timeout.aborted ? `no answer within the target's timeout (${row.timeoutS}s)` : "network error";
+    await markTarget(db, row.name, { ok: false, error: reason, authFailed: false }, now);
+    return failed(`RemoteError: ${row.name}: ${reason}`, false);
+  }
+  const outcome = await classify(row, response, url.url, now);
+  await markTarget(
+    db,
+    row.name,
+    outcome.kind === "failed"
+      ? {
+          ok: false,
+          error: outcome.error.split("\n", 1)[0] ?? outcome.error,
+          authFailed: response.status === 401 || response.status === 403,
+        }
+      : { ok: true },
+    now,
+  );
+  return outcome;
+}
+
+/**
+ * The headers of any call to `row`: JSON both ways, the Standard Webhooks signature of `text`
+ * under every signing secret still valid (rotation), and the target's credentials.
+ */
+export async function signedHeaders(env: Env, row: RemoteTargetRow, id: string, text: string, now: number) {
+  const secrets = await openSecrets(env, row, now);
+  const headers = new Headers({
+    "content-type": "application/json",
+    accept: "application/json",
+    ...(await signHeaders({ id, timestampS: Math.floor(now / 1000), body: text, secrets: secrets.signing })),
+  });
+  if (secrets.credentials?.api_key !== undefined) {
+    headers.set("authorization", `token ${secrets.credentials.api_key}:${secrets.credentials.api_secret ?? ""}`);
+  } else if (secrets.credentials?.token !== undefined) {
+    headers.set("authorization", `Bearer ${secrets.credentials.token}`);
+  }
+  return headers;
+}
+
+/** The outcome an answer means (see the README's remote methods section for the table). */
+async function classify(row: RemoteTargetRow, response: Response, url: string, now: number): Promise<RemoteOutcome> {
+  const { status } = response;
+  if (isRedirect(status)) {
+    await response.body?.cancel();
+    return failed(
+      `PermanentError: ${row.name} ${describeRedirect(response, url) ?? `answered ${status}`}; redirects are not followed`,
+      true,
+    );
+  }
+  if (status === 202) {
+    await response.body?.cancel();
+    return { kind: "accepted" };
+  }
+  const { text, truncated } = await readCappedText(response, row.maxResponseBytes);
+  const type = response.headers.get("content-type");
+  if (status >= 200 && status < 300) {
+    if (truncated)
+      return failed(`PermanentError: ${row.name}'s answer is larger than ${row.maxResponseBytes} bytes`, true);
+    let result: unknown;
+    if (row.kind === "frappe") {
+      const parsed = parseFrappeResponse(status, type, text);
+      if (!parsed.ok) return failed(`RemoteError: ${row.name} answered ${status}: ${parsed.readable}`, true);
+      result = parsed.message ?? null;
+    } else {
+      result = text.trim() === "" ? null : safeJson(text);
+    }
+    const json = result === null ? null : toJson(result);
+    if (json !== null && new TextEncoder().encode(json).length > RESULT_MAX_BYTES) {
+      return failed(
+        `PermanentError: ${row.name}'s result is larger than 64 KB; keep large outputs on the remote side`,
+        true,
+      );
+    }
+    return { kind: "finished", result: json };
+  }
+  const readable = row.kind === "frappe" ? frappeError(status, type, text) : errorTextFromBody(status, type, text);
+  const error = `RemoteError: ${row.name} answered ${status}: ${readable}`;
+  if (status === 408 || status === 425 || status === 429 || status >= 500) {
+    return failed(error, false, retryAfterMs(response.headers.get("retry-after"), now) ?? undefined);
+  }
+  return failed(error, true);
+}
+
+/** Frappe's error as one line: `ValidationError: Customer CUST-9 not found`. */
+function frappeError(status: number, type: string | null, text: string): string {
+  const parsed = parseFrappeResponse(status, type, text);
+  if (parsed.ok) return `HTTP ${status}`;
+  const { excType, readable } = parsed;
+  return excType === null || readable.startsWith(excType) ? readable : `${excType}: ${readable}`;
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
