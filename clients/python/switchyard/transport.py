@@ -85,5 +85,9 @@ def request_json(
     except (urllib.error.URLError, socket.timeout, ConnectionError) as e:
         reason = getattr(e, "reason", e)
         raise SwitchyardError(0, "connection_error", f"{method} {url}: {reason}") from e
-    text = raw.decode("utf-8")
-    return status, (json.loads(text) if text else None)
+    text = raw.decode("utf-8", "replace")
+    try:
+        return status, (json.loads(text) if text else None)
+    except ValueError:
+        # A proxy or captive page answering 200 with HTML is not a result.
+        raise SwitchyardError(status, "invalid_response", f"{method} {url}: expected JSON, got {text[:200]!r}") from None

@@ -88,6 +88,12 @@ class ClientTests(unittest.TestCase):
         e = caught.exception
         self.assertEqual((e.status, e.code, e.message, e.details), (404, "not_found", "no task X", {"name": "X"}))
 
+    def test_a_2xx_that_is_not_json_is_an_error_not_a_result(self):
+        self.server.answer("GET", "/api/v1/tasks/T1", 200, b"<html>login</html>")
+        with self.assertRaises(SwitchyardError) as caught:
+            self.client.get("T1")
+        self.assertEqual((caught.exception.status, caught.exception.code), (200, "invalid_response"))
+
     def test_a_429_is_retried_after_retry_after_then_succeeds(self):
         limited = {"error": {"code": "rate_limited", "message": "slow down"}}
         self.server.answer("GET", "/api/v1/tasks/T1", 429, limited, {"Retry-After": "2"})
