@@ -25,7 +25,13 @@ export interface DemoFrappeEnv {
 function commandOf(pathname: string): string | null {
   const match = /^\/api(?:\/v1)?\/method\/(.+)$/.exec(pathname);
   if (!match?.[1]) return null;
-  return decodeURIComponent(match[1]).split("/")[0] ?? null;
+  let cmd = match[1];
+  try {
+    cmd = decodeURIComponent(cmd);
+  } catch {
+    // A malformed %-escape stays as sent; get_attr then reports the command as not found.
+  }
+  return cmd.split("/")[0] ?? null;
 }
 
 /** app.make_form_dict: a JSON body (object, or a list as `data`), else query string and form fields. */
