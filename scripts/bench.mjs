@@ -12,6 +12,7 @@
 //   npm run -s bench -- --fanout S [--fanout-tasks T] [--fanout-parallel P]  (scripts/bench-fanout.mjs)
 //   npm run -s bench -- --probe [--probe-requests Q]                         (scripts/bench-probe.mjs)
 //   npm run -s bench -- --schedules S [--schedule-seconds T]                 (scripts/bench-schedules.mjs)
+//   npm run -s bench -- --remote N [--rounds R]                              (scripts/bench-remote.mjs)
 // (`-s` keeps npm's own banner off stdout, so stdout is exactly the JSON.) --batch-bench, --fanout
 // and --probe replace the managed-vs-raw rounds; they may be combined.
 //
@@ -27,6 +28,7 @@ import { parseArgs } from "node:util";
 import { batchBench } from "./bench-batch.mjs";
 import { fanoutBench } from "./bench-fanout.mjs";
 import { probeBench } from "./bench-probe.mjs";
+import { remoteBench } from "./bench-remote.mjs";
 import { schedulesBench } from "./bench-schedules.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -59,7 +61,9 @@ Other measurements, instead of the managed-vs-raw rounds (combinable):
                     time and with --clients in parallel: where an enqueue request's time goes
   --probe-requests Q  requests per kind and phase (default 100)
   --schedules S     S scheduled jobs every 10 s (+ one cron) fire for --schedule-seconds T (default 120):
-                    fire lag (enqueue − slot) p50/p99 and one task per slot`;
+                    fire lag (enqueue − slot) p50/p99 and one task per slot
+  --remote N        N tasks each of an in-Worker method, a remote call and a 202 remote job on the demo
+                    Frappe site (started beside the stack), in --rounds: latency p50/p99 and per-task counts`;
 
 let opts;
 try {
@@ -83,6 +87,7 @@ try {
       "fanout-parallel": { type: "string", default: "16" },
       probe: { type: "boolean", default: false },
       schedules: { type: "string" },
+      remote: { type: "string" },
       "schedule-seconds": { type: "string", default: "120" },
       "probe-requests": { type: "string", default: "100" },
       help: { type: "boolean", short: "h", default: false },
@@ -122,8 +127,9 @@ const FANOUT_PARALLEL = intOption("fanout-parallel", 1, 1000);
 const PROBE_REQUESTS = intOption("probe-requests", 1, 10_000);
 const SCHEDULES = opts.schedules === undefined ? 0 : intOption("schedules", 1, 1000);
 const SCHEDULE_SECONDS = intOption("schedule-seconds", 20, 3600);
-/** --batch-bench / --fanout / --probe / --schedules: those measurements instead of the managed-vs-raw rounds. */
-const EXTRA_MODE = opts["batch-bench"] || FANOUT > 0 || opts.probe || SCHEDULES > 0;
+const REMOTE = opts.remote === undefined ? 0 : intOption("remote", 10, 100_000);
+/** --batch-bench / --fanout / --probe / --schedules / --remote: those measurements instead of the managed-vs-raw rounds. */
+const EXTRA_MODE = opts["batch-bench"] || FANOUT > 0 || opts.probe || SCHEDULES > 0 || REMOTE > 0;
 /** The raw baseline serves the managed-vs-raw rounds and the probe. */
 const RAW_NEEDED = !EXTRA_MODE || opts.probe;
 
@@ -454,8 +460,10 @@ async function main() {
   const rawState = path.join(stateDir, "raw");
   const mainLog = path.join(stateDir, "switchyard.log");
   const rawLog = path.join(stateDir, "raw.log");
-  const [port, rawPort, inspectorPort, rawInspectorPort] = await Promise.all([
+  const [port, rawPort, inspectorPort, rawInspectorPort, sitePort, siteInspectorPort] = await Promise.all([
     PORT_OPTION ?? freePort(),
+    freePort(),
+    freePort(),
     freePort(),
     freePort(),
     freePort(),
@@ -503,6 +511,13 @@ async function main() {
       // Operation counters and GET /api/v1/ops/metrics exist only with METRICS on.
       "--var",
       "METRICS:on",
+      // Remote methods (--remote): the demo site is http:// on loopback, and calls back here.
+      "--var",
+      `REMOTE_SECRETS_KEY:${randomBytes(32).toString("base64")}`,
+      "--var",
+      "REMOTE_ALLOW_INSECURE_LOCAL:on",
+      "--var",
+      `PUBLIC_URL:http://127.0.0.1:${port}`,
     ],
     mainLog,
   );
@@ -517,6 +532,27 @@ async function main() {
     rawDev && waitFor("raw worker", async () => (await raw("GET", "/stats")).status === 200, rawDev),
   ]);
   log(rawDev ? "both stacks are up" : "switchyard is up");
+  // The demo Frappe site for --remote, started once the stack answers (two wrangler dev processes
+  // starting together can race for a port).
+  const site =
+    REMOTE > 0 ? { url: `http://127.0.0.1:${sitePort}`, secret: `whsec_${randomBytes(32).toString("base64")}` } : null;
+  if (site) {
+    const siteDev = start(
+      "demo-frappe",
+      [
+        "dev",
+        "-c",
+        "sites/demo-frappe/wrangler.toml",
+        ...devFlags(sitePort, siteInspectorPort, path.join(stateDir, "site")),
+        "--var",
+        `DEMO_FRAPPE_SIGNING_SECRET:${site.secret}`,
+      ],
+      path.join(stateDir, "site.log"),
+    );
+    const ping = client(site.url);
+    await waitFor("demo Frappe site", async () => (await ping("GET", "/__calls")).status === 200, siteDev);
+    log("the demo Frappe site is up");
+  }
 
   const metricsPath = `/api/v1/ops/metrics?method=${encodeURIComponent(METHOD)}`;
   const metrics = async () => expectStatus(await api("GET", metricsPath), 200, "metrics");
@@ -658,9 +694,17 @@ async function main() {
   }
 
   if (EXTRA_MODE) {
+    const metricsOf = async (methods) =>
+      combine(
+        expectStatus(
+          await api("GET", `/api/v1/ops/metrics?${methods.map((m) => `method=${encodeURIComponent(m)}`).join("&")}`),
+          200,
+          "metrics",
+        ),
+      );
     const ctx = {
       ...{ api, raw, expectStatus, settle, diff, COUNTERS, log, sleep, round, roundSummary, summary, pool, ms, port },
-      ...{ processCpu, cpuDelta },
+      ...{ processCpu, cpuDelta, metricsOf },
     };
     const isolatesBefore = (await settle()).isolates;
     const probe = opts.probe
@@ -672,6 +716,10 @@ async function main() {
     const schedules =
       SCHEDULES > 0
         ? await schedulesBench(ctx, { schedules: SCHEDULES, seconds: SCHEDULE_SECONDS, method: METHOD })
+        : undefined;
+    const remote =
+      REMOTE > 0 && site
+        ? await remoteBench(ctx, { tasks: REMOTE, rounds: ROUNDS, clients: CLIENTS, concurrency: CONCURRENCY, site })
         : undefined;
     let fanout;
     if (FANOUT > 0) {
@@ -705,6 +753,7 @@ async function main() {
         ...(batch ? { batch_size: BATCH_SIZE, batch_reps: BATCH_REPS } : {}),
         ...(fanout ? { fanout_subscribers: FANOUT, fanout_tasks: FANOUT_TASKS, fanout_parallel: FANOUT_PARALLEL } : {}),
         ...(schedules ? { schedules: SCHEDULES, schedule_seconds: SCHEDULE_SECONDS } : {}),
+        ...(remote ? { remote_tasks_per_kind: REMOTE, rounds: ROUNDS, client_parallel_requests: CLIENTS } : {}),
       },
       isolates: {
         worker: metricsAfter.worker.isolate,
@@ -717,6 +766,7 @@ async function main() {
       ...(batch ? { batch } : {}),
       ...(fanout ? { fanout } : {}),
       ...(schedules ? { schedules } : {}),
+      ...(remote ? { remote } : {}),
       loadavg_at_end: os.loadavg().map((x) => round(x, 2)),
     };
   }

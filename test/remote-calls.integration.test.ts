@@ -71,6 +71,34 @@ describe("remote methods on a Frappe site", () => {
     expect(failed.error_message).not.toMatch(/<\/?b>/);
   });
 
+  it("aborts a call in flight when the task times out, and when it is canceled", async () => {
+    const { name } = await siteTarget();
+    const timed = await enqueue({ method: `${name}:myapp.api.slow`, arguments: { ms: 120_000 }, timeout: 1 });
+    const failed = await waitForStatus(timed.name, "Failed", 30_000);
+    expect(failed.error_message).toMatch(/^TimeoutError: task timed out after 1s/);
+
+    const held = await enqueue({ method: `${name}:myapp.api.slow`, arguments: { ms: 120_000 } });
+    await waitForStatus(held.name, "Started");
+    expect((await call(`/api/v1/tasks/${held.name}/cancel`, { body: {} })).status).toBe(200);
+    // The attempt records that it stopped: the request was aborted, not left to run two minutes.
+    await vi.waitUntil(async () => ((await getTask(held.name)).debug_log ?? "").includes("stopped after cancel"), {
+      timeout: 20_000,
+      interval: 50,
+    });
+  });
+
+  it("does not retry a Python programming error, though Frappe answers it 500", async () => {
+    const { name, host } = await siteTarget();
+    // sync_customer(customer) without its argument: TypeError, a 500 on a real site too.
+    const task = await enqueue({ method: `${name}:myapp.api.sync_customer`, arguments: {}, max_retries: 3 });
+    const failed = await waitForStatus(task.name, "Failed");
+    expect(failed.retry_at).toBeNull();
+    expect(failed.error_message).toMatch(
+      /answered 500: TypeError: sync_customer\(\) missing 1 required positional argument/,
+    );
+    expect(await siteCalls(host, task.name)).toHaveLength(1);
+  });
+
   it("retries a 503 no sooner than its Retry-After, then finishes", async () => {
     const { name, host } = await siteTarget();
     const task = await enqueue({ method: `${name}:myapp.api.flaky`, max_retries: 2, retry_delay: 0 });
@@ -141,6 +169,66 @@ describe("remote methods on a Frappe site", () => {
       expect((await waitForStatus(task.name, ["Finished", "Failed"])).status).toBe("Finished");
       expect((await siteCalls(host, task.name))[0]?.headers["webhook-signature"]?.split(" ")).toHaveLength(2);
     }
+  });
+});
+
+describe("remote methods through bulk, chunked bulk and schedules", () => {
+  it("runs remote tasks of a bulk enqueue, and chunks of ids as the ids argument", async () => {
+    const { name, host } = await siteTarget();
+    const bulk = await call("/api/v1/tasks/bulk", {
+      body: {
+        tasks: ["C-1", "C-2", "C-3"].map((customer) => ({
+          method: `${name}:myapp.api.sync_customer`,
+          arguments: { customer },
+        })),
+      },
+    });
+    expect(bulk.status, JSON.stringify(bulk.body)).toBe(201);
+    for (const t of bulk.body.tasks as { name: string }[]) {
+      expect((await waitForStatus(t.name, ["Finished", "Failed"])).status).toBe("Finished");
+    }
+
+    const chunked = await call(`/api/v1/bulk/${name}:myapp.api.sync_customer`, {
+      body: { ids: ["a", "b", "c", "d", "e"], chunk_size: 2, arguments: { customer: "CUST-1" } },
+    });
+    expect(chunked.status, JSON.stringify(chunked.body)).toBe(201);
+    expect(chunked.body.enqueued).toBe(3);
+    const listed = await call(`/api/v1/tasks?batch_id=${chunked.body.batch_id as string}`);
+    const chunks = (listed.body.data as { name: string; batch_order: number }[]).sort(
+      (a, b) => a.batch_order - b.batch_order,
+    );
+    expect(chunks).toHaveLength(3);
+    const bodies: unknown[] = [];
+    for (const t of chunks) {
+      expect((await waitForStatus(t.name, ["Finished", "Failed"])).status).toBe("Finished");
+      bodies.push(JSON.parse((await siteCalls(host, t.name))[0]?.body ?? "null"));
+    }
+    expect(bodies).toEqual([
+      { customer: "CUST-1", ids: ["a", "b"] },
+      { customer: "CUST-1", ids: ["c", "d"] },
+      { customer: "CUST-1", ids: ["e"] },
+    ]);
+    const refused = await call(`/api/v1/bulk/${name}:frappe.client.delete`, { body: { ids: ["a"] } });
+    expect(refused.status).toBe(400);
+  });
+
+  it("runs a schedule of a remote method", async () => {
+    const { name } = await siteTarget();
+    const schedule = `remote-${name}`;
+    const created = await call("/api/v1/scheduled-jobs", {
+      body: {
+        name: schedule,
+        method: `${name}:myapp.api.sync_customer`,
+        arguments: { customer: "CUST-7" },
+        frequency: "daily",
+      },
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const ran = await call(`/api/v1/scheduled-jobs/${schedule}/run`, { body: {} });
+    expect(ran.status, JSON.stringify(ran.body)).toBe(201);
+    const done = await waitForStatus(ran.body.task as string, ["Finished", "Failed"]);
+    expect(done.status, done.error_message).toBe("Finished");
+    expect(done.result).toEqual({ customer: "CUST-7", synced: true });
   });
 });
 

@@ -102,6 +102,21 @@ const notPermitted: PyFunction = {
   },
 };
 
+/**
+ * @frappe.whitelist() def slow(ms=1000): time.sleep(ms / 1000); return {"slept_ms": ms} — a request
+ * that holds the connection, for Switchyard's timeout and cancel of a call in flight.
+ */
+const slow: PyFunction = {
+  name: "slow",
+  whitelisted: true,
+  params: [["ms", 1000]],
+  async run(args, { local }) {
+    const ms = intArg(local, "ms", args.ms, 0, 600_000, "slow");
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    return { slept_ms: ms };
+  },
+};
+
 /** A plain function in myapp.api without @frappe.whitelist(): calling it is a 403. */
 const internalHelper: PyFunction = { name: "internal_helper", whitelisted: false, params: [], run: () => null };
 
@@ -198,6 +213,7 @@ export const SITE_CODE: SiteCode = {
       fail_validation: failValidation,
       flaky,
       not_permitted: notPermitted,
+      slow,
       internal_helper: internalHelper,
     },
   },

@@ -1,6 +1,6 @@
 // Storage of remote targets: reads, the upsert of a definition, deletion, and the health marks a
 // call or a connectivity test leaves (auth failed, last error, last success).
-import { and, asc, count, eq, gte, inArray, lt, sql } from "drizzle-orm";
+import { and, asc, count, eq, gte, inArray, isNull, lt, or, sql } from "drizzle-orm";
 import { taskWhere } from "../shared/states";
 import type { Db } from "./client";
 import { remoteTargets, tasks, type NewRemoteTargetRow, type RemoteTargetRow } from "./schema";
@@ -50,20 +50,40 @@ export async function deleteTarget(db: Db, name: string): Promise<boolean> {
   return rows.length > 0;
 }
 
-/** Records how a call or test went: success clears the auth flag; a failure keeps its text. */
+/** How stale last_ok_at may get: a healthy target is written at most once a minute, not per call. */
+const OK_REFRESH_MS = 60_000;
+
+/**
+ * Records how a call or test went: a failure keeps its text (and the auth flag on 401/403); a
+ * success clears the flag and moves last_ok_at — written only when that changes something or
+ * last_ok_at is a minute old, so a busy healthy target costs no write per call.
+ */
 export async function markTarget(
   db: Db,
   name: string,
   outcome: { ok: true } | { ok: false; error: string; authFailed: boolean },
   now: number,
 ): Promise<void> {
+  if (outcome.ok) {
+    await db
+      .update(remoteTargets)
+      .set({ lastOkAt: now, authFailed: false })
+      .where(
+        and(
+          eq(remoteTargets.name, name),
+          or(
+            eq(remoteTargets.authFailed, true),
+            isNull(remoteTargets.lastOkAt),
+            lt(remoteTargets.lastOkAt, now - OK_REFRESH_MS),
+            lt(remoteTargets.lastOkAt, remoteTargets.lastErrorAt),
+          ),
+        ),
+      );
+    return;
+  }
   await db
     .update(remoteTargets)
-    .set(
-      outcome.ok
-        ? { lastOkAt: now, authFailed: false }
-        : { lastError: outcome.error, lastErrorAt: now, ...(outcome.authFailed ? { authFailed: true } : {}) },
-    )
+    .set({ lastError: outcome.error, lastErrorAt: now, ...(outcome.authFailed ? { authFailed: true } : {}) })
     .where(eq(remoteTargets.name, name));
 }
 

@@ -153,20 +153,37 @@ async function classify(row: RemoteTargetRow, response: Response, url: string, n
     }
     return { kind: "finished", result: json };
   }
-  const readable = row.kind === "frappe" ? frappeError(status, type, text) : errorTextFromBody(status, type, text);
+  const frappe = row.kind === "frappe" ? frappeError(status, type, text) : null;
+  const readable = frappe?.text ?? errorTextFromBody(status, type, text);
   const error = `RemoteError: ${row.name} answered ${status}: ${readable}`;
+  // A Python programming error (a missing argument, an unknown DocType) fails the same way again.
+  if (frappe?.excType != null && PROGRAMMING_ERRORS.has(frappe.excType)) return failed(error, true);
   if (status === 408 || status === 425 || status === 429 || status >= 500) {
     return failed(error, false, retryAfterMs(response.headers.get("retry-after"), now) ?? undefined);
   }
   return failed(error, true);
 }
 
-/** Frappe's error as one line: `ValidationError: Customer CUST-9 not found`. */
-function frappeError(status: number, type: string | null, text: string): string {
+/**
+ * Python exceptions that mean the code or the call is wrong, not that the site is struggling:
+ * Frappe answers them 500, but a retry fails the same way.
+ */
+const PROGRAMMING_ERRORS = new Set([
+  "TypeError",
+  "AttributeError",
+  "ImportError",
+  "ModuleNotFoundError",
+  "NameError",
+  "SyntaxError",
+  "KeyError",
+]);
+
+/** Frappe's error as one line (`ValidationError: Customer CUST-9 not found`) and its class. */
+function frappeError(status: number, type: string | null, text: string): { text: string; excType: string | null } {
   const parsed = parseFrappeResponse(status, type, text);
-  if (parsed.ok) return `HTTP ${status}`;
+  if (parsed.ok) return { text: `HTTP ${status}`, excType: null };
   const { excType, readable } = parsed;
-  return excType === null || readable.startsWith(excType) ? readable : `${excType}: ${readable}`;
+  return { text: excType === null || readable.startsWith(excType) ? readable : `${excType}: ${readable}`, excType };
 }
 
 function safeJson(text: string): unknown {

@@ -13,7 +13,7 @@ import { FAILURE_POLICIES, QUEUE_NAMES } from "../shared/states";
 import type { User } from "../shared/user";
 import type { EventRow } from "../transitions/columns";
 import { insertTasks, type BulkExtra, type BulkTaskRow } from "../transitions/insert";
-import { loadCatalog, type RemoteCatalog } from "../remote/methods";
+import { loadCatalog, remoteMethod, splitRemote, type RemoteCatalog } from "../remote/methods";
 import { buildTaskRow } from "./enqueue";
 import { BATCH_ID, TaskSpec } from "./spec";
 
@@ -166,7 +166,8 @@ export function normaliseIds(ids: string[] | string): { ids: string[]; duplicate
 
 /**
  * Chunked bulk over ids: one task of the per-item `method` per chunk of `chunk_size` ids, all in
- * one batch. Over-limit sizes are 400s, as in the seed's enqueue_bulk.
+ * one batch. Over-limit sizes are 400s, as in the seed's enqueue_bulk. A remote method gets its
+ * chunk as the `ids` argument and answers for the chunk as a whole.
  */
 export async function enqueueChunks(
   env: Env,
@@ -175,10 +176,15 @@ export async function enqueueChunks(
   body: ChunkedBulkBody,
   extra?: (batchId: string) => BulkExtra,
 ): Promise<BulkResult & { total: number; duplicates: number }> {
-  const resolved = registry.get(method, env);
-  if (!resolved) throw invalid("unknown_method", `unknown method ${method}`);
-  if (!resolved.itemTask) {
-    throw invalid("not_an_item_method", `${method} is not a per-item method (declare it with defineItemTask)`);
+  if (splitRemote(method)) {
+    const found = remoteMethod(await loadCatalog(env, [method]), method);
+    if ("refused" in found) throw invalid("unknown_method", found.refused);
+  } else {
+    const resolved = registry.get(method, env);
+    if (!resolved) throw invalid("unknown_method", `unknown method ${method}`);
+    if (!resolved.itemTask) {
+      throw invalid("not_an_item_method", `${method} is not a per-item method (declare it with defineItemTask)`);
+    }
   }
   const { ids, duplicates } = normaliseIds(body.ids);
   if (ids.length === 0) throw invalid("validation_failed", "ids is empty");

@@ -2,15 +2,19 @@
 
 Skipped only when neither variable is set. When they are set, a platform that cannot be reached
 or refuses the key fails the run: CI sets them, and a silent skip there would hide a broken client.
-Uses the demo methods demo.echo and demo.sleep (present when the platform runs with `npm start`).
+Uses the demo methods demo.echo and demo.sleep and the demo-frappe target (present when the
+platform runs with `npm start`), and serves a remote method of its own on loopback.
 """
 
+import json
 import os
+import threading
 import unittest
 import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import support  # noqa: F401  (puts the package on sys.path)
-from switchyard import Client, SwitchyardError
+from switchyard import Callback, Client, SignatureError, SwitchyardError, verify_signature
 
 URL = os.environ.get("SWITCHYARD_URL", "")
 KEY = os.environ.get("SWITCHYARD_KEY", "")
@@ -81,6 +85,85 @@ class LivePlatformTests(unittest.TestCase):
         with self.assertRaises(SwitchyardError) as bad_key:
             Client(URL, "nobody:wrong").get("00000000000000000000000000")
         self.assertEqual(bad_key.exception.status, 401)
+
+
+class RemoteMethodTests(unittest.TestCase):
+    """Remote methods against the live platform: the demo Frappe site `npm start` registers, and a
+    method served by this test (an `http` target on loopback, which `npm start` allows) that
+    verifies the signature, answers 202 and reports through Callback."""
+
+    def setUp(self):
+        self.client = Client(URL, KEY)
+
+    def test_the_demo_frappe_site_runs_a_202_job_to_the_end(self):
+        task = self.client.enqueue("demo-frappe:myapp.api.long_job", {"steps": 3, "step_ms": 100})
+        done = self.client.wait(task["name"], timeout=60)
+        self.assertEqual(done["status"], "Finished", done.get("error_message"))
+        self.assertEqual(done["result"], {"steps": 3, "done": True})
+
+    def test_a_method_served_here_is_called_signed_and_reports_through_callback(self):
+        received = {}
+        secrets = []
+
+        class Method(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                try:
+                    verify_signature(self.headers, body, secrets)
+                except SignatureError as e:
+                    received["signature"] = e.reason
+                    self.send_response(401)
+                    self.end_headers()
+                    return
+                received.update(signature="valid", path=self.path, body=json.loads(body))
+                callback = Callback.from_headers(self.headers)
+                self.send_response(202)
+                self.end_headers()
+
+                def work():
+                    for i in (1, 2, 3):
+                        callback.progress(i, 3, f"step {i}")
+                    callback.complete({"customer": received["body"]["arguments"]["customer"], "synced": True})
+
+                threading.Thread(target=work, daemon=True).start()
+
+            def log_message(self, *args):
+                pass
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Method)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        target = f"py-{uuid.uuid4().hex[:8]}"
+        try:
+            created = self.client._request(
+                "PUT",
+                f"/api/v1/remote-targets/{target}",
+                {
+                    "kind": "http",
+                    "base_url": f"http://127.0.0.1:{server.server_address[1]}",
+                    "allowed_methods": ["jobs/*"],
+                },
+            )
+            secrets.append(created["signing_secret"])
+            task = self.client.enqueue(f"{target}:jobs/sync-customer", {"customer": "CUST-0001"})
+            done = self.client.wait(task["name"], timeout=60)
+            self.assertEqual(done["status"], "Finished", done.get("error_message"))
+            self.assertEqual(done["result"], {"customer": "CUST-0001", "synced": True})
+            self.assertEqual(done["progress"], {"count": 3, "total": 3, "description": "step 3"})
+            self.assertEqual(received["signature"], "valid")
+            self.assertEqual(received["path"], "/jobs/sync-customer")
+            self.assertEqual(
+                received["body"],
+                {
+                    "task": task["name"],
+                    "attempt": 1,
+                    "method": f"{target}:jobs/sync-customer",
+                    "arguments": {"customer": "CUST-0001"},
+                },
+            )
+        finally:
+            server.shutdown()
+            server.server_close()
+            self.client._request("DELETE", f"/api/v1/remote-targets/{target}?force=true")
 
 
 if __name__ == "__main__":

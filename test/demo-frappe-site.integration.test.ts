@@ -1,10 +1,9 @@
-// The demo-frappe site as an auxiliary Worker: outbound calls reach it, its callbacks come back, and
-// its answers read as Frappe's do through Switchyard's own parser and signer.
-import { exports } from "cloudflare:workers";
-import { describe, expect, it, vi } from "vitest";
-import { parseFrappeResponse } from "../../../src/remote/frappe-response";
-import { newSigningSecret, signHeaders } from "../../../src/remote/signing";
-import type { CallRecord } from "../calls";
+// The demo-frappe site (the auxiliary Worker every outbound fetch reaches): its answers have Frappe's
+// shapes, read through Switchyard's own parser, and it checks Standard Webhooks signatures.
+import { describe, expect, it } from "vitest";
+import { parseFrappeResponse } from "../src/remote/frappe-response";
+import { newSigningSecret, signHeaders } from "../src/remote/signing";
+import type { CallRecord } from "../sites/demo-frappe/calls";
 
 const AUTH = "token demo-key:demo-secret";
 
@@ -15,14 +14,6 @@ interface SiteAnswer {
   headers: Headers;
   text: string;
   json: Json;
-}
-
-/** A callback as the probe route of the Worker under test received it. */
-interface Received {
-  task: string;
-  kind: string;
-  authorization: string | null;
-  body: unknown;
 }
 
 /** `value` as a JSON object (failing the test when it is not one). */
@@ -67,76 +58,6 @@ async function siteCalls(task: string): Promise<CallRecord[]> {
   const response = await fetch(`https://erp.example.com/__calls?task=${encodeURIComponent(task)}`);
   return (await response.json<{ calls: CallRecord[] }>()).calls;
 }
-
-/** What the probe route of the Worker under test received for a task. */
-async function probeReceived(task: string): Promise<Received[]> {
-  const response = await exports.default.fetch(`https://switchyard.test/__probe/received?task=${task}`);
-  return response.json<Received[]>();
-}
-
-const callbackHeaders = (task: string, token: string) => ({
-  "x-switchyard-task": task,
-  "x-switchyard-attempt": "1",
-  "x-switchyard-callback-url": `https://switchyard.test/__probe/tasks/${task}`,
-  "x-switchyard-callback-token": token,
-});
-
-describe("wiring: the Worker under test and the site", () => {
-  it("a fetch() inside a request handler of the Worker under test reaches the site", async () => {
-    const response = await exports.default.fetch("https://switchyard.test/__probe/fetch", {
-      method: "POST",
-      body: JSON.stringify({
-        url: "https://erp.example.com/api/method/frappe.auth.get_logged_user",
-        init: { headers: { authorization: AUTH, accept: "application/json" } },
-      }),
-    });
-    const result = await response.json<{ status: number; body: string }>();
-    expect(result.status).toBe(200);
-    expect(JSON.parse(result.body)).toEqual({ message: "switchyard@example.com" });
-  });
-
-  it("the site's callbacks reach the Worker under test, in order, with the Bearer token", async () => {
-    const answer = await callSite(
-      "myapp.api.long_job",
-      { steps: 3, step_ms: 10 },
-      { headers: callbackHeaders("lj-1", "tok-1") },
-    );
-    expect(answer.status).toBe(202);
-    expect(answer.json).toEqual({ message: "accepted" });
-    await vi.waitUntil(async () => (await probeReceived("lj-1")).some((r) => r.kind === "complete"), {
-      timeout: 10_000,
-    });
-    const received = await probeReceived("lj-1");
-    expect(received.map((r) => [r.kind, r.body])).toEqual([
-      ["progress", { count: 1, total: 3, description: "Step 1 of 3" }],
-      ["progress", { count: 2, total: 3, description: "Step 2 of 3" }],
-      ["progress", { count: 3, total: 3, description: "Step 3 of 3" }],
-      ["complete", { result: { steps: 3, done: true } }],
-    ]);
-    expect(new Set(received.map((r) => r.authorization))).toEqual(new Set(["Bearer tok-1"]));
-    const [call] = await siteCalls("lj-1");
-    expect(call?.callbacks.map((c) => c.status)).toEqual([200, 200, 200, 200]);
-  });
-
-  it("a 409 from Switchyard stops the site's work after that report", async () => {
-    await callSite("myapp.api.long_job", { steps: 5, step_ms: 1 }, { headers: callbackHeaders("canceled-1", "tok-2") });
-    await vi.waitUntil(async () => (await siteCalls("canceled-1"))[0]?.background === "done", { timeout: 10_000 });
-    const [call] = await siteCalls("canceled-1");
-    expect(call?.callbacks.map((c) => [c.kind, c.status])).toEqual([["progress", 409]]);
-    expect(await probeReceived("canceled-1")).toHaveLength(1);
-  });
-
-  it("fail_at reports `fail` with the permanent flag instead of finishing", async () => {
-    const headers = callbackHeaders("lj-fail", "tok-3");
-    await callSite("myapp.api.long_job", { steps: 3, step_ms: 1, fail_at: 2, permanent: true }, { headers });
-    await vi.waitUntil(async () => (await probeReceived("lj-fail")).some((r) => r.kind === "fail"), {
-      timeout: 10_000,
-    });
-    const received = await probeReceived("lj-fail");
-    expect(received.map((r) => r.kind)).toEqual(["progress", "fail"]);
-    expect(received[1]?.body).toEqual({ error: "Step 2 of 3 failed", permanent: true });
-  });
-});
 
 describe("answers, read by Switchyard's Frappe parser", () => {
   it("a whitelisted method's return value is `message`", async () => {
