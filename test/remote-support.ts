@@ -1,6 +1,7 @@
 // Helpers for remote-method tests: a target on the demo-frappe site (a real second Worker that
 // every outbound fetch of the Worker under test reaches), and the site's record of what it got.
 import { expect, vi } from "vitest";
+import type { CallRecord } from "../sites/demo-frappe/calls";
 import { uid } from "./api-support";
 import { call } from "./helpers";
 
@@ -8,18 +9,8 @@ import { call } from "./helpers";
 export const SITE_KEY = "demo-key";
 export const SITE_SECRET = "demo-secret";
 
-export interface SiteCall {
-  at: string;
-  method: string;
-  task: string | null;
-  attempt: string | null;
-  headers: Record<string, string>;
-  body: string;
-  signature: "valid" | "invalid" | "unchecked";
-  status: number | null;
-  callbacks: { kind: string; body: unknown; status: number | null }[];
-  background: "running" | "done" | null;
-}
+/** What the site recorded of one call (its own type). */
+export type SiteCall = CallRecord;
 
 /**
  * Registers a frappe target on its own host of the demo site, and makes the site require that
