@@ -6,18 +6,24 @@ import { except } from "hono/combine";
 import { HTTPException } from "hono/http-exception";
 import { requireUser } from "../auth/middleware";
 import { describeError, log } from "../lib/log";
+import { CSRF_HEADER } from "../auth/session";
 import { apiKeysApi } from "./api-keys";
+import { batchListApi } from "./batch-list";
 import { batchesApi } from "./batches";
 import { bulkApi } from "./bulk";
 import type { AppEnv } from "./context";
 import { dispatcherApi } from "./dispatcher";
+import { docsApi } from "./docs";
 import { ApiError, errorBody, validationHook } from "./errors";
 import { frappeApi, frappeErrorBody } from "./frappe";
 import { healthApi, opsApi } from "./health";
 import { methodsApi } from "./methods";
 import { realtimeSocketApi, realtimeTicketsApi } from "./realtime";
 import { reportLongPollingApi } from "./report-long-polling";
+import { reportJobListApi } from "./report-job-list";
 import { reportJobsApi, reportsApi } from "./reports";
+import { sessionApi, sessionPublicApi } from "./session";
+import { statsApi } from "./stats";
 import { taskTypesApi } from "./task-types";
 import { tasksApi } from "./tasks";
 
@@ -46,6 +52,9 @@ export function buildApp() {
     c.set("requestId", requestId);
     await next();
     c.header("X-Request-Id", requestId);
+    // Console: the same hardening the static assets get from _headers.
+    c.header("X-Content-Type-Options", "nosniff");
+    c.header("Referrer-Policy", "no-referrer");
   });
 
   app.get("/", (c) =>
@@ -76,11 +85,18 @@ export function buildApp() {
 
   // The WebSocket endpoint authenticates with single-use tickets instead of API keys.
   app.route("/api/v1/realtime", realtimeSocketApi);
-  app.use("/api/v1/*", except(["/api/v1/openapi.json", "/api/v1/health", "/api/v1/realtime"], requireUser));
+  // Console: sign-in and logout work without a valid session; the API docs page is public like the document.
+  app.route("/api/v1/session", sessionPublicApi);
+  app.route("/api/v1/docs", docsApi);
+  app.use(
+    "/api/v1/*",
+    except(["/api/v1/openapi.json", "/api/v1/health", "/api/v1/realtime", "/api/v1/docs"], requireUser),
+  );
   app.use("/api/method/*", requireUser);
 
   app.route("/api/v1", bulkApi);
   app.route("/api/v1/tasks", tasksApi);
+  app.route("/api/v1/batches", batchListApi);
   app.route("/api/v1/batches", batchesApi);
   app.route("/api/v1/task-types", taskTypesApi);
   app.route("/api/v1/dispatcher", dispatcherApi);
@@ -89,7 +105,10 @@ export function buildApp() {
   app.route("/api/v1/ops", opsApi);
   app.route("/api/v1/realtime/tickets", realtimeTicketsApi);
   app.route("/api/v1/reports", reportsApi);
+  app.route("/api/v1/report-jobs", reportJobListApi);
   app.route("/api/v1/report-jobs", reportJobsApi);
+  app.route("/api/v1/session", sessionApi);
+  app.route("/api/v1/stats", statsApi);
   app.route("/api/method", frappeApi);
   app.route("/api/method", reportLongPollingApi);
 
@@ -114,7 +133,9 @@ export function buildApp() {
     } else {
       log.error("unhandled error", { requestId: c.get("requestId"), path: c.req.path, ...describeError(error) });
     }
-    if (status === 401) c.header("WWW-Authenticate", 'Basic realm="Switchyard", charset="UTF-8"');
+    // Not for the console's requests: a Basic challenge would pop up the browser's own login dialog.
+    if (status === 401 && c.req.header(CSRF_HEADER) === undefined)
+      c.header("WWW-Authenticate", 'Basic realm="Switchyard", charset="UTF-8"');
     const body = c.req.path.startsWith("/api/method/")
       ? frappeErrorBody(status, message)
       : errorBody(code, message, details);

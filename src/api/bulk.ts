@@ -5,12 +5,14 @@ import { and, desc, eq, inArray, type SQL } from "drizzle-orm";
 import { getDb } from "../db/client";
 import { inJson } from "../db/in-json";
 import { tasks } from "../db/schema";
+import { taskWhere, type TaskFilter } from "../db/task-filter";
 import { ACTION_FROM, TASK_ACTIONS, performAction, type ActionOptions, type TaskAction } from "../tasks/actions";
 import { BulkEnqueueBody, ChunkedBulkBody, enqueueBulk, enqueueChunks, type BulkResult } from "../tasks/bulk";
 import { TASK_STATUSES } from "../tasks/states";
 import { isSystemManager, type AppEnv, type User } from "./context";
 import { badRequest, validationHook } from "./errors";
 import { errorResponses, json } from "./schemas";
+import { MAX_ARG_FILTERS, isoMs, parseArgFilters } from "./task-query";
 
 const BulkCreated = z
   .object({
@@ -37,7 +39,17 @@ const ActionBody = z
     names: z.array(z.string().min(1).max(64)).min(1).max(ACTION_MAX).optional(),
     batch_id: z.string().min(1).max(100).optional(),
     filter: z
-      .strictObject({ status: z.enum(TASK_STATUSES).optional(), method: z.string().max(140).optional() })
+      .strictObject({
+        status: z.enum(TASK_STATUSES).optional(),
+        method: z.string().max(140).optional(),
+        // The task list's filters, so "apply to everything this filter matches" means the same rows.
+        batch_id: z.string().min(1).max(100).optional(),
+        owner: z.string().max(140).optional(),
+        job_name: z.string().min(1).max(140).optional(),
+        created_after: z.iso.datetime({ offset: true }).optional(),
+        created_before: z.iso.datetime({ offset: true }).optional(),
+        arg: z.array(z.string()).max(MAX_ARG_FILTERS).optional(),
+      })
       .optional(),
     message: z.string().max(1000).optional(),
     now: z.boolean().optional(),
@@ -75,7 +87,7 @@ export async function bulkAction(
   env: Env,
   user: User,
   action: TaskAction,
-  select: { names?: string[]; batchId?: string; filter?: { status?: string; method?: string }; statuses?: string[] },
+  select: { names?: string[]; batchId?: string; filter?: TaskFilter; statuses?: string[] },
   options: ActionOptions,
 ) {
   const db = getDb(env);
@@ -87,8 +99,7 @@ export async function bulkAction(
     const where = and(
       select.batchId ? eq(tasks.batchId, select.batchId) : undefined,
       select.statuses ? inArray(tasks.status, select.statuses) : undefined,
-      select.filter?.status ? eq(tasks.status, select.filter.status) : undefined,
-      select.filter?.method ? eq(tasks.method, select.filter.method) : undefined,
+      select.filter ? taskWhere(select.filter) : undefined,
     );
     // Only tasks the action can apply to, so repeating a truncated call makes progress.
     const rows = await db
@@ -127,6 +138,20 @@ export async function bulkAction(
   return { action, done: done.size, skipped: results.length - done.size, truncated, results };
 }
 
+/** The body's filter in the list's terms. */
+function filterOf(f: z.output<typeof ActionBody>["filter"] & object): TaskFilter {
+  return {
+    status: f.status,
+    method: f.method,
+    batchId: f.batch_id,
+    owner: f.owner,
+    jobName: f.job_name,
+    createdAfter: isoMs(f.created_after),
+    createdBefore: isoMs(f.created_before),
+    args: parseArgFilters(f.arg ?? []),
+  };
+}
+
 export const bulkApi = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
   .openapi(
     createRoute({
@@ -158,7 +183,7 @@ export const bulkApi = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
         c.env,
         c.get("user"),
         body.action,
-        { names: body.names, batchId: body.batch_id, filter: body.filter },
+        { names: body.names, batchId: body.batch_id, filter: body.filter && filterOf(body.filter) },
         { message: body.message, now: body.now },
       );
       return c.json(result, 200);

@@ -11,7 +11,11 @@ export interface User {
 
 export interface AppEnv {
   Bindings: Env;
-  Variables: { user: User; requestId: string };
+  Variables: {
+    user: User;
+    requestId: string;
+    /** Set when the request authenticated by session cookie. */ sessionExpiresAt?: number;
+  };
 }
 
 /** System Managers can do and see everything. */

@@ -52,7 +52,7 @@ export function parseRoles(json: string): Role[] {
 }
 
 /** The bootstrap admin (the ADMIN_API_KEY secret, `<key>:<secret>`), when configured. */
-function adminCredential(env: { ADMIN_API_KEY?: string }): Credential | null {
+export function adminCredential(env: { ADMIN_API_KEY?: string }): Credential | null {
   const value = env.ADMIN_API_KEY;
   if (!value) return null;
   const i = value.indexOf(":");

@@ -4,7 +4,7 @@
 // Only erasable TypeScript syntax, so Node can run it directly (node --experimental-strip-types).
 import type { z } from "@hono/zod-openapi";
 import type { Task as TaskSchema, TaskSpec as TaskSpecSchema } from "../api/schemas";
-import type { TaskEvent } from "../realtime/events";
+import type { TaskEvent } from "../realtime/event-types";
 
 export type Task = z.output<typeof TaskSchema>;
 export type TaskSpec = z.input<typeof TaskSpecSchema>;

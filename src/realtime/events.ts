@@ -8,6 +8,7 @@ import { describeError, log } from "../lib/log";
 import type { Progress } from "../methods/registry";
 import { errorSummary } from "../tasks/serialize";
 import type { TaskStatus } from "../tasks/states";
+import type { TaskEvent } from "./event-types";
 import { watchUntil } from "./watch";
 
 /** Columns a transition returns so an event can be built without another read. */
@@ -48,24 +49,7 @@ export type EventRow = Pick<
   | "queue"
 > & { watchUntil: number | null };
 
-/** The event as sent over WebSockets. `error_detail` (with the stack) is only kept for admins. */
-export interface TaskEvent {
-  name: string;
-  job_name: string;
-  method: string;
-  owner: string;
-  status: TaskStatus;
-  message: string | null;
-  error: string | null;
-  error_detail: string | null;
-  progress: Progress | null;
-  retry_at: string | null;
-  batch_id: string | null;
-  batch_done: number | null;
-  batch_total: number | null;
-  seq: number;
-  ts: string;
-}
+export type { TaskEvent };
 
 /** True for the states a task can only leave by a manual retry. */
 export function isEnded(status: string, wakeAt: number | null): boolean {
