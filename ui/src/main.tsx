@@ -1,1 +1,6 @@
-document.title = "x";
+// Console entry point: mounts the app into #app.
+import { render } from "preact";
+import { App } from "./app";
+
+const root = document.getElementById("app");
+if (root) render(<App />, root);
