@@ -58,7 +58,7 @@ export function ConfirmDialog({ request, onClose }: { request: ConfirmRequest | 
           ) : null}
           <div class="dialog-actions">
             <button type="button" class="btn" onClick={onClose}>
-              Cancel
+              Go back
             </button>
             <button type="submit" class={request.danger ? "btn btn-danger" : "btn btn-primary"} disabled={busy}>
               {request.confirmLabel}

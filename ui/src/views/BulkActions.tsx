@@ -87,7 +87,7 @@ export function BulkActions({
         "names" in target
           ? "Tasks whose status does not allow it are skipped and listed in the summary."
           : "This applies to all matching tasks, not only the ones on this page.",
-      confirmLabel: label,
+      confirmLabel: action === "cancel" ? "Cancel tasks" : label,
       danger: action === "cancel",
       messageLabel: action === "cancel" ? "Message (optional)" : undefined,
       onConfirm: async (message) => onDone(await run(action, target, message)),
