@@ -33,10 +33,16 @@ export function readAdminKey(root: string): string {
   return match[1];
 }
 
-/** Starts `node scripts/dev.mjs` and waits until /api/v1/health answers (up to `timeoutMs`). */
-export async function startPlatform(root: string, timeoutMs = 240_000): Promise<Platform> {
+/**
+ * Starts `node scripts/dev.mjs` and waits until /api/v1/health answers (up to `timeoutMs`). The local
+ * state lives in `state` (default: a new temporary folder), which `stop()` deletes.
+ */
+export async function startPlatform(
+  root: string,
+  timeoutMs = 240_000,
+  state = mkdtempSync(join(tmpdir(), "switchyard-browser-")),
+): Promise<Platform> {
   const port = await freePort();
-  const state = mkdtempSync(join(tmpdir(), "switchyard-browser-"));
   const url = `http://localhost:${port}`;
   const child: ChildProcess = spawn(process.execPath, ["scripts/dev.mjs"], {
     cwd: root,
