@@ -17,6 +17,7 @@ function noticeFor(message: string): string | null {
   return /session|revoked/i.test(message) ? message : null;
 }
 
+/** The root component. */
 export function App() {
   const [state, setState] = useState<State>({ kind: "loading" });
   const loc = useLocation();

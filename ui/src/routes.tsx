@@ -29,6 +29,7 @@ export interface Route {
   admin?: boolean;
 }
 
+/** Every page, in navigation order. */
 export const ROUTES: Route[] = [
   { pattern: "/overview", title: "Overview", view: Overview, nav: "Overview", admin: true },
   { pattern: "/tasks", title: "Tasks", view: TaskList, nav: "Tasks" },

@@ -3,6 +3,7 @@ import { createContext } from "preact";
 import { useContext } from "preact/hooks";
 import type { Me } from "./types";
 
+/** The signed-in user, provided by the app to every view. */
 export const SessionContext = createContext<Me | null>(null);
 
 /** The signed-in user (views only render when there is one). */

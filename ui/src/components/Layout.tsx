@@ -3,6 +3,7 @@ import type { ComponentChildren } from "preact";
 import type { Route } from "../routes";
 import { isAdmin, useMe } from "../session";
 
+/** The page frame for a signed-in user. */
 export function Layout({
   routes,
   active,

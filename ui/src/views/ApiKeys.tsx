@@ -10,6 +10,7 @@ import type { ApiKey, Page } from "../types";
 
 const ROLES = ["Task User", "Report User", "System Manager"];
 
+/** The API keys page. */
 export function ApiKeys() {
   const keys = useResource<Page<ApiKey>>("/api/v1/api-keys");
   const [user, setUser] = useState("");

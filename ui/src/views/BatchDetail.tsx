@@ -20,6 +20,7 @@ const ACTIONS = [
   { path: "cancel", label: "Cancel batch", danger: true },
 ] as const;
 
+/** The page of one batch, live while it is not done. */
 export function BatchDetail({ params }: ViewProps) {
   const id = params.id ?? "";
   const path = `/api/v1/batches/${encodeURIComponent(id)}`;

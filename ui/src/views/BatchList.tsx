@@ -8,6 +8,7 @@ import { href } from "../router";
 import { isAdmin, useMe } from "../session";
 import type { Batch, Page } from "../types";
 
+/** The batches page. */
 export function BatchList() {
   const admin = isAdmin(useMe());
   const [rows, setRows] = useState<Batch[]>([]);

@@ -66,6 +66,7 @@ async function run(action: Action, target: { names: string[] } | { filter: Recor
   return summary;
 }
 
+/** The bulk toolbar: actions on the selection, or on the whole filter after a confirmation. */
 export function BulkActions({
   selected,
   query,

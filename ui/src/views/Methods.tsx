@@ -9,6 +9,7 @@ import { href } from "../router";
 import { isAdmin, useMe } from "../session";
 import type { MethodInfo, Page, TaskType } from "../types";
 
+/** The methods page (task types editable by System Managers). */
 export function Methods() {
   const admin = isAdmin(useMe());
   const methods = useResource<Page<MethodInfo>>("/api/v1/methods");

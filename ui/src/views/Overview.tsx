@@ -10,6 +10,7 @@ import type { Ops, Stats } from "../types";
 
 const REFRESH_MS = 10_000;
 
+/** The overview page; re-reads its figures every 10 s. */
 export function Overview() {
   const ops = useResource<Ops>("/api/v1/ops");
   const stats = useResource<Stats>("/api/v1/stats");

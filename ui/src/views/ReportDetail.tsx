@@ -15,6 +15,7 @@ import { FilterForm } from "./FilterForm";
 
 const ENDED = new Set(["Completed", "Error"]);
 
+/** The page of one report: form, current job, recent jobs. */
 export function ReportDetail({ params }: ViewProps) {
   const name = params.name ?? "";
   const reports = useResource<Page<ReportInfo>>("/api/v1/reports");

@@ -4,6 +4,7 @@ import { useResource } from "../hooks";
 import { href } from "../router";
 import type { Page, ReportInfo } from "../types";
 
+/** The reports page: the reports the user may run. */
 export function Reports() {
   const reports = useResource<Page<ReportInfo>>("/api/v1/reports");
   if (reports.error) return <ErrorBox error={reports.error} retry={() => void reports.reload()} />;

@@ -7,6 +7,7 @@ import { formatDateTime } from "../format";
 import { useResource } from "../hooks";
 import type { Dispatcher } from "../types";
 
+/** The settings page (dispatcher switch). */
 export function Settings() {
   const state = useResource<Dispatcher>("/api/v1/dispatcher");
   const [confirm, setConfirm] = useState<ConfirmRequest | null>(null);

@@ -4,6 +4,7 @@ import { useState } from "preact/hooks";
 import { api, errorText } from "../api";
 import type { Me } from "../types";
 
+/** The sign-in page; `notice` says why the last session ended. */
 export function SignIn({ notice, onSignedIn }: { notice: string | null; onSignedIn: (me: Me) => void }) {
   const [key, setKey] = useState("");
   const [error, setError] = useState<string | null>(null);

@@ -34,6 +34,7 @@ function allowed(task: Task): Action[] {
   }
 }
 
+/** The action buttons of one task; `onChanged` gets the task the API returned. */
 export function TaskActions({
   task,
   confirm,

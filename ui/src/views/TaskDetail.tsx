@@ -18,6 +18,7 @@ import { WaitingReason } from "./WaitingReason";
 
 const ENDED = new Set(["Finished", "Canceled"]);
 
+/** The page of one task, live until it ends. */
 export function TaskDetail({ params }: ViewProps) {
   const name = params.name ?? "";
   const admin = isAdmin(useMe());

@@ -10,6 +10,7 @@ const STATUSES = ["Pending", "Queued", "Started", "Finished", "Failed", "Cancele
 const FIELDS = ["status", "method", "batch_id", "owner", "job_name", "created_after", "created_before"] as const;
 type Field = (typeof FIELDS)[number];
 
+/** The filter form; applying it navigates to the filtered URL. */
 export function TaskFilters({ query, methods }: { query: URLSearchParams; methods: string[] }) {
   const admin = isAdmin(useMe());
   const [values, setValues] = useState<Record<Field, string>>(() => read(query));

@@ -29,6 +29,7 @@ function applyEvent(task: Task, e: TaskEvent): Task {
   return { ...task, status: e.status, job_name: e.job_name, progress: e.progress, retry_at: e.retry_at };
 }
 
+/** The tasks page; its filters are the hash query. */
 export function TaskList({ query }: ViewProps) {
   const admin = isAdmin(useMe());
   const key = query.toString();

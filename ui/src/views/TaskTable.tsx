@@ -6,6 +6,7 @@ import { formatDuration, formatShort, taskDuration } from "../format";
 import { href } from "../router";
 import type { Task } from "../types";
 
+/** The table of tasks with selection checkboxes. */
 export function TaskTable({
   rows,
   showOwner,
