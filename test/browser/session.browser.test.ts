@@ -1,7 +1,23 @@
 // Sign-in, logout, sessions that end (tampered cookie, revoked key) and the API docs page — in Chromium.
+import { createHash, createHmac } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser } from "playwright-core";
 import { adminKey, baseUrl, createKey, launch, newPage, screenshot, signIn } from "./browser";
+
+/** A session cookie for the admin key, signed with the platform's SESSION_SECRET, expired a second ago. */
+function expiredSession(): string {
+  const vars = readFileSync(join(dirname(fileURLToPath(import.meta.url)), "../../.dev.vars"), "utf8");
+  const secret = /^SESSION_SECRET="?([^"\n]+)"?$/m.exec(vars)?.[1] ?? "";
+  const [keyId, keySecret = ""] = adminKey().split(":");
+  const hash = createHash("sha256").update(keySecret).digest("hex");
+  const body = Buffer.from(
+    JSON.stringify({ k: keyId, e: Date.now() - 1000, n: "test", h: hash.slice(0, 16) }),
+  ).toString("base64url");
+  return `${body}.${createHmac("sha256", secret).update(body).digest("base64url")}`;
+}
 
 let browser: Browser;
 let close: () => Promise<void>;
@@ -48,6 +64,16 @@ describe("console sign-in", () => {
     await context.addCookies([{ ...cookie, value: `${cookie.value.slice(0, -4)}AAAA` }]);
     await page.reload();
     await page.getByText("your session is not valid; sign in again").waitFor();
+    await context.close();
+  });
+
+  it("an expired session goes back to sign-in with a message", async () => {
+    const { page, context } = await newPage(browser);
+    await signIn(page);
+    // A correctly signed cookie whose embedded expiry has passed (the browser would still send it).
+    await context.addCookies([{ name: "switchyard_session", value: expiredSession(), url: baseUrl() }]);
+    await page.reload();
+    await page.getByText("your session has expired; sign in again").waitFor();
     await context.close();
   });
 
