@@ -75,12 +75,23 @@ async function measure(label, url, headers) {
     const ms = performance.now() - start;
     status = res.status;
     if (i >= 5) times.push(ms); // the first few warm the isolate and SQLite's page cache
-    if (rows === null && res.headers.get("content-type")?.includes("json")) rows = JSON.parse(body).data?.length ?? null;
+    if (rows === null && res.headers.get("content-type")?.includes("json"))
+      rows = JSON.parse(body).data?.length ?? null;
   }
   times.sort((a, b) => a - b);
   const pct = (p) => times[Math.min(times.length - 1, Math.ceil((p / 100) * times.length) - 1)];
-  const line = { label, status, rows, n: times.length, p50: pct(50).toFixed(1), p95: pct(95).toFixed(1), max: times[times.length - 1].toFixed(1) };
-  console.log(`${label.padEnd(46)} status ${status}  rows ${String(rows ?? "-").padStart(3)}  p50 ${line.p50.padStart(7)} ms  p95 ${line.p95.padStart(7)} ms  max ${line.max} ms`);
+  const line = {
+    label,
+    status,
+    rows,
+    n: times.length,
+    p50: pct(50).toFixed(1),
+    p95: pct(95).toFixed(1),
+    max: times[times.length - 1].toFixed(1),
+  };
+  console.log(
+    `${label.padEnd(46)} status ${status}  rows ${String(rows ?? "-").padStart(3)}  p50 ${line.p50.padStart(7)} ms  p95 ${line.p95.padStart(7)} ms  max ${line.max} ms`,
+  );
   return line;
 }
 
@@ -98,12 +109,22 @@ try {
   }).then((r) => r.json());
   const alice = { authorization: `token ${created.api_key}` };
   const base = `${platform.url}/api/v1/tasks?limit=50`;
-  console.log(`\n${REQUESTS} sequential requests each, after 5 warm-up requests (times measured by the client over loopback):`);
+  console.log(
+    `\n${REQUESTS} sequential requests each, after 5 warm-up requests (times measured by the client over loopback):`,
+  );
   await measure("GET /api/v1/tasks?limit=50 (admin)", base, admin);
   await measure("… &status=Failed", `${base}&status=Failed`, admin);
   await measure("… &status=Pending (none exist: full scan)", `${base}&status=Pending`, admin);
-  await measure('… &arg=customer="CUST-0042" (100 match)', `${base}&arg=${encodeURIComponent('customer="CUST-0042"')}`, admin);
-  await measure('… &arg=customer="CUST-9999" (none: full scan)', `${base}&arg=${encodeURIComponent('customer="CUST-9999"')}`, admin);
+  await measure(
+    '… &arg=customer="CUST-0042" (100 match)',
+    `${base}&arg=${encodeURIComponent('customer="CUST-0042"')}`,
+    admin,
+  );
+  await measure(
+    '… &arg=customer="CUST-9999" (none: full scan)',
+    `${base}&arg=${encodeURIComponent('customer="CUST-9999"')}`,
+    admin,
+  );
   await measure("GET /api/v1/tasks?limit=50 (Task User alice)", base, alice);
   await measure("GET /api/v1/stats (admin)", `${platform.url}/api/v1/stats`, admin);
   await measure("GET /ui/ (static asset)", `${platform.url}/ui/`, {});
