@@ -87,7 +87,7 @@ function MethodRow({
         {method.description ? <div class="muted small">{method.description}</div> : null}
       </td>
       <td>{method.queue ?? "default"}</td>
-      <td class="num">{method.timeout ?? "—"}</td>
+      <td class="num">{method.timeout === null ? "queue default" : `${method.timeout} s`}</td>
       <td>{method.roles.join(", ")}</td>
       {admin ? (
         <>
