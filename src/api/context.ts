@@ -14,7 +14,8 @@ export interface AppEnv {
   Variables: {
     user: User;
     requestId: string;
-    /** Set when the request authenticated by session cookie. */ sessionExpiresAt?: number;
+    /** Set when the request authenticated by session cookie: its expiry (epoch ms). */
+    sessionExpiresAt?: number;
   };
 }
 

@@ -81,7 +81,13 @@ export function BulkActions({
   const [filterAction, setFilterAction] = useState<Action>("cancel");
   const ask = (action: Action, target: { names: string[] } | { filter: Record<string, unknown> }) => {
     const label = ACTIONS.find((a) => a.action === action)?.label ?? action;
-    const what = "names" in target ? `${target.names.length} selected task(s)` : "every task this filter matches";
+    const unfiltered = "filter" in target && Object.keys(target.filter).length === 0;
+    const what =
+      "names" in target
+        ? `${target.names.length} selected task(s)`
+        : unfiltered
+          ? "every task you can see (no filter is set)"
+          : "every task this filter matches";
     confirm({
       title: `${label} ${what}?`,
       body:
