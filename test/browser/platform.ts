@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { delimiter, join } from "node:path";
 
 export interface Platform {
   url: string;
@@ -46,7 +46,15 @@ export async function startPlatform(
   const url = `http://localhost:${port}`;
   const child: ChildProcess = spawn(process.execPath, ["scripts/dev.mjs"], {
     cwd: root,
-    env: { ...process.env, PORT: String(port), SWITCHYARD_PERSIST_TO: state, WRANGLER_SEND_METRICS: "false", CI: "1" },
+    env: {
+      ...process.env,
+      // As under `npm start`: the project's wrangler (and Node 22) first on PATH.
+      PATH: `${join(root, "node_modules/.bin")}${delimiter}${process.env.PATH ?? ""}`,
+      PORT: String(port),
+      SWITCHYARD_PERSIST_TO: state,
+      WRANGLER_SEND_METRICS: "false",
+      CI: "1",
+    },
     stdio: ["ignore", "pipe", "pipe"],
     // Its own process group, so stopping it also stops wrangler and workerd.
     detached: true,
