@@ -10,6 +10,7 @@ export default defineConfig({
         bindings: {
           TEST_MIGRATIONS: await readD1Migrations("./migrations"),
           ADMIN_API_KEY: "admin:test-admin-secret",
+          SESSION_SECRET: "test-session-secret-0123456789abcdef0123456789",
           DEMO_METHODS: "on",
           // Short leases and polls so recovery paths run within a test's time.
           QUEUED_LEASE_S: "3",
@@ -27,6 +28,8 @@ export default defineConfig({
   ],
   test: {
     include: ["test/**/*.test.ts"],
+    // The console's browser tests run in Node against `npm start` (vitest.browser.config.ts).
+    exclude: ["test/browser/**", "**/node_modules/**"],
     setupFiles: ["./test/setup.ts"],
     // Structured logs only show up for failing tests.
     silent: "passed-only",

@@ -7,6 +7,8 @@ import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 
 const port = process.env.PORT ?? "8787";
+// A separate local state folder (the browser tests start a fresh platform in a temp folder).
+const persist = process.env.SWITCHYARD_PERSIST_TO ? ["--persist-to", process.env.SWITCHYARD_PERSIST_TO] : [];
 const env = { ...process.env, WRANGLER_SEND_METRICS: "false" };
 
 function readVars(path) {
@@ -29,9 +31,11 @@ if (!vars.get("ADMIN_API_KEY")) {
   created = true;
 }
 if (!vars.has("DEMO_METHODS")) vars.set("DEMO_METHODS", "on");
+// Signs the console's session cookies (production: wrangler secret put SESSION_SECRET).
+if (!vars.get("SESSION_SECRET")) vars.set("SESSION_SECRET", randomBytes(32).toString("hex"));
 writeFileSync(".dev.vars", [...vars].map(([k, v]) => `${k}="${v}"`).join("\n") + "\n", { mode: 0o600 });
 
-const migrate = spawnSync("wrangler", ["d1", "migrations", "apply", "DB", "--local"], {
+const migrate = spawnSync("wrangler", ["d1", "migrations", "apply", "DB", "--local", ...persist], {
   stdio: ["ignore", "inherit", "inherit"],
   env: { ...env, CI: "1" },
 });
@@ -46,6 +50,7 @@ console.log(`
 ┌─ Switchyard is starting ───────────────────────────────────────────────
 │ URL        ${url}
 │ Admin key  ${key}${created ? "   (new — saved in .dev.vars)" : "   (from .dev.vars)"}
+│ Console    ${url}/ui/   (sign in with the admin key)   API docs  ${url}/api/v1/docs
 │
 │ Try:  curl -s -X POST ${url}/api/v1/tasks \\
 │         -H 'Authorization: token ${key}' -H 'Content-Type: application/json' \\
@@ -55,7 +60,7 @@ console.log(`
 └────────────────────────────────────────────────────────────────────────
 `);
 
-const dev = spawn("wrangler", ["dev", "--port", port, "--test-scheduled", ...process.argv.slice(2)], {
+const dev = spawn("wrangler", ["dev", "--port", port, "--test-scheduled", ...persist, ...process.argv.slice(2)], {
   stdio: "inherit",
   env,
 });

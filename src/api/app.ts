@@ -9,19 +9,24 @@ import { ConfigError, config } from "../shared/config";
 import { log } from "../shared/log";
 import { tooLarge } from "../shared/errors";
 import { apiKeysApi } from "./api-keys";
+import { batchListApi } from "./batch-list";
 import { batchesApi } from "./batches";
 import { bulkApi } from "./bulk";
 import type { AppEnv } from "./context";
 import { dispatcherApi } from "./dispatcher";
+import { docsApi } from "./docs";
 import { errorBody, frappeErrorBody, handleError, validationHook } from "./errors";
 import { documentToggle, frappeApi } from "./frappe";
 import { healthApi, metricsApi, opsApi } from "./health";
 import { methodsApi } from "./methods";
 import { realtimeSocketApi, realtimeTicketsApi } from "./realtime";
 import { documentLongPolling, reportLongPollingApi } from "./report-long-polling";
+import { reportJobListApi } from "./report-job-list";
 import { reportJobsApi, reportsApi } from "./reports";
 import { scheduledJobsApi } from "./scheduled-jobs";
 import { json, requireUser } from "./router";
+import { sessionApi, sessionPublicApi } from "./session";
+import { statsApi } from "./stats";
 import { taskTypesApi } from "./task-types";
 import { tasksApi } from "./tasks";
 
@@ -118,11 +123,18 @@ export function buildApp(options: { metrics: boolean }) {
 
   // The WebSocket endpoint authenticates with single-use tickets instead of API keys.
   app.route("/api/v1/realtime", realtimeSocketApi);
-  app.use("/api/v1/*", except(["/api/v1/openapi.json", "/api/v1/health", "/api/v1/realtime"], requireUser));
+  // Console: sign-in and logout work without a valid session; the API docs page is public like the document.
+  app.route("/api/v1/session", sessionPublicApi);
+  app.route("/api/v1/docs", docsApi);
+  app.use(
+    "/api/v1/*",
+    except(["/api/v1/openapi.json", "/api/v1/health", "/api/v1/realtime", "/api/v1/docs"], requireUser),
+  );
   app.use("/api/method/*", requireUser);
 
   app.route("/api/v1", bulkApi);
   app.route("/api/v1/tasks", tasksApi);
+  app.route("/api/v1/batches", batchListApi);
   app.route("/api/v1/batches", batchesApi);
   app.route("/api/v1/task-types", taskTypesApi);
   app.route("/api/v1/dispatcher", dispatcherApi);
@@ -132,8 +144,11 @@ export function buildApp(options: { metrics: boolean }) {
   app.route("/api/v1/ops", opsApi);
   app.route("/api/v1/realtime/tickets", realtimeTicketsApi);
   app.route("/api/v1/reports", reportsApi);
+  app.route("/api/v1/report-jobs", reportJobListApi);
   app.route("/api/v1/report-jobs", reportJobsApi);
   app.route("/api/v1/scheduled-jobs", scheduledJobsApi);
+  app.route("/api/v1/session", sessionApi);
+  app.route("/api/v1/stats", statsApi);
   app.route("/api/method", frappeApi);
   app.route("/api/method", reportLongPollingApi);
 

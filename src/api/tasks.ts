@@ -13,6 +13,7 @@ import { TaskSpec } from "../tasks/spec";
 import type { ActionOptions, TaskAction } from "../transitions/actions";
 import { Limit, errorResponse, errorResponses, json, page, router } from "./router";
 import { Task, TaskName } from "./schemas";
+import { isoMs, parseArgFilters } from "./task-query";
 
 const enqueueRoute = createRoute({
   method: "post",
@@ -38,6 +39,16 @@ const listRoute = createRoute({
       method: z.string().max(140).optional(),
       batch_id: z.string().max(100).optional(),
       owner: z.string().max(140).optional(),
+      job_name: z.string().min(1).max(140).optional().openapi({ description: "substring of job_name" }),
+      created_after: z.iso.datetime({ offset: true }).optional().openapi({ description: "ISO time (inclusive)" }),
+      created_before: z.iso.datetime({ offset: true }).optional().openapi({ description: "ISO time (exclusive)" }),
+      arg: z
+        .union([z.string(), z.array(z.string())])
+        .optional()
+        .openapi({
+          description:
+            'repeatable condition on arguments: <path>=<json value>, e.g. customer="CUST-0001" or items[0].qty=5',
+        }),
       limit: Limit,
       cursor: z.string().max(64).optional(),
     }),
@@ -100,7 +111,16 @@ export const tasksApi = router()
     if (!admin && q.owner !== undefined && q.owner !== user.name) return c.json({ data: [], next_cursor: null }, 200);
     const { rows, nextCursor } = await listTasks(
       getDb(c.env),
-      { status: q.status, method: q.method, batchId: q.batch_id, owner: admin ? q.owner : user.name },
+      {
+        status: q.status,
+        method: q.method,
+        batchId: q.batch_id,
+        owner: admin ? q.owner : user.name,
+        jobName: q.job_name,
+        createdAfter: isoMs(q.created_after),
+        createdBefore: isoMs(q.created_before),
+        args: parseArgFilters(c.req.queries("arg") ?? []),
+      },
       q.limit,
       q.cursor,
     );

@@ -1,8 +1,8 @@
 // Task reads: one by name, and filtered pages for the list endpoint.
-import { and, desc, eq, lt, type SQL } from "drizzle-orm";
+import { and, desc, eq, lt } from "drizzle-orm";
 import type { Db } from "./client";
 import { tasks, type TaskRow } from "./schema";
-import type { TaskStatus } from "../shared/states";
+import { filterConditions, type TaskFilter } from "./task-filter";
 
 /** The task, or null. */
 export async function getTask(db: Db, name: string): Promise<TaskRow | null> {
@@ -10,12 +10,7 @@ export async function getTask(db: Db, name: string): Promise<TaskRow | null> {
   return row ?? null;
 }
 
-export interface TaskFilter {
-  status?: TaskStatus;
-  method?: string;
-  batchId?: string;
-  owner?: string;
-}
+export type { TaskFilter };
 
 /** A page of tasks, newest first. `cursor` is the last name of the previous page. */
 export async function listTasks(
@@ -24,11 +19,7 @@ export async function listTasks(
   limit: number,
   cursor: string | undefined,
 ): Promise<{ rows: TaskRow[]; nextCursor: string | null }> {
-  const conditions: SQL[] = [];
-  if (filter.status) conditions.push(eq(tasks.status, filter.status));
-  if (filter.method) conditions.push(eq(tasks.method, filter.method));
-  if (filter.batchId) conditions.push(eq(tasks.batchId, filter.batchId));
-  if (filter.owner) conditions.push(eq(tasks.owner, filter.owner));
+  const conditions = filterConditions(filter);
   if (cursor) conditions.push(lt(tasks.name, cursor));
   const rows = await db
     .select()

@@ -5,28 +5,11 @@ import { inJson } from "../db/in-json";
 import { batches, type BatchRow } from "../db/schema";
 import { fromJson } from "../shared/json";
 import { describeError, log } from "../shared/log";
-import type { Progress, TaskStatus } from "../shared/states";
 import { errorSummary } from "../tasks/serialize";
 import type { EventRow } from "../transitions/columns";
+import type { TaskEvent } from "./event-types";
 
-/** The event as sent over WebSockets. `error_detail` (with the stack) is only kept for admins. */
-export interface TaskEvent {
-  name: string;
-  job_name: string;
-  method: string;
-  owner: string;
-  status: TaskStatus;
-  message: string | null;
-  error: string | null;
-  error_detail: string | null;
-  progress: Progress | null;
-  retry_at: string | null;
-  batch_id: string | null;
-  batch_done: number | null;
-  batch_total: number | null;
-  seq: number;
-  ts: string;
-}
+export type { TaskEvent };
 
 /** Batch counters as events and snapshots show them. */
 export function batchCounters(batch: BatchRow) {

@@ -20,7 +20,8 @@ import { canSee, type User } from "../shared/user";
 import { insertTasks } from "../transitions/insert";
 import { runRow } from "./fire";
 import { codeSchedules } from "./registry";
-import { definitionOf, type ScheduleSpec } from "./spec";
+import { definitionOf } from "./definition";
+import type { ScheduleSpec } from "./spec";
 
 /** Who code schedules run as. */
 const SYSTEM: User = { name: "Administrator", roles: ["System Manager"], key: "code" };
