@@ -2,7 +2,7 @@
 // leaf module: the TypeScript client (and through it the console) borrows these types.
 import { z } from "@hono/zod-openapi";
 import { FREQUENCIES, MISSED_POLICIES, OVERLAP_POLICIES, RUN_OUTCOMES } from "../shared/schedule-sets";
-import { QUEUE_NAMES, RETRY_BACKOFFS, ROLES, TASK_STATUSES } from "../shared/states";
+import { QUEUE_NAMES, RETRY_BACKOFFS, ROLES, TASK_STATUSES, WAITING_REASONS } from "../shared/states";
 
 /** A path parameter of at most `max` characters. */
 export const pathParam = (name: string, max: number, example?: string) =>
@@ -59,6 +59,21 @@ export const Task = z
     scheduled_for: isoTime.openapi({ description: "the slot it runs for" }),
   })
   .openapi("Task");
+
+/** GET /api/v1/tasks/{name}/waiting (explained in dispatch/waiting.ts). */
+export const Waiting = z
+  .object({
+    reason: z.enum(WAITING_REASONS).openapi({
+      description:
+        "ready: a slot is free, the next pass admits it · dispatcher_suspended · concurrency_limit: first in line, no slot free · queued_behind: tasks ahead take the free slots first · delayed (run_at) · paused · retry_scheduled · not_waiting: Queued, Started or ended",
+    }),
+    message: z.string(),
+    until: isoTime.openapi({ description: "when a timer releases it (delayed, retry_scheduled)" }),
+    ahead: z.number().nullable().openapi({ description: "tasks of its method admitted before it (in line only)" }),
+    limit: z.number().nullable().openapi({ description: "the method's concurrency limit (null: unlimited)" }),
+    running: z.number().nullable().openapi({ description: "the method's tasks holding a slot now" }),
+  })
+  .openapi("Waiting");
 
 export const TaskName = z.object({ name: pathParam("name", 64) });
 

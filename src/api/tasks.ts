@@ -2,6 +2,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { getDb } from "../db/client";
 import { getTask, listTasks } from "../db/tasks";
+import { whyWaiting } from "../dispatch/waiting";
 import type { TaskRow } from "../db/schema";
 import { notFound } from "../shared/errors";
 import { TASK_STATUSES } from "../shared/states";
@@ -12,7 +13,7 @@ import { taskJson } from "../tasks/serialize";
 import { TaskSpec } from "../tasks/spec";
 import type { ActionOptions, TaskAction } from "../transitions/actions";
 import { Limit, errorResponse, errorResponses, json, page, router } from "./router";
-import { Task, TaskName } from "./schemas";
+import { Task, TaskName, Waiting } from "./schemas";
 import { isoMs, parseArgFilters } from "./task-query";
 
 const enqueueRoute = createRoute({
@@ -62,6 +63,14 @@ const getRoute = createRoute({
   summary: "Get a task",
   request: { params: TaskName },
   responses: { 200: json(Task, "The task"), ...errorResponses },
+});
+
+const waitingRoute = createRoute({
+  method: "get",
+  path: "/{name}/waiting",
+  summary: "Why the task is waiting: the admission rule's answer for it (dispatcher, limit, line, timers)",
+  request: { params: TaskName },
+  responses: { 200: json(Waiting, "The reason"), ...errorResponses },
 });
 
 const actionRoute = <B extends z.ZodType>(action: TaskAction, summary: string, body: B) =>
@@ -130,6 +139,13 @@ export const tasksApi = router()
     const user = c.get("user");
     const task = await visibleTask(c.env, user, c.req.valid("param").name);
     return c.json(taskJson(task, user), 200);
+  })
+  .openapi(waitingRoute, async (c) => {
+    const { name } = c.req.valid("param");
+    await visibleTask(c.env, c.get("user"), name);
+    const waiting = await whyWaiting(c.env, name);
+    if (waiting === null) throw notFound(`task ${name}`);
+    return c.json(waiting, 200);
   })
   .openapi(actionRoute("cancel", "Cancel a task (aborts it if running)", CancelBody), async (c) => {
     const { message } = c.req.valid("json");
