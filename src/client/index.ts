@@ -320,6 +320,33 @@ export function createClient(options: ClientOptions) {
     },
 
     /**
+     * Calls `onEvent` for every event of every user's tasks until `stop()` — System Managers only
+     * (`done` rejects with a 403 SwitchyardError for anyone else). After each (re)connect
+     * `onSnapshot` gets the newest live tasks (up to 1,000) the server sent first.
+     */
+    watchAllTasks(
+      onEvent: (event: TaskEvent) => void,
+      watch: WatchOptions & { onSnapshot?: (events: TaskEvent[]) => void } = {},
+    ): Watch<never> {
+      const deliver = dedupe(onEvent);
+      return subscribe<never>(
+        "&all=1",
+        async () => {
+          const me = await request<{ roles: string[] }>("GET", "/api/v1/session");
+          if (!me.roles.includes("System Manager")) {
+            throw new SwitchyardError(403, "forbidden", "only a System Manager can watch every user's tasks", null);
+          }
+        },
+        (message) => {
+          if (message.type === "snapshot") watch.onSnapshot?.(message.data.tasks);
+          const events = message.type === "snapshot" ? message.data.tasks : [message.data];
+          for (const event of events) deliver(event);
+        },
+        watch,
+      );
+    },
+
+    /**
      * Calls `onEvent` for every event of the caller's own tasks (new ones included) until `stop()`.
      * After each (re)connect `onSnapshot` gets the live tasks the server sent first, so a view can
      * resync whatever it missed while disconnected.

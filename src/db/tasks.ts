@@ -1,5 +1,6 @@
 // Task reads: one by name, and filtered pages for the list endpoint.
-import { and, desc, eq, lt } from "drizzle-orm";
+import { and, desc, eq, lt, sql } from "drizzle-orm";
+import { taskWhere } from "../shared/states";
 import type { Db } from "./client";
 import { tasks, type TaskRow } from "./schema";
 import { filterConditions, type TaskFilter } from "./task-filter";
@@ -39,4 +40,21 @@ export async function stillStarted(db: Db, task: { name: string; attempt: number
     .from(tasks)
     .where(eq(tasks.name, task.name));
   return row !== undefined && row.status === "Started" && row.attempt === task.attempt;
+}
+
+/**
+ * The names of the newest `limit` live tasks of every owner, newest first. Live is the union of the
+ * partial indexes' conditions (dispatchable, in flight, a timer set, paused), so only live rows are
+ * read however many ended tasks the table holds.
+ */
+export async function newestLiveTaskNames(db: Db, limit: number): Promise<string[]> {
+  const w = (condition: string) => sql.raw(condition);
+  const rows = await db.all<{ name: string }>(sql`
+    SELECT name FROM (
+      SELECT name FROM tasks INDEXED BY tasks_dispatch WHERE ${w(taskWhere.dispatchable())}
+      UNION ALL SELECT name FROM tasks INDEXED BY tasks_in_flight WHERE ${w(taskWhere.inFlight())}
+      UNION ALL SELECT name FROM tasks INDEXED BY tasks_wake WHERE ${w(taskWhere.timerWaiting())}
+      UNION ALL SELECT name FROM tasks INDEXED BY tasks_paused WHERE ${w(taskWhere.paused())}
+    ) ORDER BY name DESC LIMIT ${limit}`);
+  return rows.map((r) => r.name);
 }
