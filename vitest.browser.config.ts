@@ -11,5 +11,7 @@ export default defineConfig({
     fileParallelism: false,
     testTimeout: 180_000,
     hookTimeout: 300_000,
+    // expect.poll waits for its condition up to the test's own deadline, not vitest's default second.
+    expect: { poll: { timeout: 170_000 } },
   },
 });

@@ -42,6 +42,8 @@ export async function newPage(
   size = { width: 1280, height: 800 },
 ): Promise<{ context: BrowserContext; page: Page; problems: string[] }> {
   const context = await browser.newContext({ viewport: size, acceptDownloads: true });
+  // Waits for elements are waits for conditions: as long as the test may take, not playwright's 30 s.
+  context.setDefaultTimeout(170_000);
   const page = await context.newPage();
   const problems: string[] = [];
   page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
