@@ -2,7 +2,7 @@
 // Finished; bulk actions by selection and by filter report what was done and what was skipped.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, Page } from "playwright-core";
-import { api, launch, newPage, screenshot, signIn } from "./browser";
+import { api, createKey, launch, newPage, screenshot, signIn } from "./browser";
 
 let browser: Browser;
 let close: (() => Promise<void>) | undefined;
@@ -70,6 +70,68 @@ describe("task list and detail", () => {
     expect((await api("POST", `/api/v1/tasks/${task.name}/pause`, {})).status).toBe(200);
     await expect.poll(() => row.getAttribute("data-status"), { timeout: 60_000 }).toBe("Paused");
     expect(await row.boundingBox()).toEqual(box);
+    await context.close();
+  });
+});
+
+describe("why a task waits", () => {
+  it("the task page shows the server's reason, and follows it when the task changes", async () => {
+    const { page, context } = await newPage(browser);
+    const task = await enqueue({
+      method: "demo.sleep",
+      job_name: `waits-${tag()}`,
+      arguments: { ms: 1 },
+      run_at: later(),
+    });
+    await signIn(page, undefined, `/ui/#/tasks/${task.name}`);
+    const panel = page.getByTestId("waiting");
+    await expect.poll(() => panel.locator("strong").textContent()).toBe("Delayed");
+    expect(await panel.textContent()).toMatch(/until/);
+    expect((await api("POST", `/api/v1/tasks/${task.name}/pause`, {})).status).toBe(200);
+    await expect.poll(() => panel.locator("strong").textContent()).toBe("Paused");
+    expect((await api("POST", `/api/v1/tasks/${task.name}/cancel`, {})).status).toBe(200);
+    await expect.poll(() => panel.count()).toBe(0);
+    await context.close();
+  });
+});
+
+describe("live rows for admins", () => {
+  it("another user's tasks appear and change live in an admin's list, over the every-task scope", async () => {
+    const { page, context, problems } = await newPage(browser);
+    const sockets: string[] = [];
+    page.on("websocket", (ws) => sockets.push(ws.url()));
+    const job = `others-${tag()}`;
+    const key = await createKey(`live-${tag()}`, ["Task User"]);
+    await signIn(page, undefined, `/ui/#/tasks?job_name=${job}`);
+    await page.getByText("No tasks match").waitFor();
+    await expect.poll(() => sockets.some((url) => /[?&]all=1(&|$)/.test(url))).toBe(true);
+
+    const res = await api<{ name: string }>(
+      "POST",
+      "/api/v1/tasks",
+      { method: "demo.sleep", job_name: job, arguments: { ms: 1 }, run_at: later() },
+      key,
+    );
+    expect(res.status).toBe(201);
+    await page.getByRole("button", { name: /1 new — show/ }).click();
+    const row = page.locator(`tr[data-name="${res.body.name}"]`);
+    await expect.poll(() => row.getAttribute("data-status")).toBe("Pending");
+    expect(await row.textContent()).toContain(`live-`); // the owner column
+    // The owner pauses it through the API: the admin's row follows in place.
+    expect((await api("POST", `/api/v1/tasks/${res.body.name}/pause`, {}, key)).status).toBe(200);
+    await expect.poll(() => row.getAttribute("data-status")).toBe("Paused");
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
+  it("a Task User's list subscribes to their own tasks only", async () => {
+    const { page, context } = await newPage(browser);
+    const sockets: string[] = [];
+    page.on("websocket", (ws) => sockets.push(ws.url()));
+    const key = await createKey(`own-${tag()}`, ["Task User"]);
+    await signIn(page, key, "/ui/#/tasks");
+    await expect.poll(() => sockets.length).toBeGreaterThan(0);
+    expect(sockets.every((url) => !/[?&]all=/.test(url))).toBe(true);
     await context.close();
   });
 });

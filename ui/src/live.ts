@@ -4,17 +4,21 @@ import { useEffect, useRef } from "preact/hooks";
 import { client, signalSignedOut } from "./api";
 import type { TaskEvent } from "./types";
 
-/** Calls `onEvent` for every event of the signed-in user's own tasks while mounted. */
-export function useOwnTaskEvents(onEvent: (event: TaskEvent) => void, onResync?: () => void): void {
+/**
+ * Calls `onEvent` for every event of the tasks the signed-in user sees while mounted: their own, or
+ * with `everyone` (System Managers) every user's — the server's every-task scope, so an admin's
+ * list is as live as anyone's without polling. `onResync` runs after each (re)connect's snapshot.
+ */
+export function useTaskListEvents(everyone: boolean, onEvent: (event: TaskEvent) => void, onResync?: () => void): void {
   const handlers = useRef({ onEvent, onResync });
   handlers.current = { onEvent, onResync };
   useEffect(() => {
-    const watch = client.watchOwnTasks((event) => handlers.current.onEvent(event), {
-      onSnapshot: () => handlers.current.onResync?.(),
-    });
+    const options = { onSnapshot: () => handlers.current.onResync?.() };
+    const deliver = (event: TaskEvent) => handlers.current.onEvent(event);
+    const watch = everyone ? client.watchAllTasks(deliver, options) : client.watchOwnTasks(deliver, options);
     watch.done.catch((error: unknown) => signalSignedOut(error));
     return () => watch.stop();
-  }, []);
+  }, [everyone]);
 }
 
 /** Watches one task until it ends (or `name` changes); `onEvent` gets each status/progress event. */

@@ -1,7 +1,7 @@
 // Shapes of the API responses the console reads (the server's OpenAPI document is the reference).
-import type { Task, TaskEvent } from "../../src/client/index";
+import type { Schedule, ScheduleRun, ScheduleSpec, Task, TaskEvent } from "../../src/client/index";
 
-export type { Task, TaskEvent };
+export type { Schedule, ScheduleRun, ScheduleSpec, Task, TaskEvent };
 export type TaskStatus = Task["status"];
 
 export interface Page<T> {
@@ -65,11 +65,19 @@ export interface OpsMethod {
   oldest_pending_age_s: number | null;
 }
 
+export interface OverdueSchedule {
+  name: string;
+  owner: string;
+  due_at: string;
+  late_s: number;
+}
+
 export interface Ops {
   time: string;
   dispatcher: { enabled: boolean };
   last_cron_at: string | null;
   methods: OpsMethod[];
+  overdue_schedules: OverdueSchedule[];
 }
 
 export interface Stats {
@@ -130,7 +138,7 @@ export interface ApiKey {
   revoked_at: string | null;
 }
 
-/** GET /api/v1/tasks/{name}/waiting (optional endpoint: a 404 means "not available"). */
+/** GET /api/v1/tasks/{name}/waiting. */
 export interface Waiting {
   reason:
     | "ready"
@@ -140,7 +148,7 @@ export interface Waiting {
     | "paused"
     | "retry_scheduled"
     | "queued_behind"
-    | null;
+    | "not_waiting";
   message: string;
   until: string | null;
   ahead: number | null;

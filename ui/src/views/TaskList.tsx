@@ -1,12 +1,12 @@
-// Tasks: filters in the URL, keyset paging ("Load more"), live rows over the WebSocket (existing rows
-// update in place; new ones wait behind an "N new — show" banner so the list never jumps), and bulk
-// actions by selection or by filter.
+// Tasks: filters in the URL, keyset paging ("Load more"), live rows over the WebSocket (own tasks, or
+// every user's for System Managers; existing rows update in place, new ones wait behind an "N new —
+// show" banner so the list never jumps), and bulk actions by selection or by filter.
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import { api, query as toQuery } from "../api";
 import { ConfirmDialog, type ConfirmRequest } from "../components/ConfirmDialog";
 import { Empty, ErrorBox, Loading } from "../components/States";
-import { useInterval, useResource } from "../hooks";
-import { useOwnTaskEvents } from "../live";
+import { useResource } from "../hooks";
+import { useTaskListEvents } from "../live";
 import type { ViewProps } from "../routes";
 import { isAdmin, useMe } from "../session";
 import type { MethodInfo, Page, Task, TaskEvent } from "../types";
@@ -15,8 +15,6 @@ import { TaskFilters } from "./TaskFilters";
 import { TaskTable } from "./TaskTable";
 
 const PAGE = 50;
-/** Admins also see other users' tasks, which the own-tasks WebSocket does not carry: poll the first page. */
-const ADMIN_POLL_MS = 5000;
 
 function listPath(query: URLSearchParams, cursor?: string): string {
   const params: Record<string, string | string[]> = {};
@@ -86,7 +84,7 @@ export function TaskList({ query }: ViewProps) {
       const shown = new Set(rowsRef.current.map((t) => t.name));
       setFresh(head.data.filter((t) => !shown.has(t.name) && (top === undefined || t.name > top)).map((t) => t.name));
     } catch {
-      // a failed background refresh changes nothing; the next event or poll tries again
+      // a failed background refresh changes nothing; the next event tries again
     }
   }, [key]);
 
@@ -101,7 +99,8 @@ export function TaskList({ query }: ViewProps) {
   };
   useEffect(() => () => clearTimeout(pending.current), []);
 
-  useOwnTaskEvents(
+  useTaskListEvents(
+    admin,
     (event) => {
       if (rowsRef.current.some((t) => t.name === event.name)) {
         setRows((r) => r.map((t) => (t.name === event.name ? applyEvent(t, event) : t)));
@@ -109,9 +108,6 @@ export function TaskList({ query }: ViewProps) {
     },
     () => scheduleHead(),
   );
-  useInterval(() => {
-    if (admin) void refreshHead();
-  }, ADMIN_POLL_MS);
 
   const toggle = (name: string) =>
     setSelected((s) => {

@@ -1,6 +1,6 @@
 // "Why is it waiting": the server's reason for a task that has not started (concurrency limit full,
-// dispatcher suspended, delayed, paused, retry at T, queued behind N). Hidden when the server has no
-// such endpoint (404) or the task is not waiting.
+// dispatcher suspended, delayed, paused, retry at T, queued behind N), computed by the same rule the
+// scheduler admits by. Hidden when the task is not waiting (or is gone: 404).
 import { useEffect, useState } from "preact/hooks";
 import { SwitchyardError, api } from "../api";
 import { formatDateTime, formatRelative } from "../format";
@@ -24,14 +24,14 @@ export function WaitingReason({ name, version }: { name: string; version: string
     api<Waiting>("GET", `/api/v1/tasks/${encodeURIComponent(name)}/waiting`)
       .then((w) => live && setWaiting(w))
       .catch((e: unknown) => {
-        // 404: the endpoint is not deployed (or the task is gone) — show nothing.
+        // 404: the task is gone (or no longer visible) — show nothing.
         if (live && e instanceof SwitchyardError) setWaiting(null);
       });
     return () => {
       live = false;
     };
   }, [name, version]);
-  if (!waiting || waiting.reason === null) return null;
+  if (!waiting || waiting.reason === "not_waiting") return null;
   return (
     <div class={`waiting waiting-${waiting.reason}`} role="status" data-testid="waiting">
       <strong>{TITLES[waiting.reason] ?? waiting.reason}</strong>
@@ -41,7 +41,7 @@ export function WaitingReason({ name, version }: { name: string; version: string
           until {formatDateTime(waiting.until)} ({formatRelative(waiting.until)})
         </span>
       ) : null}
-      {waiting.ahead !== null ? <span>{waiting.ahead} ahead</span> : null}
+      {waiting.ahead !== null && waiting.ahead > 0 ? <span>{waiting.ahead} ahead</span> : null}
       {waiting.limit !== null ? (
         <span>
           {waiting.running ?? "?"} / {waiting.limit} running
