@@ -65,3 +65,13 @@ export function fromLocalInput(value: string): string | undefined {
 
 /** 12345 → "12,345". */
 export const formatCount = (n: number | null | undefined) => (n === null || n === undefined ? "—" : n.toLocaleString());
+
+/**
+ * An instant the server gives in a schedule's own zone ("2026-12-07T09:30:00+01:00") as
+ * "2026-12-07 09:30:00 +01:00": the wall-clock time where the schedule runs, with its offset.
+ */
+export function formatZoned(iso: string | null | undefined): string {
+  if (!iso) return "—";
+  const m = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})(?:\.\d+)?(Z|[+-]\d{2}:\d{2})$/.exec(iso);
+  return m ? `${m[1]} ${m[2]} ${m[3] === "Z" ? "UTC" : m[3]}` : iso;
+}

@@ -1,5 +1,6 @@
 // Overview (System Manager): per method — waiting, running, failures, concurrency used / limit, oldest
-// pending age, p50/p95 — throughput and failures over 24 h as charts, dispatcher state and last cron.
+// pending age, p50/p95 — throughput and failures over 24 h as charts, dispatcher state, last cron and
+// overdue scheduled jobs.
 import { useMemo } from "preact/hooks";
 import { Chart, type Series } from "../components/Chart";
 import { Empty, ErrorBox, Loading } from "../components/States";
@@ -47,10 +48,15 @@ export function Overview() {
           <span class="tile-label">Last cron run</span>
           <strong>{formatRelative(ops.data.last_cron_at)}</strong>
         </div>
-        <div class="tile">
+        <a
+          class={ops.data.overdue_schedules.length > 0 ? "tile tile-bad" : "tile"}
+          href={href("/scheduled-jobs")}
+          data-testid="overdue-schedules"
+          title={ops.data.overdue_schedules.map((s) => `${s.name}: ${formatDuration(s.late_s)} late`).join("\n")}
+        >
           <span class="tile-label">Overdue schedules</span>
-          <strong title="Scheduled jobs are not available yet">—</strong>
-        </div>
+          <strong>{ops.data.overdue_schedules.length}</strong>
+        </a>
       </div>
       <div class="grid2">
         {stats.data ? (
