@@ -137,6 +137,33 @@ describe("console sessions", () => {
     expect(login.status).toBe(403);
   });
 
+  it("a session's requests count against its key's rate limit, like the key's own", async () => {
+    const apiKey = await createKey("rate-limited-reader", ["Report User"]);
+    const { cookie } = await signIn(apiKey);
+    let served = 0;
+    let limited: Awaited<ReturnType<typeof send>> | undefined;
+    for (; served < 200; served++) {
+      const res = await send("/api/v1/reports", { headers: { cookie } });
+      if (res.status === 429) {
+        limited = res;
+        break;
+      }
+      expect(res.status).toBe(200);
+    }
+    expect(limited?.body.error.code).toBe("rate_limited");
+    expect(Number(limited?.headers.get("retry-after"))).toBeGreaterThan(0);
+    // The same key with its header is over the limit too: one key, one budget.
+    expect((await call("/api/v1/reports", { key: apiKey })).status).toBe(429);
+  });
+
+  it("the cookie is not accepted outside /api/v1/ (the Frappe paths take API keys only)", async () => {
+    const { cookie } = await signIn();
+    const res = await send("/api/method/tweaks.utils.report_long_polling.check_status?job_id=x", {
+      headers: { cookie },
+    });
+    expect(res.status).toBe(401);
+  });
+
   it("requests with an Authorization header are unaffected by the CSRF rule", async () => {
     const res = await call("/api/v1/tasks", {
       body: { method: "demo.sleep", arguments: { ms: 1 }, run_at: new Date(Date.now() + 3_600_000).toISOString() },
