@@ -3,7 +3,16 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/", "**/.wrangler/", "worker-configuration.d.ts", "migrations/", "scripts/**/*.mjs"] },
+  {
+    ignores: [
+      "node_modules/",
+      "**/.wrangler/",
+      "dist/",
+      "worker-configuration.d.ts",
+      "migrations/",
+      "scripts/**/*.mjs",
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

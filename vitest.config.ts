@@ -27,6 +27,7 @@ export default defineConfig({
         bindings: {
           TEST_MIGRATIONS: await readD1Migrations("./migrations"),
           ADMIN_API_KEY: "admin:test-admin-secret",
+          SESSION_SECRET: "test-session-secret-0123456789abcdef0123456789",
           DEMO_METHODS: "on",
           // Short leases and polls so recovery paths run within a test's time.
           QUEUED_LEASE_S: "3",
@@ -69,10 +70,15 @@ export default defineConfig({
   ],
   test: {
     include: ["test/**/*.test.ts"],
+    // The console's browser tests run in Node against `npm start` (vitest.browser.config.ts).
+    exclude: ["test/browser/**", "**/node_modules/**"],
     setupFiles: ["./test/setup.ts"],
     // Structured logs only show up for failing tests.
     silent: "passed-only",
     testTimeout: 60_000,
     hookTimeout: 60_000,
+    // expect.poll waits for its condition up to the test's own deadline, not vitest's default
+    // second: two busy cores must not fail a test that is only slow.
+    expect: { poll: { timeout: 55_000 } },
   },
 });

@@ -13,6 +13,7 @@
 //   npm run -s bench -- --probe [--probe-requests Q]                         (scripts/bench-probe.mjs)
 //   npm run -s bench -- --schedules S [--schedule-seconds T]                 (scripts/bench-schedules.mjs)
 //   npm run -s bench -- --remote N [--rounds R]                              (scripts/bench-remote.mjs)
+//   npm run bench -- --ui [--tasks N] [--requests R]                          (scripts/bench-ui.mjs)
 // (`-s` keeps npm's own banner off stdout, so stdout is exactly the JSON.) --batch-bench, --fanout
 // and --probe replace the managed-vs-raw rounds; they may be combined.
 //
@@ -30,6 +31,13 @@ import { fanoutBench } from "./bench-fanout.mjs";
 import { probeBench } from "./bench-probe.mjs";
 import { remoteBench } from "./bench-remote.mjs";
 import { schedulesBench } from "./bench-schedules.mjs";
+
+// `--ui [--tasks N] [--requests R]`: the console's first tasks page with 100,000 tasks in D1 instead
+// (scripts/bench-ui.mjs, also `npm run bench:ui`).
+if (process.argv.includes("--ui")) {
+  await import("./bench-ui.mjs");
+  process.exit(0);
+}
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const METHOD = "demo.noop";

@@ -9,7 +9,11 @@ import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 
 const port = process.env.PORT ?? "8787";
-const sitePort = String(Number(port) + 1);
+// The demo Frappe site's port (PORT+1 unless SITE_PORT says otherwise; SITE_INSPECTOR_PORT its
+// devtools port).
+const sitePort = process.env.SITE_PORT ?? String(Number(port) + 1);
+// A separate local state folder (the browser tests start a fresh platform in a temp folder).
+const persist = process.env.SWITCHYARD_PERSIST_TO ? ["--persist-to", process.env.SWITCHYARD_PERSIST_TO] : [];
 const env = { ...process.env, WRANGLER_SEND_METRICS: "false" };
 
 function readVars(path) {
@@ -34,9 +38,11 @@ if (!vars.get("ADMIN_API_KEY")) {
 if (!vars.has("DEMO_METHODS")) vars.set("DEMO_METHODS", "on");
 // Seals remote targets' secrets at rest and derives callback tokens (base64 of 32 random bytes).
 if (!vars.get("REMOTE_SECRETS_KEY")) vars.set("REMOTE_SECRETS_KEY", randomBytes(32).toString("base64"));
+// Signs the console's session cookies (production: wrangler secret put SESSION_SECRET).
+if (!vars.get("SESSION_SECRET")) vars.set("SESSION_SECRET", randomBytes(32).toString("hex"));
 writeFileSync(".dev.vars", [...vars].map(([k, v]) => `${k}="${v}"`).join("\n") + "\n", { mode: 0o600 });
 
-const migrate = spawnSync("wrangler", ["d1", "migrations", "apply", "DB", "--local"], {
+const migrate = spawnSync("wrangler", ["d1", "migrations", "apply", "DB", "--local", ...persist], {
   stdio: ["ignore", "inherit", "inherit"],
   env: { ...env, CI: "1" },
 });
@@ -51,6 +57,7 @@ console.log(`
 ┌─ Switchyard is starting ───────────────────────────────────────────────
 │ URL        ${url}
 │ Admin key  ${key}${created ? "   (new — saved in .dev.vars)" : "   (from .dev.vars)"}
+│ Console    ${url}/ui/   (sign in with the admin key)   API docs  ${url}/api/v1/docs
 │
 │ Try:  curl -s -X POST ${url}/api/v1/tasks \\
 │         -H 'Authorization: token ${key}' -H 'Content-Type: application/json' \\
@@ -73,6 +80,7 @@ const dev = spawn(
     "--port",
     port,
     "--test-scheduled",
+    ...persist,
     "--var",
     `PUBLIC_URL:${url}`,
     "--var",
@@ -131,6 +139,10 @@ async function registerDemoSite() {
       "--var",
       `DEMO_FRAPPE_SIGNING_SECRET:${signingSecret}`,
       "--show-interactive-dev-session=false",
+      ...(process.env.SITE_INSPECTOR_PORT ? ["--inspector-port", process.env.SITE_INSPECTOR_PORT] : []),
+      ...(process.env.SWITCHYARD_PERSIST_TO
+        ? ["--persist-to", `${process.env.SWITCHYARD_PERSIST_TO}/demo-frappe`]
+        : []),
     ],
     { stdio: ["ignore", "ignore", "inherit"], env },
   );

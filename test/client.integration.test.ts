@@ -136,6 +136,29 @@ describe("client", () => {
   });
 });
 
+describe("watchAllTasks", () => {
+  const as = (apiKey: string) =>
+    createClient({
+      baseUrl: "http://switchyard.test",
+      apiKey,
+      fetch: (input, init) => exports.default.fetch(new Request(input, init)),
+      WebSocket: DroppableSocket as unknown as typeof WebSocket,
+    });
+
+  it("delivers another user's events to a System Manager, and refuses everyone else", async () => {
+    const erin = as(await createKey("client-all-erin"));
+    const seen: TaskEvent[] = [];
+    let snapshots = 0;
+    const watch = client.watchAllTasks((e) => seen.push(e), { onSnapshot: () => snapshots++ });
+    await expect.poll(() => snapshots).toBe(1);
+    const task = await erin.enqueue({ method: "demo.noop" });
+    await expect.poll(() => seen.find((e) => e.name === task.name && e.status === "Finished")).toBeDefined();
+    expect(seen.find((e) => e.name === task.name)?.owner).toBe("client-all-erin");
+    watch.stop();
+    await expect(erin.watchAllTasks(() => {}).done).rejects.toMatchObject({ status: 403 });
+  });
+});
+
 describe("scheduled jobs through the client", () => {
   it("createSchedule, getSchedule, runSchedule, scheduleRuns, stop/start, skip, updateSchedule and deleteSchedule", async () => {
     const client = createClient({

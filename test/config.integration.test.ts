@@ -18,6 +18,22 @@ async function fetchWith(vars: Record<string, string>, path: string): Promise<Re
   return res;
 }
 
+/** A console sign-in POST (same origin, CSRF header) against an env with `vars`. */
+async function fetchWithBody(vars: Record<string, string>, path: string, body: unknown): Promise<Response> {
+  const ctx = createExecutionContext();
+  const res = await worker.fetch(
+    new Request(`http://switchyard.test${path}`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-switchyard-csrf": "1", origin: "http://switchyard.test" },
+      body: JSON.stringify(body),
+    }),
+    { ...env, ...vars },
+    ctx,
+  );
+  await waitOnExecutionContext(ctx);
+  return res;
+}
+
 describe("configuration", () => {
   it("an invalid var is a 500 at the first request that names the var and the value, not a silent default", async () => {
     const res = await fetchWith({ QUEUED_LEASE_S: "2m" }, "/api/v1/health");
@@ -41,6 +57,23 @@ describe("configuration", () => {
       expect(message).toContain("MAX_TICKETS_PER_KEY");
     }
     expect(config({ ...env, QUEUED_LEASE_S: "" }).queuedLeaseMs).toBe(120_000);
+  });
+
+  it("a too-short SESSION_SECRET is named but its value is never shown", async () => {
+    const res = await fetchWith({ SESSION_SECRET: "short-secret-value" }, "/api/v1/health");
+    expect(res.status).toBe(500);
+    const body: any = await res.json();
+    expect(body.error.message).toContain("SESSION_SECRET must be at least 32 characters");
+    expect(body.error.message).not.toContain("short-secret-value");
+  });
+
+  it("without SESSION_SECRET, console sign-in is a 503 that says what to set; API keys still work", async () => {
+    const res = await fetchWithBody({ SESSION_SECRET: "" }, "/api/v1/session", { api_key: ADMIN });
+    expect(res.status).toBe(503);
+    const body: any = await res.json();
+    expect(body.error.code).toBe("sessions_unconfigured");
+    expect(body.error.message).toContain("SESSION_SECRET");
+    expect((await fetchWith({ SESSION_SECRET: "" }, "/api/v1/tasks")).status).toBe(200);
   });
 
   it("GET /api/v1/ops/metrics exists only where METRICS is on", async () => {

@@ -17,8 +17,15 @@ export interface TestSocket {
   close(): void;
 }
 
-/** Opens a subscription (`?task=`, `?batch=`, or own tasks) as the key's user. */
-export async function subscribe(scope: { task?: string; batch?: string } = {}, key = ADMIN): Promise<TestSocket> {
+/** Which tasks a subscription covers: one task, one batch, every user's (`all`), or by default one's own. */
+export interface Scope {
+  task?: string;
+  batch?: string;
+  all?: boolean;
+}
+
+/** Opens a subscription (`?task=`, `?batch=`, `?all=1`, or own tasks) as the key's user. */
+export async function subscribe(scope: Scope = {}, key = ADMIN): Promise<TestSocket> {
   const response = await connect(scope, key);
   if (response.status !== 101) throw new Error(`upgrade refused: ${response.status} ${await response.text()}`);
   const ws = response.webSocket;
@@ -48,11 +55,7 @@ export async function subscribe(scope: { task?: string; batch?: string } = {}, k
 }
 
 /** The raw upgrade response (for refusal tests). */
-export async function connect(
-  scope: { task?: string; batch?: string },
-  key = ADMIN,
-  ticket?: string,
-): Promise<Response> {
+export async function connect(scope: Scope, key = ADMIN, ticket?: string): Promise<Response> {
   let t = ticket;
   if (t === undefined) {
     const res = await call("/api/v1/realtime/tickets", { method: "POST", key });
@@ -62,6 +65,7 @@ export async function connect(
   const query = new URLSearchParams({ ticket: t });
   if (scope.task) query.set("task", scope.task);
   if (scope.batch) query.set("batch", scope.batch);
+  if (scope.all) query.set("all", "1");
   return exports.default.fetch(
     new Request(`http://switchyard.test/api/v1/realtime?${query.toString()}`, { headers: { upgrade: "websocket" } }),
   );

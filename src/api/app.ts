@@ -9,11 +9,13 @@ import { ConfigError, config } from "../shared/config";
 import { log } from "../shared/log";
 import { tooLarge } from "../shared/errors";
 import { apiKeysApi } from "./api-keys";
+import { batchListApi } from "./batch-list";
 import { batchesApi } from "./batches";
 import { callbacksApi } from "./callbacks";
 import { bulkApi } from "./bulk";
 import type { AppEnv } from "./context";
 import { dispatcherApi } from "./dispatcher";
+import { docsApi } from "./docs";
 import { errorBody, frappeErrorBody, handleError, validationHook } from "./errors";
 import { documentToggle, frappeApi } from "./frappe";
 import { healthApi, metricsApi, opsApi } from "./health";
@@ -21,9 +23,12 @@ import { methodsApi } from "./methods";
 import { realtimeSocketApi, realtimeTicketsApi } from "./realtime";
 import { documentLongPolling, reportLongPollingApi } from "./report-long-polling";
 import { remoteTargetsApi } from "./remote-targets";
+import { reportJobListApi } from "./report-job-list";
 import { reportJobsApi, reportsApi } from "./reports";
 import { scheduledJobsApi } from "./scheduled-jobs";
 import { json, requireUser } from "./router";
+import { sessionApi, sessionPublicApi } from "./session";
+import { statsApi } from "./stats";
 import { taskTypesApi } from "./task-types";
 import { tasksApi } from "./tasks";
 
@@ -131,11 +136,18 @@ export function buildApp(options: { metrics: boolean }) {
   });
   // Remote sites call back with the attempt's callback token, not an API key.
   app.route("/api/v1/tasks", callbacksApi);
-  app.use("/api/v1/*", except(["/api/v1/openapi.json", "/api/v1/health", "/api/v1/realtime", isCallback], requireUser));
+  // Console: sign-in and logout work without a valid session; the API docs page is public like the document.
+  app.route("/api/v1/session", sessionPublicApi);
+  app.route("/api/v1/docs", docsApi);
+  app.use(
+    "/api/v1/*",
+    except(["/api/v1/openapi.json", "/api/v1/health", "/api/v1/realtime", "/api/v1/docs", isCallback], requireUser),
+  );
   app.use("/api/method/*", requireUser);
 
   app.route("/api/v1", bulkApi);
   app.route("/api/v1/tasks", tasksApi);
+  app.route("/api/v1/batches", batchListApi);
   app.route("/api/v1/batches", batchesApi);
   app.route("/api/v1/task-types", taskTypesApi);
   app.route("/api/v1/dispatcher", dispatcherApi);
@@ -145,9 +157,12 @@ export function buildApp(options: { metrics: boolean }) {
   app.route("/api/v1/ops", opsApi);
   app.route("/api/v1/realtime/tickets", realtimeTicketsApi);
   app.route("/api/v1/reports", reportsApi);
+  app.route("/api/v1/report-jobs", reportJobListApi);
   app.route("/api/v1/report-jobs", reportJobsApi);
   app.route("/api/v1/scheduled-jobs", scheduledJobsApi);
   app.route("/api/v1/remote-targets", remoteTargetsApi);
+  app.route("/api/v1/session", sessionApi);
+  app.route("/api/v1/stats", statsApi);
   app.route("/api/method", frappeApi);
   app.route("/api/method", reportLongPollingApi);
 

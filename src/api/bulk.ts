@@ -3,10 +3,12 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { invalid } from "../shared/errors";
 import { TASK_STATUSES } from "../shared/states";
+import type { TaskFilter } from "../db/task-filter";
 import { ACTION_MAX, bulkAction } from "../tasks/actions";
 import { BulkEnqueueBody, ChunkedBulkBody, enqueueBulk, enqueueChunks, type BulkResult } from "../tasks/bulk";
 import { TASK_ACTIONS } from "../transitions/actions";
 import { errorResponse, errorResponses, json, pathParam, router } from "./router";
+import { MAX_ARG_FILTERS, isoMs, parseArgFilters } from "./task-query";
 
 const BulkCreated = z
   .object({
@@ -30,7 +32,17 @@ const ActionBody = z
     names: z.array(z.string().min(1).max(64)).min(1).max(ACTION_MAX).optional(),
     batch_id: z.string().min(1).max(100).optional(),
     filter: z
-      .strictObject({ status: z.enum(TASK_STATUSES).optional(), method: z.string().max(140).optional() })
+      .strictObject({
+        status: z.enum(TASK_STATUSES).optional(),
+        method: z.string().max(140).optional(),
+        // The task list's filters, so "apply to everything this filter matches" means the same rows.
+        batch_id: z.string().min(1).max(100).optional(),
+        owner: z.string().max(140).optional(),
+        job_name: z.string().min(1).max(140).optional(),
+        created_after: z.iso.datetime({ offset: true }).optional(),
+        created_before: z.iso.datetime({ offset: true }).optional(),
+        arg: z.array(z.string()).max(MAX_ARG_FILTERS).optional(),
+      })
       .optional(),
     message: z.string().max(1000).optional(),
     now: z.boolean().optional(),
@@ -53,6 +65,20 @@ export const ActionResult = z
     ),
   })
   .openapi("BulkActionResult");
+
+/** The body's filter in the list's terms. */
+function filterOf(f: z.output<typeof ActionBody>["filter"] & object): TaskFilter {
+  return {
+    status: f.status,
+    method: f.method,
+    batchId: f.batch_id,
+    owner: f.owner,
+    jobName: f.job_name,
+    createdAfter: isoMs(f.created_after),
+    createdBefore: isoMs(f.created_before),
+    args: parseArgFilters(f.arg ?? []),
+  };
+}
 
 export const bulkApi = router()
   .openapi(
@@ -90,7 +116,7 @@ export const bulkApi = router()
         c.env,
         c.get("user"),
         body.action,
-        { names: body.names, batchId: body.batch_id, filter: body.filter },
+        { names: body.names, batchId: body.batch_id, filter: body.filter && filterOf(body.filter) },
         { message: body.message, now: body.now },
       );
       return c.json(result, 200);

@@ -3,5 +3,10 @@ import type { User } from "../shared/user";
 
 export interface AppEnv {
   Bindings: Env;
-  Variables: { user: User; requestId: string };
+  Variables: {
+    user: User;
+    requestId: string;
+    /** When the request authenticated by session cookie: its expiry (epoch ms); else null. */
+    sessionExpiresAt: number | null;
+  };
 }

@@ -4,6 +4,7 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { z } from "zod";
+import { CSRF_HEADER } from "../auth/session";
 import { ConfigError } from "../shared/config";
 import { DomainError, issueDetails, type ErrorKind } from "../shared/errors";
 import { describeError, log } from "../shared/log";
@@ -19,6 +20,7 @@ const STATUS: Record<ErrorKind, ContentfulStatusCode> = {
   gone: 410,
   too_large: 413,
   rate_limited: 429,
+  unavailable: 503,
 };
 
 /** Codes for the statuses hono raises itself (HTTPException). */
@@ -131,8 +133,9 @@ export function handleError(error: Error, c: Context<AppEnv>) {
       ...describeError(error),
     });
   }
-  // Only where Power BI and Frappe clients expect it: elsewhere a browser must not pop a dialog.
-  if (status === 401 && basicAuthPath(c.req.path)) {
+  // Only where Power BI and Frappe clients expect it: elsewhere a browser must not pop a dialog —
+  // nor on the console's own requests (they carry the CSRF header) to those paths.
+  if (status === 401 && basicAuthPath(c.req.path) && c.req.header(CSRF_HEADER) === undefined) {
     c.header("WWW-Authenticate", 'Basic realm="Switchyard", charset="UTF-8"');
   }
   const body = c.req.path.startsWith("/api/method/")

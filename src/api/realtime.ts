@@ -8,7 +8,8 @@ import { getTask } from "../db/tasks";
 import type { Subscriber } from "../realtime/hub";
 import { issueTicket, redeemTicket } from "../realtime/tickets";
 import { config } from "../shared/config";
-import { invalid, notFound, rateLimited, unauthorized } from "../shared/errors";
+import { forbidden, invalid, notFound, rateLimited, unauthorized } from "../shared/errors";
+import { ALL_HUB, ALL_SCOPE } from "../shared/realtime-scopes";
 import { canSee, isSystemManager } from "../shared/user";
 import { ErrorEnvelope, errorResponses, json, router } from "./router";
 
@@ -43,18 +44,20 @@ const Query = z.object({
   ticket: z.string().min(1).max(100),
   task: z.string().min(1).max(64).optional(),
   batch: z.string().min(1).max(100).optional(),
+  all: z.enum(["1", "true"]).optional().openapi({ description: "every user's tasks (System Managers only)" }),
 });
 
 /**
  * The WebSocket endpoint (ticket auth, not API keys: browsers cannot set headers on WebSockets).
- * `task=` or `batch=` narrows the subscription; neither means all of the caller's own tasks.
- * A scope the caller may not see is a 404 exactly like a missing one.
+ * `task=` or `batch=` narrows the subscription; `all=1` widens it to every user's tasks (System
+ * Managers only, 403 for anyone else); none of them means all of the caller's own tasks. A task
+ * or batch the caller may not see is a 404 exactly like a missing one.
  */
 export const realtimeSocketApi = router().openapi(
   createRoute({
     method: "get",
     path: "/",
-    summary: "Subscribe over WebSocket: ?ticket=…&task=… | &batch=… | (own tasks)",
+    summary: "Subscribe over WebSocket: ?ticket=…&task=… | &batch=… | &all=1 (System Managers) | (own tasks)",
     request: { query: Query },
     responses: {
       101: { description: "Switching protocols" },
@@ -67,28 +70,32 @@ export const realtimeSocketApi = router().openapi(
       throw new HTTPException(426, { message: "this endpoint only accepts WebSocket upgrades" });
     }
     const q = c.req.valid("query");
-    if (q.task !== undefined && q.batch !== undefined) {
-      throw invalid("validation_failed", "subscribe to a task or a batch, not both");
+    if ([q.task, q.batch, q.all].filter((v) => v !== undefined).length > 1) {
+      throw invalid("validation_failed", "subscribe to a task, a batch or all tasks, not several");
     }
     const db = getDb(c.env);
     const user = await redeemTicket(db, q.ticket, Date.now());
     if (!user) throw unauthorized("invalid, used or expired ticket");
 
     let scope = `owner:${user.name}`;
-    let owner = user.name;
-    if (q.task !== undefined) {
+    let hub = user.name;
+    if (q.all !== undefined) {
+      if (!isSystemManager(user)) throw forbidden("only a System Manager can watch every user's tasks");
+      scope = ALL_SCOPE;
+      hub = ALL_HUB;
+    } else if (q.task !== undefined) {
       const task = await getTask(db, q.task);
       if (!task || !canSee(user, task.owner)) throw notFound(`task ${q.task}`);
       scope = `task:${task.name}`;
-      owner = task.owner;
+      hub = task.owner;
     } else if (q.batch !== undefined) {
       const [batch] = await db.select().from(batches).where(eq(batches.batchId, q.batch));
       if (!batch || !canSee(user, batch.owner)) throw notFound(`batch ${q.batch}`);
       scope = `batch:${batch.batchId}`;
-      owner = batch.owner;
+      hub = batch.owner;
     }
     const subscriber: Subscriber = { scope, user: user.name, admin: isSystemManager(user) };
     const headers = new Headers({ upgrade: "websocket", "x-switchyard-subscriber": JSON.stringify(subscriber) });
-    return c.env.REALTIME.getByName(owner).fetch(new Request(c.req.url, { headers }));
+    return c.env.REALTIME.getByName(hub).fetch(new Request(c.req.url, { headers }));
   },
 );

@@ -12,9 +12,14 @@ import { validationHook } from "./errors";
 /** A resource's sub-app: validation failures answer the common 400 envelope. */
 export const router = () => new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
-/** Authenticates the request (API key, 401/429 otherwise) and sets `user`. */
+/**
+ * Authenticates the request (API key or console session; 401/403/429 otherwise) and sets `user`
+ * (and `sessionExpiresAt` for a session).
+ */
 export const requireUser = createMiddleware<AppEnv>(async (c, next) => {
-  c.set("user", await authenticate(c.env, c.req.raw, c.req.path));
+  const { user, sessionExpiresAt } = await authenticate(c.env, c.req.raw, c.req.path);
+  c.set("user", user);
+  c.set("sessionExpiresAt", sessionExpiresAt);
   await next();
 });
 
@@ -26,13 +31,7 @@ export function requireRole(...roles: Role[]) {
   });
 }
 
-/** A path parameter of at most `max` characters. */
-export const pathParam = (name: string, max: number, example?: string) =>
-  z
-    .string()
-    .min(1)
-    .max(max)
-    .openapi({ param: { name, in: "path" }, ...(example === undefined ? {} : { example }) });
+export { pathParam } from "./schemas";
 
 export const ErrorEnvelope = z
   .object({

@@ -3,7 +3,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { getDb } from "../db/client";
 import { listRuns, listSchedules } from "../db/schedules";
-import { FREQUENCIES, MISSED_POLICIES, OVERLAP_POLICIES, RUN_OUTCOMES } from "../shared/schedule-sets";
 import { isSystemManager } from "../shared/user";
 import {
   createSchedule,
@@ -19,76 +18,7 @@ import {
 import { runJson, scheduleJson } from "../schedules/serialize";
 import { ScheduleSpec } from "../schedules/spec";
 import { Limit, errorResponse, errorResponses, json, page, pathParam, router } from "./router";
-
-const inZone = z.string().nullable().openapi({ description: "ISO 8601 in the schedule's time zone" });
-
-export const Schedule = z
-  .object({
-    name: z.string(),
-    source: z.enum(["code", "api"]),
-    owner: z.string(),
-    description: z.string().nullable(),
-    method: z.string(),
-    document_type: z.string().nullable(),
-    document_name: z.string().nullable(),
-    document_action: z.string().nullable(),
-    arguments: z.unknown(),
-    queue: z.string().nullable(),
-    priority: z.number().nullable(),
-    timeout: z.number().nullable(),
-    max_retries: z.number(),
-    retry_delay: z.number(),
-    retry_backoff: z.string(),
-    frequency: z.enum(FREQUENCIES),
-    cron: z.string().nullable(),
-    every_s: z.number().nullable(),
-    timezone: z.string(),
-    timing: z.string().nullable().openapi({ description: "the timing in words" }),
-    missed: z.enum(MISSED_POLICIES),
-    catch_up_window_s: z.number(),
-    catch_up_max: z.number(),
-    overlap: z.enum(OVERLAP_POLICIES),
-    start_at: inZone,
-    end_at: inZone,
-    max_runs: z.number().nullable(),
-    stopped: z.boolean(),
-    stop_note: z.string().nullable(),
-    stopped_at: z.string().nullable(),
-    skip_next: z.number(),
-    last_slot: inZone,
-    last_execution: z.string().nullable(),
-    last_task: z.string().nullable(),
-    next_execution: inZone,
-    buffered_slot: inZone,
-    overdue: z.boolean(),
-    counters: z.object({
-      runs: z.number(),
-      missed: z.number(),
-      skipped_overlap: z.number(),
-      skipped: z.number(),
-      failed: z.number(),
-    }),
-    created_at: z.string().nullable(),
-    updated_at: z.string().nullable(),
-    next_runs: z.array(z.string()).optional().openapi({ description: "the next 10 fire times (GET one only)" }),
-  })
-  .openapi("ScheduledJob");
-
-export const Run = z
-  .object({
-    slot: z.string(),
-    kind: z.enum(["slot", "manual"]),
-    outcome: z.enum(RUN_OUTCOMES),
-    task_name: z.string().nullable(),
-    task_status: z.string().nullable(),
-    count: z.number(),
-    slot_until: z.string().nullable(),
-    enqueued_at: z.string().nullable(),
-    recorded_at: z.string(),
-    lag_ms: z.number().nullable(),
-    error: z.string().nullable(),
-  })
-  .openapi("ScheduleRun");
+import { Run, Schedule } from "./schemas";
 
 const NameParam = z.object({ name: pathParam("name", 100) });
 const changed = errorResponse(409, "Defined in code, the name is taken, or it changed meanwhile");

@@ -2,6 +2,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { getDb } from "../db/client";
 import { getTask, listTasks } from "../db/tasks";
+import { whyWaiting } from "../dispatch/waiting";
 import type { TaskRow } from "../db/schema";
 import { notFound } from "../shared/errors";
 import { TASK_STATUSES } from "../shared/states";
@@ -12,7 +13,8 @@ import { taskJson } from "../tasks/serialize";
 import { TaskSpec } from "../tasks/spec";
 import type { ActionOptions, TaskAction } from "../transitions/actions";
 import { Limit, errorResponse, errorResponses, json, page, router } from "./router";
-import { Task, TaskName } from "./schemas";
+import { Task, TaskName, Waiting } from "./schemas";
+import { isoMs, parseArgFilters } from "./task-query";
 
 const enqueueRoute = createRoute({
   method: "post",
@@ -38,6 +40,16 @@ const listRoute = createRoute({
       method: z.string().max(140).optional(),
       batch_id: z.string().max(100).optional(),
       owner: z.string().max(140).optional(),
+      job_name: z.string().min(1).max(140).optional().openapi({ description: "substring of job_name" }),
+      created_after: z.iso.datetime({ offset: true }).optional().openapi({ description: "ISO time (inclusive)" }),
+      created_before: z.iso.datetime({ offset: true }).optional().openapi({ description: "ISO time (exclusive)" }),
+      arg: z
+        .union([z.string(), z.array(z.string())])
+        .optional()
+        .openapi({
+          description:
+            'repeatable condition on arguments: <path>=<json value>, e.g. customer="CUST-0001" or items[0].qty=5',
+        }),
       limit: Limit,
       cursor: z.string().max(64).optional(),
     }),
@@ -51,6 +63,14 @@ const getRoute = createRoute({
   summary: "Get a task",
   request: { params: TaskName },
   responses: { 200: json(Task, "The task"), ...errorResponses },
+});
+
+const waitingRoute = createRoute({
+  method: "get",
+  path: "/{name}/waiting",
+  summary: "Why the task is waiting: the admission rule's answer for it (dispatcher, limit, line, timers)",
+  request: { params: TaskName },
+  responses: { 200: json(Waiting, "The reason"), ...errorResponses },
 });
 
 const actionRoute = <B extends z.ZodType>(action: TaskAction, summary: string, body: B) =>
@@ -100,7 +120,16 @@ export const tasksApi = router()
     if (!admin && q.owner !== undefined && q.owner !== user.name) return c.json({ data: [], next_cursor: null }, 200);
     const { rows, nextCursor } = await listTasks(
       getDb(c.env),
-      { status: q.status, method: q.method, batchId: q.batch_id, owner: admin ? q.owner : user.name },
+      {
+        status: q.status,
+        method: q.method,
+        batchId: q.batch_id,
+        owner: admin ? q.owner : user.name,
+        jobName: q.job_name,
+        createdAfter: isoMs(q.created_after),
+        createdBefore: isoMs(q.created_before),
+        args: parseArgFilters(c.req.queries("arg") ?? []),
+      },
       q.limit,
       q.cursor,
     );
@@ -110,6 +139,13 @@ export const tasksApi = router()
     const user = c.get("user");
     const task = await visibleTask(c.env, user, c.req.valid("param").name);
     return c.json(taskJson(task, user), 200);
+  })
+  .openapi(waitingRoute, async (c) => {
+    const { name } = c.req.valid("param");
+    await visibleTask(c.env, c.get("user"), name);
+    const waiting = await whyWaiting(c.env, name);
+    if (waiting === null) throw notFound(`task ${name}`);
+    return c.json(waiting, 200);
   })
   .openapi(actionRoute("cancel", "Cancel a task (aborts it if running)", CancelBody), async (c) => {
     const { message } = c.req.valid("json");

@@ -53,7 +53,7 @@ export function parseRoles(json: string): Role[] {
 }
 
 /** The bootstrap admin (the ADMIN_API_KEY secret, `<key>:<secret>`), when configured. */
-function adminCredential(env: { ADMIN_API_KEY?: string }): Credential | null {
+export function adminCredential(env: { ADMIN_API_KEY?: string }): Credential | null {
   const value = env.ADMIN_API_KEY;
   if (!value) return null;
   const i = value.indexOf(":");
@@ -83,4 +83,25 @@ export async function verifyCredential(
   if (!(await secretMatches(credential.secret, expected))) return null;
   if (isAdmin) return { name: "Administrator", roles: ["System Manager"], key: credential.key };
   return live ? { name: row.user, roles: parseRoles(row.roles), key: row.key } : null;
+}
+
+/**
+ * The user behind an API key id with its stored secret hash — null when the key is unknown or
+ * revoked. Console sessions read it on every request, so revoking a key ends its sessions at once.
+ */
+export async function keyHolder(
+  db: Db,
+  env: { ADMIN_API_KEY?: string },
+  keyId: string,
+): Promise<{ user: User; secretHash: string } | null> {
+  const admin = adminCredential(env);
+  if (admin && keyId === admin.key) {
+    return {
+      user: { name: "Administrator", roles: ["System Manager"], key: admin.key },
+      secretHash: await hashSecret(admin.secret),
+    };
+  }
+  const [row] = await db.select().from(apiKeys).where(eq(apiKeys.key, keyId));
+  if (!row || row.revokedAt !== null) return null;
+  return { user: { name: row.user, roles: parseRoles(row.roles), key: row.key }, secretHash: row.secretHash };
 }

@@ -3,11 +3,10 @@
 // show_batch_progress of this platform, with reconnects that resync from the server's snapshot.
 // Only erasable TypeScript syntax, so Node can run it directly (node --experimental-strip-types).
 import type { z } from "@hono/zod-openapi";
-import type { Run as RunSchema, Schedule as ScheduleSchema } from "../api/scheduled-jobs";
-import type { Task as TaskSchema } from "../api/schemas";
+import type { Run as RunSchema, Schedule as ScheduleSchema, Task as TaskSchema } from "../api/schemas";
 import type { ScheduleSpec as ScheduleSpecSchema } from "../schedules/spec";
 import type { TaskSpec as TaskSpecSchema } from "../tasks/spec";
-import type { TaskEvent } from "../realtime/events";
+import type { TaskEvent } from "../realtime/event-types";
 
 export type Task = z.output<typeof TaskSchema>;
 export type TaskSpec = z.input<typeof TaskSpecSchema>;
@@ -38,8 +37,11 @@ export interface BulkEnqueueResult {
 export interface ClientOptions {
   /** e.g. "http://localhost:8787" */
   baseUrl: string;
-  /** "<key>:<secret>" */
-  apiKey: string;
+  /**
+   * "<key>:<secret>". Omit it in a browser page signed in to the console: requests then ride on the
+   * session cookie and carry the CSRF header the server requires for cookie-authenticated changes.
+   */
+  apiKey?: string;
   fetch?: typeof fetch;
   WebSocket?: typeof WebSocket;
 }
@@ -97,10 +99,11 @@ export function createClient(options: ClientOptions) {
     const response = await doFetch(`${base}${path}`, {
       method,
       headers: {
-        authorization: `token ${options.apiKey}`,
+        ...(options.apiKey === undefined ? { "x-switchyard-csrf": "1" } : { authorization: `token ${options.apiKey}` }),
         ...(body === undefined ? {} : { "content-type": "application/json" }),
       },
       body: body === undefined ? undefined : JSON.stringify(body),
+      ...(options.apiKey === undefined ? { credentials: "same-origin" as const } : {}),
     });
     const text = await response.text();
     const json: unknown = text === "" ? null : JSON.parse(text);
@@ -218,6 +221,8 @@ export function createClient(options: ClientOptions) {
   }
 
   return {
+    /** Any API call: JSON in and out; errors throw SwitchyardError with the server's envelope. */
+    request,
     /** Enqueues one task (201), or returns the live task with the same dedupe_key (200). */
     enqueue: (spec: TaskSpec) => request<Task>("POST", "/api/v1/tasks", spec),
     /** Enqueues up to 1,000 tasks as one batch, all or nothing. */
@@ -309,6 +314,55 @@ export function createClient(options: ClientOptions) {
             deliver(message.data);
           }
           if (progress.total > 0 && progress.done >= progress.total) finish(progress);
+        },
+        watch,
+      );
+    },
+
+    /**
+     * Calls `onEvent` for every event of every user's tasks until `stop()` — System Managers only
+     * (`done` rejects with a 403 SwitchyardError for anyone else). After each (re)connect
+     * `onSnapshot` gets the newest live tasks (up to 1,000) the server sent first.
+     */
+    watchAllTasks(
+      onEvent: (event: TaskEvent) => void,
+      watch: WatchOptions & { onSnapshot?: (events: TaskEvent[]) => void } = {},
+    ): Watch<never> {
+      const deliver = dedupe(onEvent);
+      return subscribe<never>(
+        "&all=1",
+        async () => {
+          const me = await request<{ roles: string[] }>("GET", "/api/v1/session");
+          if (!me.roles.includes("System Manager")) {
+            throw new SwitchyardError(403, "forbidden", "only a System Manager can watch every user's tasks", null);
+          }
+        },
+        (message) => {
+          if (message.type === "snapshot") watch.onSnapshot?.(message.data.tasks);
+          const events = message.type === "snapshot" ? message.data.tasks : [message.data];
+          for (const event of events) deliver(event);
+        },
+        watch,
+      );
+    },
+
+    /**
+     * Calls `onEvent` for every event of the caller's own tasks (new ones included) until `stop()`.
+     * After each (re)connect `onSnapshot` gets the live tasks the server sent first, so a view can
+     * resync whatever it missed while disconnected.
+     */
+    watchOwnTasks(
+      onEvent: (event: TaskEvent) => void,
+      watch: WatchOptions & { onSnapshot?: (events: TaskEvent[]) => void } = {},
+    ): Watch<never> {
+      const deliver = dedupe(onEvent);
+      return subscribe<never>(
+        "",
+        () => request("GET", "/api/v1/session"),
+        (message) => {
+          if (message.type === "snapshot") watch.onSnapshot?.(message.data.tasks);
+          const events = message.type === "snapshot" ? message.data.tasks : [message.data];
+          for (const event of events) deliver(event);
         },
         watch,
       );

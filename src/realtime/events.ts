@@ -5,28 +5,12 @@ import { inJson } from "../db/in-json";
 import { batches, type BatchRow } from "../db/schema";
 import { fromJson } from "../shared/json";
 import { describeError, log } from "../shared/log";
-import type { Progress, TaskStatus } from "../shared/states";
+import { ALL_HUB } from "../shared/realtime-scopes";
 import { errorSummary } from "../tasks/serialize";
 import type { EventRow } from "../transitions/columns";
+import type { TaskEvent } from "./event-types";
 
-/** The event as sent over WebSockets. `error_detail` (with the stack) is only kept for admins. */
-export interface TaskEvent {
-  name: string;
-  job_name: string;
-  method: string;
-  owner: string;
-  status: TaskStatus;
-  message: string | null;
-  error: string | null;
-  error_detail: string | null;
-  progress: Progress | null;
-  retry_at: string | null;
-  batch_id: string | null;
-  batch_done: number | null;
-  batch_total: number | null;
-  seq: number;
-  ts: string;
-}
+export type { TaskEvent };
 
 /** Batch counters as events and snapshots show them. */
 export function batchCounters(batch: BatchRow) {
@@ -64,24 +48,32 @@ export function toEvent(row: EventRow, batch: BatchRow | undefined, now: number)
 }
 
 /**
- * Publishes events for the rows someone watches, one hub call per owner. Never throws: realtime is
- * a view, and clients resync from snapshots; the task's own state is already committed.
+ * Publishes events for the rows someone watches: one hub call per owner whose task, batch or
+ * own-tasks scope is watched, and one to ALL_HUB for the rows the every-task watch covers. Never
+ * throws: realtime is a view, and clients resync from snapshots; the task's own state is already
+ * committed.
  */
 export async function publishTaskEvents(env: Env, rows: readonly (EventRow | null)[], now = Date.now()): Promise<void> {
-  const watched = rows.filter((r): r is EventRow => r !== null && r.watchUntil !== null && r.watchUntil > now);
-  if (watched.length === 0) return;
+  const live = (until: number | null) => until !== null && until > now;
+  const byOwnerHub = rows.filter((r): r is EventRow => r !== null && live(r.watchUntil));
+  const toAllHub = rows.filter((r): r is EventRow => r !== null && live(r.allWatchUntil));
+  if (byOwnerHub.length === 0 && toAllHub.length === 0) return;
+  const watched = [...new Set([...byOwnerHub, ...toAllHub])];
   try {
     const batchIds = [...new Set(watched.map((r) => r.batchId).filter((b): b is string => b !== null))];
     const counters =
       batchIds.length === 0 ? [] : await getDb(env).select().from(batches).where(inJson(batches.batchId, batchIds));
     const byId = new Map(counters.map((b) => [b.batchId, b]));
+    const eventOf = (row: EventRow) => toEvent(row, row.batchId === null ? undefined : byId.get(row.batchId), now);
     const byOwner = new Map<string, TaskEvent[]>();
-    for (const row of watched) {
+    for (const row of byOwnerHub) {
       const list = byOwner.get(row.owner) ?? [];
-      list.push(toEvent(row, row.batchId === null ? undefined : byId.get(row.batchId), now));
+      list.push(eventOf(row));
       byOwner.set(row.owner, list);
     }
-    await Promise.all([...byOwner].map(([owner, events]) => env.REALTIME.getByName(owner).publish(events)));
+    const hubs = [...byOwner].map(([owner, list]) => env.REALTIME.getByName(owner).publish(list));
+    if (toAllHub.length > 0) hubs.push(env.REALTIME.getByName(ALL_HUB).publish(toAllHub.map(eventOf)));
+    await Promise.all(hubs);
   } catch (error) {
     log.warn("publishing task events failed", { tasks: watched.map((r) => r.name), ...describeError(error) });
   }

@@ -1,11 +1,13 @@
-// The realtime hub (one Durable Object per task owner): holds the owner's WebSocket subscribers
-// (hibernation API), sends each a snapshot then every event of its scope, and lets HTTP long polls
-// wait for a task to end. Keyed by owner because batch and own-task subscriptions span methods.
+// The realtime hub (one Durable Object per task owner, plus ALL_HUB for System Managers watching every
+// task): holds WebSocket subscribers (hibernation API), sends each a snapshot then every event of its
+// scope, and lets HTTP long polls wait for a task to end. Keyed by owner because batch and own-task
+// subscriptions span methods.
 import { DurableObject } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { getDb } from "../db/client";
 import { tasks } from "../db/schema";
 import { describeError, log } from "../shared/log";
+import { ALL_SCOPE } from "../shared/realtime-scopes";
 import { count } from "../shared/metrics";
 import type { TaskEvent } from "./events";
 import { isEnded } from "../shared/states";
@@ -35,9 +37,9 @@ type View = "admin" | "user";
  */
 const viewTag = (scope: string, view: View) => `${scope}|${view}`;
 
-/** The scopes an event concerns. */
+/** The scopes an event concerns (ALL_SCOPE has sockets only in ALL_HUB). */
 function scopesOf(event: TaskEvent): string[] {
-  const scopes = [`task:${event.name}`, `owner:${event.owner}`];
+  const scopes = [`task:${event.name}`, `owner:${event.owner}`, ALL_SCOPE];
   if (event.batch_id !== null) scopes.push(`batch:${event.batch_id}`);
   return scopes;
 }

@@ -1,7 +1,10 @@
 // Snapshots a new subscriber receives first: the current state of everything its scope covers.
 import { and, desc, eq, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
+import { inJson } from "../db/in-json";
 import { batches, tasks } from "../db/schema";
+import { newestLiveTaskNames } from "../db/tasks";
+import { ALL_SCOPE } from "../shared/realtime-scopes";
 import { taskWhere } from "../shared/states";
 import { eventColumns } from "../transitions/columns";
 import { batchCounters, toEvent, type TaskEvent } from "./events";
@@ -19,9 +22,18 @@ export interface Snapshot {
 
 /**
  * The snapshot for a scope: `task:<name>` (that task), `batch:<id>` (the counters and the batch's
- * live tasks) or `owner:<user>` (the user's live tasks, newest first), up to 1,000 tasks.
+ * live tasks), `owner:<user>` (the user's live tasks, newest first) or `all` (everyone's live
+ * tasks, newest first), up to 1,000 tasks.
  */
 export async function buildSnapshot(db: Db, scope: string, now: number): Promise<Snapshot> {
+  if (scope === ALL_SCOPE) {
+    const names = await newestLiveTaskNames(db, SNAPSHOT_TASKS_MAX);
+    const rows =
+      names.length === 0
+        ? []
+        : await db.select(eventColumns).from(tasks).where(inJson(tasks.name, names)).orderBy(desc(tasks.name));
+    return { scope, tasks: rows.map((r) => toEvent(r, undefined, now)), batch: null };
+  }
   const [kind = "", ...rest] = scope.split(":");
   const id = rest.join(":");
   if (kind === "task") {

@@ -1,8 +1,9 @@
 // Prepared report jobs in D1: starting one (or reusing an identical running or fresh one, race-free),
 // reading one with its task, the status Frappe clients see, and the job's public JSON.
-import { and, eq, type SQL } from "drizzle-orm";
+import { and, desc, eq, type SQL } from "drizzle-orm";
 import { getDb } from "../db/client";
 import { dbErrorMentions } from "../db/errors";
+import { inJson } from "../db/in-json";
 import { reportJobs, tasks, type ReportJobRow, type TaskRow } from "../db/schema";
 import { wakeScheduler } from "../dispatch/wake";
 import { publishTaskEvents } from "../realtime/events";
@@ -83,6 +84,42 @@ export function getReportJob(env: Env, jobId: string): Promise<ReportJob | null>
 export async function getVisibleJob(env: Env, user: User, jobId: string): Promise<ReportJob | null> {
   const job = await getReportJob(env, jobId);
   return job && (isSystemManager(user) || job.job.owner === user.name) ? job : null;
+}
+
+/**
+ * The most recent jobs `user` may see (own; a System Manager's: everyone's), newest first, with
+ * their tasks. Two reads, not a join, for the reason given at readJob.
+ */
+export async function recentJobs(
+  env: Env,
+  user: User,
+  report: string | undefined,
+  limit: number,
+): Promise<ReportJob[]> {
+  const db = getDb(env);
+  const jobs = await db
+    .select()
+    .from(reportJobs)
+    .where(
+      and(
+        isSystemManager(user) ? undefined : eq(reportJobs.owner, user.name),
+        report === undefined ? undefined : eq(reportJobs.report, report),
+      ),
+    )
+    .orderBy(desc(reportJobs.createdAt))
+    .limit(limit);
+  if (jobs.length === 0) return [];
+  const rows = await db
+    .select()
+    .from(tasks)
+    .where(
+      inJson(
+        tasks.name,
+        jobs.map((j) => j.jobId),
+      ),
+    );
+  const byName = new Map(rows.map((t) => [t.name, t]));
+  return jobs.map((job) => ({ job, task: byName.get(job.jobId) ?? null }));
 }
 
 /** Longest a status request may wait for the job to end (stays well under client timeouts). */

@@ -21,7 +21,8 @@ import { insertTasks } from "../transitions/insert";
 import { loadCatalog } from "../remote/methods";
 import { runRow } from "./fire";
 import { codeSchedules } from "./registry";
-import { definitionOf, type ScheduleSpec } from "./spec";
+import { definitionOf } from "./definition";
+import type { ScheduleSpec } from "./spec";
 
 /** The remote targets a schedule's method names (none for code methods). */
 const catalogFor = (env: Env, spec: ScheduleSpec) => loadCatalog(env, [spec.method, spec.document_type]);

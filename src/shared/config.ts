@@ -23,6 +23,9 @@ const onOff = z
   .optional()
   .transform((v) => v === "on");
 
+/** Vars that are secrets: an error names them but never shows their value. */
+const SECRETS = new Set(["SESSION_SECRET"]);
+
 const Vars = z.object({
   QUEUED_LEASE_S: whole(120, 1, "seconds"),
   LEASE_GRACE_S: whole(30, 0, "seconds"),
@@ -41,6 +44,11 @@ const Vars = z.object({
   REMOTE_ALLOW_INSECURE_LOCAL: onOff,
   REMOTE_HEARTBEAT_S: whole(120, 1, "seconds"),
   REMOTE_ROTATION_GRACE_S: whole(86_400, 0, "seconds"),
+  // A secret (wrangler secret put): signs console session cookies. Unset: console sign-in is off.
+  SESSION_SECRET: z
+    .string()
+    .optional()
+    .refine((v) => v === undefined || v === "" || v.length >= 32, { message: "must be at least 32 characters" }),
   DEMO_METHODS: onOff,
   METRICS: onOff,
 });
@@ -72,6 +80,8 @@ export interface Config {
   maxLongPollsPerKey: number;
   /** Origins allowed to call the API from a browser; empty means CORS is off. */
   corsOrigins: string[];
+  /** The key that signs console session cookies; null when console sign-in is not configured. */
+  sessionSecret: string | null;
   /** The example methods and reports are registered (local development and tests). */
   demoMethods: boolean;
   /** Operation counters and GET /api/v1/ops/metrics are on (the benchmark sets it). */
@@ -101,7 +111,9 @@ export function config(env: object): Config {
   if (!vars.success) {
     const problems = vars.error.issues.map((issue) => {
       const name = issue.path.map(String).join(".");
-      return `${name} ${issue.message} (got ${JSON.stringify(strings[name])})`;
+      // A secret's value is never echoed into a response or a log line, only its length.
+      const got = SECRETS.has(name) ? `${strings[name]?.length ?? 0} characters` : JSON.stringify(strings[name]);
+      return `${name} ${issue.message} (got ${got})`;
     });
     throw new ConfigError(`invalid configuration: ${problems.join("; ")}`);
   }
@@ -123,6 +135,7 @@ export function config(env: object): Config {
       .split(",")
       .map((origin) => origin.trim())
       .filter((origin) => origin !== ""),
+    sessionSecret: v.SESSION_SECRET === undefined || v.SESSION_SECRET === "" ? null : v.SESSION_SECRET,
     demoMethods: v.DEMO_METHODS,
     metrics: v.METRICS,
     publicUrl: v.PUBLIC_URL ? v.PUBLIC_URL.replace(/\/+$/, "") : null,

@@ -5,7 +5,15 @@ import type { z } from "zod";
 
 /** What went wrong, from the caller's point of view. */
 export type ErrorKind =
-  "invalid" | "unauthorized" | "forbidden" | "not_found" | "conflict" | "gone" | "too_large" | "rate_limited";
+  | "invalid"
+  | "unauthorized"
+  | "forbidden"
+  | "not_found"
+  | "conflict"
+  | "gone"
+  | "too_large"
+  | "rate_limited"
+  | "unavailable";
 
 export class DomainError extends Error {
   override name = "DomainError";
@@ -25,10 +33,10 @@ export class DomainError extends Error {
 /** Bad input (400). */
 export const invalid = (code: string, message: string, details?: unknown) =>
   new DomainError("invalid", code, message, details);
-/** Missing or invalid credentials (401). */
-export const unauthorized = (message: string) => new DomainError("unauthorized", "unauthorized", message);
+/** Missing or invalid credentials (401); `code` says which (e.g. an expired console session). */
+export const unauthorized = (message: string, code = "unauthorized") => new DomainError("unauthorized", code, message);
 /** Authenticated but not allowed (403). */
-export const forbidden = (message: string) => new DomainError("forbidden", "forbidden", message);
+export const forbidden = (message: string, code = "forbidden") => new DomainError("forbidden", code, message);
 /** Missing — or another user's, which must look the same (404). */
 export const notFound = (what: string) => new DomainError("not_found", "not_found", `${what} not found`);
 /** The current state does not allow it (409). */
@@ -42,6 +50,9 @@ export const tooLarge = (code: string, message: string, details?: unknown) =>
 /** Over a rate limit or quota (429); the caller should wait `seconds`. */
 export const rateLimited = (message: string, seconds: number) =>
   new DomainError("rate_limited", "rate_limited", message, { retry_after_s: seconds }, seconds);
+
+/** A feature this deployment has not been configured for (503). */
+export const unavailable = (code: string, message: string) => new DomainError("unavailable", code, message);
 
 /** zod issues as a list of `{ path, message }` for `details` (paths under `prefix`). */
 export function issueDetails(error: z.ZodError, prefix: readonly (string | number)[] = []) {

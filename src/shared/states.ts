@@ -128,5 +128,22 @@ export const taskWhere = {
   timerWaiting: (c: Column = bare) => `${c("wake_at")} IS NOT NULL AND ${c("status")} IN ('${Pending}', '${Failed}')`,
 } as const;
 
+/**
+ * Why a task is not running yet (GET /api/v1/tasks/{name}/waiting): in line (ready, held by the
+ * dispatcher switch, by a full limit, behind other tasks), held by a timer or a pause, or not
+ * waiting at all (Queued, Started, ended).
+ */
+export const WAITING_REASONS = [
+  "ready",
+  "dispatcher_suspended",
+  "concurrency_limit",
+  "delayed",
+  "paused",
+  "retry_scheduled",
+  "queued_behind",
+  "not_waiting",
+] as const;
+export type WaitingReason = (typeof WAITING_REASONS)[number];
+
 /** The settings row that holds the global dispatcher switch ("1" on, "0" off; absent = on). */
 export const DISPATCHER_KEY = "dispatcher_enabled";

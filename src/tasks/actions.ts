@@ -5,6 +5,7 @@ import { getDb } from "../db/client";
 import { dbErrorMentions } from "../db/errors";
 import { inJson } from "../db/in-json";
 import { tasks, type TaskRow } from "../db/schema";
+import { filterWhere, type TaskFilter } from "../db/task-filter";
 import { wakeSchedulers } from "../dispatch/wake";
 import { publishTaskEvents } from "../realtime/events";
 import { conflict } from "../shared/errors";
@@ -71,7 +72,8 @@ function visibleTo(user: User): SQL | undefined {
 export interface ActionSelection {
   names?: string[];
   batchId?: string;
-  filter?: { status?: TaskStatus; method?: string };
+  /** The task list's filters (GET /api/v1/tasks), so "everything this filter matches" is the same rows. */
+  filter?: TaskFilter;
   /** Only tasks in these statuses (batch actions such as retry-failed). */
   statuses?: TaskStatus[];
 }
@@ -97,8 +99,7 @@ export async function bulkAction(
     const where = and(
       select.batchId ? eq(tasks.batchId, select.batchId) : undefined,
       select.statuses ? inArray(tasks.status, select.statuses) : undefined,
-      select.filter?.status ? eq(tasks.status, select.filter.status) : undefined,
-      select.filter?.method ? eq(tasks.method, select.filter.method) : undefined,
+      select.filter ? filterWhere(select.filter) : undefined,
     );
     // Only tasks the action can apply to, so repeating a truncated call makes progress.
     const rows = await db

@@ -70,7 +70,8 @@ export async function insertTask(
       .select()
       .from(tasks)
       .where(sql`${tasks.owner} = ${row.owner} AND ${tasks.dedupeKey} = ${row.dedupeKey} AND ${live}`);
-    if (existing) return { task: { ...existing, watchUntil: null }, created: false, admitsNow: false };
+    if (existing)
+      return { task: { ...existing, watchUntil: null, allWatchUntil: null }, created: false, admitsNow: false };
     // The live duplicate ended between the two statements: try the insert again.
   }
   throw new Error(`could not insert task ${row.name}`);

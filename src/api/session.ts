@@ -1,0 +1,101 @@
+// /api/v1/session: console sign-in with an API key (sets the session cookie), who am I, and logout.
+import { createRoute, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { deleteCookie, setCookie } from "hono/cookie";
+import { checkCsrf, cookieName, sessionCookie, signIn } from "../auth/session";
+import { getDb } from "../db/client";
+import { unauthorized } from "../shared/errors";
+import type { AppEnv } from "./context";
+import { errorResponses, json, router } from "./router";
+
+const Session = z
+  .object({
+    user: z.string(),
+    roles: z.array(z.string()),
+    key: z.string().openapi({ description: "the API key id (never the secret)" }),
+    expires_at: z.string().nullable().openapi({ description: "null when the request used an API key, not a cookie" }),
+  })
+  .openapi("Session");
+
+const SignIn = z.strictObject({
+  api_key: z.string().min(3).max(300).openapi({ description: "<key>:<secret>", example: "abc:def" }),
+});
+
+const iso = (ms: number) => new Date(ms).toISOString();
+const secure = (c: Context<AppEnv>) => new URL(c.req.url).protocol === "https:";
+
+/** Sign-in and logout: mounted before authentication (they work without a valid session). */
+export const sessionPublicApi = router()
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/",
+      summary: "Sign in to the console: verifies an API key and sets an HttpOnly session cookie (8 h)",
+      security: [],
+      request: { body: { required: true, content: { "application/json": { schema: SignIn } } } },
+      responses: { 201: json(Session, "Signed in; the cookie is set"), ...errorResponses },
+    }),
+    async (c) => {
+      const pair = c.req.valid("json").api_key.trim();
+      const i = pair.indexOf(":");
+      if (i <= 0 || i === pair.length - 1) throw unauthorized("malformed API key: expected <key>:<secret>");
+      const session = await signIn(getDb(c.env), c.env, c.req.raw, {
+        key: pair.slice(0, i),
+        secret: pair.slice(i + 1),
+      });
+      // HttpOnly, SameSite=Strict, Path=/; Secure (and the __Host- name) on https.
+      setCookie(c, cookieName(c.req.url), session.cookie, {
+        httpOnly: true,
+        sameSite: "Strict",
+        secure: secure(c),
+        path: "/",
+        maxAge: Math.max(0, Math.round((session.expiresAt - Date.now()) / 1000)),
+        expires: new Date(session.expiresAt),
+      });
+      c.header("Cache-Control", "no-store");
+      const { user } = session;
+      return c.json(
+        { user: user.name, roles: [...user.roles], key: user.key, expires_at: iso(session.expiresAt) },
+        201,
+      );
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "delete",
+      path: "/",
+      summary: "Log out: clears the session cookie",
+      security: [],
+      responses: { 204: { description: "Logged out" }, ...errorResponses },
+    }),
+    (c) => {
+      // No forced logout from another site.
+      if (sessionCookie(c.req.raw) !== undefined) checkCsrf(c.req.raw);
+      deleteCookie(c, cookieName(c.req.url), { path: "/", secure: secure(c), httpOnly: true, sameSite: "Strict" });
+      return c.body(null, 204);
+    },
+  );
+
+/** Who am I (behind authentication: works with the cookie or an API key). */
+export const sessionApi = router().openapi(
+  createRoute({
+    method: "get",
+    path: "/",
+    summary: "The signed-in user, roles and session expiry",
+    responses: { 200: json(Session, "Who am I"), ...errorResponses },
+  }),
+  (c) => {
+    const user = c.get("user");
+    const expiresAt = c.get("sessionExpiresAt");
+    c.header("Cache-Control", "no-store");
+    return c.json(
+      {
+        user: user.name,
+        roles: [...user.roles],
+        key: user.key,
+        expires_at: expiresAt === null ? null : iso(expiresAt),
+      },
+      200,
+    );
+  },
+);

@@ -1,0 +1,108 @@
+// How a schedule spec becomes a stored definition: timing checked by the time engine, the method,
+// roles and arguments checked by the same rules as an enqueue, every problem a 400 that names the field.
+import type { NewScheduleRow } from "../db/schema";
+import { invalid } from "../shared/errors";
+import { toJson } from "../shared/json";
+import type { RemoteCatalog } from "../remote/methods";
+import type { User } from "../shared/user";
+import { buildTaskRow } from "../tasks/enqueue";
+import { TaskSpec } from "../tasks/spec";
+import type { ScheduleSpec } from "./spec";
+import { slotOptionsOf } from "./stored";
+import { isLongFrequency, nextSlot, validateTiming } from "./timing";
+
+/** The stored fields of a definition (everything but state, counters and bookkeeping). */
+export type Definition = Pick<
+  NewScheduleRow,
+  | "description"
+  | "method"
+  | "documentType"
+  | "documentName"
+  | "documentAction"
+  | "arguments"
+  | "queue"
+  | "priority"
+  | "timeout"
+  | "maxRetries"
+  | "retryDelay"
+  | "retryBackoff"
+  | "frequency"
+  | "cron"
+  | "everyS"
+  | "timezone"
+  | "missed"
+  | "catchUpWindowS"
+  | "catchUpMax"
+  | "overlap"
+  | "startAt"
+  | "endAt"
+  | "maxRuns"
+>;
+
+/**
+ * Checks a spec for `owner` and turns it into a definition, with the next slot after `now`.
+ * Throws `invalid` (400) naming the field — an unknown zone, a bad cron, every_s < 10, a method
+ * the owner may not enqueue, arguments the method refuses — and writes nothing.
+ */
+export function definitionOf(
+  env: Env,
+  spec: ScheduleSpec,
+  owner: User,
+  now: number,
+  remote: RemoteCatalog,
+): { definition: Definition; nextSlot: number | null } {
+  const timing = validateTiming({
+    frequency: spec.frequency,
+    cron: spec.cron,
+    every_s: spec.every_s,
+    timezone: spec.timezone,
+  });
+  if (!timing.ok) {
+    const [first] = timing.problems;
+    throw invalid(
+      "invalid_timing",
+      `${first?.path ?? "frequency"}: ${first?.message ?? "invalid timing"}`,
+      timing.problems,
+    );
+  }
+  const startAt = spec.start_at === undefined ? null : Date.parse(spec.start_at);
+  const endAt = spec.end_at === undefined ? null : Date.parse(spec.end_at);
+  if (startAt !== null && endAt !== null && endAt <= startAt) {
+    throw invalid("validation_failed", "end_at: must be after start_at", { path: "end_at" });
+  }
+  // The method, the owner's roles and the arguments, checked exactly as an enqueue would.
+  const probe = TaskSpec.parse({
+    method: spec.method,
+    document_type: spec.document_type,
+    document_name: spec.document_name,
+    document_action: spec.document_action,
+    arguments: spec.arguments ?? {},
+  });
+  const row = buildTaskRow(probe, owner, env, now, { remote });
+  const definition: Definition = {
+    description: spec.description ?? null,
+    method: row.method,
+    documentType: row.documentType ?? null,
+    documentName: row.documentName ?? null,
+    documentAction: row.documentAction ?? null,
+    arguments: toJson(spec.arguments ?? {}),
+    queue: spec.queue ?? (isLongFrequency(timing.timing.frequency) ? "long" : null),
+    priority: spec.priority ?? null,
+    timeout: spec.timeout ?? null,
+    maxRetries: spec.max_retries ?? 0,
+    retryDelay: spec.retry_delay ?? 0,
+    retryBackoff: spec.retry_backoff ?? "fixed",
+    frequency: timing.timing.frequency,
+    cron: timing.timing.cron ?? null,
+    everyS: timing.timing.every_s ?? null,
+    timezone: timing.timing.timezone,
+    missed: spec.missed ?? "once",
+    catchUpWindowS: spec.catch_up_window_s ?? 86_400,
+    catchUpMax: spec.catch_up_max ?? 100,
+    overlap: spec.overlap ?? "skip",
+    startAt,
+    endAt,
+    maxRuns: spec.max_runs ?? null,
+  };
+  return { definition, nextSlot: nextSlot(timing.timing, now, slotOptionsOf({ startAt, endAt })) };
+}

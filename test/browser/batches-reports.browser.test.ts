@@ -1,0 +1,65 @@
+// Batches and prepared reports in Chromium: a batch's bar reaches done = total live; a report started
+// from its generated form completes and downloads with the right content.
+import { readFileSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Browser } from "playwright-core";
+import { api, launch, newPage, screenshot, signIn } from "./browser";
+
+let browser: Browser;
+let close: (() => Promise<void>) | undefined;
+beforeAll(async () => ({ browser, close } = await launch()));
+afterAll(async () => close?.());
+
+describe("batches", () => {
+  it("a batch's progress bar reaches done = total while the page watches", async () => {
+    const { page, context, problems } = await newPage(browser);
+    await signIn(page);
+    // Held back by the dispatcher until the page is open, so the bar is seen moving from 0.
+    expect((await api("PUT", "/api/v1/dispatcher", { enabled: false })).status).toBe(200);
+    const tasks = Array.from({ length: 30 }, (_, i) => ({
+      method: "demo.sleep",
+      arguments: { ms: 50 + (i % 5) * 20 },
+    }));
+    const res = await api<{ batch_id: string }>("POST", "/api/v1/tasks/bulk", { tasks, failure_policy: "continue" });
+    expect(res.status).toBe(201);
+    const id = res.body.batch_id;
+    await page.goto(`${page.url().split("#")[0]}#/batches/${id}`);
+    const bar = page.getByRole("progressbar", { name: "Batch progress" });
+    await expect.poll(() => bar.getAttribute("aria-valuenow")).toBe("0");
+    expect(await bar.getAttribute("aria-valuemax")).toBe("30");
+    expect((await api("PUT", "/api/v1/dispatcher", { enabled: true })).status).toBe(200);
+    await expect.poll(() => bar.getAttribute("aria-valuenow"), { timeout: 120_000 }).toBe("30");
+    await page.getByText("30 of 30 done").waitFor();
+    await screenshot(page, "batch-detail");
+    await page.goto(`${page.url().split("#")[0]}#/batches`);
+    await page.locator(`tr[data-batch="${id}"]`).waitFor();
+    await screenshot(page, "batches");
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+});
+
+describe("prepared reports", () => {
+  it("starts a report from its filter form, follows the job and downloads the CSV", async () => {
+    const { page, context, problems } = await newPage(browser);
+    await signIn(page, undefined, "/ui/#/reports");
+    await page.getByRole("link", { name: "Demo Numbers" }).click();
+    await page.getByLabel("rows").fill("25");
+    await page.getByRole("button", { name: "Run report" }).click();
+    const job = page.getByTestId("report-job");
+    await expect.poll(() => job.getAttribute("data-status"), { timeout: 120_000 }).toBe("Completed");
+    await job.locator("p", { hasText: "25 rows" }).waitFor();
+    await screenshot(page, "report");
+    const [download] = await Promise.all([
+      page.waitForEvent("download"),
+      job.getByRole("link", { name: "CSV" }).click(),
+    ]);
+    const path = await download.path();
+    const lines = readFileSync(path, "utf8").trim().split(/\r?\n/);
+    expect(lines[0]).toBe("Row,Label,Quantity,Ratio,Amount,Posting Date,Active");
+    expect(lines).toHaveLength(26);
+    expect(lines[25]).toMatch(/^25,Item 0000025,/);
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+});

@@ -1,0 +1,6 @@
+// Console entry point: mounts the app into #app.
+import { render } from "preact";
+import { App } from "./app";
+
+const root = document.getElementById("app");
+if (root) render(<App />, root);

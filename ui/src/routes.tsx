@@ -1,0 +1,58 @@
+// The console's pages: one entry and one view file each. Remote targets slot in here as one line (plus
+// their view file) once their API (/api/v1/remote-targets, built on another branch) exists.
+import type { ComponentType } from "preact";
+import { ApiKeys } from "./views/ApiKeys";
+import { BatchDetail } from "./views/BatchDetail";
+import { BatchList } from "./views/BatchList";
+import { Methods } from "./views/Methods";
+import { Overview } from "./views/Overview";
+import { ReportDetail } from "./views/ReportDetail";
+import { Reports } from "./views/Reports";
+import { ScheduleDetail } from "./views/ScheduleDetail";
+import { ScheduleForm } from "./views/ScheduleForm";
+import { ScheduledJobs } from "./views/ScheduledJobs";
+import { Settings } from "./views/Settings";
+import { TaskDetail } from "./views/TaskDetail";
+import { TaskList } from "./views/TaskList";
+
+export interface ViewProps {
+  /** Path parameters, e.g. { name } for /tasks/:name. */
+  params: Record<string, string>;
+  /** The hash's query (filters), e.g. status=Failed. */
+  query: URLSearchParams;
+}
+
+export interface Route {
+  pattern: string;
+  title: string;
+  view: ComponentType<ViewProps>;
+  /** Shown in the navigation under this label. */
+  nav?: string;
+  /** System Manager pages: hidden from others (and refused by the API anyway). */
+  admin?: boolean;
+}
+
+/** Every page, in navigation order. */
+export const ROUTES: Route[] = [
+  { pattern: "/overview", title: "Overview", view: Overview, nav: "Overview", admin: true },
+  { pattern: "/tasks", title: "Tasks", view: TaskList, nav: "Tasks" },
+  { pattern: "/tasks/:name", title: "Task", view: TaskDetail },
+  { pattern: "/batches", title: "Batches", view: BatchList, nav: "Batches" },
+  { pattern: "/batches/:id", title: "Batch", view: BatchDetail },
+  { pattern: "/methods", title: "Methods", view: Methods, nav: "Methods" },
+  { pattern: "/scheduled-jobs", title: "Scheduled jobs", view: ScheduledJobs, nav: "Schedules" },
+  // "+new": schedule names cannot contain "+", so no schedule's page is shadowed.
+  { pattern: "/scheduled-jobs/+new", title: "New scheduled job", view: ScheduleForm },
+  { pattern: "/scheduled-jobs/:name", title: "Scheduled job", view: ScheduleDetail },
+  { pattern: "/scheduled-jobs/:name/edit", title: "Edit scheduled job", view: ScheduleForm },
+  { pattern: "/reports", title: "Reports", view: Reports, nav: "Reports" },
+  { pattern: "/reports/:name", title: "Report", view: ReportDetail },
+  // Remote targets (System Manager): list, detail with its test call, create/edit — waiting for the API.
+  // { pattern: "/remote-targets", title: "Remote targets", view: RemoteTargets, nav: "Remote", admin: true },
+  // { pattern: "/remote-targets/:name", title: "Remote target", view: RemoteTargetDetail, admin: true },
+  { pattern: "/settings", title: "Settings", view: Settings, nav: "Settings", admin: true },
+  { pattern: "/api-keys", title: "API keys", view: ApiKeys, nav: "API keys", admin: true },
+];
+
+/** Where "/" goes: admins land on the Overview, everyone else on their tasks. */
+export const homePath = (admin: boolean) => (admin ? "/overview" : "/tasks");

@@ -1,0 +1,158 @@
+// API keys (System Manager): create one (its secret is shown once, here, and never again) and revoke
+// (which also ends the sessions signed in with it).
+import { useState } from "preact/hooks";
+import { api, errorText } from "../api";
+import { ConfirmDialog, type ConfirmRequest } from "../components/ConfirmDialog";
+import { ErrorBox, Loading } from "../components/States";
+import { formatShort } from "../format";
+import { useResource } from "../hooks";
+import type { ApiKey, Page } from "../types";
+
+const ROLES = ["Task User", "Report User", "System Manager"];
+
+/** The API keys page. */
+export function ApiKeys() {
+  const keys = useResource<Page<ApiKey>>("/api/v1/api-keys");
+  const [user, setUser] = useState("");
+  const [label, setLabel] = useState("");
+  const [roles, setRoles] = useState<Set<string>>(new Set(["Task User"]));
+  const [created, setCreated] = useState<(ApiKey & { api_key: string }) | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [confirm, setConfirm] = useState<ConfirmRequest | null>(null);
+
+  const create = async (event: Event) => {
+    event.preventDefault();
+    setError(null);
+    try {
+      const key = await api<ApiKey & { api_key: string }>("POST", "/api/v1/api-keys", {
+        user: user.trim(),
+        roles: [...roles],
+        ...(label.trim() ? { label: label.trim() } : {}),
+      });
+      setCreated(key);
+      setUser("");
+      setLabel("");
+      await keys.reload();
+    } catch (e) {
+      setError(errorText(e));
+    }
+  };
+  const revoke = (key: ApiKey) =>
+    setConfirm({
+      title: `Revoke the key of ${key.user}?`,
+      body: `Key ${key.key} stops working at once, and console sessions signed in with it end.`,
+      confirmLabel: "Revoke",
+      danger: true,
+      onConfirm: async () => {
+        try {
+          await api("DELETE", `/api/v1/api-keys/${encodeURIComponent(key.key)}`);
+        } catch (e) {
+          setError(errorText(e));
+        }
+        await keys.reload();
+      },
+    });
+
+  return (
+    <section aria-labelledby="keys-title">
+      <h1 id="keys-title">API keys</h1>
+      <form class="card filters" onSubmit={(e) => void create(e)} aria-label="Create an API key">
+        <label class="field">
+          <span>User</span>
+          <input name="user" required maxLength={140} value={user} onInput={(e) => setUser(e.currentTarget.value)} />
+        </label>
+        <label class="field">
+          <span>Label</span>
+          <input name="label" maxLength={140} value={label} onInput={(e) => setLabel(e.currentTarget.value)} />
+        </label>
+        <fieldset class="field roles">
+          <legend>Roles</legend>
+          {ROLES.map((r) => (
+            <label key={r} class="field-check">
+              <input
+                type="checkbox"
+                checked={roles.has(r)}
+                onChange={(e) => {
+                  const next = new Set(roles);
+                  if (e.currentTarget.checked) next.add(r);
+                  else next.delete(r);
+                  setRoles(next);
+                }}
+              />
+              {r}
+            </label>
+          ))}
+        </fieldset>
+        <div class="filter-actions">
+          <button type="submit" class="btn btn-primary" disabled={roles.size === 0}>
+            Create key
+          </button>
+        </div>
+      </form>
+      {error ? <ErrorBox error={new Error(error)} /> : null}
+      {created ? (
+        <div class="card secret" role="status" data-testid="new-secret">
+          <p>
+            <strong>Copy this key now — its secret is not shown again.</strong>
+          </p>
+          <code class="mono secret-value">{created.api_key}</code>
+          <div>
+            <button
+              type="button"
+              class="btn btn-small"
+              onClick={() => void navigator.clipboard?.writeText(created.api_key)}
+            >
+              Copy
+            </button>
+            <button type="button" class="btn btn-small" onClick={() => setCreated(null)}>
+              I have saved it
+            </button>
+          </div>
+        </div>
+      ) : null}
+      {keys.error ? <ErrorBox error={keys.error} /> : null}
+      {!keys.data ? <Loading what="Loading keys" /> : null}
+      {keys.data ? (
+        <div class="table-wrap">
+          <table class="table">
+            <thead>
+              <tr>
+                <th>Key</th>
+                <th>User</th>
+                <th>Roles</th>
+                <th>Label</th>
+                <th>Created</th>
+                <th>Status</th>
+                <th>
+                  <span class="sr-only">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {keys.data.data.map((k) => (
+                <tr key={k.key} data-key={k.key}>
+                  <td class="mono">{k.key}</td>
+                  <td>{k.user}</td>
+                  <td>{k.roles.join(", ")}</td>
+                  <td>{k.label ?? ""}</td>
+                  <td>
+                    {formatShort(k.created_at)} by {k.created_by}
+                  </td>
+                  <td>{k.revoked_at ? `revoked ${formatShort(k.revoked_at)}` : "active"}</td>
+                  <td>
+                    {k.revoked_at ? null : (
+                      <button type="button" class="btn btn-small btn-danger-outline" onClick={() => revoke(k)}>
+                        Revoke
+                      </button>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ) : null}
+      <ConfirmDialog request={confirm} onClose={() => setConfirm(null)} />
+    </section>
+  );
+}

@@ -1,0 +1,87 @@
+// Batches: newest first with their exact counters and a progress bar, keyset-paged.
+import { useEffect, useState } from "preact/hooks";
+import { api, query } from "../api";
+import { ProgressBar } from "../components/ProgressBar";
+import { Empty, ErrorBox, Loading } from "../components/States";
+import { formatShort } from "../format";
+import { href } from "../router";
+import { isAdmin, useMe } from "../session";
+import type { Batch, Page } from "../types";
+
+/** The batches page. */
+export function BatchList() {
+  const admin = isAdmin(useMe());
+  const [rows, setRows] = useState<Batch[]>([]);
+  const [cursor, setCursor] = useState<string | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [loading, setLoading] = useState(true);
+
+  const load = async (after?: string) => {
+    try {
+      const page = await api<Page<Batch>>("GET", `/api/v1/batches${query({ limit: 50, cursor: after })}`);
+      setRows((r) => (after ? [...r, ...page.data] : page.data));
+      setCursor(page.next_cursor);
+      setError(null);
+    } catch (e) {
+      setError(e);
+    } finally {
+      setLoading(false);
+    }
+  };
+  useEffect(() => void load(), []);
+
+  return (
+    <section aria-labelledby="batches-title">
+      <h1 id="batches-title">Batches</h1>
+      {error ? <ErrorBox error={error} retry={() => void load()} /> : null}
+      {loading ? <Loading what="Loading batches" /> : null}
+      {!loading && rows.length === 0 && !error ? (
+        <Empty>No batches yet: POST /api/v1/tasks/bulk makes one.</Empty>
+      ) : null}
+      {rows.length > 0 ? (
+        <div class="table-wrap">
+          <table class="table">
+            <thead>
+              <tr>
+                <th>Batch</th>
+                {admin ? <th>Owner</th> : null}
+                <th class="col-progress-wide">Progress</th>
+                <th class="num">Finished</th>
+                <th class="num">Failed</th>
+                <th class="num">Canceled</th>
+                <th>Policy</th>
+                <th>Created</th>
+              </tr>
+            </thead>
+            <tbody>
+              {rows.map((b) => (
+                <tr key={b.batch_id} data-batch={b.batch_id}>
+                  <td class="cell-main">
+                    <a href={href(`/batches/${encodeURIComponent(b.batch_id)}`)}>{b.batch_id}</a>
+                  </td>
+                  {admin ? <td>{b.owner}</td> : null}
+                  <td class="col-progress-wide">
+                    <ProgressBar compact count={b.done} total={b.total} label={`Progress of batch ${b.batch_id}`} />
+                    <span class="muted small">
+                      {b.done} / {b.total}
+                    </span>
+                  </td>
+                  <td class="num">{b.finished}</td>
+                  <td class="num">{b.failed}</td>
+                  <td class="num">{b.canceled}</td>
+                  <td>{b.failure_policy}</td>
+                  <td>{formatShort(b.created_at)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ) : null}
+      {cursor ? (
+        <button type="button" class="btn load-more" onClick={() => void load(cursor)}>
+          Load more
+        </button>
+      ) : null}
+    </section>
+  );
+}

@@ -1,0 +1,134 @@
+// Methods and task types: what this deployment can run (with argument schemas), and each method's
+// concurrency limit and priority — editable by System Managers.
+import { useState } from "preact/hooks";
+import { api, errorText } from "../api";
+import { JsonView } from "../components/JsonView";
+import { ErrorBox, Loading } from "../components/States";
+import { useResource } from "../hooks";
+import { href } from "../router";
+import { isAdmin, useMe } from "../session";
+import type { MethodInfo, Page, TaskType } from "../types";
+
+/** The methods page (task types editable by System Managers). */
+export function Methods() {
+  const admin = isAdmin(useMe());
+  const methods = useResource<Page<MethodInfo>>("/api/v1/methods");
+  const types = useResource<Page<TaskType>>("/api/v1/task-types");
+  if (methods.error) return <ErrorBox error={methods.error} retry={() => void methods.reload()} />;
+  if (!methods.data) return <Loading what="Loading methods" />;
+  const typeOf = new Map((types.data?.data ?? []).map((t) => [t.method, t]));
+  return (
+    <section aria-labelledby="methods-title">
+      <h1 id="methods-title">Methods and task types</h1>
+      <div class="table-wrap">
+        <table class="table">
+          <thead>
+            <tr>
+              <th>Method</th>
+              <th>Queue</th>
+              <th class="num">Timeout</th>
+              <th>Roles</th>
+              <th>Concurrency limit</th>
+              <th>Priority</th>
+              <th>Arguments</th>
+            </tr>
+          </thead>
+          <tbody>
+            {methods.data.data.map((m) => (
+              <MethodRow
+                key={m.method}
+                method={m}
+                type={typeOf.get(m.method)}
+                admin={admin}
+                onSaved={() => void types.reload()}
+              />
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </section>
+  );
+}
+
+function MethodRow({
+  method,
+  type,
+  admin,
+  onSaved,
+}: {
+  method: MethodInfo;
+  type?: TaskType;
+  admin: boolean;
+  onSaved: () => void;
+}) {
+  const [limit, setLimit] = useState<string | null>(null);
+  const [priority, setPriority] = useState<string | null>(null);
+  const [status, setStatus] = useState<string | null>(null);
+  const save = async (event: Event) => {
+    event.preventDefault();
+    try {
+      await api("PUT", `/api/v1/task-types/${encodeURIComponent(method.method)}`, {
+        concurrency_limit: Number(limit ?? type?.concurrency_limit ?? 0),
+        priority: Number(priority ?? type?.priority ?? 0),
+      });
+      setStatus("Saved");
+      setLimit(null);
+      setPriority(null);
+      onSaved();
+    } catch (e) {
+      setStatus(errorText(e));
+    }
+  };
+  const formId = `type-${method.method}`;
+  return (
+    <tr data-method={method.method}>
+      <td class="cell-main">
+        <a href={href("/tasks", { method: method.method })}>{method.method}</a>
+        {method.description ? <div class="muted small">{method.description}</div> : null}
+      </td>
+      <td>{method.queue ?? "default"}</td>
+      <td class="num">{method.timeout === null ? "queue default" : `${method.timeout} s`}</td>
+      <td>{method.roles.join(", ")}</td>
+      {admin ? (
+        <>
+          <td>
+            <form id={formId} onSubmit={(e) => void save(e)} class="inline-form">
+              <input
+                type="number"
+                min={0}
+                max={10000}
+                aria-label={`Concurrency limit of ${method.method} (0 = unlimited)`}
+                value={limit ?? type?.concurrency_limit ?? 0}
+                onInput={(e) => setLimit(e.currentTarget.value)}
+              />
+            </form>
+          </td>
+          <td>
+            <input
+              form={formId}
+              type="number"
+              aria-label={`Priority of ${method.method}`}
+              value={priority ?? type?.priority ?? 0}
+              onInput={(e) => setPriority(e.currentTarget.value)}
+            />
+            <button form={formId} type="submit" class="btn btn-small">
+              Save
+            </button>
+            {status ? <span class="muted small"> {status}</span> : null}
+          </td>
+        </>
+      ) : (
+        <>
+          <td>{type?.concurrency_limit ? type.concurrency_limit : "unlimited"}</td>
+          <td>{type?.priority ?? 0}</td>
+        </>
+      )}
+      <td>
+        <details>
+          <summary>Schema</summary>
+          <JsonView value={method.arguments_schema} label={`Argument schema of ${method.method}`} />
+        </details>
+      </td>
+    </tr>
+  );
+}

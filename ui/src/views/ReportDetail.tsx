@@ -1,0 +1,144 @@
+// One prepared report: its filter form, the live status of the job it starts (progress over the
+// WebSocket — a report job is a task), downloads as CSV / JSON / NDJSON, and recent jobs.
+import { useState } from "preact/hooks";
+import { api, errorText, query } from "../api";
+import { ProgressBar } from "../components/ProgressBar";
+import { Empty, ErrorBox, Loading } from "../components/States";
+import { StatusPill } from "../components/StatusPill";
+import { formatDuration, formatShort } from "../format";
+import { useResource } from "../hooks";
+import { useTaskEvents } from "../live";
+import { href } from "../router";
+import type { ViewProps } from "../routes";
+import type { Page, ReportInfo, ReportJob } from "../types";
+import { FilterForm } from "./FilterForm";
+
+const ENDED = new Set(["Completed", "Error"]);
+
+/** The page of one report: form, current job, recent jobs. */
+export function ReportDetail({ params }: ViewProps) {
+  const name = params.name ?? "";
+  const reports = useResource<Page<ReportInfo>>("/api/v1/reports");
+  const recent = useResource<Page<ReportJob>>(`/api/v1/report-jobs${query({ report: name, limit: 10 })}`);
+  const [job, setJob] = useState<ReportJob | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  const refreshJob = async (jobId: string) => {
+    const next = await api<ReportJob>("GET", `/api/v1/report-jobs/${encodeURIComponent(jobId)}`);
+    setJob(next);
+    if (ENDED.has(next.status)) void recent.reload();
+  };
+  useTaskEvents(job?.job_id ?? "", job !== null && !ENDED.has(job.status), (event) => {
+    setJob((j) => (j ? { ...j, progress: event.progress } : j));
+    if (job && event.status !== job.task_status) void refreshJob(job.job_id).catch(() => undefined);
+  });
+
+  const start = async (filters: Record<string, unknown>) => {
+    setBusy(true);
+    setError(null);
+    try {
+      const started = await api<ReportJob>("POST", `/api/v1/reports/${encodeURIComponent(name)}/jobs`, { filters });
+      setJob(started);
+      void recent.reload();
+    } catch (e) {
+      setError(errorText(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  if (reports.error) return <ErrorBox error={reports.error} />;
+  if (!reports.data) return <Loading what="Loading report" />;
+  const report = reports.data.data.find((r) => r.name === name);
+  if (!report) return <ErrorBox error={new Error(`No report named ${name}`)} />;
+  return (
+    <article class="detail" aria-labelledby="report-title">
+      <p class="crumbs">
+        <a href={href("/reports")}>Reports</a> / {report.name}
+      </p>
+      <h1 id="report-title">{report.name}</h1>
+      <p class="muted">{report.description}</p>
+      <section class="card">
+        <h2>Filters</h2>
+        <FilterForm schema={report.filters_schema} busy={busy} onSubmit={(f) => void start(f)} />
+        {error ? <ErrorBox error={new Error(error)} /> : null}
+      </section>
+      {job ? <JobCard job={job} /> : null}
+      <section class="card">
+        <h2>Recent jobs</h2>
+        {recent.data && recent.data.data.length === 0 ? <Empty>No jobs yet.</Empty> : null}
+        {recent.data && recent.data.data.length > 0 ? (
+          <div class="table-wrap">
+            <table class="table">
+              <thead>
+                <tr>
+                  <th>Job</th>
+                  <th>Status</th>
+                  <th>Filters</th>
+                  <th class="num">Rows</th>
+                  <th>Created</th>
+                  <th class="num">Took</th>
+                  <th>Download</th>
+                </tr>
+              </thead>
+              <tbody>
+                {recent.data.data.map((j) => (
+                  <tr key={j.job_id} data-job={j.job_id}>
+                    <td class="mono">
+                      <a href={href(`/tasks/${j.job_id}`)}>{j.job_id.slice(-8)}</a>
+                    </td>
+                    <td>
+                      <StatusPill status={j.status} />
+                    </td>
+                    <td class="mono small">{JSON.stringify(j.filters)}</td>
+                    <td class="num">{j.row_count ?? "—"}</td>
+                    <td>{formatShort(j.created_at)}</td>
+                    <td class="num">{formatDuration(j.time_taken)}</td>
+                    <td>{j.status === "Completed" ? <Downloads jobId={j.job_id} /> : null}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        ) : null}
+      </section>
+    </article>
+  );
+}
+
+function JobCard({ job }: { job: ReportJob }) {
+  const p = job.progress;
+  return (
+    <section class="card" aria-label="Current job" data-testid="report-job" data-status={job.status}>
+      <h2>
+        Job <span class="mono">{job.job_id}</span> <StatusPill status={job.status} />
+      </h2>
+      <ProgressBar
+        count={job.status === "Completed" ? (job.row_count ?? p?.count) : p?.count}
+        total={job.status === "Completed" ? (job.row_count ?? p?.total) : p?.total}
+        description={p?.description ?? null}
+        label="Report progress"
+      />
+      {job.error ? <p class="state state-error">{job.error}</p> : null}
+      {job.status === "Completed" ? (
+        <p>
+          {job.row_count ?? 0} rows · <Downloads jobId={job.job_id} />
+        </p>
+      ) : null}
+    </section>
+  );
+}
+
+function Downloads({ jobId }: { jobId: string }) {
+  const base = `/api/v1/report-jobs/${encodeURIComponent(jobId)}/result?format=`;
+  return (
+    <span class="downloads">
+      {(["csv", "json", "ndjson"] as const).map((f) => (
+        <a key={f} class="btn btn-small" href={`${base}${f}`} download={`${jobId}.${f}`}>
+          {f.toUpperCase()}
+        </a>
+      ))}
+    </span>
+  );
+}

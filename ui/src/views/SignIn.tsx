@@ -1,0 +1,66 @@
+// Sign-in: paste an API key; the server answers with an HttpOnly session cookie (the key is never
+// stored by the page). Shows why the previous session ended, when it did.
+import { useState } from "preact/hooks";
+import { api, errorText } from "../api";
+import type { Me } from "../types";
+
+/** The sign-in page; `notice` says why the last session ended. */
+export function SignIn({ notice, onSignedIn }: { notice: string | null; onSignedIn: (me: Me) => void }) {
+  const [key, setKey] = useState("");
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  const submit = async (event: Event) => {
+    event.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      const me = await api<Me>("POST", "/api/v1/session", { api_key: key.trim() });
+      setKey("");
+      onSignedIn(me);
+    } catch (e) {
+      setError(errorText(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <main class="signin">
+      <form class="card signin-card" onSubmit={(e) => void submit(e)} aria-labelledby="signin-title">
+        <h1 id="signin-title">
+          <img src="/ui/favicon.svg" alt="" width={24} height={24} /> Switchyard
+        </h1>
+        {notice ? (
+          <p class="notice" role="status">
+            {notice}
+          </p>
+        ) : null}
+        <label class="field">
+          <span>API key</span>
+          <input
+            type="password"
+            name="api_key"
+            autocomplete="off"
+            spellcheck={false}
+            placeholder="key:secret"
+            required
+            value={key}
+            onInput={(e) => setKey(e.currentTarget.value)}
+          />
+        </label>
+        <p class="hint">
+          Paste an API key (key:secret). It is exchanged for a session cookie and never stored in the browser.
+        </p>
+        {error ? (
+          <p class="state state-error" role="alert">
+            {error}
+          </p>
+        ) : null}
+        <button type="submit" class="btn btn-primary" disabled={busy}>
+          Sign in
+        </button>
+      </form>
+    </main>
+  );
+}

@@ -1,0 +1,160 @@
+// Tasks: filters in the URL, keyset paging ("Load more"), live rows over the WebSocket (own tasks, or
+// every user's for System Managers; existing rows update in place, new ones wait behind an "N new —
+// show" banner so the list never jumps), and bulk actions by selection or by filter.
+import { useCallback, useEffect, useRef, useState } from "preact/hooks";
+import { api, query as toQuery } from "../api";
+import { ConfirmDialog, type ConfirmRequest } from "../components/ConfirmDialog";
+import { Empty, ErrorBox, Loading } from "../components/States";
+import { useResource } from "../hooks";
+import { useTaskListEvents } from "../live";
+import type { ViewProps } from "../routes";
+import { isAdmin, useMe } from "../session";
+import type { MethodInfo, Page, Task, TaskEvent } from "../types";
+import { BulkActions, BulkSummary, type Summary } from "./BulkActions";
+import { TaskFilters } from "./TaskFilters";
+import { TaskTable } from "./TaskTable";
+
+const PAGE = 50;
+
+function listPath(query: URLSearchParams, cursor?: string): string {
+  const params: Record<string, string | string[]> = {};
+  for (const key of new Set(query.keys())) params[key] = query.getAll(key);
+  return `/api/v1/tasks${toQuery({ ...params, limit: PAGE, cursor })}`;
+}
+
+/** A row with an event's news applied (the rest refreshes with the next page load). */
+function applyEvent(task: Task, e: TaskEvent): Task {
+  return { ...task, status: e.status, job_name: e.job_name, progress: e.progress, retry_at: e.retry_at };
+}
+
+/** The tasks page; its filters are the hash query. */
+export function TaskList({ query }: ViewProps) {
+  const admin = isAdmin(useMe());
+  const key = query.toString();
+  const [rows, setRows] = useState<Task[]>([]);
+  const [cursor, setCursor] = useState<string | null>(null);
+  const [loading, setLoading] = useState(true);
+  const [error, setError] = useState<unknown>(null);
+  const [fresh, setFresh] = useState<string[]>([]);
+  const [selected, setSelected] = useState<Set<string>>(new Set());
+  const [summary, setSummary] = useState<Summary | null>(null);
+  const [confirm, setConfirm] = useState<ConfirmRequest | null>(null);
+  const methods = useResource<Page<MethodInfo>>("/api/v1/methods");
+  const rowsRef = useRef(rows);
+  rowsRef.current = rows;
+
+  const loadFirst = useCallback(async () => {
+    setLoading(true);
+    try {
+      const page = await api<Page<Task>>("GET", listPath(query));
+      setRows(page.data);
+      setCursor(page.next_cursor);
+      setFresh([]);
+      setError(null);
+    } catch (e) {
+      setError(e);
+    } finally {
+      setLoading(false);
+    }
+  }, [key]);
+
+  useEffect(() => {
+    setSelected(new Set());
+    void loadFirst();
+  }, [loadFirst]);
+
+  const loadMore = async () => {
+    if (!cursor) return;
+    try {
+      const page = await api<Page<Task>>("GET", listPath(query, cursor));
+      setRows((r) => [...r, ...page.data]);
+      setCursor(page.next_cursor);
+    } catch (e) {
+      setError(e);
+    }
+  };
+
+  /** Re-reads the first page: updates shown rows in place and counts the new ones (not shown yet). */
+  const refreshHead = useCallback(async () => {
+    try {
+      const head = await api<Page<Task>>("GET", listPath(query));
+      const byName = new Map(head.data.map((t) => [t.name, t]));
+      const top = rowsRef.current[0]?.name;
+      setRows((r) => r.map((t) => byName.get(t.name) ?? t));
+      const shown = new Set(rowsRef.current.map((t) => t.name));
+      setFresh(head.data.filter((t) => !shown.has(t.name) && (top === undefined || t.name > top)).map((t) => t.name));
+    } catch {
+      // a failed background refresh changes nothing; the next event tries again
+    }
+  }, [key]);
+
+  const pending = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  const scheduleHead = () => {
+    if (pending.current === undefined) {
+      pending.current = setTimeout(() => {
+        pending.current = undefined;
+        void refreshHead();
+      }, 300);
+    }
+  };
+  useEffect(() => () => clearTimeout(pending.current), []);
+
+  useTaskListEvents(
+    admin,
+    (event) => {
+      if (rowsRef.current.some((t) => t.name === event.name)) {
+        setRows((r) => r.map((t) => (t.name === event.name ? applyEvent(t, event) : t)));
+      } else scheduleHead();
+    },
+    () => scheduleHead(),
+  );
+
+  const toggle = (name: string) =>
+    setSelected((s) => {
+      const next = new Set(s);
+      if (next.has(name)) next.delete(name);
+      else next.add(name);
+      return next;
+    });
+  const toggleAll = (on: boolean) => setSelected(on ? new Set(rows.map((r) => r.name)) : new Set());
+
+  return (
+    <section aria-labelledby="tasks-title">
+      <h1 id="tasks-title">Tasks</h1>
+      <TaskFilters query={query} methods={(methods.data?.data ?? []).map((m) => m.method)} />
+      <BulkActions
+        selected={[...selected]}
+        query={query}
+        confirm={setConfirm}
+        onDone={(s) => {
+          setSummary(s);
+          setSelected(new Set());
+          void loadFirst();
+        }}
+      />
+      {summary ? <BulkSummary summary={summary} onClose={() => setSummary(null)} /> : null}
+      <div class={fresh.length > 0 ? "banner" : "banner banner-empty"} aria-live="polite">
+        {fresh.length > 0 ? (
+          <button type="button" class="btn btn-small btn-primary" onClick={() => void loadFirst()}>
+            {fresh.length}
+            {fresh.length >= PAGE ? "+" : ""} new — show
+          </button>
+        ) : null}
+      </div>
+      {error ? <ErrorBox error={error} retry={() => void loadFirst()} /> : null}
+      {loading && rows.length === 0 ? <Loading what="Loading tasks" /> : null}
+      {!loading && !error && rows.length === 0 ? (
+        <Empty>No tasks match. Enqueue one through the API, or clear the filters.</Empty>
+      ) : null}
+      {rows.length > 0 ? (
+        <TaskTable rows={rows} showOwner={admin} selected={selected} onToggle={toggle} onToggleAll={toggleAll} />
+      ) : null}
+      {cursor ? (
+        <button type="button" class="btn load-more" onClick={() => void loadMore()}>
+          Load more
+        </button>
+      ) : null}
+      <ConfirmDialog request={confirm} onClose={() => setConfirm(null)} />
+    </section>
+  );
+}
