@@ -87,6 +87,51 @@ describe("remote methods on a Frappe site", () => {
     });
   });
 
+  it("never follows a redirect, not even one back to the same site", async () => {
+    const { name, host } = await siteTarget();
+    // If the call followed it, the site would record a second request for this task.
+    const location = `http://169.254.169.254/api/method/myapp.api.sync_customer?customer=X`;
+    const task = await enqueue({ method: `${name}:myapp.api.moved`, arguments: { location }, max_retries: 2 });
+    const failed = await waitForStatus(task.name, "Failed");
+    expect(failed.retry_at).toBeNull();
+    expect(failed.error_message).toMatch(/302 redirecting to http:\/\/169\.254\.169\.254.*redirects are not followed/);
+    expect(failed.error_message).not.toContain("customer=X");
+    expect(await siteCalls(host, task.name)).toHaveLength(1);
+  });
+
+  it("keeps every secret out of the log lines, the task and the target", async () => {
+    const lines: string[] = [];
+    const spies = (["log", "warn", "error"] as const).map((level) =>
+      vi.spyOn(console, level).mockImplementation((...parts: unknown[]) => {
+        lines.push(parts.map(String).join(" "));
+      }),
+    );
+    try {
+      const good = await siteTarget();
+      const bad = await siteTarget({ credentials: { api_key: "demo-key", api_secret: "wrong-secret-xyz" } });
+      const tasks = [
+        await enqueue({ method: `${good.name}:myapp.api.long_job`, arguments: { steps: 2, step_ms: 10 } }),
+        await enqueue({ method: `${good.name}:myapp.api.fail_validation`, arguments: { customer: "C" } }),
+        await enqueue({ method: `${bad.name}:myapp.api.sync_customer`, arguments: { customer: "C" } }),
+        // Falls silent after its 202: the lease lapses and the scheduler logs it.
+        await enqueue({ method: `${good.name}:myapp.api.long_job`, arguments: { steps: 1, step_ms: 60_000 } }),
+      ];
+      const ended = [];
+      for (const t of tasks) ended.push(await waitForStatus(t.name, ["Finished", "Failed"]));
+      const token = (await siteCalls(good.host, tasks[0]?.name ?? ""))[0]?.headers["x-switchyard-callback-token"];
+      expect(token).toBeDefined();
+      const targets = await call("/api/v1/remote-targets");
+      const everything = [lines.join("\n"), JSON.stringify(ended), JSON.stringify(targets.body)].join("\n");
+      for (const secret of [SITE_SECRET, "wrong-secret-xyz", good.secret.slice(6), bad.secret.slice(6), token ?? ""]) {
+        expect(everything).not.toContain(secret);
+      }
+      // The check above read real log lines of these tasks' own paths.
+      expect(lines.some((line) => line.includes("lease expired") && line.includes(tasks[3]?.name ?? "?"))).toBe(true);
+    } finally {
+      for (const spy of spies) spy.mockRestore();
+    }
+  });
+
   it("does not retry a Python programming error, though Frappe answers it 500", async () => {
     const { name, host } = await siteTarget();
     // sync_customer(customer) without its argument: TypeError, a 500 on a real site too.

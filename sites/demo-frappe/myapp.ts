@@ -117,6 +117,21 @@ const slow: PyFunction = {
   },
 };
 
+/**
+ * @frappe.whitelist() def moved(location): frappe.local.response["type"] = "redirect" and
+ * ["location"] = location — a 302 elsewhere, for Switchyard's never-follow-a-redirect rule.
+ */
+const moved: PyFunction = {
+  name: "moved",
+  whitelisted: true,
+  params: ["location"],
+  run({ location }, { local }) {
+    local.response.http_status_code = 302;
+    local.responseHeaders.set("location", String(location));
+    return undefined;
+  },
+};
+
 /** A plain function in myapp.api without @frappe.whitelist(): calling it is a 403. */
 const internalHelper: PyFunction = { name: "internal_helper", whitelisted: false, params: [], run: () => null };
 
@@ -214,6 +229,7 @@ export const SITE_CODE: SiteCode = {
       flaky,
       not_permitted: notPermitted,
       slow,
+      moved,
       internal_helper: internalHelper,
     },
   },
