@@ -36,12 +36,21 @@ export async function launch(): Promise<{ browser: Browser; close: () => Promise
   };
 }
 
-/** A new page at 1280×800 (or `width`×`height`) that fails the test on page errors and CSP violations. */
+/**
+ * A new page at 1280×800 (or `width`×`height`), in `timezoneId` if given (else the machine's), that
+ * fails the test on page errors and CSP violations.
+ */
 export async function newPage(
   browser: Browser,
   size = { width: 1280, height: 800 },
+  timezoneId?: string,
 ): Promise<{ context: BrowserContext; page: Page; problems: string[] }> {
-  const context = await browser.newContext({ viewport: size, acceptDownloads: true });
+  const context = await browser.newContext({
+    viewport: size,
+    acceptDownloads: true,
+    locale: "en-US",
+    ...(timezoneId === undefined ? {} : { timezoneId }),
+  });
   // Waits for elements are waits for conditions: as long as the test may take, not playwright's 30 s.
   context.setDefaultTimeout(170_000);
   const page = await context.newPage();

@@ -75,3 +75,11 @@ export function formatZoned(iso: string | null | undefined): string {
   const m = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})(?:\.\d+)?(Z|[+-]\d{2}:\d{2})$/.exec(iso);
   return m ? `${m[1]} ${m[2]} ${m[3] === "Z" ? "UTC" : m[3]}` : iso;
 }
+
+/** The viewer's IANA time zone (the browser's), e.g. "Europe/Paris". */
+export const viewerZone = () => Intl.DateTimeFormat().resolvedOptions().timeZone;
+
+/** An instant in the viewer's own zone, named: "3 Dec 2026, 08:30:00 (Europe/Paris)". */
+export function formatInViewerZone(iso: string | null | undefined): string {
+  return iso ? `${formatDateTime(iso)} (${viewerZone()})` : "—";
+}

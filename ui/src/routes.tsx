@@ -1,11 +1,13 @@
-// The console's pages: one entry and one view file each. Remote targets slot in here as one line (plus
-// their view file) once their API (/api/v1/remote-targets, built on another branch) exists.
+// The console's pages: one entry and one view file each.
 import type { ComponentType } from "preact";
 import { ApiKeys } from "./views/ApiKeys";
 import { BatchDetail } from "./views/BatchDetail";
 import { BatchList } from "./views/BatchList";
 import { Methods } from "./views/Methods";
 import { Overview } from "./views/Overview";
+import { RemoteTargetDetail } from "./views/RemoteTargetDetail";
+import { RemoteTargetForm } from "./views/RemoteTargetForm";
+import { RemoteTargets } from "./views/RemoteTargets";
 import { ReportDetail } from "./views/ReportDetail";
 import { Reports } from "./views/Reports";
 import { ScheduleDetail } from "./views/ScheduleDetail";
@@ -47,9 +49,11 @@ export const ROUTES: Route[] = [
   { pattern: "/scheduled-jobs/:name/edit", title: "Edit scheduled job", view: ScheduleForm },
   { pattern: "/reports", title: "Reports", view: Reports, nav: "Reports" },
   { pattern: "/reports/:name", title: "Report", view: ReportDetail },
-  // Remote targets (System Manager): list, detail with its test call, create/edit — waiting for the API.
-  // { pattern: "/remote-targets", title: "Remote targets", view: RemoteTargets, nav: "Remote", admin: true },
-  // { pattern: "/remote-targets/:name", title: "Remote target", view: RemoteTargetDetail, admin: true },
+  { pattern: "/remote-targets", title: "Remote targets", view: RemoteTargets, nav: "Remote", admin: true },
+  // "+new": target names are a-z 0-9 _ -, so no target's page is shadowed.
+  { pattern: "/remote-targets/+new", title: "New remote target", view: RemoteTargetForm, admin: true },
+  { pattern: "/remote-targets/:name", title: "Remote target", view: RemoteTargetDetail, admin: true },
+  { pattern: "/remote-targets/:name/edit", title: "Edit remote target", view: RemoteTargetForm, admin: true },
   { pattern: "/settings", title: "Settings", view: Settings, nav: "Settings", admin: true },
   { pattern: "/api-keys", title: "API keys", view: ApiKeys, nav: "API keys", admin: true },
 ];

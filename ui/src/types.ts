@@ -45,6 +45,8 @@ export interface MethodInfo {
   roles: string[];
   can_enqueue: boolean;
   arguments_schema: unknown;
+  /** Remote methods: the target that runs them; `method` is then a pattern (`*` = any run). */
+  remote_target: string | null;
 }
 
 export interface TaskType {
@@ -78,6 +80,7 @@ export interface Ops {
   last_cron_at: string | null;
   methods: OpsMethod[];
   overdue_schedules: OverdueSchedule[];
+  remote_targets_auth_failed: { name: string; last_error: string | null; last_error_at: string | null }[];
 }
 
 export interface Stats {
@@ -154,4 +157,49 @@ export interface Waiting {
   ahead: number | null;
   limit: number | null;
   running: number | null;
+}
+
+/** GET /api/v1/remote-targets/{name}: a target's definition and health, never a secret. */
+export interface RemoteTarget {
+  name: string;
+  kind: "frappe" | "http";
+  base_url: string;
+  has_credentials: boolean;
+  allowed_methods: string[];
+  methods: string[];
+  roles: string[];
+  timeout: number | null;
+  max_response_bytes: number;
+  signing_secret_set_at: string | null;
+  previous_signing_secret_until: string | null;
+  auth_failed: boolean;
+  last_error: string | null;
+  last_error_at: string | null;
+  last_ok_at: string | null;
+  created_by: string;
+  created_at: string | null;
+  updated_at: string | null;
+}
+
+/** The answer that created a target or rotated its secret: the generated secret, this once. */
+export type RemoteTargetWithSecret = RemoteTarget & { signing_secret?: string };
+
+/** PUT /api/v1/remote-targets/{name}. */
+export interface RemoteTargetSpec {
+  kind: "frappe" | "http";
+  base_url: string;
+  credentials?: { api_key: string; api_secret: string } | { token: string } | null;
+  signing_secret?: string;
+  allowed_methods: string[];
+  roles?: string[];
+  timeout?: number | null;
+  max_response_bytes?: number;
+}
+
+/** POST /api/v1/remote-targets/{name}/test. */
+export interface RemoteTargetTest {
+  ok: boolean;
+  status: number | null;
+  user: string | null;
+  message: string;
 }

@@ -3,6 +3,7 @@
 import { useState } from "preact/hooks";
 import { api, errorText } from "../api";
 import { ConfirmDialog, type ConfirmRequest } from "../components/ConfirmDialog";
+import { SecretOnce } from "../components/SecretOnce";
 import { ErrorBox, Loading } from "../components/States";
 import { formatShort } from "../format";
 import { useResource } from "../hooks";
@@ -91,24 +92,9 @@ export function ApiKeys() {
       </form>
       {error ? <ErrorBox error={new Error(error)} /> : null}
       {created ? (
-        <div class="card secret" role="status" data-testid="new-secret">
-          <p>
-            <strong>Copy this key now — its secret is not shown again.</strong>
-          </p>
-          <code class="mono secret-value">{created.api_key}</code>
-          <div>
-            <button
-              type="button"
-              class="btn btn-small"
-              onClick={() => void navigator.clipboard?.writeText(created.api_key)}
-            >
-              Copy
-            </button>
-            <button type="button" class="btn btn-small" onClick={() => setCreated(null)}>
-              I have saved it
-            </button>
-          </div>
-        </div>
+        <SecretOnce value={created.api_key} onDone={() => setCreated(null)}>
+          Copy this key now — its secret is not shown again.
+        </SecretOnce>
       ) : null}
       {keys.error ? <ErrorBox error={keys.error} /> : null}
       {!keys.data ? <Loading what="Loading keys" /> : null}

@@ -1,5 +1,6 @@
-// Methods and task types: what this deployment can run (with argument schemas), and each method's
-// concurrency limit and priority — editable by System Managers.
+// Methods and task types: what this deployment can run (with argument schemas) — its own methods and
+// the remote targets' patterns — and each method's concurrency limit and priority, editable by System
+// Managers (a remote method's by its full name).
 import { useState } from "preact/hooks";
 import { api, errorText } from "../api";
 import { JsonView } from "../components/JsonView";
@@ -17,6 +18,20 @@ export function Methods() {
   if (methods.error) return <ErrorBox error={methods.error} retry={() => void methods.reload()} />;
   if (!methods.data) return <Loading what="Loading methods" />;
   const typeOf = new Map((types.data?.data ?? []).map((t) => [t.method, t]));
+  // Remote methods with their own limit or priority are task types whose names only a pattern lists.
+  const listed = new Set(methods.data.data.map((m) => m.method));
+  const configured: MethodInfo[] = (types.data?.data ?? [])
+    .filter((t) => !listed.has(t.method) && t.method.includes(":"))
+    .map((t) => ({
+      method: t.method,
+      description: "remote method with its own task type",
+      queue: null,
+      timeout: null,
+      roles: [],
+      can_enqueue: true,
+      arguments_schema: { type: "object" },
+      remote_target: t.method.slice(0, t.method.indexOf(":")),
+    }));
   return (
     <section aria-labelledby="methods-title">
       <h1 id="methods-title">Methods and task types</h1>
@@ -34,7 +49,7 @@ export function Methods() {
             </tr>
           </thead>
           <tbody>
-            {methods.data.data.map((m) => (
+            {[...methods.data.data, ...configured].map((m) => (
               <MethodRow
                 key={m.method}
                 method={m}
@@ -46,7 +61,66 @@ export function Methods() {
           </tbody>
         </table>
       </div>
+      {admin ? <RemoteTypeForm onSaved={() => void types.reload()} /> : null}
     </section>
+  );
+}
+
+/** Sets the concurrency limit and priority of one remote method by its full name (patterns list many). */
+function RemoteTypeForm({ onSaved }: { onSaved: () => void }) {
+  const [method, setMethod] = useState("");
+  const [limit, setLimit] = useState("0");
+  const [priority, setPriority] = useState("0");
+  const [status, setStatus] = useState<string | null>(null);
+  const save = async (event: Event) => {
+    event.preventDefault();
+    try {
+      await api("PUT", `/api/v1/task-types/${encodeURIComponent(method.trim())}`, {
+        concurrency_limit: Number(limit),
+        priority: Number(priority),
+      });
+      setStatus(`Saved ${method.trim()}.`);
+      setMethod("");
+      onSaved();
+    } catch (e) {
+      setStatus(errorText(e));
+    }
+  };
+  return (
+    <form class="card filters" onSubmit={(e) => void save(e)} aria-label="Limit a remote method">
+      <p class="field-wide muted small">
+        A remote target's pattern stands for many methods: set a concurrency limit or priority for one of them by its
+        full name.
+      </p>
+      <label class="field field-wide">
+        <span>Remote method</span>
+        <input
+          required
+          maxLength={300}
+          placeholder="erp:myapp.api.sync_customer"
+          value={method}
+          onInput={(e) => setMethod(e.currentTarget.value)}
+        />
+      </label>
+      <label class="field">
+        <span>Concurrency limit (0 = unlimited)</span>
+        <input type="number" min={0} max={10000} value={limit} onInput={(e) => setLimit(e.currentTarget.value)} />
+      </label>
+      <label class="field">
+        <span>Priority</span>
+        <input type="number" value={priority} onInput={(e) => setPriority(e.currentTarget.value)} />
+      </label>
+      <div class="filter-actions">
+        <button type="submit" class="btn">
+          Save
+        </button>
+        {status ? (
+          <span class="muted small" role="status">
+            {status}
+          </span>
+        ) : null}
+      </div>
+    </form>
   );
 }
 
@@ -83,13 +157,33 @@ function MethodRow({
   return (
     <tr data-method={method.method}>
       <td class="cell-main">
-        <a href={href("/tasks", { method: method.method })}>{method.method}</a>
-        {method.description ? <div class="muted small">{method.description}</div> : null}
+        {method.method.includes("*") ? (
+          <span class="mono">{method.method}</span>
+        ) : (
+          <a href={href("/tasks", { method: method.method })}>{method.method}</a>
+        )}
+        {method.remote_target !== null ? (
+          <div class="muted small">
+            runs on{" "}
+            {admin ? (
+              <a href={href(`/remote-targets/${encodeURIComponent(method.remote_target)}`)}>{method.remote_target}</a>
+            ) : (
+              method.remote_target
+            )}
+            {method.method.includes("*") ? " · a pattern: * is any run of characters" : ""}
+          </div>
+        ) : method.description ? (
+          <div class="muted small">{method.description}</div>
+        ) : null}
       </td>
       <td>{method.queue ?? "default"}</td>
       <td class="num">{method.timeout === null ? "queue default" : `${method.timeout} s`}</td>
       <td>{method.roles.join(", ")}</td>
-      {admin ? (
+      {method.method.includes("*") ? (
+        <td colSpan={2} class="muted small">
+          set per method name (below)
+        </td>
+      ) : admin ? (
         <>
           <td>
             <form id={formId} onSubmit={(e) => void save(e)} class="inline-form">

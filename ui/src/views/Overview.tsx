@@ -1,6 +1,6 @@
 // Overview (System Manager): per method — waiting, running, failures, concurrency used / limit, oldest
-// pending age, p50/p95 — throughput and failures over 24 h as charts, dispatcher state, last cron and
-// overdue scheduled jobs.
+// pending age, p50/p95 — throughput and failures over 24 h as charts, dispatcher state, last cron,
+// overdue scheduled jobs and remote targets that refuse our credentials.
 import { useMemo } from "preact/hooks";
 import { Chart, type Series } from "../components/Chart";
 import { Empty, ErrorBox, Loading } from "../components/States";
@@ -56,6 +56,23 @@ export function Overview() {
         >
           <span class="tile-label">Overdue schedules</span>
           <strong>{ops.data.overdue_schedules.length}</strong>
+        </a>
+        <a
+          class={ops.data.remote_targets_auth_failed.length > 0 ? "tile tile-bad" : "tile"}
+          href={href(
+            ops.data.remote_targets_auth_failed.length === 1
+              ? `/remote-targets/${encodeURIComponent(ops.data.remote_targets_auth_failed[0]?.name ?? "")}`
+              : "/remote-targets",
+          )}
+          data-testid="auth-failed-targets"
+          title={ops.data.remote_targets_auth_failed.map((t) => `${t.name}: ${t.last_error ?? ""}`).join("\n")}
+        >
+          <span class="tile-label">Remote targets refusing our credentials</span>
+          <strong>
+            {ops.data.remote_targets_auth_failed.length === 0
+              ? "none"
+              : ops.data.remote_targets_auth_failed.map((t) => t.name).join(", ")}
+          </strong>
         </a>
       </div>
       <div class="grid2">

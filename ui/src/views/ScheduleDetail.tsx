@@ -1,13 +1,15 @@
-// One scheduled job: its definition, counters and next runs in its own zone, the run log with the
-// tasks each run created, and run now / stop / start / skip — plus edit and delete for schedules
-// made through the API (code schedules change with a deploy). Every action asks first.
+// One scheduled job: its definition, counters and next runs in its own zone and the viewer's, the run
+// log with the tasks each run created (and each run's lag), and run now / stop / start / skip — plus
+// edit and delete for schedules made through the API (code schedules change with a deploy). Every
+// action asks first.
 import { useState } from "preact/hooks";
 import { api, errorText } from "../api";
 import { ConfirmDialog, type ConfirmRequest } from "../components/ConfirmDialog";
+import { Field } from "../components/Field";
 import { JsonView } from "../components/JsonView";
 import { Empty, ErrorBox, Loading } from "../components/States";
 import { StatusPill } from "../components/StatusPill";
-import { formatDateTime, formatDuration, formatRelative, formatZoned } from "../format";
+import { formatDateTime, formatDuration, formatInViewerZone, formatRelative, formatZoned } from "../format";
 import { useInterval, useResource } from "../hooks";
 import { href, navigate } from "../router";
 import type { ViewProps } from "../routes";
@@ -196,6 +198,7 @@ export function ScheduleDetail({ params }: ViewProps) {
               label="Next run"
               value={s.next_execution ? `${formatZoned(s.next_execution)} (${formatRelative(s.next_execution)})` : null}
             />
+            <Field label="Your time" value={s.next_execution ? formatInViewerZone(s.next_execution) : null} />
             <Field label="Last run" value={s.last_execution ? formatDateTime(s.last_execution) : null} />
             <Field label="Runs" value={String(s.counters.runs)} />
             <Field label="Missed" value={String(s.counters.missed)} />
@@ -211,7 +214,9 @@ export function ScheduleDetail({ params }: ViewProps) {
               <summary>Next {s.next_runs.length} runs</summary>
               <ol class="next-runs" data-testid="next-runs">
                 {s.next_runs.map((t) => (
-                  <li key={t}>{formatZoned(t)}</li>
+                  <li key={t}>
+                    {formatZoned(t)} <span class="muted small">· {formatInViewerZone(t)}</span>
+                  </li>
                 ))}
               </ol>
             </details>
@@ -265,14 +270,5 @@ export function ScheduleDetail({ params }: ViewProps) {
       </section>
       <ConfirmDialog request={confirm} onClose={() => setConfirm(null)} />
     </article>
-  );
-}
-
-function Field({ label, value }: { label: string; value: string | null }) {
-  return (
-    <>
-      <dt>{label}</dt>
-      <dd>{value ?? "—"}</dd>
-    </>
   );
 }

@@ -5,7 +5,7 @@ import { useEffect, useState } from "preact/hooks";
 import { SwitchyardError, api, query } from "../api";
 import { Empty, ErrorBox, Loading } from "../components/States";
 import { StatusPill } from "../components/StatusPill";
-import { formatRelative, formatShort, formatZoned } from "../format";
+import { formatInViewerZone, formatRelative, formatShort, formatZoned } from "../format";
 import { useInterval } from "../hooks";
 import { href } from "../router";
 import { isAdmin, useMe } from "../session";
@@ -85,7 +85,9 @@ export function ScheduledJobs() {
                     {s.next_execution ? (
                       <>
                         {formatZoned(s.next_execution)}
-                        <div class="muted small">{formatRelative(s.next_execution)}</div>
+                        <div class="muted small" title={formatInViewerZone(s.next_execution)}>
+                          {formatRelative(s.next_execution)} · {formatShort(s.next_execution)} your time
+                        </div>
                       </>
                     ) : (
                       "—"

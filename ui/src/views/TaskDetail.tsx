@@ -2,6 +2,7 @@
 // retries, the error (with the stack for admins), the debug log, live progress and why it waits.
 import { useEffect, useState } from "preact/hooks";
 import { ConfirmDialog, type ConfirmRequest } from "../components/ConfirmDialog";
+import { Field } from "../components/Field";
 import { JsonView } from "../components/JsonView";
 import { ProgressBar } from "../components/ProgressBar";
 import { ErrorBox, Loading } from "../components/States";
@@ -130,14 +131,5 @@ export function TaskDetail({ params }: ViewProps) {
       ) : null}
       <ConfirmDialog request={confirm} onClose={() => setConfirm(null)} />
     </article>
-  );
-}
-
-function Field({ label, value, mono = false }: { label: string; value: string | null; mono?: boolean }) {
-  return (
-    <>
-      <dt>{label}</dt>
-      <dd class={mono ? "mono" : undefined}>{value ?? "—"}</dd>
-    </>
   );
 }
