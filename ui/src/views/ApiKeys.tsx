@@ -3,13 +3,12 @@
 import { useState } from "preact/hooks";
 import { api, errorText } from "../api";
 import { ConfirmDialog, type ConfirmRequest } from "../components/ConfirmDialog";
+import { RoleChecks } from "../components/RoleChecks";
 import { SecretOnce } from "../components/SecretOnce";
 import { ErrorBox, Loading } from "../components/States";
 import { formatShort } from "../format";
 import { useResource } from "../hooks";
 import type { ApiKey, Page } from "../types";
-
-const ROLES = ["Task User", "Report User", "System Manager"];
 
 /** The API keys page. */
 export function ApiKeys() {
@@ -66,24 +65,7 @@ export function ApiKeys() {
           <span>Label</span>
           <input name="label" maxLength={140} value={label} onInput={(e) => setLabel(e.currentTarget.value)} />
         </label>
-        <fieldset class="field roles">
-          <legend>Roles</legend>
-          {ROLES.map((r) => (
-            <label key={r} class="field-check">
-              <input
-                type="checkbox"
-                checked={roles.has(r)}
-                onChange={(e) => {
-                  const next = new Set(roles);
-                  if (e.currentTarget.checked) next.add(r);
-                  else next.delete(r);
-                  setRoles(next);
-                }}
-              />
-              {r}
-            </label>
-          ))}
-        </fieldset>
+        <RoleChecks legend="Roles" roles={roles} onChange={setRoles} />
         <div class="filter-actions">
           <button type="submit" class="btn btn-primary" disabled={roles.size === 0}>
             Create key

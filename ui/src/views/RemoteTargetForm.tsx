@@ -3,11 +3,12 @@
 // target's signing secret is shown once, here. The server checks everything (URL policy, patterns,
 // credentials) and names the field that is wrong.
 import { useEffect, useState } from "preact/hooks";
-import { ROLES } from "../../../src/shared/states";
-import { api, errorText } from "../api";
-import { ConfirmDialog, type ConfirmRequest } from "../components/ConfirmDialog";
+import { api } from "../api";
+import { ConfirmDialog } from "../components/ConfirmDialog";
+import { RoleChecks } from "../components/RoleChecks";
 import { SecretOnce } from "../components/SecretOnce";
 import { ErrorBox, Loading } from "../components/States";
+import { useDraftForm } from "../form";
 import { useResource } from "../hooks";
 import { href, navigate } from "../router";
 import type { ViewProps } from "../routes";
@@ -89,51 +90,32 @@ export function RemoteTargetForm({ params }: ViewProps) {
   const editing = params.name;
   const path = editing === undefined ? null : `/api/v1/remote-targets/${encodeURIComponent(editing)}`;
   const existing = useResource<RemoteTarget>(path);
-  const [draft, setDraft] = useState<Draft>(emptyDraft);
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
   const [created, setCreated] = useState<RemoteTargetWithSecret | null>(null);
-  const [confirm, setConfirm] = useState<ConfirmRequest | null>(null);
-  useEffect(() => {
-    if (existing.data) setDraft(draftOf(existing.data));
-  }, [existing.data]);
-
-  const set =
-    <K extends keyof Draft>(key: K) =>
-    (event: { currentTarget: { value: string } }) =>
-      setDraft((d) => ({ ...d, [key]: event.currentTarget.value }));
-
-  const save = async () => {
-    setError(null);
-    setBusy(true);
-    try {
-      const name = editing ?? draft.name.trim();
+  const form = useDraftForm<Draft>(
+    emptyDraft,
+    async (d) => {
+      const name = editing ?? d.name.trim();
       const saved = await api<RemoteTargetWithSecret>(
         "PUT",
         `/api/v1/remote-targets/${encodeURIComponent(name)}`,
-        specOf(draft, existing.data),
+        specOf(d, existing.data),
       );
       if (saved.signing_secret) setCreated(saved);
       else navigate(`/remote-targets/${encodeURIComponent(saved.name)}`);
-    } catch (e) {
-      setError(errorText(e));
-    } finally {
-      setBusy(false);
-    }
-  };
-  const submit = (event: Event) => {
-    event.preventDefault();
-    if (editing === undefined) {
-      void save();
-      return;
-    }
-    setConfirm({
-      title: `Replace the definition of ${editing}?`,
-      body: "Tasks already queued keep their method names; calls from now on use the new definition.",
-      confirmLabel: "Save changes",
-      onConfirm: save,
-    });
-  };
+    },
+    editing === undefined
+      ? null
+      : {
+          title: `Replace the definition of ${editing}?`,
+          body: "Tasks already queued keep their method names; calls from now on use the new definition.",
+          confirmLabel: "Save changes",
+        },
+  );
+  const { draft, setDraft, set } = form;
+  useEffect(() => {
+    const stored = existing.data;
+    if (stored) setDraft(() => draftOf(stored));
+  }, [existing.data]);
 
   if (created?.signing_secret) {
     return (
@@ -165,7 +147,7 @@ export function RemoteTargetForm({ params }: ViewProps) {
         ) : null}
       </p>
       <h1 id="target-form-title">{title}</h1>
-      <form class="card schedule-form" onSubmit={submit} aria-label={title}>
+      <form class="card schedule-form" onSubmit={form.submit} aria-label={title}>
         <fieldset class="filters">
           <legend>Where</legend>
           {editing === undefined ? (
@@ -279,24 +261,11 @@ export function RemoteTargetForm({ params }: ViewProps) {
               onInput={set("patterns")}
             />
           </label>
-          <fieldset class="field roles">
-            <legend>Roles that may enqueue them (System Manager always may)</legend>
-            {ROLES.map((r) => (
-              <label key={r} class="field-check">
-                <input
-                  type="checkbox"
-                  checked={draft.roles.has(r)}
-                  onChange={(e) => {
-                    const roles = new Set(draft.roles);
-                    if (e.currentTarget.checked) roles.add(r);
-                    else roles.delete(r);
-                    setDraft((d) => ({ ...d, roles }));
-                  }}
-                />
-                {r}
-              </label>
-            ))}
-          </fieldset>
+          <RoleChecks
+            legend="Roles that may enqueue them (System Manager always may)"
+            roles={draft.roles}
+            onChange={(roles) => setDraft((d) => ({ ...d, roles }))}
+          />
           <label class="field">
             <span>Call timeout (s)</span>
             <input
@@ -320,9 +289,9 @@ export function RemoteTargetForm({ params }: ViewProps) {
             />
           </label>
         </fieldset>
-        {error ? <ErrorBox error={new Error(error)} /> : null}
+        {form.error ? <ErrorBox error={new Error(form.error)} /> : null}
         <div class="filter-actions">
-          <button type="submit" class="btn btn-primary" disabled={busy}>
+          <button type="submit" class="btn btn-primary" disabled={form.busy}>
             {editing === undefined ? "Register target" : "Save changes…"}
           </button>
           <a
@@ -333,7 +302,7 @@ export function RemoteTargetForm({ params }: ViewProps) {
           </a>
         </div>
       </form>
-      <ConfirmDialog request={confirm} onClose={() => setConfirm(null)} />
+      <ConfirmDialog request={form.confirm} onClose={form.closeConfirm} />
     </section>
   );
 }

@@ -1,11 +1,12 @@
 // Create or edit a scheduled job made through the API: what it runs (a method you may enqueue, or a
 // document action) with fixed arguments, its timing (a Frappe frequency, cron or every N seconds, in a
 // time zone) and its policies. The server checks everything and names the field that is wrong.
-import { useEffect, useMemo, useState } from "preact/hooks";
-import { api, errorText } from "../api";
-import { ConfirmDialog, type ConfirmRequest } from "../components/ConfirmDialog";
+import { useEffect, useMemo } from "preact/hooks";
+import { api } from "../api";
+import { ConfirmDialog } from "../components/ConfirmDialog";
 import { ErrorBox, Loading } from "../components/States";
 import { fromLocalInput, toLocalInput } from "../format";
+import { useDraftForm } from "../form";
 import { useResource } from "../hooks";
 import { href, navigate } from "../router";
 import type { ViewProps } from "../routes";
@@ -171,12 +172,28 @@ export function ScheduleForm({ params }: ViewProps) {
   const path = editing === undefined ? null : `/api/v1/scheduled-jobs/${encodeURIComponent(editing)}`;
   const existing = useResource<Schedule>(path);
   const methods = useResource<Page<MethodInfo>>("/api/v1/methods");
-  const [draft, setDraft] = useState<Draft>(emptyDraft);
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [confirm, setConfirm] = useState<ConfirmRequest | null>(null);
+  const form = useDraftForm<Draft>(
+    emptyDraft(),
+    async (d) => {
+      const spec = specOf(d, editing === undefined);
+      const saved =
+        editing === undefined
+          ? await api<Schedule>("POST", "/api/v1/scheduled-jobs", spec)
+          : await api<Schedule>("PUT", `/api/v1/scheduled-jobs/${encodeURIComponent(editing)}`, spec);
+      navigate(`/scheduled-jobs/${encodeURIComponent(saved.name)}`);
+    },
+    editing === undefined
+      ? null
+      : {
+          title: `Replace the definition of ${editing}?`,
+          body: "Its counters and run log are kept; the next run follows the new timing.",
+          confirmLabel: "Save changes",
+        },
+  );
+  const { draft, setDraft, set } = form;
   useEffect(() => {
-    if (existing.data) setDraft(draftOf(existing.data));
+    const stored = existing.data;
+    if (stored) setDraft(() => draftOf(stored));
   }, [existing.data]);
   const zones = useMemo(() => {
     try {
@@ -186,41 +203,6 @@ export function ScheduleForm({ params }: ViewProps) {
     }
   }, []);
   const enqueueable = (methods.data?.data ?? []).filter((m) => m.can_enqueue).map((m) => m.method);
-
-  const set =
-    <K extends keyof Draft>(key: K) =>
-    (event: { currentTarget: { value: string } }) =>
-      setDraft((d) => ({ ...d, [key]: event.currentTarget.value }));
-
-  const save = async () => {
-    setError(null);
-    setBusy(true);
-    try {
-      const spec = specOf(draft, editing === undefined);
-      const saved =
-        editing === undefined
-          ? await api<Schedule>("POST", "/api/v1/scheduled-jobs", spec)
-          : await api<Schedule>("PUT", `/api/v1/scheduled-jobs/${encodeURIComponent(editing)}`, spec);
-      navigate(`/scheduled-jobs/${encodeURIComponent(saved.name)}`);
-    } catch (e) {
-      setError(errorText(e));
-    } finally {
-      setBusy(false);
-    }
-  };
-  const submit = (event: Event) => {
-    event.preventDefault();
-    if (editing === undefined) {
-      void save();
-      return;
-    }
-    setConfirm({
-      title: `Replace the definition of ${editing}?`,
-      body: "Its counters and run log are kept; the next run follows the new timing.",
-      confirmLabel: "Save changes",
-      onConfirm: save,
-    });
-  };
 
   if (editing !== undefined && existing.error) return <ErrorBox error={existing.error} />;
   if (editing !== undefined && !existing.data) return <Loading what="Loading scheduled job" />;
@@ -240,7 +222,7 @@ export function ScheduleForm({ params }: ViewProps) {
         ) : null}
       </p>
       <h1 id="schedule-form-title">{title}</h1>
-      <form class="card schedule-form" onSubmit={submit} aria-label={title}>
+      <form class="card schedule-form" onSubmit={form.submit} aria-label={title}>
         <fieldset class="filters">
           <legend>What it runs</legend>
           {editing === undefined ? (
@@ -402,9 +384,9 @@ export function ScheduleForm({ params }: ViewProps) {
             </select>
           </label>
         </fieldset>
-        {error ? <ErrorBox error={new Error(error)} /> : null}
+        {form.error ? <ErrorBox error={new Error(form.error)} /> : null}
         <div class="filter-actions">
-          <button type="submit" class="btn btn-primary" disabled={busy}>
+          <button type="submit" class="btn btn-primary" disabled={form.busy}>
             {editing === undefined ? "Create schedule" : "Save changes…"}
           </button>
           <a
@@ -415,7 +397,7 @@ export function ScheduleForm({ params }: ViewProps) {
           </a>
         </div>
       </form>
-      <ConfirmDialog request={confirm} onClose={() => setConfirm(null)} />
+      <ConfirmDialog request={form.confirm} onClose={form.closeConfirm} />
     </section>
   );
 }
