@@ -178,10 +178,10 @@ function MethodRow({
       </td>
       <td>{method.queue ?? "default"}</td>
       <td class="num">{method.timeout === null ? "queue default" : `${method.timeout} s`}</td>
-      <td>{method.roles.join(", ")}</td>
+      <td>{method.roles.length > 0 ? method.roles.join(", ") : "System Manager"}</td>
       {method.method.includes("*") ? (
         <td colSpan={2} class="muted small">
-          set per method name (below)
+          {admin ? "set per method name (below)" : "set per method name"}
         </td>
       ) : admin ? (
         <>
