@@ -2,7 +2,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { deleteCookie, setCookie } from "hono/cookie";
-import { checkCsrf, cookieName, sessionCookie, signIn } from "../auth/session";
+import { COOKIE_GRACE_MS, checkCsrf, cookieName, sessionCookie, signIn } from "../auth/session";
 import { getDb } from "../db/client";
 import { unauthorized } from "../shared/errors";
 import type { AppEnv } from "./context";
@@ -49,8 +49,8 @@ export const sessionPublicApi = router()
         sameSite: "Strict",
         secure: secure(c),
         path: "/",
-        maxAge: Math.max(0, Math.round((session.expiresAt - Date.now()) / 1000)),
-        expires: new Date(session.expiresAt),
+        // The signed expiry ends the session; the cookie outlives it so the reason can be told.
+        maxAge: Math.round((session.expiresAt + COOKIE_GRACE_MS - Date.now()) / 1000),
       });
       c.header("Cache-Control", "no-store");
       const { user } = session;

@@ -8,8 +8,13 @@ import type { User } from "../shared/user";
 import type { Credential } from "./credentials";
 import { keyHolder, verifyCredential } from "./keys";
 
-/** How long a session lasts (the cookie's Max-Age and the expiry signed into it). */
+/** How long a session lasts (the expiry signed into the cookie). */
 export const SESSION_TTL_MS = 8 * 3_600_000;
+/**
+ * The browser keeps the cookie this much longer than the session, so a request after the expiry
+ * still carries it and the server can say "your session has expired" instead of "no credentials".
+ */
+export const COOKIE_GRACE_MS = 24 * 3_600_000;
 /** The header a cookie-authenticated request other than GET/HEAD must carry (forms cannot set it). */
 export const CSRF_HEADER = "x-switchyard-csrf";
 

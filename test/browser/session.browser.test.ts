@@ -33,12 +33,22 @@ describe("console sign-in", () => {
     await page.getByLabel("API key").fill("nope:wrong");
     await page.getByRole("button", { name: "Sign in" }).click();
     await expect.poll(() => page.getByRole("alert").textContent()).toMatch(/invalid or revoked/);
+    // Said once, as the form's error (not again as a "session ended" notice above it).
+    expect(await page.getByText(/invalid or revoked/).count()).toBe(1);
+    // Not a key at all: the page says so itself, in words, instead of the API's validation text.
+    await page.getByLabel("API key").fill("   ");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await expect
+      .poll(() => page.getByRole("alert").textContent())
+      .toBe("That is not an API key: paste it as key:secret.");
 
     await signIn(page);
     await expect.poll(() => page.getByTestId("whoami").textContent()).toBe("Administrator");
     const cookies = await context.cookies();
     const session = cookies.find((c) => c.name === "switchyard_session");
     expect(session).toMatchObject({ httpOnly: true, sameSite: "Strict" });
+    // The browser keeps the cookie past the session's 8 hours, so an expired session is told as such.
+    expect((session?.expires ?? 0) * 1000).toBeGreaterThan(Date.now() + 9 * 3_600_000);
     expect(session?.value).not.toContain(adminKey().split(":")[1]);
     const stored = await page.evaluate(
       () => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }),
@@ -74,6 +84,19 @@ describe("console sign-in", () => {
     await context.addCookies([{ name: "switchyard_session", value: expiredSession(), url: baseUrl() }]);
     await page.reload();
     await page.getByText("your session has expired; sign in again").waitFor();
+    await context.close();
+  });
+
+  it("a session whose cookie is gone sends an open console back to sign-in, saying why", async () => {
+    const { page, context } = await newPage(browser);
+    await signIn(page, undefined, "/ui/#/tasks");
+    await page.getByRole("heading", { name: "Tasks" }).waitFor();
+    await context.clearCookies();
+    await page.evaluate(() => {
+      location.hash = "#/batches";
+    });
+    await page.getByText("Your session has ended; sign in again.").waitFor();
+    await expect.poll(() => page.getByLabel("API key").isVisible()).toBe(true);
     await context.close();
   });
 

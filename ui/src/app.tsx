@@ -17,6 +17,9 @@ function noticeFor(message: string): string | null {
   return /session|revoked/i.test(message) ? message : null;
 }
 
+/** Said when a signed-in console's request finds no session at all (the cookie is gone). */
+const SESSION_ENDED = "Your session has ended; sign in again.";
+
 /** The root component. */
 export function App() {
   const [state, setState] = useState<State>({ kind: "loading" });
@@ -26,7 +29,10 @@ export function App() {
     api<Me>("GET", "/api/v1/session")
       .then((me) => setState({ kind: "in", me }))
       .catch((e: unknown) => setState({ kind: "signed-out", notice: noticeFor(errorText(e)) }));
-    return onSignedOut((message) => setState({ kind: "signed-out", notice: noticeFor(message) ?? message }));
+    // Only a signed-in console is signed out by a 401 (a wrong key on the sign-in page is that page's error).
+    return onSignedOut((message) =>
+      setState((s) => (s.kind === "in" ? { kind: "signed-out", notice: noticeFor(message) ?? SESSION_ENDED } : s)),
+    );
   }, []);
 
   if (state.kind === "loading") return <Loading what="Loading Switchyard" />;
@@ -54,10 +60,12 @@ export function App() {
       route.admin && !admin ? (
         <ErrorBox error={new Error("This page is for System Managers.")} />
       ) : (
-        <route.view params={params} query={loc.params} />
+        // Keyed by path: another task, batch or schedule is a fresh page, not the last one's state.
+        <route.view key={loc.path} params={params} query={loc.params} />
       );
     break;
   }
+  if (!page) document.title = "Not found · Switchyard";
   return (
     <SessionContext.Provider value={state.me}>
       <Layout routes={ROUTES} active={loc.path} onLogout={logout}>

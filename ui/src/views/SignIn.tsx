@@ -12,10 +12,15 @@ export function SignIn({ notice, onSignedIn }: { notice: string | null; onSigned
 
   const submit = async (event: Event) => {
     event.preventDefault();
-    setBusy(true);
     setError(null);
+    const pair = key.trim();
+    if (!/^[^:\s]+:\S+$/.test(pair)) {
+      setError("That is not an API key: paste it as key:secret.");
+      return;
+    }
+    setBusy(true);
     try {
-      const me = await api<Me>("POST", "/api/v1/session", { api_key: key.trim() });
+      const me = await api<Me>("POST", "/api/v1/session", { api_key: pair });
       setKey("");
       onSignedIn(me);
     } catch (e) {
