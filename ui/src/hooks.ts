@@ -48,3 +48,21 @@ export function useInterval(fn: () => void, ms: number): void {
     return () => clearInterval(id);
   }, [ms]);
 }
+
+/**
+ * A function that runs `fn` once, `ms` after the first of a burst of calls (live events come in
+ * bursts; one re-read covers them all). Cancelled on unmount.
+ */
+export function useCoalesced(fn: () => void, ms: number): () => void {
+  const saved = useRef(fn);
+  saved.current = fn;
+  const pending = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  useEffect(() => () => clearTimeout(pending.current), []);
+  return useCallback(() => {
+    if (pending.current !== undefined) return;
+    pending.current = setTimeout(() => {
+      pending.current = undefined;
+      saved.current();
+    }, ms);
+  }, [ms]);
+}

@@ -20,10 +20,11 @@ export function ConfirmDialog({ request, onClose }: { request: ConfirmRequest | 
   useEffect(() => {
     const dialog = ref.current;
     if (!dialog) return;
-    if (request && !dialog.open) {
-      setMessage("");
-      dialog.showModal();
-    } else if (!request && dialog.open) dialog.close();
+    // The message is cleared when a request ends, never as one opens: a reset after showModal()
+    // would land after the user's first keystrokes and wipe them.
+    if (!request) setMessage("");
+    if (request && !dialog.open) dialog.showModal();
+    else if (!request && dialog.open) dialog.close();
   }, [request]);
 
   const submit = async (event: Event) => {

@@ -20,6 +20,13 @@ const ACTIONS = [
   { path: "cancel", label: "Cancel batch", danger: true },
 ] as const;
 
+/** Whether an action has anything to act on (a finished batch offers no cancel, none failed no retry). */
+function applies(action: (typeof ACTIONS)[number]["path"], batch: Batch): boolean {
+  if (action === "resume") return (batch.statuses?.Paused ?? 0) > 0;
+  if (action === "cancel") return batch.done < batch.total;
+  return batch.failed > 0;
+}
+
 /** The page of one batch, live while it is not done. */
 export function BatchDetail({ params }: ViewProps) {
   const id = params.id ?? "";
@@ -67,6 +74,7 @@ export function BatchDetail({ params }: ViewProps) {
               key={a.path}
               type="button"
               class={"danger" in a ? "btn btn-danger-outline" : "btn"}
+              disabled={!applies(a.path, batch)}
               onClick={() =>
                 "danger" in a
                   ? setConfirm({

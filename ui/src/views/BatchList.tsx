@@ -1,9 +1,12 @@
-// Batches: newest first with their exact counters and a progress bar, keyset-paged.
+// Batches: newest first with their exact counters and a progress bar, keyset-paged, live over the
+// WebSocket (the same task events the tasks page watches).
 import { useEffect, useState } from "preact/hooks";
 import { api, query } from "../api";
 import { ProgressBar } from "../components/ProgressBar";
 import { Empty, ErrorBox, Loading } from "../components/States";
 import { formatShort } from "../format";
+import { useCoalesced } from "../hooks";
+import { useTaskListEvents } from "../live";
 import { href } from "../router";
 import { isAdmin, useMe } from "../session";
 import type { Batch, Page } from "../types";
@@ -29,6 +32,32 @@ export function BatchList() {
     }
   };
   useEffect(() => void load(), []);
+
+  // Live: a batch's task event moves its bar at once; a re-read of the first page (coalesced over a
+  // burst) brings its counters and any new batch, which goes on top.
+  const readHead = async () => {
+    try {
+      const head = await api<Page<Batch>>("GET", `/api/v1/batches${query({ limit: 50 })}`);
+      setRows((r) => {
+        const shown = new Set(r.map((b) => b.batch_id));
+        const byId = new Map(head.data.map((b) => [b.batch_id, b]));
+        return [...head.data.filter((b) => !shown.has(b.batch_id)), ...r.map((b) => byId.get(b.batch_id) ?? b)];
+      });
+    } catch {
+      // a failed background refresh changes nothing; the next event tries again
+    }
+  };
+  const refreshHead = useCoalesced(() => void readHead(), 300);
+  useTaskListEvents(
+    admin,
+    (event) => {
+      if (event.batch_id === null) return;
+      const { batch_id: id, batch_done: done } = event;
+      if (done !== null) setRows((r) => r.map((b) => (b.batch_id === id ? { ...b, done } : b)));
+      refreshHead();
+    },
+    refreshHead,
+  );
 
   return (
     <section aria-labelledby="batches-title">

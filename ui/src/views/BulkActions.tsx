@@ -15,7 +15,7 @@ const ACTIONS: { action: Action; label: string }[] = [
 ];
 
 export interface Summary {
-  action: string;
+  action: Action;
   scope: string;
   done: number;
   skipped: Map<string, number>;
@@ -143,7 +143,7 @@ export function BulkSummary({ summary, onClose }: { summary: Summary; onClose: (
   return (
     <div class="summary" role="status" data-testid="bulk-summary">
       <strong>
-        {summary.action} on {summary.scope}: {summary.done} done,{" "}
+        {ACTIONS.find((a) => a.action === summary.action)?.label} on {summary.scope}: {summary.done} done,{" "}
         {[...summary.skipped.values()].reduce((a, b) => a + b, 0)} skipped
       </strong>
       {summary.skipped.size > 0 ? (

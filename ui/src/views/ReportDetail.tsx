@@ -52,6 +52,10 @@ export function ReportDetail({ params }: ViewProps) {
   if (!reports.data) return <Loading what="Loading report" />;
   const report = reports.data.data.find((r) => r.name === name);
   if (!report) return <ErrorBox error={new Error(`No report named ${name}`)} />;
+  // The API would refuse the job; the page says so before the form is filled in.
+  if (!report.can_run) {
+    return <ErrorBox error={new Error(`The report ${name} is not available to your roles.`)} />;
+  }
   return (
     <article class="detail" aria-labelledby="report-title">
       <p class="crumbs">

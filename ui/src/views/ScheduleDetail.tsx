@@ -166,7 +166,7 @@ export function ScheduleDetail({ params }: ViewProps) {
       ) : null}
       {s.stopped && s.stop_note ? (
         <p class="notice">
-          Paused {formatRelative(s.stopped_at)}: {s.stop_note}
+          Stopped{s.stopped_at ? ` ${formatRelative(s.stopped_at)}` : ""}: {s.stop_note}
         </p>
       ) : null}
       <div class="grid2">

@@ -1,7 +1,7 @@
 // Scheduled jobs: every schedule the user sees (own; System Managers: all) with its timing in words,
 // next run in its own time zone, the status of its last run, whether it runs, and where it is
 // defined (code or API). New schedules are made here; each row opens its detail.
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { SwitchyardError, api, query } from "../api";
 import { Empty, ErrorBox, Loading } from "../components/States";
 import { StatusPill } from "../components/StatusPill";
@@ -20,12 +20,15 @@ export function ScheduledJobs() {
   const [cursor, setCursor] = useState<string | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [loading, setLoading] = useState(true);
+  /** Counts the page's reads, so a last run still under way is re-read with them. */
+  const [reads, setReads] = useState(0);
 
   const load = async (after?: string) => {
     try {
       const page = await api<Page<Schedule>>("GET", `/api/v1/scheduled-jobs${query({ limit: 50, cursor: after })}`);
       setRows((r) => (after ? [...r, ...page.data] : page.data));
       setCursor(page.next_cursor);
+      setReads((n) => n + 1);
       setError(null);
     } catch (e) {
       setError(e);
@@ -95,7 +98,7 @@ export function ScheduledJobs() {
                     {s.overdue ? <span class="pill pill-failed">overdue</span> : null}
                   </td>
                   <td data-testid="last-run">
-                    <LastRun schedule={s} />
+                    <LastRun schedule={s} reads={reads} />
                   </td>
                   <td data-testid="enabled">
                     {s.stopped ? (
@@ -126,25 +129,34 @@ export function target(s: Schedule): string {
   return s.document_type ? `${s.document_type} ${s.document_name ?? ""} · ${s.document_action ?? ""}` : s.method;
 }
 
-/** The status of the schedule's last run's task (when it still exists), and when it ran. */
-function LastRun({ schedule }: { schedule: Schedule }) {
-  const [status, setStatus] = useState<string | null>(null);
+/** A last run in one of these states will not change by itself. */
+const SETTLED = new Set(["Finished", "Canceled"]);
+
+/**
+ * The status of the schedule's last run's task (when it still exists), and when it ran. Re-read
+ * with each read of the page (`reads`) until the run has settled.
+ */
+function LastRun({ schedule, reads }: { schedule: Schedule; reads: number }) {
   const name = schedule.last_task;
+  const [seen, setSeen] = useState<{ task: string; status: string | null } | null>(null);
+  const seenRef = useRef(seen);
+  seenRef.current = seen;
   useEffect(() => {
     let live = true;
-    setStatus(null);
-    if (name === null) return;
+    const last = seenRef.current;
+    if (name === null || (last?.task === name && last.status !== null && SETTLED.has(last.status))) return;
     api<Task>("GET", `/api/v1/tasks/${encodeURIComponent(name)}`)
-      .then((t) => live && setStatus(t.status))
+      .then((t) => live && setSeen({ task: name, status: t.status }))
       .catch((e: unknown) => {
         // Retention may have deleted it: the time alone is shown.
-        if (live && e instanceof SwitchyardError && e.status === 404) setStatus(null);
+        if (live && e instanceof SwitchyardError && e.status === 404) setSeen({ task: name, status: null });
       });
     return () => {
       live = false;
     };
-  }, [name, schedule.last_execution]);
+  }, [name, schedule.last_execution, reads]);
   if (name === null) return <span class="muted">never</span>;
+  const status = seen?.task === name ? seen.status : null;
   return (
     <>
       {status ? (

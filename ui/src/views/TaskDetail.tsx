@@ -57,6 +57,7 @@ export function TaskDetail({ params }: ViewProps) {
           count={p?.count ?? (task.status === "Finished" ? 1 : null)}
           total={p?.total ?? (task.status === "Finished" ? 1 : null)}
           description={p?.description ?? task.status_message}
+          idle={task.status !== "Started"}
         />
       </section>
       <div class="grid2">

@@ -5,7 +5,7 @@ import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import { api, query as toQuery } from "../api";
 import { ConfirmDialog, type ConfirmRequest } from "../components/ConfirmDialog";
 import { Empty, ErrorBox, Loading } from "../components/States";
-import { useResource } from "../hooks";
+import { useCoalesced, useResource } from "../hooks";
 import { useTaskListEvents } from "../live";
 import type { ViewProps } from "../routes";
 import { isAdmin, useMe } from "../session";
@@ -52,6 +52,10 @@ export function TaskList({ query }: ViewProps) {
       setFresh([]);
       setError(null);
     } catch (e) {
+      // Rows of the previous filter under this filter's error would read as its results.
+      setRows([]);
+      setCursor(null);
+      setFresh([]);
       setError(e);
     } finally {
       setLoading(false);
@@ -88,16 +92,7 @@ export function TaskList({ query }: ViewProps) {
     }
   }, [key]);
 
-  const pending = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
-  const scheduleHead = () => {
-    if (pending.current === undefined) {
-      pending.current = setTimeout(() => {
-        pending.current = undefined;
-        void refreshHead();
-      }, 300);
-    }
-  };
-  useEffect(() => () => clearTimeout(pending.current), []);
+  const scheduleHead = useCoalesced(() => void refreshHead(), 300);
 
   useTaskListEvents(
     admin,
