@@ -38,7 +38,16 @@ describe("settings", () => {
     await page.getByRole("textbox", { name: "User" }).fill("carol");
     await page.getByLabel("Label").fill("laptop");
     await page.getByRole("checkbox", { name: "Report User" }).check();
-    await page.getByRole("button", { name: "Create key" }).click();
+    // The roles sit side by side as plain checkboxes (not stretched like text inputs).
+    const boxes = await Promise.all(
+      ["Task User", "Report User", "System Manager"].map((r) => page.getByRole("checkbox", { name: r }).boundingBox()),
+    );
+    for (const box of boxes) {
+      expect(box?.height).toBeLessThan(20);
+      expect(box?.y).toBe(boxes[0]?.y);
+    }
+    // A double click makes one key, not two.
+    await page.getByRole("button", { name: "Create key" }).dblclick();
     const secretBox = page.getByTestId("new-secret");
     const apiKey = ((await secretBox.locator("code").textContent()) ?? "").trim();
     expect(apiKey).toMatch(/^[a-z0-9]+:[a-z0-9]{40}$/);
@@ -46,6 +55,8 @@ describe("settings", () => {
     expect((await api("GET", "/api/v1/tasks", undefined, apiKey)).status).toBe(200);
     const [keyId, secret] = apiKey.split(":");
     await page.locator(`tr[data-key="${keyId}"]`).waitFor();
+    const all = (await api<{ data: { user: string; revoked_at: string | null }[] }>("GET", "/api/v1/api-keys")).body;
+    expect(all.data.filter((k) => k.user === "carol" && k.revoked_at === null)).toHaveLength(1);
     await screenshot(page, "api-keys");
     await page.getByRole("button", { name: "I have saved it" }).click();
     expect(await page.content()).not.toContain(secret);
@@ -57,6 +68,31 @@ describe("settings", () => {
     await page.getByRole("dialog").getByRole("button", { name: "Revoke" }).click();
     await expect.poll(() => page.locator(`tr[data-key="${keyId}"]`).textContent()).toMatch(/revoked/);
     expect((await api("GET", "/api/v1/tasks", undefined, apiKey)).status).toBe(401);
+    await context.close();
+  });
+});
+
+describe("methods", () => {
+  it("a limit is saved as typed; a cleared one is refused by the page, not sent as 0 (unlimited)", async () => {
+    expect((await api("PUT", "/api/v1/task-types/demo.count", { concurrency_limit: 2, priority: 0 })).status).toBe(200);
+    const { page, context } = await newPage(browser);
+    await signIn(page, undefined, "/ui/#/methods");
+    const row = page.locator('tr[data-method="demo.count"]');
+    const limit = row.getByLabel("Concurrency limit of demo.count (0 = unlimited)");
+    await expect.poll(() => limit.inputValue()).toBe("2");
+
+    await limit.fill("");
+    await row.getByRole("button", { name: "Save" }).click();
+    expect(await limit.evaluate((el: HTMLInputElement) => el.validity.valueMissing)).toBe(true);
+    expect((await api("GET", "/api/v1/task-types/demo.count")).body.concurrency_limit).toBe(2);
+
+    await limit.fill("4");
+    await row.getByRole("button", { name: "Save" }).click();
+    await row.getByRole("status").getByText("Saved").waitFor();
+    expect((await api("GET", "/api/v1/task-types/demo.count")).body.concurrency_limit).toBe(4);
+    // Editing again takes the old "Saved" away: it no longer describes what is in the fields.
+    await limit.fill("5");
+    expect(await row.getByRole("status").count()).toBe(0);
     await context.close();
   });
 });
@@ -125,11 +161,25 @@ describe("overview and small screens", () => {
     const phone = await newPage(browser, { width: 390, height: 844 });
     await signIn(phone.page, undefined, "/ui/#/tasks");
     await phone.page.locator("tbody tr").first().waitFor();
-    const overflow = await phone.page.evaluate(
-      () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
-    );
-    expect(overflow).toBeLessThanOrEqual(0);
+    const overflow = () =>
+      phone.page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    expect(await overflow()).toBeLessThanOrEqual(0);
     await screenshot(phone.page, "tasks-phone");
+    // Every other page fits the phone's width too: wide tables scroll inside their own box.
+    for (const [path, heading] of [
+      ["api-keys", "API keys"],
+      ["methods", "Methods and task types"],
+      ["batches", "Batches"],
+      ["scheduled-jobs", "Scheduled jobs"],
+      ["remote-targets", "Remote targets"],
+      ["settings", "Settings"],
+      ["overview", "Overview"],
+    ] as const) {
+      await phone.page.evaluate((p) => (location.hash = `#/${p}`), path);
+      await phone.page.getByRole("heading", { name: heading, exact: true }).waitFor();
+      await expect.poll(() => phone.page.locator(".state-loading").count()).toBe(0);
+      expect(await overflow(), path).toBeLessThanOrEqual(0);
+    }
     expect([...problems, ...phone.problems]).toEqual([]);
     await phone.context.close();
   });

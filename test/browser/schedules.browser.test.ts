@@ -64,7 +64,7 @@ describe("scheduled jobs", () => {
     const form = page.getByRole("form", { name: "New scheduled job" });
     await form.getByLabel("Name").fill(name);
     await form.getByLabel("Description").fill("made in the console");
-    await form.getByLabel("Method").selectOption("demo.echo");
+    await form.getByLabel("Method").fill("demo.echo");
     await form.getByLabel("Arguments (JSON object)").fill('{"hello": "console"}');
     await form.getByLabel("Frequency").selectOption("cron");
     await form.getByLabel("Cron (5 or 6 fields)").fill("0 4 * * *");
@@ -149,6 +149,9 @@ describe("scheduled jobs", () => {
     await page.getByRole("dialog").getByRole("button", { name: "Save changes" }).click();
     await page.getByRole("alert").filter({ hasText: /cron/ }).waitFor();
     expect((await api("GET", `/api/v1/scheduled-jobs/${name}`)).body.cron).toBe("30 5 * * 1-5");
+    // Changing the field takes the refused save's error away: it described the draft it refused.
+    await edit.getByLabel("Cron (5 or 6 fields)").fill("15 5 * * *");
+    await expect.poll(() => page.getByRole("alert").filter({ hasText: /cron/ }).count()).toBe(0);
     await page.getByRole("link", { name: "Discard" }).click();
 
     // Delete, after confirming: back to the list, and the API no longer knows it.
@@ -159,6 +162,48 @@ describe("scheduled jobs", () => {
     expect(await page.locator(`tr[data-schedule="${name}"]`).count()).toBe(0);
     expect(problems).toEqual([]);
     await context.close();
+  });
+
+  it("a new schedule after an edit starts empty, and runs a remote method typed by its full name", async () => {
+    const edited = `edited-${tag()}`;
+    const made = await api("POST", "/api/v1/scheduled-jobs", {
+      name: edited,
+      method: "demo.echo",
+      frequency: "daily",
+      timezone: "Asia/Kolkata",
+    });
+    expect(made.status, JSON.stringify(made.body)).toBe(201);
+    const { page, context, problems } = await newPage(browser);
+    await signIn(page, undefined, `/ui/#/scheduled-jobs/${edited}/edit`);
+    const edit = page.getByRole("form", { name: `Edit ${edited}` });
+    await expect.poll(() => edit.getByLabel("Time zone").inputValue()).toBe("Asia/Kolkata");
+    // Straight from the edit form to a new one (the same page component): nothing carries over.
+    await page.evaluate(() => (location.hash = "#/scheduled-jobs/+new"));
+    const form = page.getByRole("form", { name: "New scheduled job" });
+    await form.waitFor();
+    expect(await form.getByLabel("Method").inputValue()).toBe("");
+    expect(await form.getByLabel("Time zone").inputValue()).not.toBe("Asia/Kolkata");
+
+    // A remote target's pattern is not offered as a method; its methods are typed in full.
+    const offered = await page
+      .locator("#schedule-methods option")
+      .evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
+    expect(offered).toContain("demo.echo");
+    expect(offered.filter((m) => m.includes("*"))).toEqual([]);
+    await form.getByText(/demo-frappe:myapp\.api\.\*/).waitFor();
+    const remote = `remote-${tag()}`;
+    await form.getByLabel("Name").fill(remote);
+    await form.getByLabel("Method").fill("demo-frappe:myapp.api.sync_customer");
+    await form.getByLabel("Arguments (JSON object)").fill('{"customer": "CUST-0001"}');
+    await form.getByRole("button", { name: "Create schedule" }).click();
+    await page.getByRole("heading", { name: remote, exact: true }).waitFor();
+    expect((await api("GET", `/api/v1/scheduled-jobs/${remote}`)).body).toMatchObject({
+      method: "demo-frappe:myapp.api.sync_customer",
+      arguments: { customer: "CUST-0001" },
+    });
+    expect(problems).toEqual([]);
+    await context.close();
+    for (const n of [edited, remote]) expect((await api("DELETE", `/api/v1/scheduled-jobs/${n}`)).status).toBe(204);
   });
 
   it("a code schedule can be paused and resumed but not edited or deleted", async () => {

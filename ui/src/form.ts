@@ -44,13 +44,18 @@ export function useDraftForm<D>(
       setBusy(false);
     }
   };
+  // A server error describes the draft it refused; once the draft changes it no longer applies.
+  const change = (update: (draft: D) => D) => {
+    setError(null);
+    setDraft(update);
+  };
   return {
     draft,
-    setDraft: (update) => setDraft(update),
+    setDraft: change,
     set: (key) => (event) => {
       const value = event.currentTarget.value;
       // TextKey guarantees the field holds text; TypeScript cannot carry that through the index.
-      setDraft((d) => ({ ...d, [key]: value as D[typeof key] }));
+      change((d) => ({ ...d, [key]: value as D[typeof key] }));
     },
     busy,
     error,

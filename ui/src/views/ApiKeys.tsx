@@ -19,10 +19,17 @@ export function ApiKeys() {
   const [created, setCreated] = useState<(ApiKey & { api_key: string }) | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [confirm, setConfirm] = useState<ConfirmRequest | null>(null);
+  const [busy, setBusy] = useState(false);
 
   const create = async (event: Event) => {
     event.preventDefault();
+    if (busy) return; // a double click makes one key, not two
     setError(null);
+    if (user.trim() === "") {
+      setError("Name the user this key acts as (spaces alone are not a name).");
+      return;
+    }
+    setBusy(true);
     try {
       const key = await api<ApiKey & { api_key: string }>("POST", "/api/v1/api-keys", {
         user: user.trim(),
@@ -35,6 +42,8 @@ export function ApiKeys() {
       await keys.reload();
     } catch (e) {
       setError(errorText(e));
+    } finally {
+      setBusy(false);
     }
   };
   const revoke = (key: ApiKey) =>
@@ -67,7 +76,7 @@ export function ApiKeys() {
         </label>
         <RoleChecks legend="Roles" roles={roles} onChange={setRoles} />
         <div class="filter-actions">
-          <button type="submit" class="btn btn-primary" disabled={roles.size === 0}>
+          <button type="submit" class="btn btn-primary" disabled={roles.size === 0 || busy}>
             Create key
           </button>
         </div>

@@ -66,24 +66,52 @@ export function Methods() {
   );
 }
 
+/** What a save said: done, or why not (shown as an error, not in the muted "saved" style). */
+type SaveStatus = { ok: boolean; text: string } | null;
+
+const LIMIT_MAX = 10_000;
+const PRIORITY_BOUND = 1_000_000;
+
+/** The task-type body from the two inputs' text, or why it cannot be sent (as the API would refuse it). */
+function typeBody(limit: string, priority: string): { concurrency_limit: number; priority: number } | string {
+  const l = Number(limit);
+  const p = Number(priority);
+  if (limit.trim() === "" || !Number.isInteger(l) || l < 0 || l > LIMIT_MAX) {
+    return `The concurrency limit is a whole number from 0 (unlimited) to ${LIMIT_MAX}.`;
+  }
+  if (priority.trim() === "" || !Number.isInteger(p) || Math.abs(p) > PRIORITY_BOUND) {
+    return `The priority is a whole number from -${PRIORITY_BOUND} to ${PRIORITY_BOUND}.`;
+  }
+  return { concurrency_limit: l, priority: p };
+}
+
+function StatusText({ status }: { status: SaveStatus }) {
+  if (!status) return null;
+  return (
+    <span class={status.ok ? "muted small" : "bad small"} role={status.ok ? "status" : "alert"}>
+      {" "}
+      {status.text}
+    </span>
+  );
+}
+
 /** Sets the concurrency limit and priority of one remote method by its full name (patterns list many). */
 function RemoteTypeForm({ onSaved }: { onSaved: () => void }) {
   const [method, setMethod] = useState("");
   const [limit, setLimit] = useState("0");
   const [priority, setPriority] = useState("0");
-  const [status, setStatus] = useState<string | null>(null);
+  const [status, setStatus] = useState<SaveStatus>(null);
   const save = async (event: Event) => {
     event.preventDefault();
+    const body = typeBody(limit, priority);
+    if (typeof body === "string") return setStatus({ ok: false, text: body });
     try {
-      await api("PUT", `/api/v1/task-types/${encodeURIComponent(method.trim())}`, {
-        concurrency_limit: Number(limit),
-        priority: Number(priority),
-      });
-      setStatus(`Saved ${method.trim()}.`);
+      await api("PUT", `/api/v1/task-types/${encodeURIComponent(method.trim())}`, body);
+      setStatus({ ok: true, text: `Saved ${method.trim()}.` });
       setMethod("");
       onSaved();
     } catch (e) {
-      setStatus(errorText(e));
+      setStatus({ ok: false, text: errorText(e) });
     }
   };
   return (
@@ -99,26 +127,45 @@ function RemoteTypeForm({ onSaved }: { onSaved: () => void }) {
           maxLength={300}
           placeholder="erp:myapp.api.sync_customer"
           value={method}
-          onInput={(e) => setMethod(e.currentTarget.value)}
+          onInput={(e) => {
+            setMethod(e.currentTarget.value);
+            setStatus(null);
+          }}
         />
       </label>
       <label class="field">
         <span>Concurrency limit (0 = unlimited)</span>
-        <input type="number" min={0} max={10000} value={limit} onInput={(e) => setLimit(e.currentTarget.value)} />
+        <input
+          type="number"
+          required
+          min={0}
+          max={LIMIT_MAX}
+          value={limit}
+          onInput={(e) => {
+            setLimit(e.currentTarget.value);
+            setStatus(null);
+          }}
+        />
       </label>
       <label class="field">
         <span>Priority</span>
-        <input type="number" value={priority} onInput={(e) => setPriority(e.currentTarget.value)} />
+        <input
+          type="number"
+          required
+          min={-PRIORITY_BOUND}
+          max={PRIORITY_BOUND}
+          value={priority}
+          onInput={(e) => {
+            setPriority(e.currentTarget.value);
+            setStatus(null);
+          }}
+        />
       </label>
       <div class="filter-actions">
         <button type="submit" class="btn">
           Save
         </button>
-        {status ? (
-          <span class="muted small" role="status">
-            {status}
-          </span>
-        ) : null}
+        <StatusText status={status} />
       </div>
     </form>
   );
@@ -137,20 +184,19 @@ function MethodRow({
 }) {
   const [limit, setLimit] = useState<string | null>(null);
   const [priority, setPriority] = useState<string | null>(null);
-  const [status, setStatus] = useState<string | null>(null);
+  const [status, setStatus] = useState<SaveStatus>(null);
   const save = async (event: Event) => {
     event.preventDefault();
+    const body = typeBody(limit ?? String(type?.concurrency_limit ?? 0), priority ?? String(type?.priority ?? 0));
+    if (typeof body === "string") return setStatus({ ok: false, text: body });
     try {
-      await api("PUT", `/api/v1/task-types/${encodeURIComponent(method.method)}`, {
-        concurrency_limit: Number(limit ?? type?.concurrency_limit ?? 0),
-        priority: Number(priority ?? type?.priority ?? 0),
-      });
-      setStatus("Saved");
+      await api("PUT", `/api/v1/task-types/${encodeURIComponent(method.method)}`, body);
+      setStatus({ ok: true, text: "Saved" });
       setLimit(null);
       setPriority(null);
       onSaved();
     } catch (e) {
-      setStatus(errorText(e));
+      setStatus({ ok: false, text: errorText(e) });
     }
   };
   const formId = `type-${method.method}`;
@@ -189,11 +235,15 @@ function MethodRow({
             <form id={formId} onSubmit={(e) => void save(e)} class="inline-form">
               <input
                 type="number"
+                required
                 min={0}
-                max={10000}
+                max={LIMIT_MAX}
                 aria-label={`Concurrency limit of ${method.method} (0 = unlimited)`}
                 value={limit ?? type?.concurrency_limit ?? 0}
-                onInput={(e) => setLimit(e.currentTarget.value)}
+                onInput={(e) => {
+                  setLimit(e.currentTarget.value);
+                  setStatus(null);
+                }}
               />
             </form>
           </td>
@@ -201,14 +251,20 @@ function MethodRow({
             <input
               form={formId}
               type="number"
+              required
+              min={-PRIORITY_BOUND}
+              max={PRIORITY_BOUND}
               aria-label={`Priority of ${method.method}`}
               value={priority ?? type?.priority ?? 0}
-              onInput={(e) => setPriority(e.currentTarget.value)}
+              onInput={(e) => {
+                setPriority(e.currentTarget.value);
+                setStatus(null);
+              }}
             />
             <button form={formId} type="submit" class="btn btn-small">
               Save
             </button>
-            {status ? <span class="muted small"> {status}</span> : null}
+            <StatusText status={status} />
           </td>
         </>
       ) : (

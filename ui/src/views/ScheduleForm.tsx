@@ -202,7 +202,12 @@ export function ScheduleForm({ params }: ViewProps) {
       return [];
     }
   }, []);
-  const enqueueable = (methods.data?.data ?? []).filter((m) => m.can_enqueue).map((m) => m.method);
+  // Suggestions: methods the user may enqueue. A remote target's pattern (erp:myapp.api.*) is not a
+  // method; its methods are typed by full name, which the input accepts.
+  const enqueueable = (methods.data?.data ?? [])
+    .filter((m) => m.can_enqueue && !m.method.includes("*"))
+    .map((m) => m.method);
+  const patterns = (methods.data?.data ?? []).filter((m) => m.can_enqueue && m.method.includes("*"));
 
   if (editing !== undefined && existing.error) return <ErrorBox error={existing.error} />;
   if (editing !== undefined && !existing.data) return <Loading what="Loading scheduled job" />;
@@ -253,14 +258,24 @@ export function ScheduleForm({ params }: ViewProps) {
           {draft.kind === "method" ? (
             <label class="field">
               <span>Method</span>
-              <select aria-label="Method" required value={draft.method} onChange={set("method")}>
-                <option value="">choose…</option>
-                {[...new Set([...enqueueable, ...(draft.method ? [draft.method] : [])])].map((m) => (
-                  <option key={m} value={m}>
-                    {m}
-                  </option>
+              <input
+                aria-label="Method"
+                list="schedule-methods"
+                required
+                maxLength={300}
+                spellcheck={false}
+                placeholder={patterns[0]?.method.replace("*", "method") ?? "choose…"}
+                value={draft.method}
+                onInput={set("method")}
+              />
+              <datalist id="schedule-methods">
+                {enqueueable.map((m) => (
+                  <option key={m} value={m} />
                 ))}
-              </select>
+              </datalist>
+              {patterns.length > 0 ? (
+                <span class="hint">Remote: {patterns.map((p) => p.method).join(", ")} — type the full name.</span>
+              ) : null}
             </label>
           ) : (
             <>
