@@ -185,12 +185,17 @@ describe("scheduled jobs", () => {
     expect(await form.getByLabel("Time zone").inputValue()).not.toBe("Asia/Kolkata");
 
     // A remote target's pattern is not offered as a method; its methods are typed in full.
+    await form.getByText(/demo-frappe:myapp\.api\.\*/).waitFor(); // the methods have loaded
     const offered = await page
       .locator("#schedule-methods option")
       .evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
     expect(offered).toContain("demo.echo");
     expect(offered.filter((m) => m.includes("*"))).toEqual([]);
-    await form.getByText(/demo-frappe:myapp\.api\.\*/).waitFor();
+    // An end already passed is pointed out before saving (the schedule would never run).
+    await form.getByLabel("Not after (your time)").fill("2020-01-01T00:00");
+    await form.getByText("This is in the past: the schedule will not run again.").waitFor();
+    await form.getByLabel("Not after (your time)").fill("");
+    await expect.poll(() => form.getByText("This is in the past").count()).toBe(0);
     const remote = `remote-${tag()}`;
     await form.getByLabel("Name").fill(remote);
     await form.getByLabel("Method").fill("demo-frappe:myapp.api.sync_customer");

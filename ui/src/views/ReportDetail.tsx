@@ -123,8 +123,13 @@ function JobCard({ job }: { job: ReportJob }) {
         total={job.status === "Completed" ? (job.row_count ?? p?.total) : p?.total}
         description={p?.description ?? null}
         label="Report progress"
+        idle={job.status !== "Started"}
       />
-      {job.error ? <p class="state state-error">{job.error}</p> : null}
+      {job.error ? (
+        <pre class="json error-text" role="alert">
+          {job.error}
+        </pre>
+      ) : null}
       {job.status === "Completed" ? (
         <p>
           {job.row_count ?? 0} rows · <Downloads jobId={job.job_id} />

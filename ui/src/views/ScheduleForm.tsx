@@ -166,6 +166,12 @@ function specOf(d: Draft, withName: boolean): ScheduleSpec {
   return spec as ScheduleSpec;
 }
 
+/** A datetime-local value that lies before now (an end that the schedule has already passed). */
+function isPast(local: string): boolean {
+  const iso = fromLocalInput(local);
+  return iso !== undefined && Date.parse(iso) <= Date.now();
+}
+
 /** The new-schedule page (no `name` param) and the edit page of an API schedule. */
 export function ScheduleForm({ params }: ViewProps) {
   const editing = params.name;
@@ -358,6 +364,11 @@ export function ScheduleForm({ params }: ViewProps) {
           <label class="field">
             <span>Not after (your time)</span>
             <input type="datetime-local" value={draft.endAt} onInput={set("endAt")} />
+            {isPast(draft.endAt) ? (
+              <span class="hint bad" role="status">
+                This is in the past: the schedule will not run again.
+              </span>
+            ) : null}
           </label>
           <label class="field">
             <span>At most (runs)</span>
