@@ -99,5 +99,6 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   const dir = process.env.SCREENSHOTS === "1" ? join(ROOT, "docs/screenshots") : join(ROOT, "test-results/screenshots");
   mkdirSync(dir, { recursive: true });
   await page.waitForFunction(() => [...document.images].every((image) => image.complete));
-  await page.screenshot({ path: join(dir, `${name}.png`), fullPage: false });
+  // Transitions end at their final state (a full bar is shown full, not caught mid-way).
+  await page.screenshot({ path: join(dir, `${name}.png`), fullPage: false, animations: "disabled" });
 }

@@ -193,9 +193,9 @@ describe("scheduled jobs", () => {
     expect(offered.filter((m) => m.includes("*"))).toEqual([]);
     // An end already passed is pointed out before saving (the schedule would never run).
     await form.getByLabel("Not after (your time)").fill("2020-01-01T00:00");
-    await form.getByText("This is in the past: the schedule will not run again.").waitFor();
+    await form.getByText("“Not after” is in the past: the schedule will not run again.").waitFor();
     await form.getByLabel("Not after (your time)").fill("");
-    await expect.poll(() => form.getByText("This is in the past").count()).toBe(0);
+    await expect.poll(() => form.getByText("is in the past").count()).toBe(0);
     const remote = `remote-${tag()}`;
     await form.getByLabel("Name").fill(remote);
     await form.getByLabel("Method").fill("demo-frappe:myapp.api.sync_customer");

@@ -270,7 +270,7 @@ export function ScheduleForm({ params }: ViewProps) {
                 required
                 maxLength={300}
                 spellcheck={false}
-                placeholder={patterns[0]?.method.replace("*", "method") ?? "choose…"}
+                placeholder="choose or type…"
                 value={draft.method}
                 onInput={set("method")}
               />
@@ -279,9 +279,6 @@ export function ScheduleForm({ params }: ViewProps) {
                   <option key={m} value={m} />
                 ))}
               </datalist>
-              {patterns.length > 0 ? (
-                <span class="hint">Remote: {patterns.map((p) => p.method).join(", ")} — type the full name.</span>
-              ) : null}
             </label>
           ) : (
             <>
@@ -303,6 +300,11 @@ export function ScheduleForm({ params }: ViewProps) {
             <span>Arguments (JSON object)</span>
             <textarea name="arguments" rows={4} spellcheck={false} value={draft.args} onInput={set("args")} />
           </label>
+          {draft.kind === "method" && patterns.length > 0 ? (
+            <p class="hint hint-row">
+              A remote method is typed by its full name: {patterns.map((p) => p.method).join(", ")}.
+            </p>
+          ) : null}
         </fieldset>
         <fieldset class="filters">
           <legend>When</legend>
@@ -364,16 +366,16 @@ export function ScheduleForm({ params }: ViewProps) {
           <label class="field">
             <span>Not after (your time)</span>
             <input type="datetime-local" value={draft.endAt} onInput={set("endAt")} />
-            {isPast(draft.endAt) ? (
-              <span class="hint bad" role="status">
-                This is in the past: the schedule will not run again.
-              </span>
-            ) : null}
           </label>
           <label class="field">
             <span>At most (runs)</span>
             <input type="number" min={1} value={draft.maxRuns} onInput={set("maxRuns")} />
           </label>
+          {isPast(draft.endAt) ? (
+            <p class="hint hint-row bad" role="status">
+              “Not after” is in the past: the schedule will not run again.
+            </p>
+          ) : null}
         </fieldset>
         <fieldset class="filters">
           <legend>Each run</legend>
