@@ -33,8 +33,8 @@ export function BatchList() {
   };
   useEffect(() => void load(), []);
 
-  // Live: a batch's task event moves its bar at once; a re-read of the first page (coalesced over a
-  // burst) brings its counters and any new batch, which goes on top.
+  // Live: a batch's task event moves its bar at once; a re-read of the first page (at most one a
+  // second, however fast a bulk runs) brings its counters and any new batch, which goes on top.
   const readHead = async () => {
     try {
       const head = await api<Page<Batch>>("GET", `/api/v1/batches${query({ limit: 50 })}`);
@@ -47,7 +47,7 @@ export function BatchList() {
       // a failed background refresh changes nothing; the next event tries again
     }
   };
-  const refreshHead = useCoalesced(() => void readHead(), 300);
+  const refreshHead = useCoalesced(() => void readHead(), 1000);
   useTaskListEvents(
     admin,
     (event) => {
