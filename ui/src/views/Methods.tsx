@@ -85,6 +85,14 @@ function typeBody(limit: string, priority: string): { concurrency_limit: number;
   return { concurrency_limit: l, priority: p };
 }
 
+/** An input handler that sets a field and clears the last save's status (it described other values). */
+function edited(set: (value: string) => void, setStatus: (status: SaveStatus) => void) {
+  return (event: { currentTarget: { value: string } }) => {
+    set(event.currentTarget.value);
+    setStatus(null);
+  };
+}
+
 function StatusText({ status }: { status: SaveStatus }) {
   if (!status) return null;
   return (
@@ -127,25 +135,12 @@ function RemoteTypeForm({ onSaved }: { onSaved: () => void }) {
           maxLength={300}
           placeholder="erp:myapp.api.sync_customer"
           value={method}
-          onInput={(e) => {
-            setMethod(e.currentTarget.value);
-            setStatus(null);
-          }}
+          onInput={edited(setMethod, setStatus)}
         />
       </label>
       <label class="field">
         <span>Concurrency limit (0 = unlimited)</span>
-        <input
-          type="number"
-          required
-          min={0}
-          max={LIMIT_MAX}
-          value={limit}
-          onInput={(e) => {
-            setLimit(e.currentTarget.value);
-            setStatus(null);
-          }}
-        />
+        <input type="number" required min={0} max={LIMIT_MAX} value={limit} onInput={edited(setLimit, setStatus)} />
       </label>
       <label class="field">
         <span>Priority</span>
@@ -155,10 +150,7 @@ function RemoteTypeForm({ onSaved }: { onSaved: () => void }) {
           min={-PRIORITY_BOUND}
           max={PRIORITY_BOUND}
           value={priority}
-          onInput={(e) => {
-            setPriority(e.currentTarget.value);
-            setStatus(null);
-          }}
+          onInput={edited(setPriority, setStatus)}
         />
       </label>
       <div class="filter-actions">
@@ -240,10 +232,7 @@ function MethodRow({
                 max={LIMIT_MAX}
                 aria-label={`Concurrency limit of ${method.method} (0 = unlimited)`}
                 value={limit ?? type?.concurrency_limit ?? 0}
-                onInput={(e) => {
-                  setLimit(e.currentTarget.value);
-                  setStatus(null);
-                }}
+                onInput={edited(setLimit, setStatus)}
               />
             </form>
           </td>
@@ -256,10 +245,7 @@ function MethodRow({
               max={PRIORITY_BOUND}
               aria-label={`Priority of ${method.method}`}
               value={priority ?? type?.priority ?? 0}
-              onInput={(e) => {
-                setPriority(e.currentTarget.value);
-                setStatus(null);
-              }}
+              onInput={edited(setPriority, setStatus)}
             />
             <button form={formId} type="submit" class="btn btn-small">
               Save

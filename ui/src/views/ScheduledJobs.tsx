@@ -144,7 +144,8 @@ function LastRun({ schedule, reads }: { schedule: Schedule; reads: number }) {
   useEffect(() => {
     let live = true;
     const last = seenRef.current;
-    if (name === null || (last?.task === name && last.status !== null && SETTLED.has(last.status))) return;
+    // Settled, or gone (deleted by retention): nothing more to read.
+    if (name === null || (last?.task === name && (last.status === null || SETTLED.has(last.status)))) return;
     api<Task>("GET", `/api/v1/tasks/${encodeURIComponent(name)}`)
       .then((t) => live && setSeen({ task: name, status: t.status }))
       .catch((e: unknown) => {
