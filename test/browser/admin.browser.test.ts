@@ -164,6 +164,12 @@ describe("overview and small screens", () => {
     const overflow = () =>
       phone.page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     expect(await overflow()).toBeLessThanOrEqual(0);
+    // Every page's link is in sight (none hidden off the side of a scrolling bar).
+    const links = phone.page.getByRole("navigation", { name: "Main" }).getByRole("link");
+    expect(await links.count()).toBeGreaterThan(8);
+    for (const box of await Promise.all((await links.all()).map((l) => l.boundingBox()))) {
+      expect((box?.x ?? -1) >= 0 && (box?.x ?? 0) + (box?.width ?? 0) <= 390).toBe(true);
+    }
     await screenshot(phone.page, "tasks-phone");
     // Every other page fits the phone's width too: wide tables scroll inside their own box.
     for (const [path, heading] of [
