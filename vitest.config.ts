@@ -32,7 +32,7 @@ export default defineConfig({
           // Short leases and polls so recovery paths run within a test's time.
           QUEUED_LEASE_S: "3",
           LEASE_GRACE_S: "1",
-          CANCEL_POLL_MS: "100",
+          CANCEL_CHANNEL_AFTER_MS: "100",
           PROGRESS_INTERVAL_MS: "50",
           // Remote methods: a test key for secrets at rest and callback tokens, http:// and loopback
           // allowed (the stand-in site), and a short heartbeat so a silent remote lapses quickly.

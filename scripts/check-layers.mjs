@@ -16,8 +16,9 @@ const LAYERS = {
   cron: 3,
   schedules: 3,
   remote: 3,
+  live: 3,
+  events: 3,
   db: 2,
-  transitions: 2,
   shared: 1,
 };
 // The entry point wires everything; the client is a separate product that only borrows types.

@@ -4,7 +4,7 @@ import { consumeTaskBatch } from "./consumer/consume";
 import { consumeDeadLetters } from "./consumer/dead-letters";
 import { runCron } from "./cron";
 
-export { MethodScheduler } from "./dispatch/scheduler";
+export { MethodTasks } from "./live/object";
 export { RealtimeHub } from "./realtime/hub";
 export { ScheduleTimer } from "./schedules/timer";
 

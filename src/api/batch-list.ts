@@ -2,7 +2,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { listBatches, type BatchCursor } from "../db/batches";
 import { getDb } from "../db/client";
-import { batchCounters } from "../realtime/events";
+import { batchCounters } from "../events/events";
 import { invalid } from "../shared/errors";
 import { isSystemManager } from "../shared/user";
 import { Limit, errorResponses, json, page, router } from "./router";

@@ -1,16 +1,16 @@
-// /api/v1/batches/{batch_id}: exact counters, and batch-wide cancel, retry-failed, resume and
-// requeue-failed-items. Another user's batch is a 404.
+// /api/v1/batches/{batch_id}: exact counters (as of the log), and batch-wide cancel, retry-failed,
+// resume and requeue-failed-items. Another user's batch is a 404.
 import { createRoute, z } from "@hono/zod-openapi";
 import { count, eq } from "drizzle-orm";
 import { getDb } from "../db/client";
 import { batches, tasks, type BatchRow } from "../db/schema";
-import { batchCounters } from "../realtime/events";
+import { batchCounters } from "../events/events";
 import { notFound } from "../shared/errors";
 import type { TaskStatus } from "../shared/states";
 import { canSee, type User } from "../shared/user";
 import { bulkAction } from "../tasks/actions";
 import { requeueFailedItems } from "../tasks/bulk";
-import type { TaskAction } from "../transitions/actions";
+import type { TaskAction } from "../live/actions";
 import { ActionResult } from "./bulk";
 import { errorResponses, json, pathParam, router } from "./router";
 

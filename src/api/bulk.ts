@@ -6,7 +6,7 @@ import { TASK_STATUSES } from "../shared/states";
 import type { TaskFilter } from "../db/task-filter";
 import { ACTION_MAX, bulkAction } from "../tasks/actions";
 import { BulkEnqueueBody, ChunkedBulkBody, enqueueBulk, enqueueChunks, type BulkResult } from "../tasks/bulk";
-import { TASK_ACTIONS } from "../transitions/actions";
+import { TASK_ACTIONS } from "../live/actions";
 import { errorResponse, errorResponses, json, pathParam, router } from "./router";
 import { MAX_ARG_FILTERS, isoMs, parseArgFilters } from "./task-query";
 
@@ -21,8 +21,8 @@ const BulkCreated = z
 function createdJson(result: BulkResult) {
   return {
     batch_id: result.batchId,
-    enqueued: result.rows.length,
-    tasks: result.rows.map((r, i) => ({ name: r.name, method: r.method, batch_order: i })),
+    enqueued: result.tasks.length,
+    tasks: result.tasks.map((r, i) => ({ name: r.name, method: r.method, batch_order: i })),
   };
 }
 
@@ -145,7 +145,7 @@ export const bulkApi = router()
       return c.json(
         {
           batch_id: result.batchId,
-          enqueued: result.rows.length,
+          enqueued: result.tasks.length,
           total: result.total,
           duplicates_removed: result.duplicates,
         },

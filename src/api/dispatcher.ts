@@ -1,6 +1,6 @@
 // The global dispatcher switch: GET/PUT /api/v1/dispatcher (System Manager to change).
 import { createRoute, z } from "@hono/zod-openapi";
-import { dispatcherState, setDispatcher } from "../dispatch/switch";
+import { dispatcherState, setDispatcher } from "../tasks/dispatcher";
 import { errorResponses, json, requireRole, router } from "./router";
 
 const DispatcherState = z

@@ -2,7 +2,7 @@
 // so existing Frappe clients work by changing the base URL. Errors answer Frappe-style bodies.
 import { z, type OpenAPIHono } from "@hono/zod-openapi";
 import { Hono, type Context } from "hono";
-import { setDispatcher } from "../dispatch/switch";
+import { setDispatcher } from "../tasks/dispatcher";
 import { forbidden, invalid } from "../shared/errors";
 import { isSystemManager } from "../shared/user";
 import type { AppEnv } from "./context";

@@ -3,12 +3,12 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { sql } from "drizzle-orm";
 import { getDb } from "../db/client";
-import { methodSummaries } from "../db/ops";
 import { authFailedTargets } from "../db/remote-targets";
 import { overdueSchedules } from "../db/schedules";
 import { LAST_CRON_KEY, getDispatcher, getSetting } from "../db/settings";
 import { OVERDUE_AFTER_MS } from "../schedules/serialize";
 import { snapshot } from "../shared/metrics";
+import { methodSummaries } from "../tasks/ops";
 import { errorResponses, json, requireRole, router } from "./router";
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -75,7 +75,7 @@ export const opsApi = router().openapi(
     const db = getDb(c.env);
     const now = Date.now();
     const [methods, dispatcher, lastCron, overdue, authFailed] = await Promise.all([
-      methodSummaries(db, now - 3_600_000),
+      methodSummaries(c.env, now, now - 3_600_000),
       getDispatcher(db),
       getSetting(db, LAST_CRON_KEY),
       overdueSchedules(db, now, OVERDUE_AFTER_MS),
@@ -109,21 +109,21 @@ export const opsApi = router().openapi(
 );
 
 /**
- * The benchmark's counters: this isolate's and the named methods' schedulers'. Mounted only where
+ * The benchmark's counters: this isolate's and the named methods' objects'. Mounted only where
  * METRICS is "on", so production carries neither the route nor the counting.
  */
 export const metricsApi = router().openapi(
   createRoute({
     method: "get",
     path: "/",
-    summary: "Operation counters of this isolate and of the named methods' schedulers (System Manager; METRICS=on)",
+    summary: "Operation counters of this isolate and of the named methods' objects (System Manager; METRICS=on)",
     middleware: [requireRole("System Manager")] as const,
     request: { query: z.object({ method: z.union([z.string(), z.array(z.string())]).optional() }) },
     responses: { 200: json(z.unknown(), "Counters"), ...errorResponses },
   }),
   async (c) => {
     const methods = c.req.queries("method") ?? [];
-    const schedulers = await Promise.all(methods.map((m) => c.env.SCHEDULER.getByName(m).metrics()));
-    return c.json({ worker: snapshot(), schedulers }, 200);
+    const objects = await Promise.all(methods.map((m) => c.env.METHOD_TASKS.getByName(m).metrics()));
+    return c.json({ worker: snapshot(), objects }, 200);
   },
 );

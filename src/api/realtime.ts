@@ -4,7 +4,7 @@ import { eq } from "drizzle-orm";
 import { HTTPException } from "hono/http-exception";
 import { getDb } from "../db/client";
 import { batches } from "../db/schema";
-import { getTask } from "../db/tasks";
+import { readTask } from "../live/read";
 import type { Subscriber } from "../realtime/hub";
 import { issueTicket, redeemTicket } from "../realtime/tickets";
 import { config } from "../shared/config";
@@ -84,7 +84,7 @@ export const realtimeSocketApi = router().openapi(
       scope = ALL_SCOPE;
       hub = ALL_HUB;
     } else if (q.task !== undefined) {
-      const task = await getTask(db, q.task);
+      const task = await readTask(c.env, q.task);
       if (!task || !canSee(user, task.owner)) throw notFound(`task ${q.task}`);
       scope = `task:${task.name}`;
       hub = task.owner;

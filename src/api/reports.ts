@@ -1,8 +1,6 @@
 // /api/v1/reports and /api/v1/report-jobs: list reports, start a prepared report job, read its status
 // (with a ?wait= long poll), stream its result as JSON, CSV or NDJSON, and cancel it.
 import { createRoute, z } from "@hono/zod-openapi";
-import { eq } from "drizzle-orm";
-import { tasks } from "../db/schema";
 import { parseFilters } from "../reports/filters";
 import { MAX_WAIT_S, getVisibleJob, reportJobJson, startReportJob, waitForJob, type ReportJob } from "../reports/jobs";
 import { CONTENT_TYPES, RESULT_FORMATS, publicColumns, resultBody } from "../reports/reader";
@@ -221,7 +219,7 @@ export const reportJobsApi = router()
       const user = c.get("user");
       const { job_id } = c.req.valid("param");
       const rj = await visibleJob(c.env, user, job_id);
-      const [canceled] = await performAction(c.env, "cancel", eq(tasks.name, job_id), {
+      const [canceled] = await performAction(c.env, "cancel", [job_id], {
         message: `canceled by ${user.name}`,
       });
       if (!canceled) throw conflict(`cannot cancel a report job that is ${rj.task?.status ?? "gone"}`);

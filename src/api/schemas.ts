@@ -60,12 +60,12 @@ export const Task = z
   })
   .openapi("Task");
 
-/** GET /api/v1/tasks/{name}/waiting (explained in dispatch/waiting.ts). */
+/** GET /api/v1/tasks/{name}/waiting (explained in live/waiting.ts). */
 export const Waiting = z
   .object({
     reason: z.enum(WAITING_REASONS).openapi({
       description:
-        "ready: a slot is free, the next pass admits it · dispatcher_suspended · concurrency_limit: first in line, no slot free · queued_behind: tasks ahead take the free slots first · delayed (run_at) · paused · retry_scheduled · not_waiting: Queued, Started or ended",
+        "ready: a slot is free, the object admits it at once · dispatcher_suspended · concurrency_limit: first in line, no slot free · queued_behind: tasks ahead take the free slots first · delayed (run_at) · paused · retry_scheduled · not_waiting: Queued, Started or ended",
     }),
     message: z.string(),
     until: isoTime.openapi({ description: "when a timer releases it (delayed, retry_scheduled)" }),

@@ -3,9 +3,9 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { asc, eq } from "drizzle-orm";
 import { getDb } from "../db/client";
 import { taskTypes, type TaskTypeRow } from "../db/schema";
-import { wakeScheduler } from "../dispatch/wake";
 import { isKnownMethod } from "../remote/methods";
-import { conflict, invalid, notFound } from "../shared/errors";
+import { invalid, notFound } from "../shared/errors";
+import { deleteTaskType, saveTaskType } from "../tasks/task-types";
 import { errorResponse, errorResponses, json, pathParam, requireRole, router } from "./router";
 
 const TaskType = z
@@ -83,21 +83,11 @@ export const taskTypesApi = router()
       const { method } = c.req.valid("param");
       const body = c.req.valid("json");
       if (!(await isKnownMethod(c.env, method))) throw invalid("unknown_method", `unknown method ${method}`);
-      const now = Date.now();
-      const set = {
+      const row = await saveTaskType(c.env, method, {
         ...(body.priority !== undefined && { priority: body.priority }),
         ...(body.concurrency_limit !== undefined && { concurrencyLimit: body.concurrency_limit }),
         ...(body.is_standard !== undefined && { isStandard: body.is_standard }),
-        updatedAt: now,
-      };
-      const [row] = await getDb(c.env)
-        .insert(taskTypes)
-        .values({ method, ...set })
-        .onConflictDoUpdate({ target: taskTypes.method, set })
-        .returning();
-      if (!row) throw new Error("task type upsert returned nothing");
-      // A higher limit frees slots at once.
-      await wakeScheduler(c.env, method);
+      });
       return c.json(typeJson(row), 200);
     },
   )
@@ -112,12 +102,9 @@ export const taskTypesApi = router()
     }),
     async (c) => {
       const { method } = c.req.valid("param");
-      const db = getDb(c.env);
-      const [row] = await db.select().from(taskTypes).where(eq(taskTypes.method, method));
+      const [row] = await getDb(c.env).select().from(taskTypes).where(eq(taskTypes.method, method));
       if (!row) throw notFound(`task type ${method}`);
-      if (row.isStandard) throw conflict(`task type ${method} is standard; set is_standard false first`);
-      await db.delete(taskTypes).where(eq(taskTypes.method, method));
-      await wakeScheduler(c.env, method);
+      await deleteTaskType(c.env, row);
       return c.body(null, 204);
     },
   );

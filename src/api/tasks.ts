@@ -1,9 +1,13 @@
-// /api/v1/tasks: enqueue, list, get, and the per-task actions (cancel, retry, pause, resume, run-now).
+// /api/v1/tasks: enqueue, list (the log), get and why-waiting (exact: the method's object), and the
+// per-task actions (cancel, retry, pause, resume, run-now).
 import { createRoute, z } from "@hono/zod-openapi";
 import { getDb } from "../db/client";
-import { getTask, listTasks } from "../db/tasks";
-import { whyWaiting } from "../dispatch/waiting";
-import type { TaskRow } from "../db/schema";
+import { listTasks } from "../db/tasks";
+import type { ActionOptions, TaskAction } from "../live/actions";
+import { objectOf } from "../live/client";
+import { readTask } from "../live/read";
+import type { TaskRecord } from "../live/store";
+import { explainWaiting } from "../live/waiting";
 import { notFound } from "../shared/errors";
 import { TASK_STATUSES } from "../shared/states";
 import { canSee, isSystemManager, type User } from "../shared/user";
@@ -11,7 +15,6 @@ import { actOnTask } from "../tasks/actions";
 import { enqueueTask } from "../tasks/enqueue";
 import { taskJson } from "../tasks/serialize";
 import { TaskSpec } from "../tasks/spec";
-import type { ActionOptions, TaskAction } from "../transitions/actions";
 import { Limit, errorResponse, errorResponses, json, page, router } from "./router";
 import { Task, TaskName, Waiting } from "./schemas";
 import { isoMs, parseArgFilters } from "./task-query";
@@ -90,9 +93,9 @@ const CancelBody = z.object({ message: z.string().max(1000).optional() });
 const RetryBody = z.object({ now: z.boolean().optional() });
 const Empty = z.object({});
 
-/** A task the caller may see; another user's task is not found, exactly like a missing one. */
-async function visibleTask(env: Env, user: User, name: string): Promise<TaskRow> {
-  const task = await getTask(getDb(env), name);
+/** A task the caller may see, as it is now; another user's task is not found, exactly like a missing one. */
+async function visibleTask(env: Env, user: User, name: string): Promise<TaskRecord> {
+  const task = await readTask(env, name);
   if (!task || !canSee(user, task.owner)) throw notFound(`task ${name}`);
   return task;
 }
@@ -106,9 +109,7 @@ async function act(env: Env, user: User, name: string, action: TaskAction, optio
 export const tasksApi = router()
   .openapi(enqueueRoute, async (c) => {
     const user = c.get("user");
-    const { task, created } = await enqueueTask(c.env, user, c.req.valid("json"), {
-      waitUntil: (p) => c.executionCtx.waitUntil(p),
-    });
+    const { task, created } = await enqueueTask(c.env, user, c.req.valid("json"));
     c.header("Location", `/api/v1/tasks/${task.name}`);
     return c.json(taskJson(task, user), created ? 201 : 200);
   })
@@ -142,10 +143,10 @@ export const tasksApi = router()
   })
   .openapi(waitingRoute, async (c) => {
     const { name } = c.req.valid("param");
-    await visibleTask(c.env, c.get("user"), name);
-    const waiting = await whyWaiting(c.env, name);
-    if (waiting === null) throw notFound(`task ${name}`);
-    return c.json(waiting, 200);
+    const task = await visibleTask(c.env, c.get("user"), name);
+    // The object's own facts, read at one instant; a task it no longer holds has ended.
+    const facts = await objectOf(c.env, task.method, (o) => o.waiting(name));
+    return c.json(explainWaiting(facts ?? { ...task, free: 0, dispatcherOn: true, limit: 0, running: 0, ahead: null }), 200);
   })
   .openapi(actionRoute("cancel", "Cancel a task (aborts it if running)", CancelBody), async (c) => {
     const { message } = c.req.valid("json");

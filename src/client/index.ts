@@ -6,7 +6,7 @@ import type { z } from "@hono/zod-openapi";
 import type { Run as RunSchema, Schedule as ScheduleSchema, Task as TaskSchema } from "../api/schemas";
 import type { ScheduleSpec as ScheduleSpecSchema } from "../schedules/spec";
 import type { TaskSpec as TaskSpecSchema } from "../tasks/spec";
-import type { TaskEvent } from "../realtime/event-types";
+import type { TaskEvent } from "../events/event-types";
 
 export type Task = z.output<typeof TaskSchema>;
 export type TaskSpec = z.input<typeof TaskSpecSchema>;

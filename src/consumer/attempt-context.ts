@@ -1,10 +1,7 @@
 // Per-attempt helpers handed to a handler: the debug log buffer and the throttled progress writer.
-import type { Db } from "../db/client";
 import { toJson, type Json } from "../shared/json";
 import { describeError, log } from "../shared/log";
 import type { Progress } from "../shared/states";
-import type { EventRow } from "../transitions/columns";
-import { saveProgress } from "../transitions/progress";
 
 const DEBUG_LOG_MAX = 64 * 1024;
 const DESCRIPTION_MAX = 500;
@@ -59,9 +56,10 @@ export function normalizeProgress(input: Progress | string): Progress {
 }
 
 /**
- * Writes progress at most once per interval, with a trailing write so the stored value never lags
- * the last report by more than one interval. Calls `onLost` when the write finds the attempt is
- * no longer Started (canceled, or failed by lease expiry), so the handler's signal can abort.
+ * Sends progress to the method's object at most once per interval, with a trailing send so the
+ * object's value never lags the last report by more than one interval. Calls `onLost` when the
+ * object answers that the attempt is no longer Started (canceled, or failed by its lease), so the
+ * handler's signal can abort.
  */
 export class ProgressWriter {
   private latest: Json<Progress> | null = null;
@@ -71,11 +69,11 @@ export class ProgressWriter {
   private closed = false;
 
   constructor(
-    private readonly db: Db,
     private readonly task: { name: string; attempt: number },
     private readonly intervalMs: number,
     private readonly onLost: () => void,
-    private readonly onWritten: (row: EventRow) => Promise<void>,
+    /** Sends the value; resolves false when the attempt is over. */
+    private readonly send: (progress: Json<Progress>) => Promise<boolean>,
   ) {}
 
   async report(input: Progress | string): Promise<void> {
@@ -92,7 +90,7 @@ export class ProgressWriter {
     await this.flush();
   }
 
-  /** The latest reported progress as JSON, for the final outcome write. */
+  /** The latest reported progress as JSON, for the outcome. */
   final(): Json<Progress> | null {
     return this.latest;
   }
@@ -110,9 +108,7 @@ export class ProgressWriter {
     this.lastWriteAt = Date.now();
     this.written = value;
     try {
-      const row = await saveProgress(this.db, this.task, value);
-      if (!row) this.onLost();
-      else await this.onWritten(row);
+      if (!(await this.send(value))) this.onLost();
     } catch (error) {
       log.warn("progress write failed", { task: this.task.name, ...describeError(error) });
     }

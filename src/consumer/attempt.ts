@@ -1,18 +1,15 @@
 // One attempt of a task: runs its handler — or calls its remote target — with a timeout and an
-// AbortSignal that also fires on cancel, and says how it ended. Writes nothing but progress; the
-// caller records the outcome.
-import type { Db } from "../db/client";
-import type { TaskRow } from "../db/schema";
-import { stillStarted } from "../db/tasks";
+// AbortSignal that also fires when the method's object says the attempt is over (a cancel), and
+// says how it ended. Writes nothing itself: progress goes to the object through `sendProgress`,
+// the outcome is the caller's to report.
 import { registry } from "../methods";
 import { PermanentError, type TaskContext } from "../methods/registry";
-import { publishTaskEvents } from "../realtime/events";
+import type { TaskRecord } from "../live/store";
 import { callRemote } from "../remote/call";
-import { splitRemote } from "../remote/methods";
 import type { Config } from "../shared/config";
 import { fromJson, toJson, type Json } from "../shared/json";
-import { describeError, log } from "../shared/log";
-import { sleep } from "../shared/sleep";
+import { splitRemote } from "../shared/method-names";
+import type { Progress } from "../shared/states";
 import { DebugLog, ProgressWriter } from "./attempt-context";
 
 const RESULT_MAX_BYTES = 64 * 1024;
@@ -27,12 +24,8 @@ export class TimeoutError extends Error {
   override name = "TimeoutError";
 }
 
-/**
- * How an attempt ended — or, for a remote method, that the remote accepted it (202) and will
- * report the outcome through its callbacks. A failure may ask for a minimum delay before the retry
- * (a remote's Retry-After).
- */
-export type Outcome =
+/** How an attempt ended — or, for a remote method, that the remote accepted it (202). */
+export type RunOutcome =
   | { kind: "finished"; result: Json<unknown> | null }
   | { kind: "failed"; error: string; permanent: boolean; minDelayMs?: number }
   | { kind: "canceled" }
@@ -44,9 +37,24 @@ export interface AttemptTrace {
   progress: ProgressWriter | null;
 }
 
-/** Runs the task's handler (or remote call) for its current attempt; never throws. */
-export async function runAttempt(task: TaskRow, env: Env, db: Db, cfg: Config, trace: AttemptTrace): Promise<Outcome> {
-  if (splitRemote(task.method)) return guarded(task, db, cfg, (signal) => callRemote(env, task, signal));
+/** What a consumer provides to run an attempt: its abort switch and the progress channel. */
+export interface AttemptControls {
+  controller: AbortController;
+  sendProgress: (progress: Json<Progress>) => Promise<boolean>;
+}
+
+/**
+ * Runs the task's handler (or remote call) for its current attempt; never throws. A remote's 202
+ * ends the run as `accepted` (its lease and status message are the caller's to report).
+ */
+export async function runAttempt(
+  task: TaskRecord,
+  env: Env,
+  cfg: Config,
+  trace: AttemptTrace,
+  controls: AttemptControls,
+): Promise<RunOutcome> {
+  if (splitRemote(task.method)) return guarded(task, controls.controller, (signal) => callRemote(env, task, signal));
   const method = registry.get(task.method, env);
   if (!method) {
     return { kind: "failed", error: `PermanentError: method ${task.method} is not registered`, permanent: true };
@@ -59,13 +67,13 @@ export async function runAttempt(task: TaskRow, env: Env, db: Db, cfg: Config, t
       permanent: true,
     };
   }
-  const outcome = guarded(task, db, cfg, async (signal, abort) => {
+  const { controller } = controls;
+  const outcome = guarded(task, controller, async (signal): Promise<RunOutcome> => {
     const progress = new ProgressWriter(
-      db,
       task,
       cfg.progressIntervalMs,
-      () => abort(new CanceledError("task was canceled")),
-      (row) => publishTaskEvents(env, [row]),
+      () => controller.abort(new CanceledError("task was canceled")),
+      controls.sendProgress,
     );
     trace.progress = progress;
     const ctx: TaskContext = {
@@ -97,32 +105,26 @@ export async function runAttempt(task: TaskRow, env: Env, db: Db, cfg: Config, t
     }
     return { kind: "finished", result };
   });
-  // A handler that ignored its signal may still report: the outcome write carries the final value.
+  // A handler that ignored its signal may still report: the outcome carries the final value.
   return outcome.finally(() => trace.progress?.close());
 }
 
 /**
- * Runs `work` under the attempt's signal, which aborts on timeout and on cancel (polled); a `work`
- * that ignores its signal is abandoned when it fires. Maps what was thrown to the outcome.
+ * Runs `work` under the attempt's signal, which aborts on timeout and when the object says the
+ * attempt is over; a `work` that ignores its signal is abandoned when it fires. Maps what was
+ * thrown to the outcome.
  */
 async function guarded(
-  task: TaskRow,
-  db: Db,
-  cfg: Config,
-  work: (signal: AbortSignal, abort: (reason: Error) => void) => Promise<Outcome>,
-): Promise<Outcome> {
-  const controller = new AbortController();
-  const done = new AbortController();
+  task: TaskRecord,
+  controller: AbortController,
+  work: (signal: AbortSignal) => Promise<RunOutcome>,
+): Promise<RunOutcome> {
   const timer = setTimeout(
     () => controller.abort(new TimeoutError(`task timed out after ${task.timeout}s`)),
     task.timeout * 1000,
   );
-  const watcher = watchForCancel(db, task, cfg.cancelPollMs, controller, done.signal);
   try {
-    return await Promise.race([
-      Promise.resolve().then(() => work(controller.signal, (reason) => controller.abort(reason))),
-      abortPromise(controller.signal),
-    ]);
+    return await Promise.race([Promise.resolve().then(() => work(controller.signal)), abortPromise(controller.signal)]);
   } catch (error) {
     const reason: unknown = controller.signal.aborted ? controller.signal.reason : error;
     if (reason instanceof CanceledError) return { kind: "canceled" };
@@ -130,8 +132,6 @@ async function guarded(
     return { kind: "failed", error: formatError(error), permanent: error instanceof PermanentError };
   } finally {
     clearTimeout(timer);
-    done.abort();
-    await watcher;
   }
 }
 
@@ -141,31 +141,6 @@ function abortPromise(signal: AbortSignal): Promise<never> {
     // AbortSignal.reason is typed any; ours are always CanceledError or TimeoutError.
     signal.addEventListener("abort", () => reject(signal.reason as Error), { once: true });
   });
-}
-
-/** Polls the task while it runs; aborts the handler once the attempt is no longer Started (canceled). */
-async function watchForCancel(
-  db: Db,
-  task: TaskRow,
-  pollMs: number,
-  controller: AbortController,
-  done: AbortSignal,
-): Promise<void> {
-  while (!done.aborted && !controller.signal.aborted) {
-    try {
-      await sleep(pollMs, done);
-    } catch {
-      return;
-    }
-    try {
-      if (!(await stillStarted(db, task))) {
-        controller.abort(new CanceledError("task was canceled"));
-        return;
-      }
-    } catch (error) {
-      log.warn("cancel check failed", { task: task.name, ...describeError(error) });
-    }
-  }
 }
 
 /** "Name: message" followed by the stack, as stored in error_message. */

@@ -1,119 +1,180 @@
-// The queue consumer: claims every delivered task attempt (Queued → Started) in one statement,
-// runs the claimed ones, records each outcome and wakes the method's scheduler when a pass could
-// use the freed slot.
-import { getDb, type Db } from "../db/client";
-import { coalescingWaker } from "../dispatch/wake";
-import { publishTaskEvents } from "../realtime/events";
+// The queue consumer: claims every delivered attempt from its method's object (one call per
+// method per batch), runs the claimed ones, and reports their outcomes back — outcomes that end
+// while a report is under way go together in the next one. Attempts still running after a moment
+// get a cancel channel to their object, so a cancel reaches them without anything polling.
+import { getDb } from "../db/client";
+import { methodOfTask } from "../db/routes";
+import type { Delivery } from "../live/dispatch";
+import { LegacyTaskMessage, TaskMessage } from "../live/messages";
+import type { Outcome, OutcomeReport, OutcomeResult } from "../live/outcome";
+import type { TaskRecord } from "../live/store";
 import { config, type Config } from "../shared/config";
 import { describeError, log } from "../shared/log";
-import { TaskMessage } from "../tasks/messages";
-import { claimTasks, type Delivery } from "../transitions/claim";
-import type { WatchedTask } from "../transitions/columns";
-import { failTask, finishTask, recordCanceledAttempt } from "../transitions/outcome";
-import { acceptRemoteAttempt } from "../transitions/remote";
-import { runAttempt, type AttemptTrace } from "./attempt";
+import { count } from "../shared/metrics";
+import { objectOf } from "../live/client";
+import { runAttempt, CanceledError, type AttemptTrace, type RunOutcome } from "./attempt";
 import { DebugLog } from "./attempt-context";
+import { CancelChannels } from "./cancel-channel";
 
-/**
- * Handles one batch from the short/default/long queues: claims every message's task in one
- * statement, runs the claimed ones concurrently, and acknowledges every message explicitly.
- */
-export async function consumeTaskBatch(batch: MessageBatch, env: Env): Promise<void> {
-  const deliveries: (Delivery & { message: Message })[] = [];
+/** One task attempt delivered in a message. */
+interface Delivered extends Delivery {
+  message: Message;
+}
+
+/** The attempts of a batch's messages, per method (legacy one-task messages resolved by name). */
+async function deliveriesByMethod(batch: MessageBatch, env: Env): Promise<Map<string, Delivered[]>> {
+  const byMethod = new Map<string, Delivered[]>();
+  const add = (method: string, d: Delivered) => {
+    const list = byMethod.get(method) ?? [];
+    list.push(d);
+    byMethod.set(method, list);
+  };
   for (const message of batch.messages) {
     const parsed = TaskMessage.safeParse(message.body);
     if (parsed.success) {
-      deliveries.push({ ...parsed.data, id: message.id, message });
+      for (const t of parsed.data.tasks) add(parsed.data.method, { ...t, id: message.id, message });
+      continue;
+    }
+    // A message sent before attempts were grouped per method.
+    const legacy = LegacyTaskMessage.safeParse(message.body);
+    const method = legacy.success ? await methodOfTask(getDb(env), legacy.data.name) : null;
+    if (legacy.success && method !== null) {
+      add(method, { ...legacy.data, id: message.id, message });
     } else {
       log.error("malformed task message dropped", { id: message.id, body: message.body });
       message.ack();
     }
   }
-  const db = getDb(env);
+  return byMethod;
+}
+
+/**
+ * Handles one batch from the short/default/long queues: claims every delivered attempt, runs the
+ * claimed ones concurrently, reports their outcomes, and acknowledges each message once every
+ * attempt it carried is claimed-and-reported or skipped.
+ */
+export async function consumeTaskBatch(batch: MessageBatch, env: Env): Promise<void> {
+  count({ invocations: 1 });
   const cfg = config(env);
-  let claimed: WatchedTask[];
-  try {
-    claimed = await claimTasks(
-      db,
-      deliveries.map(({ name, attempt, id }) => ({ name, attempt, id })),
-      Date.now(),
-      cfg.leaseGraceMs,
-    );
-  } catch (error) {
-    // D1 unavailable: let the queue redeliver (dead-letter queue after max_retries).
-    log.error("claim failed; messages will be redelivered", describeError(error));
-    for (const d of deliveries) d.message.retry({ delaySeconds: 2 });
-    return;
-  }
-  await publishTaskEvents(env, claimed);
-  const byJob = new Map(claimed.map((task) => [task.jobId, task]));
-  const wake = coalescingWaker(env);
+  const pending = new Map<Message, number>();
+  const settle = (message: Message) => {
+    const left = (pending.get(message) ?? 1) - 1;
+    pending.set(message, left);
+    if (left === 0) message.ack();
+  };
+  const byMethod = await deliveriesByMethod(batch, env);
+  for (const list of byMethod.values()) for (const d of list) pending.set(d.message, (pending.get(d.message) ?? 0) + 1);
   await Promise.all(
-    deliveries.map(async (d) => {
-      const task = byJob.get(d.id);
-      if (!task) {
-        log.info("message skipped: task is not Queued for this attempt", {
-          task: d.name,
-          attempt: d.attempt,
-          id: d.id,
-        });
-        d.message.ack();
+    [...byMethod].map(async ([method, deliveries]) => {
+      let claimed: TaskRecord[];
+      try {
+        claimed = await objectOf(env, method, (o) =>
+          o.claim(deliveries.map(({ name, attempt, id }) => ({ name, attempt, id }))),
+        );
+      } catch (error) {
+        // The object is unreachable: let the queue redeliver (dead-letter queue after max_retries).
+        log.error("claim failed; messages will be redelivered", { method, ...describeError(error) });
+        for (const d of deliveries) {
+          pending.delete(d.message);
+          d.message.retry({ delaySeconds: 2 });
+        }
         return;
       }
-      await runClaimed(task, d.message, env, db, cfg, wake);
+      const byName = new Map(claimed.map((t) => [`${t.name}#${t.jobId}`, t]));
+      const reporter = new Reporter(env, method);
+      const channels = new CancelChannels(env, method, cfg.cancelChannelAfterMs);
+      try {
+        await Promise.all(
+          deliveries.map(async (d) => {
+            const task = byName.get(`${d.name}#${d.id}`);
+            if (!task || task.attempt !== d.attempt) {
+              log.info("message skipped: task is not Queued for this attempt", { task: d.name, attempt: d.attempt, id: d.id });
+            } else {
+              await runClaimed(task, env, cfg, reporter, channels);
+            }
+            settle(d.message);
+          }),
+        );
+      } finally {
+        channels.close();
+      }
     }),
   );
 }
 
-/** Runs a claimed attempt, records its outcome, acknowledges its message, wakes the scheduler if needed. */
-async function runClaimed(
-  task: WatchedTask,
-  message: Message,
-  env: Env,
-  db: Db,
-  cfg: Config,
-  wake: (method: string) => Promise<boolean>,
-): Promise<void> {
+/** Runs a claimed attempt and reports how it ended. */
+async function runClaimed(task: TaskRecord, env: Env, cfg: Config, reporter: Reporter, channels: CancelChannels) {
   const { name, attempt } = task;
+  const controller = new AbortController();
+  const listening = channels.listen({ name, attempt }, () => controller.abort(new CanceledError("task was canceled")));
   const trace: AttemptTrace = { debugLog: new DebugLog(), progress: null };
-  const outcome = await runAttempt(task, env, db, cfg, trace);
+  let outcome: RunOutcome;
+  try {
+    outcome = await runAttempt(task, env, cfg, trace, {
+      controller,
+      sendProgress: async (progress) =>
+        (await objectOf(env, task.method, (o) => o.progress(name, attempt, progress))) !== null,
+    });
+  } finally {
+    listening.stop();
+  }
   const record = { debugLog: trace.debugLog.text(), progress: trace.progress?.final() ?? null };
   const now = Date.now();
-  // The freed slot needs the scheduler only when a pass would admit something, and a scheduled
-  // retry needs it to arm its alarm. A cancel has already woken it.
-  let mustWake = false;
+  const reported: Outcome =
+    outcome.kind === "accepted"
+      ? {
+          kind: "accepted",
+          // The remote works on and calls back; its lease shrinks to one heartbeat.
+          statusMessage: `accepted by ${task.method.split(":", 1)[0] ?? task.method}; waiting for its callbacks`,
+          leaseUntil: now + cfg.remoteHeartbeatMs + cfg.leaseGraceMs,
+        }
+      : outcome;
   try {
-    if (outcome.kind === "finished") {
-      const row = await finishTask(db, task, outcome.result, record, now);
-      if (!row) log.info("outcome discarded: task left Started meanwhile", { task: name, attempt });
-      mustWake = row !== null && row.admitsNow === 1;
-      await publishTaskEvents(env, [row], now);
-    } else if (outcome.kind === "failed") {
-      const { failed, paused } = await failTask(db, task, { ...outcome, record }, now);
-      if (!failed) log.info("failure discarded: task left Started meanwhile", { task: name, attempt });
-      mustWake = failed !== null && (failed.admitsNow === 1 || failed.wakeAt !== null);
-      await publishTaskEvents(env, [failed, ...paused], now);
-    } else if (outcome.kind === "accepted") {
-      // The remote works on and calls back; the lease shrinks to one heartbeat, so the scheduler
-      // must re-arm its alarm for it.
-      const target = task.method.split(":", 1)[0] ?? task.method;
-      const message = `accepted by ${target}; waiting for its callbacks`;
-      const row = await acceptRemoteAttempt(
-        db,
-        task,
-        now + cfg.remoteHeartbeatMs + cfg.leaseGraceMs,
-        cfg.leaseGraceMs,
-        message,
-      );
-      mustWake = row !== null;
-      await publishTaskEvents(env, [row], now);
-    } else {
-      await recordCanceledAttempt(db, task, record, now);
+    const result = await reporter.report({ name, attempt, outcome: reported, record });
+    if (result.task === null && outcome.kind !== "canceled") {
+      log.info("outcome discarded: the attempt was over meanwhile", { task: name, attempt });
     }
   } catch (error) {
-    // The lease will expire and the scheduler will fail or retry the task.
+    // The lease will expire and the object will fail or retry the task.
     log.error("could not record outcome", { task: name, attempt, ...describeError(error) });
   }
-  message.ack();
-  if (mustWake) await wake(task.method);
+}
+
+/**
+ * Sends outcomes to a method's object: one call at a time, and every outcome that ends while a
+ * call is under way goes in the next call — as many object requests as needed, no more.
+ */
+class Reporter {
+  private queue: { report: OutcomeReport; resolve: (r: OutcomeResult) => void; reject: (e: unknown) => void }[] = [];
+  private sending = false;
+
+  constructor(
+    private readonly env: Env,
+    private readonly method: string,
+  ) {}
+
+  report(report: OutcomeReport): Promise<OutcomeResult> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ report, resolve, reject });
+      if (!this.sending) void this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    this.sending = true;
+    try {
+      while (this.queue.length > 0) {
+        const group = this.queue;
+        this.queue = [];
+        try {
+          const results = await objectOf(this.env, this.method, (o) => o.report(group.map((g) => g.report)));
+          group.forEach((g, i) => g.resolve(results[i] ?? { name: g.report.name, task: null }));
+        } catch (error) {
+          for (const g of group) g.reject(error);
+        }
+      }
+    } finally {
+      this.sending = false;
+    }
+  }
 }

@@ -1,29 +1,33 @@
-// The minute cron: the safety net behind the schedulers' own wake-ups and alarms, plus retention.
+// The minute cron: the safety net behind the objects' own alarms and the schedules' timers, plus
+// retention. Every object that holds work (or whose method the log shows live) is ticked: it fires
+// what is due (delayed starts, retries, leases), admits, and writes what the log lacks — a task
+// the log shows live that the object does not hold is adopted there.
 import { getDb } from "../db/client";
+import { liveMethods } from "../db/methods";
 import { LAST_CRON_KEY, setSetting } from "../db/settings";
-import { methodsWithDueTimers, methodsWithPending } from "../dispatch/attention";
-import { wakeSchedulers } from "../dispatch/wake";
-import { config } from "../shared/config";
-import { log } from "../shared/log";
+import { purgeEndedTasks } from "../db/retention";
+import { objectOf } from "../live/client";
 import { purgeTickets } from "../realtime/tickets";
 import { purgeExpiredReports } from "../reports/cleanup";
 import { superviseSchedules } from "../schedules/watchdog";
-import { purgeEndedTasks } from "../transitions/retention";
+import { config } from "../shared/config";
+import { describeError, log } from "../shared/log";
 
-/**
- * Syncs code schedules and fires any whose timer is late (the watchdog), wakes every method with work waiting, a due timer (delayed start, retry) or an expired lease
- * (lost message, lost worker) — the scheduler's pass does the recovery — then purges old logs
- * and expired report results.
- */
+/** Runs the minute's work; returns what it did (for tests and the log line). */
 export async function runCron(
   env: Env,
   now = Date.now(),
 ): Promise<{ woken: string[]; purged: number; reportsPurged: number; schedulesFired: string[] }> {
   const db = getDb(env);
   const schedulesFired = await superviseSchedules(env, now);
-  const [pending, due] = await Promise.all([methodsWithPending(db), methodsWithDueTimers(db, now)]);
-  const woken = [...new Set([...pending, ...due])];
-  await wakeSchedulers(env, woken);
+  const woken = await liveMethods(db, now);
+  await Promise.all(
+    woken.map((method) =>
+      objectOf(env, method, (o) => o.tick()).catch((error: unknown) =>
+        log.error("could not tick a method's object; the next minute tries again", { method, ...describeError(error) }),
+      ),
+    ),
+  );
   const purged = await purgeEndedTasks(db, now, config(env).retentionDays);
   await purgeTickets(db, now);
   const reportsPurged = await purgeExpiredReports(env, now);

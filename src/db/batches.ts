@@ -1,5 +1,6 @@
-// Batch reads: pages of batches for the list endpoint, newest first.
-import { and, desc, eq, lt, or } from "drizzle-orm";
+// Batches: pages of them for the list endpoint (newest first), and joining one (or creating it).
+import { and, desc, eq, lt, or, sql } from "drizzle-orm";
+import type { FailurePolicy } from "../shared/states";
 import type { Db } from "./client";
 import { batches, type BatchRow } from "./schema";
 
@@ -36,4 +37,26 @@ export async function listBatches(
   const page = more ? rows.slice(0, limit) : rows;
   const last = page.at(-1);
   return { rows: page, next: more && last ? { createdAt: last.createdAt, batchId: last.batchId } : null };
+}
+
+/**
+ * Creates the batch (owned by `owner`) or joins it, adding `methods` to the methods it spans; a
+ * given policy replaces its own. Null when the batch belongs to another user (nothing changes).
+ * `orderKey` is the batch's place in creation order if this call creates it (its first task's name).
+ */
+export async function joinBatch(
+  db: Db,
+  join: { batchId: string; owner: string; methods: string[]; orderKey: string; now: number; policy?: FailurePolicy },
+): Promise<{ orderKey: string; failurePolicy: FailurePolicy } | null> {
+  const [row] = await db.all<{ order_key: string; failure_policy: FailurePolicy }>(sql`
+    INSERT INTO batches (batch_id, owner, total, failure_policy, created_at, order_key, methods)
+    VALUES (${join.batchId}, ${join.owner}, 0, coalesce(${join.policy ?? null}, 'continue'), ${join.now}, ${join.orderKey},
+            (SELECT json_group_array(DISTINCT value) FROM json_each(${JSON.stringify(join.methods)})))
+    ON CONFLICT (batch_id) DO UPDATE SET
+      failure_policy = coalesce(${join.policy ?? null}, batches.failure_policy),
+      methods = (SELECT json_group_array(DISTINCT value) FROM
+                 (SELECT value FROM json_each(batches.methods) UNION SELECT value FROM json_each(excluded.methods)))
+    WHERE batches.owner = excluded.owner
+    RETURNING order_key, failure_policy`);
+  return row ? { orderKey: row.order_key, failurePolicy: row.failure_policy } : null;
 }

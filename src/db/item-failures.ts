@@ -63,9 +63,9 @@ export async function pendingItemFailures(db: Db, batchId: string): Promise<Fail
 
 /**
  * The statement that marks these failed items as requeued into `newBatchId` — only those still
- * unmarked — and the condition (SQL text with its parameters, numbered from ?2) under which the
- * new tasks may be inserted in the same transaction: that every item was marked by this call. A
- * racing second requeue marks fewer, so it inserts nothing: no item is ever requeued twice.
+ * unmarked — and the condition (SQL text with its parameters, numbered from ?4) under which the
+ * new tasks are committed in the same transaction: that every item was marked by this call. A
+ * racing second requeue marks fewer, so it commits nothing: no item is ever requeued twice.
  */
 export function markRequeued(db: Db, keys: FailedItems["keys"], newBatchId: string) {
   const mark = db.$client
@@ -77,7 +77,7 @@ export function markRequeued(db: Db, keys: FailedItems["keys"], newBatchId: stri
     )
     .bind(newBatchId, JSON.stringify(keys));
   const guard = {
-    sql: "(SELECT count(*) FROM item_failures WHERE requeued_in = ?2) = ?3",
+    sql: "(SELECT count(*) FROM item_failures WHERE requeued_in = ?4) = ?5",
     params: [newBatchId, keys.length],
   };
   return { mark, guard };

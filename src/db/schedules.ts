@@ -1,7 +1,6 @@
 // Storage of scheduled jobs and their run log: reads, definition writes, and the statements a firing
 // runs in one transaction with its tasks (a compare-and-set on the schedule's version first).
 import { and, desc, eq, inArray, lt, lte, sql, type SQL } from "drizzle-orm";
-import { taskWhere } from "../shared/states";
 import type { Db } from "./client";
 import { inJson } from "./in-json";
 import {
@@ -73,13 +72,17 @@ export async function deleteSchedule(db: Db, name: string): Promise<void> {
   ]);
 }
 
-/** Names of a schedule's runs that are still active (Pending, Queued, Started), from their partial index. */
-export async function activeRuns(db: Db, name: string): Promise<string[]> {
-  const rows = await db
-    .select({ name: tasks.name })
-    .from(tasks)
-    .where(and(eq(tasks.scheduledJob, name), sql.raw(taskWhere.scheduleActive())));
-  return rows.map((r) => r.name);
+/**
+ * Runs named by a schedule's latest firing (made between `from` and `to`) whose task the log does
+ * not have: the watchdog checks whether an object holds them.
+ */
+export async function runsMissingTasks(db: Db, from: number, to: number) {
+  return db.all<{ schedule: string; slot: number; kind: "slot" | "manual"; taskName: string; at: number }>(sql`
+    SELECT r.schedule AS schedule, r.slot AS slot, r.kind AS kind, r.task_name AS taskName, r.at AS at
+    FROM scheduled_jobs AS s
+    JOIN schedule_runs AS r ON r.schedule = s.name AND r.at = s.last_execution
+    LEFT JOIN tasks AS t ON t.name = r.task_name
+    WHERE s.last_execution BETWEEN ${from} AND ${to} AND r.task_name IS NOT NULL AND t.name IS NULL`);
 }
 
 /** Running schedules whose next firing is due at or before `before` (the watchdog's question). */
@@ -153,14 +156,13 @@ export interface FiringWrite {
 }
 
 /**
- * The statements of a firing, for the D1 batch that also inserts its tasks: the schedule row moves
- * only if it is still at the planned version (and takes the token), and the run log is written only
- * when the token is there — so of two firings planned from the same row, exactly one writes
- * anything. The run log holds one row per slot (a buffered one may become enqueued, nothing else
- * changes), so a slot's run is the database's, not the timer's. `guard` is the condition (SQL
- * text, parameters from ?2) each task insert must check.
+ * The statements of a firing, as one D1 batch: the schedule row moves only if it is still at the
+ * planned version (and takes the token), and the run log is written only when the token is there —
+ * so of two firings planned from the same row, exactly one writes anything. The run log holds one
+ * row per slot (a buffered one may become enqueued, nothing else changes), so a slot's run is the
+ * database's, not the timer's; the run-log statement returns the task names it recorded.
  */
-export function firingStatements(db: Db, write: FiringWrite) {
+export function firingStatements(db: Db, write: FiringWrite): D1PreparedStatement[] {
   const { add } = write;
   const advance = db
     .update(scheduledJobs)
@@ -188,20 +190,13 @@ export function firingStatements(db: Db, write: FiringWrite) {
            WHERE EXISTS (SELECT 1 FROM scheduled_jobs WHERE name = ?1 AND last_token = ?3)
            ON CONFLICT (schedule, slot, kind) DO UPDATE SET
              outcome = excluded.outcome, task_name = excluded.task_name, at = excluded.at, lag_ms = excluded.lag_ms
-           WHERE schedule_runs.outcome = 'buffered'`,
+           WHERE schedule_runs.outcome = 'buffered'
+           RETURNING task_name`,
         )
         .bind(write.name, JSON.stringify(write.runs), write.token),
     );
   }
-  // A run is inserted only if this firing won and the run log names it for its slot: a slot that
-  // already has a run keeps it, whatever state a later firing was planned from.
-  const guard = {
-    sql: `EXISTS (SELECT 1 FROM scheduled_jobs WHERE name = ?2 AND last_token = ?3)
-      AND EXISTS (SELECT 1 FROM schedule_runs WHERE schedule = ?2 AND slot = j ->> 'scheduled_for'
-                  AND task_name = j ->> 'name')`,
-    params: [write.name, write.token],
-  };
-  return { statements, guard };
+  return statements;
 }
 
 /** Schedules shown as overdue: running, and their next firing more than `graceMs` late. */

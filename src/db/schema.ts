@@ -26,9 +26,12 @@ const inList = (values: readonly string[]) => sql.raw(values.map((v) => `'${v}'`
 const where = (condition: (c: (name: string) => string) => string) => sql.raw(condition((name) => `"tasks"."${name}"`));
 
 /**
- * The Async Task Log. Times are epoch milliseconds. Index choice is deliberate: every index on a
- * column that changes with status costs a written row per transition, so the hot indexes are
- * partial and cover only the rows dispatch and recovery look at.
+ * The Async Task Log. Times are epoch milliseconds. The live tasks themselves are owned by their
+ * method's Durable Object (src/live/); this table is the log the objects write to in groups, so it
+ * trails the live state by at most the stated log lag. WITHOUT ROWID (see migrations/0012): an
+ * insert writes one row, not two. Every index costs a written row per entering row, so the
+ * indexes serve only the reads of the log: lists, batches, recent failures and the live rows an
+ * object reconciles with.
  */
 export const tasks = sqliteTable(
   "tasks",
@@ -55,14 +58,14 @@ export const tasks = sqliteTable(
      * The task's place in creation order: its own name, or — in a batch — the batch's order_key,
      * so a batch takes its place by its creation and batch_order orders only within it.
      */
-    orderKey: text("order_key").notNull(),
+    orderKey: text("order_key").notNull().default(""),
     maxRetries: integer("max_retries").notNull().default(0),
     retryDelay: integer("retry_delay").notNull().default(0),
     retryBackoff: text("retry_backoff", { enum: RETRY_BACKOFFS }).notNull().default("fixed"),
     retryCount: integer("retry_count").notNull().default(0),
     runAt: integer("run_at"),
     /**
-     * When the method's scheduler must next act on this row: a Pending task is not dispatchable
+     * When the method's object must next act on this task: a Pending task is not dispatchable
      * before it (delayed start); a Failed task is retried at it. NULL otherwise.
      */
     wakeAt: integer("wake_at"),
@@ -85,34 +88,22 @@ export const tasks = sqliteTable(
     /** The scheduled job this task is a run of, and the slot it runs for (epoch ms). */
     scheduledJob: text("scheduled_job"),
     scheduledFor: integer("scheduled_for"),
+    /** When this row was last written by the log (its lag behind the live state is measured from it). */
+    loggedAt: integer("logged_at"),
   },
   (t) => [
     check("tasks_status_check", sql`${t.status} IN (${inList(TASK_STATUSES)})`),
     check("tasks_queue_check", sql`${t.queue} IN (${inList(QUEUE_NAMES)})`),
     check("tasks_backoff_check", sql`${t.retryBackoff} IN (${inList(RETRY_BACKOFFS)})`),
     check("tasks_timeout_check", sql`${t.timeout} > 0`),
-    // Dispatch: the method's dispatchable Pending rows, already in admission order.
-    index("tasks_dispatch")
-      .on(t.method, sql`${t.lane} DESC`, sql`${t.priority} DESC`, t.orderKey, t.batchOrder, t.name)
-      .where(where(taskWhere.dispatchable)),
-    // Concurrency count and lease expiry: only rows holding a slot (Queued or Started — see
-    // IN_FLIGHT). The predicate avoids `status` so that the claim (Queued → Started) writes no
-    // index row, only the task row.
-    index("tasks_in_flight").on(t.method).where(where(taskWhere.inFlight)),
-    // Timers: delayed starts and scheduled retries.
-    index("tasks_wake").on(t.method, t.wakeAt).where(where(taskWhere.timer)),
     // Listing: own tasks newest first; by batch. (No index by method: it would cost a written row
     // for every task to speed up an admin-only filter.)
     index("tasks_owner").on(t.owner, t.name),
-    // Ops: paused tasks per method (only paused rows enter this index).
-    index("tasks_paused").on(t.method).where(where(taskWhere.paused)),
+    index("tasks_batch").on(t.batchId, t.batchOrder).where(where(taskWhere.inBatch)),
     // Ops: recent failures (only failed rows enter this index).
     index("tasks_failed").on(t.endedAt).where(where(taskWhere.failed)),
-    index("tasks_batch").on(t.batchId, t.batchOrder).where(where(taskWhere.inBatch)),
-    // Overlap policies: a schedule's runs that are still active (only those rows enter the index).
-    index("tasks_schedule_active").on(t.scheduledJob).where(where(taskWhere.scheduleActive)),
-    // Dedupe: at most one live task per (owner, dedupe_key). Failed with a scheduled retry is live.
-    uniqueIndex("tasks_dedupe").on(t.owner, t.dedupeKey).where(where(taskWhere.dedupeHeld)),
+    // Live rows by method: what an object reconciles with, and the owner/every-task snapshots.
+    index("tasks_live").on(t.method).where(where(taskWhere.live)),
   ],
 );
 
@@ -166,6 +157,8 @@ export const batches = sqliteTable(
     createdAt: integer("created_at").notNull(),
     /** The name of the batch's first task: where the whole batch stands in creation order. */
     orderKey: text("order_key").notNull(),
+    /** The methods its tasks run (JSON): the objects a batch action must reach. */
+    methods: text("methods").$type<Json<string[]>>().notNull().default("[]"),
   },
   (t) => [
     check("batches_policy_check", sql`${t.failurePolicy} IN (${inList(FAILURE_POLICIES)})`),
@@ -398,6 +391,28 @@ export const remoteTargets = sqliteTable(
   },
   (t) => [check("remote_targets_kind_check", sql`${t.kind} IN ('frappe', 'http')`)],
 );
+
+/**
+ * Which object owns a task: every new task's name ends with its method's route code. `live_until`
+ * is kept in the future by an object while it holds live tasks (the minute cron looks at those).
+ */
+export const methodRoutes = sqliteTable(
+  "method_routes",
+  {
+    code: text("code").primaryKey(),
+    method: text("method").notNull(),
+    createdAt: integer("created_at").notNull(),
+    liveUntil: integer("live_until"),
+  },
+  (t) => [uniqueIndex("method_routes_method").on(t.method)],
+);
+
+/** Commits of bulk enqueues that span objects (their tasks are held until released). */
+export const bulkCommits = sqliteTable("bulk_commits", {
+  token: text("token").primaryKey(),
+  batchId: text("batch_id").notNull(),
+  createdAt: integer("created_at").notNull(),
+});
 
 export type TaskRow = typeof tasks.$inferSelect;
 export type NewTaskRow = typeof tasks.$inferInsert;

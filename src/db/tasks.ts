@@ -1,14 +1,27 @@
-// Task reads: one by name, and filtered pages for the list endpoint.
+// Reads of the task log: one task or several by name (as the log has them), filtered pages for
+// the list endpoint, and the newest live rows for the every-task snapshot.
 import { and, desc, eq, lt, sql } from "drizzle-orm";
 import { taskWhere } from "../shared/states";
 import type { Db } from "./client";
+import { inJson } from "./in-json";
 import { tasks, type TaskRow } from "./schema";
 import { filterConditions, type TaskFilter } from "./task-filter";
 
-/** The task, or null. */
-export async function getTask(db: Db, name: string): Promise<TaskRow | null> {
+/** A log row without the log's own bookkeeping. */
+export type LoggedTask = Omit<TaskRow, "loggedAt">;
+
+const withoutLogFields = ({ loggedAt: _loggedAt, ...task }: TaskRow): LoggedTask => task;
+
+/** The task as the log has it, or null. */
+export async function getLoggedTask(db: Db, name: string): Promise<LoggedTask | null> {
   const [row] = await db.select().from(tasks).where(eq(tasks.name, name));
-  return row ?? null;
+  return row ? withoutLogFields(row) : null;
+}
+
+/** Several tasks as the log has them (unknown names left out). */
+export async function getLoggedTasks(db: Db, names: readonly string[]): Promise<LoggedTask[]> {
+  if (names.length === 0) return [];
+  return (await db.select().from(tasks).where(inJson(tasks.name, [...names]))).map(withoutLogFields);
 }
 
 export type { TaskFilter };
@@ -19,7 +32,7 @@ export async function listTasks(
   filter: TaskFilter,
   limit: number,
   cursor: string | undefined,
-): Promise<{ rows: TaskRow[]; nextCursor: string | null }> {
+): Promise<{ rows: LoggedTask[]; nextCursor: string | null }> {
   const conditions = filterConditions(filter);
   if (cursor) conditions.push(lt(tasks.name, cursor));
   const rows = await db
@@ -30,31 +43,26 @@ export async function listTasks(
     .limit(limit + 1);
   const more = rows.length > limit;
   const page = more ? rows.slice(0, limit) : rows;
-  return { rows: page, nextCursor: more ? (page[page.length - 1]?.name ?? null) : null };
-}
-
-/** Whether the attempt is still Started (the running handler's cancel check). */
-export async function stillStarted(db: Db, task: { name: string; attempt: number }): Promise<boolean> {
-  const [row] = await db
-    .select({ status: tasks.status, attempt: tasks.attempt })
-    .from(tasks)
-    .where(eq(tasks.name, task.name));
-  return row !== undefined && row.status === "Started" && row.attempt === task.attempt;
+  return { rows: page.map(withoutLogFields), nextCursor: more ? (page[page.length - 1]?.name ?? null) : null };
 }
 
 /**
- * The names of the newest `limit` live tasks of every owner, newest first. Live is the union of the
- * partial indexes' conditions (dispatchable, in flight, a timer set, paused), so only live rows are
- * read however many ended tasks the table holds.
+ * The newest `limit` live rows of the log (of one owner, or of everyone), newest first, read on the
+ * tasks_live index — only live rows, however many ended tasks the table holds.
  */
-export async function newestLiveTaskNames(db: Db, limit: number): Promise<string[]> {
-  const w = (condition: string) => sql.raw(condition);
-  const rows = await db.all<{ name: string }>(sql`
-    SELECT name FROM (
-      SELECT name FROM tasks INDEXED BY tasks_dispatch WHERE ${w(taskWhere.dispatchable())}
-      UNION ALL SELECT name FROM tasks INDEXED BY tasks_in_flight WHERE ${w(taskWhere.inFlight())}
-      UNION ALL SELECT name FROM tasks INDEXED BY tasks_wake WHERE ${w(taskWhere.timerWaiting())}
-      UNION ALL SELECT name FROM tasks INDEXED BY tasks_paused WHERE ${w(taskWhere.paused())}
-    ) ORDER BY name DESC LIMIT ${limit}`);
-  return rows.map((r) => r.name);
+export async function newestLiveTasks(db: Db, limit: number, owner?: string): Promise<LoggedTask[]> {
+  const ofOwner = owner === undefined ? sql`` : sql` AND owner = ${owner}`;
+  const names = await db.all<{ name: string }>(
+    sql`SELECT name FROM tasks INDEXED BY tasks_live WHERE ${sql.raw(taskWhere.live())}${ofOwner} ORDER BY name DESC LIMIT ${limit}`,
+  );
+  if (names.length === 0) return [];
+  const rows = await db
+    .select()
+    .from(tasks)
+    .where(inJson(
+      tasks.name,
+      names.map((r) => r.name),
+    ))
+    .orderBy(desc(tasks.name));
+  return rows.map(withoutLogFields);
 }

@@ -9,10 +9,11 @@ import { tasks } from "../db/schema";
 import { describeError, log } from "../shared/log";
 import { ALL_SCOPE } from "../shared/realtime-scopes";
 import { count } from "../shared/metrics";
-import type { TaskEvent } from "./events";
+import type { TaskEvent } from "../events/events";
 import { isEnded } from "../shared/states";
 import { buildSnapshot, type Snapshot } from "./snapshot";
 import { WATCH_TTL_MS, dropWatch, registerWatch } from "../db/watches";
+import { methodOfTask } from "../db/routes";
 
 /** What the Worker tells the hub about a subscriber it has authenticated. */
 export interface Subscriber {
@@ -91,7 +92,8 @@ export class RealtimeHub extends DurableObject<Env> {
       // transition before it is in the snapshot.
       await this.ensureWatch(subscriber.scope, now + WATCH_TTL_MS);
       await this.armRefresh();
-      const snapshot = await buildSnapshot(getDb(this.env), subscriber.scope, now);
+      if (subscriber.scope.startsWith("task:")) await this.tellObject(subscriber.scope.slice("task:".length), now + WATCH_TTL_MS);
+      const snapshot = await buildSnapshot(this.env, subscriber.scope, now);
       this.sendSnapshot(server, subscriber, snapshot);
     } catch (error) {
       log.error("subscription failed", { scope: subscriber.scope, ...describeError(error) });
@@ -184,7 +186,7 @@ export class RealtimeHub extends DurableObject<Env> {
     if (message !== "resync") return;
     const subscriber = subscriberOf(ws);
     if (!subscriber) return;
-    this.sendSnapshot(ws, subscriber, await buildSnapshot(getDb(this.env), subscriber.scope, Date.now()));
+    this.sendSnapshot(ws, subscriber, await buildSnapshot(this.env, subscriber.scope, Date.now()));
   }
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
@@ -224,6 +226,16 @@ export class RealtimeHub extends DurableObject<Env> {
     if (!force && known >= until - REFRESH_MS) return;
     await registerWatch(getDb(this.env), scope, until);
     this.watched.set(scope, Math.max(known, until));
+  }
+
+  /** Tells the task's object that someone watches it, so its progress events go out at once. */
+  private async tellObject(name: string, until: number): Promise<void> {
+    try {
+      const method = await methodOfTask(getDb(this.env), name);
+      if (method !== null) await this.env.METHOD_TASKS.getByName(method).watched(name, until);
+    } catch (error) {
+      log.warn("could not tell the task's object about its watcher", { task: name, ...describeError(error) });
+    }
   }
 
   private async dropScope(scope: string): Promise<void> {

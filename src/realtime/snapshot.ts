@@ -1,13 +1,14 @@
 // Snapshots a new subscriber receives first: the current state of everything its scope covers.
-import { and, desc, eq, sql } from "drizzle-orm";
-import type { Db } from "../db/client";
-import { inJson } from "../db/in-json";
+// A task's comes from its method's object (exact); a batch's, an owner's and every user's come from
+// the log — the same log every event waits for, so snapshot and events never disagree.
+import { and, eq, sql } from "drizzle-orm";
+import { getDb } from "../db/client";
 import { batches, tasks } from "../db/schema";
-import { newestLiveTaskNames } from "../db/tasks";
+import { newestLiveTasks } from "../db/tasks";
 import { ALL_SCOPE } from "../shared/realtime-scopes";
 import { taskWhere } from "../shared/states";
-import { eventColumns } from "../transitions/columns";
-import { batchCounters, toEvent, type TaskEvent } from "./events";
+import { readTask } from "../live/read";
+import { batchCounters, toEvent, type TaskEvent } from "../events/events";
 
 const SNAPSHOT_TASKS_MAX = 1000;
 
@@ -25,38 +26,30 @@ export interface Snapshot {
  * live tasks), `owner:<user>` (the user's live tasks, newest first) or `all` (everyone's live
  * tasks, newest first), up to 1,000 tasks.
  */
-export async function buildSnapshot(db: Db, scope: string, now: number): Promise<Snapshot> {
+export async function buildSnapshot(env: Env, scope: string, now: number): Promise<Snapshot> {
+  const db = getDb(env);
   if (scope === ALL_SCOPE) {
-    const names = await newestLiveTaskNames(db, SNAPSHOT_TASKS_MAX);
-    const rows =
-      names.length === 0
-        ? []
-        : await db.select(eventColumns).from(tasks).where(inJson(tasks.name, names)).orderBy(desc(tasks.name));
+    const rows = await newestLiveTasks(db, SNAPSHOT_TASKS_MAX);
     return { scope, tasks: rows.map((r) => toEvent(r, undefined, now)), batch: null };
   }
   const [kind = "", ...rest] = scope.split(":");
   const id = rest.join(":");
   if (kind === "task") {
-    const [row] = await db.select(eventColumns).from(tasks).where(eq(tasks.name, id));
-    if (!row) return { scope, tasks: [], batch: null };
-    const [batch] = row.batchId ? await db.select().from(batches).where(eq(batches.batchId, row.batchId)) : [];
-    return { scope, tasks: [toEvent(row, batch, now)], batch: batch ? batchCounters(batch) : null };
+    const task = await readTask(env, id);
+    if (!task) return { scope, tasks: [], batch: null };
+    const [batch] = task.batchId ? await db.select().from(batches).where(eq(batches.batchId, task.batchId)) : [];
+    return { scope, tasks: [toEvent(task, batch, now)], batch: batch ? batchCounters(batch) : null };
   }
   if (kind === "batch") {
     const [batch] = await db.select().from(batches).where(eq(batches.batchId, id));
     const rows = await db
-      .select(eventColumns)
+      .select()
       .from(tasks)
       .where(and(eq(tasks.batchId, id), live))
       .orderBy(tasks.batchOrder)
       .limit(SNAPSHOT_TASKS_MAX);
     return { scope, tasks: rows.map((r) => toEvent(r, batch, now)), batch: batch ? batchCounters(batch) : null };
   }
-  const rows = await db
-    .select(eventColumns)
-    .from(tasks)
-    .where(and(eq(tasks.owner, id), live))
-    .orderBy(desc(tasks.name))
-    .limit(SNAPSHOT_TASKS_MAX);
+  const rows = await newestLiveTasks(db, SNAPSHOT_TASKS_MAX, id);
   return { scope, tasks: rows.map((r) => toEvent(r, undefined, now)), batch: null };
 }

@@ -3,14 +3,16 @@
 // attempt's callback token; the answer classified into the attempt's outcome.
 import { getDb } from "../db/client";
 import { getTarget, markTarget } from "../db/remote-targets";
-import type { RemoteTargetRow, TaskRow } from "../db/schema";
+import type { RemoteTargetRow } from "../db/schema";
+import type { TaskRecord } from "../live/store";
 import { config } from "../shared/config";
 import { fromJson, toJson, type Json } from "../shared/json";
 import { errorTextFromBody } from "./plain-text";
 import { readCappedText } from "./body";
 import { callbackToken } from "./callback-token";
 import { parseFrappeResponse } from "./frappe-response";
-import { allowed, splitRemote } from "./methods";
+import { splitRemote } from "../shared/method-names";
+import { allowed } from "./methods";
 import { retryAfterMs } from "./retry-after";
 import { openSecrets } from "./vault";
 import { signHeaders } from "./signing";
@@ -32,7 +34,7 @@ const failed = (error: string, permanent: boolean, minDelayMs?: number): RemoteO
 });
 
 /** What to call for this task: the URL and the JSON body. */
-function request(row: RemoteTargetRow, task: TaskRow, path: string, allowLocal: boolean) {
+function request(row: RemoteTargetRow, task: TaskRecord, path: string, allowLocal: boolean) {
   const args = fromJson(task.arguments);
   if (task.documentType !== null && task.documentAction !== null) {
     const doctype = splitRemote(task.documentType)?.path ?? "";
@@ -50,7 +52,7 @@ function request(row: RemoteTargetRow, task: TaskRow, path: string, allowLocal: 
  * Runs the task's attempt on its target. The signal (cancel, timeout) aborts the request; a
  * thrown abort is the signal's reason. Every outcome is also recorded on the target's health.
  */
-export async function callRemote(env: Env, task: TaskRow, signal: AbortSignal): Promise<RemoteOutcome> {
+export async function callRemote(env: Env, task: TaskRecord, signal: AbortSignal): Promise<RemoteOutcome> {
   const remote = splitRemote(task.documentType ?? task.method);
   const db = getDb(env);
   const row = remote ? await getTarget(db, remote.target) : null;

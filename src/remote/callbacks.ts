@@ -1,19 +1,19 @@
 // The callbacks a remote site makes for an attempt it runs: progress (a heartbeat), complete and
-// fail. Each is authorised by the attempt's callback token alone and is a compare-and-set on the
-// task being Started in that attempt, so a late, repeated or stale callback changes nothing.
+// fail. Each is authorised by the attempt's callback token alone and is a compare-and-set in the
+// task's object on the task being Started in that attempt, so a late, repeated or stale callback
+// changes nothing.
 import { getDb } from "../db/client";
-import { getTask } from "../db/tasks";
-import { wakeScheduler } from "../dispatch/wake";
-import { publishTaskEvents } from "../realtime/events";
+import { methodOfTask } from "../db/routes";
+import type { OutcomeReport } from "../live/outcome";
+import type { TaskRecord } from "../live/store";
 import { config } from "../shared/config";
 import { conflict, unauthorized } from "../shared/errors";
 import type { Json } from "../shared/json";
+import { splitRemote } from "../shared/method-names";
 import type { Progress } from "../shared/states";
-import { failTask, finishTask } from "../transitions/outcome";
-import { remoteHeartbeat } from "../transitions/remote";
+import { objectOf } from "../live/client";
+import { readTask } from "../live/read";
 import { tokenAttempt } from "./callback-token";
-import { splitRemote } from "./methods";
-
 /** The attempt a callback speaks for: the token must be this task's, for a remote method. */
 async function attemptOf(env: Env, name: string, token: string | null): Promise<number> {
   const secret = env.REMOTE_SECRETS_KEY;
@@ -51,8 +51,22 @@ const answer = (row: {
 
 /** Throws attempt_over (409) with the task's current status. */
 async function refuse(env: Env, name: string, attempt: number): Promise<never> {
-  const row = await getTask(getDb(env), name);
+  const row = await readTask(env, name);
   throw over(name, attempt, row?.status);
+}
+
+/** The method whose object holds the task (the token has been checked: the name is real). */
+async function methodOf(env: Env, name: string, attempt: number): Promise<string> {
+  const method = await methodOfTask(getDb(env), name);
+  if (method === null) throw over(name, attempt, undefined);
+  return method;
+}
+
+/** Reports one outcome to the task's object: the task after it, or null when the attempt is over. */
+async function reportOne(env: Env, name: string, report: OutcomeReport): Promise<TaskRecord | null> {
+  const method = await methodOf(env, name, report.attempt);
+  const [result] = await objectOf(env, method, (o) => o.report([report]));
+  return result?.task ?? null;
 }
 
 /** Progress from the remote: a heartbeat that also stores progress and a status message. */
@@ -64,16 +78,10 @@ export async function remoteProgress(
 ): Promise<CallbackAnswer> {
   const attempt = await attemptOf(env, name, token);
   const cfg = config(env);
-  const now = Date.now();
-  const row = await remoteHeartbeat(
-    getDb(env),
-    { name, attempt },
-    now + cfg.remoteHeartbeatMs + cfg.leaseGraceMs,
-    cfg.leaseGraceMs,
-    news,
-  );
+  const until = Date.now() + cfg.remoteHeartbeatMs + cfg.leaseGraceMs;
+  const method = await methodOf(env, name, attempt);
+  const row = await objectOf(env, method, (o) => o.heartbeat(name, attempt, until, news));
   if (!row) return refuse(env, name, attempt);
-  await publishTaskEvents(env, [row], now);
   return answer(row);
 }
 
@@ -85,11 +93,13 @@ export async function remoteComplete(
   outcome: { result: Json<unknown> | null; debugLog: string | null; progress: Json<Progress> | null },
 ): Promise<CallbackAnswer> {
   const attempt = await attemptOf(env, name, token);
-  const now = Date.now();
-  const row = await finishTask(getDb(env), { name, attempt }, outcome.result, outcome, now);
+  const row = await reportOne(env, name, {
+    name,
+    attempt,
+    outcome: { kind: "finished", result: outcome.result },
+    record: { debugLog: outcome.debugLog, progress: outcome.progress },
+  });
   if (!row) return refuse(env, name, attempt);
-  await publishTaskEvents(env, [row], now);
-  if (row.admitsNow === 1) await wakeScheduler(env, row.method);
   return answer({ ...row, leaseUntil: null });
 }
 
@@ -107,24 +117,19 @@ export async function remoteFail(
   },
 ): Promise<CallbackAnswer> {
   const attempt = await attemptOf(env, name, token);
-  const db = getDb(env);
-  const task = await getTask(db, name);
-  if (!task) return refuse(env, name, attempt);
-  const now = Date.now();
-  const target = splitRemote(task.method)?.target ?? task.method;
-  const { failed, paused } = await failTask(
-    db,
-    { ...task, attempt, status: "Started" },
-    {
+  const method = await methodOf(env, name, attempt);
+  const target = splitRemote(method)?.target ?? method;
+  const row = await reportOne(env, name, {
+    name,
+    attempt,
+    outcome: {
+      kind: "failed",
       error: `RemoteError: ${target}: ${failure.error}`,
       permanent: failure.permanent,
-      record: { debugLog: failure.debugLog, progress: failure.progress },
       ...(failure.minDelayMs === undefined ? {} : { minDelayMs: failure.minDelayMs }),
     },
-    now,
-  );
-  if (!failed) return refuse(env, name, attempt);
-  await publishTaskEvents(env, [failed, ...paused], now);
-  if (failed.admitsNow === 1 || failed.wakeAt !== null) await wakeScheduler(env, failed.method);
-  return answer({ ...failed, leaseUntil: null });
+    record: { debugLog: failure.debugLog, progress: failure.progress },
+  });
+  if (!row) return refuse(env, name, attempt);
+  return answer({ ...row, leaseUntil: null });
 }

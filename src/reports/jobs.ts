@@ -3,20 +3,20 @@
 import { and, desc, eq, type SQL } from "drizzle-orm";
 import { getDb } from "../db/client";
 import { dbErrorMentions } from "../db/errors";
-import { inJson } from "../db/in-json";
-import { reportJobs, tasks, type ReportJobRow, type TaskRow } from "../db/schema";
-import { wakeScheduler } from "../dispatch/wake";
-import { publishTaskEvents } from "../realtime/events";
+import { reportJobs, type ReportJobRow } from "../db/schema";
+import { objectOf } from "../live/client";
+import { readTask, readTasks } from "../live/read";
+import type { TaskRecord } from "../live/store";
 import { config } from "../shared/config";
 import { forbidden, rateLimited } from "../shared/errors";
 import { canonicalJson, fromJson, sha256Hex } from "../shared/json";
 import type { Column } from "../shared/report-column";
 import { isEnded } from "../shared/states";
 import { hasAnyRole, isSystemManager, type User } from "../shared/user";
-import { buildTaskRow } from "../tasks/enqueue";
-import { errorSummary } from "../tasks/serialize";
+import { buildTask, newTaskName } from "../tasks/enqueue";
+import { MethodResolver } from "../tasks/resolve";
+import { errorSummary } from "../shared/errors";
 import { TaskSpec } from "../tasks/spec";
-import { insertReportJob } from "../transitions/insert";
 import { reportRoles, type ReportDefinition } from "./define";
 
 import { reportMethodName } from "./run";
@@ -30,17 +30,17 @@ export const ReportJobStatus = {
 } as const;
 export type ReportJobStatus = (typeof ReportJobStatus)[keyof typeof ReportJobStatus];
 
-/** A job with its task (null when retention already deleted the task). */
+/** A job with its task as it is now (null when retention already deleted the task). */
 export interface ReportJob {
   job: ReportJobRow;
-  task: TaskRow | null;
+  task: TaskRecord | null;
 }
 
 /**
  * The job's status, derived from its task so there is one source of truth: Finished → Completed;
  * Canceled, or Failed with no retry left → Error; Started → Started; anything else → Queued.
  */
-export function jobStatus(task: Pick<TaskRow, "status" | "wakeAt"> | null): ReportJobStatus {
+export function jobStatus(task: Pick<TaskRecord, "status" | "wakeAt"> | null): ReportJobStatus {
   if (task === null) return "Error";
   if (task.status === "Finished") return "Completed";
   if (task.status === "Started") return "Started";
@@ -63,16 +63,11 @@ function reusable({ job, task }: ReportJob, now: number, freshMs: number): boole
   return !isEnded(task);
 }
 
-/**
- * The job row matching `where` (at most one) with its task. Two reads in one batch rather than a
- * join: both tables have job_id and created_at columns, and rows read by position would mix them up.
- */
+/** The job row matching `where` (at most one) with its task as it is now (from its object, or the log). */
 async function readJob(env: Env, where: SQL | undefined): Promise<ReportJob | null> {
-  const db = getDb(env);
-  const [job] = await db.select().from(reportJobs).where(where).limit(1);
+  const [job] = await getDb(env).select().from(reportJobs).where(where).limit(1);
   if (!job) return null;
-  const [task] = await db.select().from(tasks).where(eq(tasks.name, job.jobId));
-  return { job, task: task ?? null };
+  return { job, task: await readTask(env, job.jobId) };
 }
 
 /** The job and its task, or null. */
@@ -86,10 +81,7 @@ export async function getVisibleJob(env: Env, user: User, jobId: string): Promis
   return job && (isSystemManager(user) || job.job.owner === user.name) ? job : null;
 }
 
-/**
- * The most recent jobs `user` may see (own; a System Manager's: everyone's), newest first, with
- * their tasks. Two reads, not a join, for the reason given at readJob.
- */
+/** The most recent jobs `user` may see (own; a System Manager's: everyone's), newest first, with their tasks. */
 export async function recentJobs(
   env: Env,
   user: User,
@@ -109,15 +101,10 @@ export async function recentJobs(
     .orderBy(desc(reportJobs.createdAt))
     .limit(limit);
   if (jobs.length === 0) return [];
-  const rows = await db
-    .select()
-    .from(tasks)
-    .where(
-      inJson(
-        tasks.name,
-        jobs.map((j) => j.jobId),
-      ),
-    );
+  const rows = await readTasks(
+    env,
+    jobs.map((j) => j.jobId),
+  );
   const byName = new Map(rows.map((t) => [t.name, t]));
   return jobs.map((job) => ({ job, task: byName.get(job.jobId) ?? null }));
 }
@@ -185,31 +172,33 @@ export async function startReportJob(
         .set({ reusable: false })
         .where(and(eq(reportJobs.jobId, existing.job.jobId), eq(reportJobs.reusable, true)));
     }
-    const row = buildTaskRow(
-      TaskSpec.parse({ method: reportMethodName(report.name), job_name: report.name, arguments: { filters } }),
-      user,
-      env,
-      now,
-      { platform: true },
-    );
-    const jobRow = {
-      jobId: row.name,
-      report: report.name,
-      owner: user.name,
-      filters: filtersJson,
-      filtersHash,
-      createdAt: now,
-      expiresAt: now + cfg.reportResultTtlMs,
-    };
+    const spec = TaskSpec.parse({ method: reportMethodName(report.name), job_name: report.name, arguments: { filters } });
+    const method = (await MethodResolver.load(env, [])).resolve(spec);
+    const row = buildTask(spec, user, env, now, method, await newTaskName(env, method.method, now), { platform: true });
+    let job: ReportJobRow | undefined;
     try {
-      const { task, job } = await insertReportJob(db, row, jobRow);
-      await publishTaskEvents(env, [task]);
-      await wakeScheduler(env, task.method);
-      return { job, task, created: true };
+      // The job first: its task, once it runs, writes its result to this row.
+      [job] = await db
+        .insert(reportJobs)
+        .values({
+          jobId: row.name,
+          report: report.name,
+          owner: user.name,
+          filters: filtersJson,
+          filtersHash,
+          createdAt: now,
+          expiresAt: now + cfg.reportResultTtlMs,
+        })
+        .returning();
     } catch (error) {
       if (!dbErrorMentions(error, "UNIQUE constraint failed")) throw error;
       // An identical start won the race: the next round reads its job.
+      continue;
     }
+    if (!job) throw new Error(`could not insert report job ${row.name}`);
+    // If this never arrives, the job reads as an error with no task and stops being reused.
+    const [inserted] = await objectOf(env, row.method, (o) => o.enqueue([row]));
+    return { job, task: inserted?.task ?? null, created: true };
   }
   throw new Error(`could not start report ${report.name}: too much contention`);
 }

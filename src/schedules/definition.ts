@@ -3,9 +3,9 @@
 import type { NewScheduleRow } from "../db/schema";
 import { invalid } from "../shared/errors";
 import { toJson } from "../shared/json";
-import type { RemoteCatalog } from "../remote/methods";
 import type { User } from "../shared/user";
-import { buildTaskRow } from "../tasks/enqueue";
+import { buildTask } from "../tasks/enqueue";
+import type { MethodResolver } from "../tasks/resolve";
 import { TaskSpec } from "../tasks/spec";
 import type { ScheduleSpec } from "./spec";
 import { slotOptionsOf } from "./stored";
@@ -49,7 +49,7 @@ export function definitionOf(
   spec: ScheduleSpec,
   owner: User,
   now: number,
-  remote: RemoteCatalog,
+  resolver: MethodResolver,
 ): { definition: Definition; nextSlot: number | null } {
   const timing = validateTiming({
     frequency: spec.frequency,
@@ -78,7 +78,7 @@ export function definitionOf(
     document_action: spec.document_action,
     arguments: spec.arguments ?? {},
   });
-  const row = buildTaskRow(probe, owner, env, now, { remote });
+  const row = buildTask(probe, owner, env, now, resolver.resolve(probe), "probe");
   const definition: Definition = {
     description: spec.description ?? null,
     method: row.method,

@@ -1,22 +1,22 @@
 // A schedule's firing: which due slots run (missed-run policy), what the overlap policy does while
-// the previous run is active, and one transaction that advances the schedule and inserts its runs.
-// Whatever fires twice — an alarm retried, the watchdog, a deploy, an evicted object — a slot is
-// handled once: the transaction is a compare-and-set on the schedule's version.
+// the previous run is active, and one transaction that advances the schedule and names its runs in
+// the run log; the runs are then handed to their method's object. Whatever fires twice — an alarm
+// retried, the watchdog, a deploy, an evicted object — a slot is handled once: the transaction is
+// a compare-and-set on the schedule's version, the run log holds one run per slot, and a run is
+// inserted by name (a second insert of it changes nothing). A run the object never received (the
+// Worker stopped in between) is handed over again by the watchdog from the run log.
 import { getDb, type Db } from "../db/client";
-import { activeRuns, firingStatements, getSchedule, type FiringWrite } from "../db/schedules";
+import { firingStatements, getSchedule, type FiringWrite } from "../db/schedules";
 import type { ScheduleRow } from "../db/schema";
-import { wakeSchedulers } from "../dispatch/wake";
-import { publishTaskEvents } from "../realtime/events";
+import { objectOf } from "../live/client";
+import type { NewTask } from "../live/enqueue";
 import { DomainError } from "../shared/errors";
 import { fromJson } from "../shared/json";
 import { log } from "../shared/log";
-import { inJson } from "../db/in-json";
-import { tasks } from "../db/schema";
 import { performAction } from "../tasks/actions";
-import { loadCatalog, type RemoteCatalog } from "../remote/methods";
-import { buildTaskRow } from "../tasks/enqueue";
+import { buildTask, newTaskName } from "../tasks/enqueue";
+import { MethodResolver } from "../tasks/resolve";
 import { TaskSpec } from "../tasks/spec";
-import { insertTasks, type BulkTaskRow } from "../transitions/insert";
 import { jitterMs, planCatchUp } from "./catch-up";
 import { isoInZone } from "./describe";
 import { slotOptionsOf, timingOf } from "./stored";
@@ -31,15 +31,19 @@ function ownerOf(row: ScheduleRow) {
   return { name: row.owner, roles: fromJson(row.ownerRoles), key: `schedule:${row.name}` };
 }
 
-/** The task row of one run of `row` for `slot` (a DomainError when the method or arguments no longer fit). */
-export function runRow(
+/**
+ * The task of one run of `row` for `slot` (a DomainError when the method or arguments no longer
+ * fit), named `name` when the run log already names it.
+ */
+export async function runTask(
   env: Env,
   row: ScheduleRow,
   slot: number,
   now: number,
   kind: "slot" | "manual",
-  remote: RemoteCatalog,
-): BulkTaskRow {
+  resolver: MethodResolver,
+  name?: string,
+): Promise<NewTask> {
   const jitter = kind === "slot" ? jitterMs(row.frequency, row.name, slot) : 0;
   const spec = TaskSpec.parse({
     ...(row.documentType === null
@@ -56,8 +60,22 @@ export function runRow(
     run_at: jitter > 0 ? new Date(slot + jitter).toISOString() : undefined,
     dedupe_key: `schedule:${row.name}:${kind === "slot" ? "" : "manual:"}${new Date(slot).toISOString()}`,
   });
-  const task = buildTaskRow(spec, ownerOf(row), env, now, { remote });
+  const method = resolver.resolve(spec);
+  const task = buildTask(spec, ownerOf(row), env, now, method, name ?? (await newTaskName(env, method.method, now)));
   return { ...task, priority: row.priority, scheduledJob: row.name, scheduledFor: slot };
+}
+
+/** A schedule's runs that are still active (Pending, Queued, Started), from its method's object. */
+export function activeRuns(env: Env, row: ScheduleRow): Promise<string[]> {
+  const method = row.documentType === null ? row.method : `${row.documentType}.${row.documentAction ?? ""}`;
+  return objectOf(env, method, (o) => o.activeRuns(row.name));
+}
+
+/** Hands runs the run log names to their method's object (inserted by name: a repeat changes nothing). */
+export async function handOver(env: Env, runs: readonly NewTask[]): Promise<void> {
+  const byMethod = new Map<string, NewTask[]>();
+  for (const run of runs) byMethod.set(run.method, [...(byMethod.get(run.method) ?? []), run]);
+  await Promise.all([...byMethod].map(([method, list]) => objectOf(env, method, (o) => o.enqueue(list))));
 }
 
 /** What a firing does with one due slot. */
@@ -169,7 +187,7 @@ export async function fireSchedule(env: Env, name: string, now = Date.now()): Pr
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
     const row = await getSchedule(db, name);
     if (!row || row.stopped) return null;
-    const active = await activeRuns(db, name);
+    const active = await activeRuns(env, row);
     const planned = plan(row, active, now);
     if (planned === null) {
       log.error("schedule has a timing the engine no longer accepts", { schedule: name });
@@ -191,16 +209,17 @@ export async function fireSchedule(env: Env, name: string, now = Date.now()): Pr
 
 /** Cancels the schedule's active runs (overlap cancel_other). */
 async function cancelRuns(env: Env, names: string[], schedule: string) {
-  await performAction(env, "cancel", inJson(tasks.name, names), { message: `replaced by a newer run of ${schedule}` });
+  await performAction(env, "cancel", names, { message: `replaced by a newer run of ${schedule}` });
 }
 
-/** Writes the plan: the schedule moves, the run log grows and the runs are inserted — or nothing. */
+/** Writes the plan: the schedule moves and the run log grows — or nothing; then the runs are handed over. */
 async function commit(env: Env, db: Db, row: ScheduleRow, planned: Plan, now: number): Promise<boolean> {
   const token = crypto.randomUUID();
-  const remote = planned.decisions.some((d) => d.outcome === "enqueued")
-    ? await loadCatalog(env, [row.method, row.documentType ?? undefined])
-    : new Map();
-  const rows: BulkTaskRow[] = [];
+  const resolver = await MethodResolver.load(
+    env,
+    planned.decisions.some((d) => d.outcome === "enqueued") ? [row.method, row.documentType] : [],
+  );
+  const rows: NewTask[] = [];
   const runs: FiringWrite["runs"] = [];
   let refused = 0;
   const base = { kind: "slot" as const, count: 1, slotUntil: null, at: now, lagMs: null, error: null, taskName: null };
@@ -210,7 +229,7 @@ async function commit(env: Env, db: Db, row: ScheduleRow, planned: Plan, now: nu
       continue;
     }
     try {
-      const task = runRow(env, row, d.slot, now, "slot", remote);
+      const task = await runTask(env, row, d.slot, now, "slot", resolver);
       rows.push(task);
       runs.push({ ...base, slot: d.slot, outcome: "enqueued", taskName: task.name, lagMs: now - d.slot });
     } catch (error) {
@@ -243,16 +262,14 @@ async function commit(env: Env, db: Db, row: ScheduleRow, planned: Plan, now: nu
     },
     runs,
   };
-  const { statements, guard } = firingStatements(db, write);
-  const inserted = await insertTasks(db, rows, null, { before: statements, guard });
-  // Did this firing win? Its runs were inserted — or, when it had none to insert, its token is there.
-  const won =
-    rows.length > 0 ? inserted.length === rows.length : (await getSchedule(db, row.name))?.lastToken === token;
-  if (!won) return false;
-  await publishTaskEvents(env, inserted);
-  await wakeSchedulers(
+  const results = await db.$client.batch<{ task_name: string | null }>(firingStatements(db, write));
+  // Did this firing win? Its compare-and-set on the schedule's version changed the row.
+  if ((results[0]?.meta.changes ?? 0) === 0) return false;
+  // Only runs the run log names for their slot are inserted: a slot that already had a run keeps it.
+  const named = new Set((results[1]?.results ?? []).map((r) => r.task_name));
+  await handOver(
     env,
-    inserted.map((t) => t.method),
+    rows.filter((t) => named.has(t.name)),
   );
   for (const run of runs) {
     if (run.outcome === "enqueued") {

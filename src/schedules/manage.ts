@@ -11,21 +11,18 @@ import {
   updateSchedule,
 } from "../db/schedules";
 import type { ScheduleRow } from "../db/schema";
-import { publishTaskEvents } from "../realtime/events";
-import { wakeScheduler } from "../dispatch/wake";
 import { conflict, notFound } from "../shared/errors";
 import { canonicalJson, fromJson, sha256Hex, toJson } from "../shared/json";
 import { describeError, log } from "../shared/log";
 import { canSee, type User } from "../shared/user";
-import { insertTasks } from "../transitions/insert";
-import { loadCatalog } from "../remote/methods";
-import { runRow } from "./fire";
+import { MethodResolver } from "../tasks/resolve";
+import { handOver, runTask } from "./fire";
 import { codeSchedules } from "./registry";
 import { definitionOf } from "./definition";
 import type { ScheduleSpec } from "./spec";
 
 /** The remote targets a schedule's method names (none for code methods). */
-const catalogFor = (env: Env, spec: ScheduleSpec) => loadCatalog(env, [spec.method, spec.document_type]);
+const resolverFor = (env: Env, spec: ScheduleSpec) => MethodResolver.load(env, [spec.method, spec.document_type]);
 
 /** Who code schedules run as. */
 const SYSTEM: User = { name: "Administrator", roles: ["System Manager"], key: "code" };
@@ -51,7 +48,7 @@ export async function visibleSchedule(env: Env, user: User, name: string): Promi
 
 /** Creates a schedule for `user` (validated as `definitionOf` says); conflict when the name is taken. */
 export async function createSchedule(env: Env, user: User, spec: ScheduleSpec, now = Date.now()): Promise<ScheduleRow> {
-  const { definition, nextSlot } = definitionOf(env, spec, user, now, await catalogFor(env, spec));
+  const { definition, nextSlot } = definitionOf(env, spec, user, now, await resolverFor(env, spec));
   const name = spec.name ?? `sched-${crypto.randomUUID().slice(0, 8)}`;
   const row = await insertSchedule(getDb(env), {
     ...definition,
@@ -83,7 +80,7 @@ export async function replaceSchedule(
   if (row.source === "code")
     throw conflict(`${row.name} is defined in code; change it there (you can stop or start it)`);
   const owner: User = { name: row.owner, roles: fromJson(row.ownerRoles), key: "schedule" };
-  const { definition, nextSlot } = definitionOf(env, spec, owner, now, await catalogFor(env, spec));
+  const { definition, nextSlot } = definitionOf(env, spec, owner, now, await resolverFor(env, spec));
   const updated = await updateSchedule(getDb(env), row.name, row.version, {
     ...definition,
     activeSince: now,
@@ -156,16 +153,10 @@ export function skipSlots(env: Env, row: ScheduleRow, count: number): Promise<Sc
 export async function runNow(env: Env, row: ScheduleRow): Promise<string> {
   const db = getDb(env);
   const now = Date.now();
-  const task = runRow(
-    env,
-    row,
-    now,
-    now,
-    "manual",
-    await loadCatalog(env, [row.method, row.documentType ?? undefined]),
-  );
+  const resolver = await MethodResolver.load(env, [row.method, row.documentType]);
+  const task = await runTask(env, row, now, now, "manual", resolver);
   const token = crypto.randomUUID();
-  const { statements, guard } = firingStatements(db, {
+  const statements = firingStatements(db, {
     name: row.name,
     version: row.version,
     token,
@@ -185,10 +176,9 @@ export async function runNow(env: Env, row: ScheduleRow): Promise<string> {
       },
     ],
   });
-  const inserted = await insertTasks(db, [task], null, { before: statements, guard });
-  if (inserted.length === 0) throw conflict(`scheduled job ${row.name} changed meanwhile; try again`);
-  await publishTaskEvents(env, inserted);
-  await wakeScheduler(env, task.method);
+  const [advanced] = await db.$client.batch(statements);
+  if ((advanced?.meta.changes ?? 0) === 0) throw conflict(`scheduled job ${row.name} changed meanwhile; try again`);
+  await handOver(env, [task]);
   return task.name;
 }
 
@@ -208,7 +198,7 @@ export async function syncCodeSchedules(env: Env, now = Date.now()): Promise<{ c
     const known = stored.get(def.name);
     stored.delete(def.name);
     if (known?.definitionHash === hash) continue;
-    const { definition, nextSlot } = definitionOf(env, spec, SYSTEM, now, await catalogFor(env, spec));
+    const { definition, nextSlot } = definitionOf(env, spec, SYSTEM, now, await resolverFor(env, spec));
     if (!known) {
       await insertSchedule(db, {
         ...definition,

@@ -29,7 +29,10 @@ const SECRETS = new Set(["SESSION_SECRET"]);
 const Vars = z.object({
   QUEUED_LEASE_S: whole(120, 1, "seconds"),
   LEASE_GRACE_S: whole(30, 0, "seconds"),
-  CANCEL_POLL_MS: whole(1000, 50, "milliseconds"),
+  CANCEL_CHANNEL_AFTER_MS: whole(1000, 0, "milliseconds"),
+  LOG_FLUSH_MS: whole(200, 10, "milliseconds"),
+  LOG_DELAY_MS: whole(500, 0, "milliseconds"),
+  TASKS_PER_MESSAGE: whole(10, 1, "tasks"),
   PROGRESS_INTERVAL_MS: whole(250, 0, "milliseconds"),
   RETENTION_DAYS: whole(30, 1, "days"),
   ADMIT_PER_PASS: whole(200, 1, "tasks"),
@@ -58,13 +61,22 @@ export interface Config {
   queuedLeaseMs: number;
   /** Extra time past a Started task's timeout before its worker is presumed lost. */
   leaseGraceMs: number;
-  /** How often a running handler checks whether its task was canceled. */
-  cancelPollMs: number;
+  /**
+   * How long an attempt runs before its consumer opens a cancel channel to the method's object
+   * (a cancel reaches a handler at most this long plus a moment after it is made).
+   */
+  cancelChannelAfterMs: number;
+  /** How often a method's object writes a group of changes to the log (D1). */
+  logFlushMs: number;
+  /** How long a new task waits before its first log write (so a short task is written once, ended). */
+  logDelayMs: number;
+  /** Most task attempts one queue message carries (long-queue messages carry one). */
+  tasksPerMessage: number;
   /** Minimum time between two progress writes of one task. */
   progressIntervalMs: number;
   /** Days to keep finished task logs. */
   retentionDays: number;
-  /** Most tasks one scheduler pass admits (bounds a pass on unlimited methods). */
+  /** Most tasks one admission pass admits (bounds a pass on unlimited methods). */
   admitPerPass: number;
   /** Largest task arguments JSON, in bytes. */
   maxArgumentsBytes: number;
@@ -121,7 +133,10 @@ export function config(env: object): Config {
   const cfg: Config = {
     queuedLeaseMs: v.QUEUED_LEASE_S * 1000,
     leaseGraceMs: v.LEASE_GRACE_S * 1000,
-    cancelPollMs: v.CANCEL_POLL_MS,
+    cancelChannelAfterMs: v.CANCEL_CHANNEL_AFTER_MS,
+    logFlushMs: v.LOG_FLUSH_MS,
+    logDelayMs: v.LOG_DELAY_MS,
+    tasksPerMessage: v.TASKS_PER_MESSAGE,
     progressIntervalMs: v.PROGRESS_INTERVAL_MS,
     retentionDays: v.RETENTION_DAYS,
     admitPerPass: v.ADMIT_PER_PASS,

@@ -77,3 +77,8 @@ export function invalidInput(
   const where = first && first.path.length > 0 ? `${first.path.map(String).join(".")}: ` : "";
   return invalid(code, `${what}: ${where}${first?.message ?? "invalid"}`, issueDetails(error, prefix));
 }
+
+/** The first line of a stored error (the message without the stack). */
+export function errorSummary(error: string | null): string | null {
+  return error === null ? null : (error.split("\n", 1)[0] ?? error);
+}

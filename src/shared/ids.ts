@@ -1,4 +1,8 @@
-// Task names: 26-character ULIDs (48-bit millisecond time + 80 random bits), monotonic within an isolate.
+// Ids: 26-character ULIDs (48-bit millisecond time + 80 random bits), monotonic within an isolate.
+// A task's name is an id followed by its method's route code (db/routes.ts).
+
+/** Length of an id; a task name is longer by its route code. */
+export const ID_LENGTH = 26;
 
 const ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"; // Crockford base32
 

@@ -1,48 +1,41 @@
-// User actions on tasks — one task, a list, a batch or a filter — with what must follow every
-// action: events for the changed tasks and a wake for their methods' schedulers.
-import { and, desc, eq, inArray, type SQL } from "drizzle-orm";
+// User actions on tasks — one task, a list, a batch or a filter — carried to the objects that own
+// the tasks. Each object applies the action as a compare-and-set on the task's current status;
+// a retry of a task that has ended and left its object takes the log's row back in first.
+import { and, desc, eq, inArray } from "drizzle-orm";
+import { readBatch } from "../db/live-log";
 import { getDb } from "../db/client";
-import { dbErrorMentions } from "../db/errors";
-import { inJson } from "../db/in-json";
-import { tasks, type TaskRow } from "../db/schema";
+import { methodsOfTasks } from "../db/routes";
+import { tasks } from "../db/schema";
 import { filterWhere, type TaskFilter } from "../db/task-filter";
-import { wakeSchedulers } from "../dispatch/wake";
-import { publishTaskEvents } from "../realtime/events";
+import { getLoggedTasks } from "../db/tasks";
+import { actionAllowed, type ActionOptions, type TaskAction } from "../live/actions";
+import type { TaskRecord } from "../live/store";
 import { conflict } from "../shared/errors";
-import type { TaskStatus } from "../shared/states";
-import { isSystemManager, type User } from "../shared/user";
-import { ACTION_FROM, ACTION_WAKES, applyAction, type ActionOptions, type TaskAction } from "../transitions/actions";
-import type { WatchedTask } from "../transitions/columns";
+import { isEnded, type TaskStatus } from "../shared/states";
+import { canSee, isSystemManager, type User } from "../shared/user";
+import { objectOf } from "../live/client";
+import { readTask, readTasks } from "../live/read";
 
 /** Most tasks one bulk action may touch; by batch or filter, call again while `truncated`. */
 export const ACTION_MAX = 500;
 
 /**
- * Applies the action, then publishes the changed tasks' events and wakes the schedulers of their
- * methods (slots freed, work released). A retry that would give two live tasks of one owner the
- * same dedupe_key changes nothing and is a conflict.
+ * Applies the action to the named tasks in their objects and returns the changed tasks. A retry
+ * that would give two live tasks of one owner the same dedupe_key changes nothing and is a conflict.
  */
 export async function performAction(
   env: Env,
   action: TaskAction,
-  target: SQL | undefined,
+  names: readonly string[],
   options: ActionOptions = {},
-): Promise<WatchedTask[]> {
-  let changed: WatchedTask[];
-  try {
-    changed = await applyAction(getDb(env), action, target, options);
-  } catch (error) {
-    if (dbErrorMentions(error, "UNIQUE constraint failed")) {
-      throw conflict("the retry would give two live tasks of one owner the same dedupe_key");
-    }
-    throw error;
+): Promise<TaskRecord[]> {
+  const db = getDb(env);
+  const changed: TaskRecord[] = [];
+  for (const [method, group] of await methodsOfTasks(db, names)) {
+    // A retry may concern ended tasks the object no longer holds: the log's rows come along.
+    const logged = action === "retry" ? (await getLoggedTasks(db, group)).filter(isEnded) : [];
+    changed.push(...(await objectOf(env, method, (o) => o.act(action, group, options, logged))));
   }
-  await publishTaskEvents(env, changed);
-  if (ACTION_WAKES[action])
-    await wakeSchedulers(
-      env,
-      changed.map((t) => t.method),
-    );
   return changed;
 }
 
@@ -50,22 +43,11 @@ export async function performAction(
  * Runs an action on one task (which the caller has been shown may see it): the task after it, or a
  * conflict naming the status that does not allow it.
  */
-export async function actOnTask(
-  env: Env,
-  task: TaskRow,
-  action: TaskAction,
-  options: ActionOptions = {},
-): Promise<WatchedTask> {
-  const [after] = await performAction(env, action, eq(tasks.name, task.name), options);
+export async function actOnTask(env: Env, task: TaskRecord, action: TaskAction, options: ActionOptions = {}) {
+  const [after] = await performAction(env, action, [task.name], options);
   if (after) return after;
-  const [now] = await getDb(env).select({ status: tasks.status }).from(tasks).where(eq(tasks.name, task.name));
-  const status = now?.status ?? task.status;
+  const status = (await readTask(env, task.name))?.status ?? task.status;
   throw conflict(`cannot ${action} a task that is ${status}`, { status });
-}
-
-/** Only a System Manager acts on other users' tasks. */
-function visibleTo(user: User): SQL | undefined {
-  return isSystemManager(user) ? undefined : eq(tasks.owner, user.name);
 }
 
 /** Which tasks a bulk action targets: named ones, a batch's, or those matching a filter. */
@@ -78,10 +60,25 @@ export interface ActionSelection {
   statuses?: TaskStatus[];
 }
 
+/** The tasks of a batch as they are now: the live ones from its objects, the rest from the log. */
+async function batchTasks(env: Env, batchId: string): Promise<TaskRecord[]> {
+  const db = getDb(env);
+  const batch = await readBatch(db, batchId);
+  const found = new Map<string, TaskRecord>();
+  for (const method of batch?.methods ?? []) {
+    for (const task of await objectOf(env, method, (o) => o.batchTasks(batchId))) found.set(task.name, task);
+  }
+  const logged = await db.select({ name: tasks.name }).from(tasks).where(eq(tasks.batchId, batchId));
+  const missing = logged.map((r) => r.name).filter((n) => !found.has(n));
+  for (const task of await readTasks(env, missing)) found.set(task.name, task);
+  return [...found.values()].sort((a, b) => (a.name < b.name ? 1 : -1));
+}
+
 /**
  * Applies `action` to the selected tasks (named ones, or up to ACTION_MAX of a batch or a filter),
  * reporting per name whether it was done or skipped and why. Invisible tasks are reported
- * "not found", exactly like missing ones.
+ * "not found", exactly like missing ones. A filter selects from the log (which trails the objects
+ * by the log lag); a batch from its objects and the log.
  */
 export async function bulkAction(
   env: Env,
@@ -90,41 +87,55 @@ export async function bulkAction(
   select: ActionSelection,
   options: ActionOptions,
 ) {
-  const db = getDb(env);
+  const admin = isSystemManager(user);
   let requested: string[];
   let truncated = false;
   if (select.names) {
     requested = [...new Set(select.names)];
   } else {
-    const where = and(
-      select.batchId ? eq(tasks.batchId, select.batchId) : undefined,
-      select.statuses ? inArray(tasks.status, select.statuses) : undefined,
-      select.filter ? filterWhere(select.filter) : undefined,
-    );
+    let candidates: TaskRecord[];
+    if (select.batchId !== undefined && select.filter === undefined) {
+      candidates = await batchTasks(env, select.batchId);
+    } else {
+      const rows = await getDb(env)
+        .select({ name: tasks.name })
+        .from(tasks)
+        .where(
+          and(
+            select.batchId ? eq(tasks.batchId, select.batchId) : undefined,
+            select.statuses ? inArray(tasks.status, select.statuses) : undefined,
+            select.filter ? filterWhere(select.filter) : undefined,
+            admin ? undefined : eq(tasks.owner, user.name),
+          ),
+        )
+        .orderBy(desc(tasks.name))
+        .limit(ACTION_MAX * 4);
+      candidates = await readTasks(
+        env,
+        rows.map((r) => r.name),
+      );
+    }
     // Only tasks the action can apply to, so repeating a truncated call makes progress.
-    const rows = await db
-      .select({ name: tasks.name })
-      .from(tasks)
-      .where(and(where, visibleTo(user), ACTION_FROM[action]))
-      .orderBy(desc(tasks.name))
-      .limit(ACTION_MAX + 1);
-    truncated = rows.length > ACTION_MAX;
-    requested = rows.slice(0, ACTION_MAX).map((r) => r.name);
+    const applicable = candidates
+      .filter((t) => canSee(user, t.owner))
+      .filter((t) => select.statuses === undefined || select.statuses.includes(t.status))
+      .filter((t) => actionAllowed(action, t))
+      .sort((a, b) => (a.name < b.name ? 1 : -1));
+    truncated = applicable.length > ACTION_MAX;
+    requested = applicable.slice(0, ACTION_MAX).map((t) => t.name);
   }
-  let changed: WatchedTask[] = [];
-  if (requested.length > 0) {
-    changed = await performAction(env, action, and(inJson(tasks.name, requested), visibleTo(user)), options);
-  }
+  const visible = (await readTasks(env, requested)).filter((t) => canSee(user, t.owner));
+  const visibleNames = visible.map((t) => t.name);
+  const changed = visibleNames.length === 0 ? [] : await performAction(env, action, visibleNames, options);
   const done = new Map(changed.map((t) => [t.name, t.status]));
-  const others = requested.filter((n) => !done.has(n));
-  const current =
-    others.length === 0
-      ? []
-      : await db
-          .select({ name: tasks.name, status: tasks.status })
-          .from(tasks)
-          .where(and(inJson(tasks.name, others), visibleTo(user)));
-  const status = new Map(current.map((t) => [t.name, t.status]));
+  const status = new Map(visible.map((t) => [t.name, t.status]));
+  if (changed.length < visible.length) {
+    for (const t of await readTasks(
+      env,
+      visibleNames.filter((n) => !done.has(n)),
+    ))
+      status.set(t.name, t.status);
+  }
   const results = requested.map((name) => {
     if (done.has(name)) return { name, outcome: "done" as const, status: done.get(name) ?? null, reason: null };
     const now = status.get(name);

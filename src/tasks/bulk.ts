@@ -1,20 +1,21 @@
 // Bulk enqueue (all or nothing, one batch), chunked bulk over ids (one task per chunk), and
 // requeueing just the failed items of a chunked batch.
 import { z } from "@hono/zod-openapi";
+import { joinBatch } from "../db/batches";
 import { getDb } from "../db/client";
 import { markRequeued, pendingItemFailures } from "../db/item-failures";
-import { wakeSchedulers } from "../dispatch/wake";
-import { registry } from "../methods";
+import { routeCode } from "../db/routes";
+import type { NewTask } from "../live/enqueue";
+import type { TaskRecord } from "../live/store";
 import { CHUNK_MAX } from "../methods/items";
-import { publishTaskEvents } from "../realtime/events";
-import { DomainError, invalid, issueDetails } from "../shared/errors";
+import { conflict, DomainError, invalid, issueDetails } from "../shared/errors";
+import { newId } from "../shared/ids";
 import { fromJson } from "../shared/json";
 import { FAILURE_POLICIES, QUEUE_NAMES } from "../shared/states";
 import type { User } from "../shared/user";
-import type { EventRow } from "../transitions/columns";
-import { insertTasks, type BulkExtra, type BulkTaskRow } from "../transitions/insert";
-import { loadCatalog, remoteMethod, splitRemote, type RemoteCatalog } from "../remote/methods";
-import { buildTaskRow } from "./enqueue";
+import { insertAll, type CommitStep } from "./commit";
+import { buildTask } from "./enqueue";
+import { MethodResolver } from "./resolve";
 import { BATCH_ID, TaskSpec } from "./spec";
 
 export const BULK_MAX = 1000;
@@ -61,23 +62,14 @@ function atIndex(index: number, error: unknown): unknown {
   return new DomainError(error.kind, error.code, message, { index, details: error.details ?? null });
 }
 
-/** A string field of a not-yet-validated spec (for loading the remote targets it names). */
-const text = (value: unknown) => (typeof value === "string" ? value : undefined);
 
 export interface BulkResult {
   batchId: string;
-  rows: EventRow[];
+  tasks: TaskRecord[];
 }
 
-/** Every spec of a bulk call as a row of batch `batchId`, validated first: one bad spec fails all. */
-function bulkRows(
-  env: Env,
-  user: User,
-  body: BulkEnqueueBody,
-  batchId: string,
-  now: number,
-  remote: RemoteCatalog,
-): BulkTaskRow[] {
+/** Every spec of a bulk call as a task of batch `batchId`, validated first: one bad spec fails all. */
+async function bulkTasks(env: Env, user: User, body: BulkEnqueueBody, batchId: string, now: number): Promise<NewTask[]> {
   const rawDefaults = body.defaults ?? {};
   for (const key of BATCH_OWNED) {
     if (key in rawDefaults) throw invalid("validation_failed", `defaults.${key} is not allowed in bulk enqueue`);
@@ -85,20 +77,40 @@ function bulkRows(
   // Each part is validated on its own before merging, so a bad `arguments` in the defaults or in
   // a spec is refused exactly as the single enqueue refuses it.
   const defaults = parseSpec(rawDefaults, ["defaults"]);
-  return body.tasks.map((task, index) => {
+  const specs = body.tasks.map((task, index) => {
     for (const key of BATCH_OWNED) {
       if (key in task) {
         throw invalid("validation_failed", `tasks.${index}: ${key} is set by the batch`, { index, path: key });
       }
     }
-    const spec = merge(defaults, parseSpec(task, ["tasks", index], index));
+    return merge(defaults, parseSpec(task, ["tasks", index], index));
+  });
+  const resolver = await MethodResolver.load(
+    env,
+    specs.flatMap((spec) => [spec.method, spec.document_type]),
+  );
+  const methods = specs.map((spec, index) => {
     try {
-      const row = buildTaskRow({ ...spec, batch_id: batchId, batch_order: index }, user, env, now, {
-        path: ["tasks", index],
-        remote,
-      });
-      // No explicit priority: the task type's applies (resolved inside the INSERT).
-      return { ...row, priority: spec.priority ?? null };
+      return resolver.resolve(spec, ["tasks", index]);
+    } catch (error) {
+      throw atIndex(index, error);
+    }
+  });
+  const codes = new Map<string, string>();
+  for (const method of new Set(methods.map((m) => m.method))) codes.set(method, await routeCode(getDb(env), method));
+  return specs.map((spec, index) => {
+    const method = methods[index];
+    if (!method) throw new Error(`spec ${index} has no method`);
+    try {
+      return buildTask(
+        { ...spec, batch_id: batchId, batch_order: index },
+        user,
+        env,
+        now,
+        method,
+        newId(now) + (codes.get(method.method) ?? ""),
+        { path: ["tasks", index] },
+      );
     } catch (error) {
       throw atIndex(index, error);
     }
@@ -107,31 +119,42 @@ function bulkRows(
 
 /**
  * Validates every spec first — one bad spec (say the 318th) fails the whole call with its index
- * and writes nothing — then inserts all tasks in one transaction as one batch, publishes their
- * events and wakes their methods' schedulers.
+ * and writes nothing — then joins (or creates) the batch and inserts every task all or nothing
+ * into its method's object.
  */
-export async function enqueueBulk(
+export async function enqueueBulk(env: Env, user: User, body: BulkEnqueueBody, now = Date.now()): Promise<BulkResult> {
+  const result = await enqueueBatch(env, user, body, undefined, now);
+  if (result === null) throw new Error("a bulk enqueue without a commit condition cannot be refused");
+  return result;
+}
+
+/** enqueueBulk with `commit`: what must be written in the same commit; null when its guard did not hold. */
+async function enqueueBatch(
   env: Env,
   user: User,
   body: BulkEnqueueBody,
-  extra?: (batchId: string) => BulkExtra,
+  commit: ((batchId: string) => CommitStep) | undefined,
   now = Date.now(),
-): Promise<BulkResult> {
+): Promise<BulkResult | null> {
   const batchId = body.batch_id ?? crypto.randomUUID();
-  const named = [body.defaults, ...body.tasks].flatMap((spec) => [text(spec?.method), text(spec?.document_type)]);
-  const rows = bulkRows(env, user, body, batchId, now, await loadCatalog(env, named));
-  const inserted = await insertTasks(
-    getDb(env),
-    rows,
-    { id: batchId, owner: user.name, policy: body.failure_policy, now },
-    extra?.(batchId),
-  );
-  await publishTaskEvents(env, inserted);
-  await wakeSchedulers(
-    env,
-    inserted.map((r) => r.method),
-  );
-  return { batchId, rows: inserted };
+  const tasks = await bulkTasks(env, user, body, batchId, now);
+  const methods = [...new Set(tasks.map((t) => t.method))];
+  const batch = await joinBatch(getDb(env), {
+    batchId,
+    owner: user.name,
+    methods,
+    orderKey: tasks[0]?.name ?? batchId,
+    now,
+    policy: body.failure_policy,
+  });
+  if (batch === null) throw conflict(`batch ${batchId} belongs to another user; choose another batch_id`);
+  for (const task of tasks) task.orderKey = batch.orderKey;
+  const inserted = await insertAll(env, tasks, {
+    batchId,
+    pauseRest: batch.failurePolicy === "pause_rest" ? [batchId] : undefined,
+    commit: commit?.(batchId),
+  });
+  return inserted === null ? null : { batchId, tasks: inserted.map((r) => r.task) };
 }
 
 export const ChunkedBulkBody = z
@@ -174,17 +197,23 @@ export async function enqueueChunks(
   user: User,
   method: string,
   body: ChunkedBulkBody,
-  extra?: (batchId: string) => BulkExtra,
 ): Promise<BulkResult & { total: number; duplicates: number }> {
-  if (splitRemote(method)) {
-    const found = remoteMethod(await loadCatalog(env, [method]), method);
-    if ("refused" in found) throw invalid("unknown_method", found.refused);
-  } else {
-    const resolved = registry.get(method, env);
-    if (!resolved) throw invalid("unknown_method", `unknown method ${method}`);
-    if (!resolved.itemTask) {
-      throw invalid("not_an_item_method", `${method} is not a per-item method (declare it with defineItemTask)`);
-    }
+  const result = await enqueueChunksCommitted(env, user, method, body, undefined);
+  if (result === null) throw new Error("a chunked bulk call without a commit condition cannot be refused");
+  return result;
+}
+
+/** enqueueChunks with a commit condition (null when it did not hold). */
+async function enqueueChunksCommitted(
+  env: Env,
+  user: User,
+  method: string,
+  body: ChunkedBulkBody,
+  commit: ((batchId: string) => CommitStep) | undefined,
+): Promise<(BulkResult & { total: number; duplicates: number }) | null> {
+  const resolved = (await MethodResolver.load(env, [method])).method(method);
+  if (resolved.remote === undefined && !resolved.itemTask) {
+    throw invalid("not_an_item_method", `${method} is not a per-item method (declare it with defineItemTask)`);
   }
   const { ids, duplicates } = normaliseIds(body.ids);
   if (ids.length === 0) throw invalid("validation_failed", "ids is empty");
@@ -205,13 +234,13 @@ export async function enqueueChunks(
   for (const key of ["queue", "priority", "max_retries", "retry_delay", "timeout"] as const) {
     if (body[key] !== undefined) defaults[key] = body[key];
   }
-  const result = await enqueueBulk(
+  const result = await enqueueBatch(
     env,
     user,
     { tasks, defaults, batch_id: body.batch_id, failure_policy: body.failure_policy },
-    extra,
+    commit,
   );
-  return { ...result, total: ids.length, duplicates };
+  return result === null ? null : { ...result, total: ids.length, duplicates };
 }
 
 /**
@@ -226,7 +255,7 @@ export async function requeueFailedItems(env: Env, user: User, batch: { batchId:
   for (const group of await pendingItemFailures(db, batch.batchId)) {
     const shared = fromJson(group.arguments);
     delete shared.ids;
-    const result = await enqueueChunks(
+    const result = await enqueueChunksCommitted(
       env,
       // The new batch is the batch owner's, whoever asks (an admin may requeue for a user).
       { ...user, name: batch.owner },
@@ -234,14 +263,16 @@ export async function requeueFailedItems(env: Env, user: User, batch: { batchId:
       { ids: group.ids, chunk_size: 200, arguments: shared },
       (newBatchId) => {
         const { mark, guard } = markRequeued(db, group.keys, newBatchId);
-        return { before: [mark], guard };
+        return { statements: [mark], guard };
       },
     );
+    // A racing requeue marked these items first: it requeues them, this call does not.
+    if (result === null) continue;
     requeued.push({
       method: group.method,
       batch_id: result.batchId,
       ids: group.ids.length,
-      enqueued: result.rows.length,
+      enqueued: result.tasks.length,
     });
   }
   return { batch_id: batch.batchId, requeued };

@@ -1,93 +1,46 @@
-// Enqueueing one task: resolve the method, check the caller's roles and the arguments, build the
-// Pending row, insert it (or find its dedupe twin), publish its event and wake its scheduler.
-import type { NewTaskRow } from "../db/schema";
-import { wakeScheduler } from "../dispatch/wake";
-import { registry } from "../methods";
+// Enqueueing one task: resolve the method once (registered in code, or a remote target's), check
+// the caller's roles and the arguments, build the task (its name carries the method's route code),
+// and hand it to the method's object — which inserts it (or finds its dedupe twin) and admits it.
+import { getDb } from "../db/client";
+import { joinBatch } from "../db/batches";
+import { routeCode } from "../db/routes";
+import type { NewTask } from "../live/enqueue";
 import type { ResolvedMethod } from "../methods/registry";
-import { publishTaskEvents } from "../realtime/events";
 import { config } from "../shared/config";
-import { forbidden, invalid, invalidInput, tooLarge } from "../shared/errors";
+import { conflict, forbidden, invalid, invalidInput, tooLarge } from "../shared/errors";
 import { newId } from "../shared/ids";
 import { toJson } from "../shared/json";
 import { nestsDeeperThan } from "../shared/json-depth";
 import { QUEUE_TIMEOUTS } from "../shared/states";
 import { hasAnyRole, type User } from "../shared/user";
-import { getDb } from "../db/client";
-import type { WatchedTask } from "../transitions/columns";
-import { insertTask } from "../transitions/insert";
+import { objectOf } from "../live/client";
+import { MethodResolver } from "./resolve";
 import { OPTION_KEYS, type TaskSpec } from "./spec";
-import { loadCatalog, remoteMethod, splitRemote, type RemoteCatalog } from "../remote/methods";
+import type { TaskRecord } from "../live/store";
 
 /** How deeply task arguments may nest (a 10,000-level array still fits in 64 KB). */
 export const ARGUMENTS_MAX_DEPTH = 64;
 
-/**
- * Finds the method a spec names — by method, or by the three document fields — in the registry, or
- * on a remote target of `remote` (`<target>:<path>`, `<target>:<DocType>` for document actions).
- */
-function resolveMethod(spec: TaskSpec, env: Env, path: (string | number)[], remote: RemoteCatalog): ResolvedMethod {
-  const at = path.length > 0 ? ` (${path.join(".")})` : "";
-  const docFields = [spec.document_type, spec.document_name, spec.document_action];
-  const docCount = docFields.filter((v) => v !== undefined).length;
-  if (docCount > 0 && docCount < 3) {
-    throw invalid("missing_fields", `document_type, document_name and document_action must be given together${at}`);
-  }
-  if (docCount === 3) {
-    const type = spec.document_type ?? "";
-    const action = spec.document_action ?? "";
-    let method: ResolvedMethod;
-    if (splitRemote(type)) {
-      const found = remoteMethod(remote, type, { type, action });
-      if ("refused" in found) throw invalid("unknown_action", `${found.refused}${at}`);
-      method = found.method;
-    } else {
-      const doctype = registry.docType(type, env);
-      if (!doctype) throw invalid("unknown_document_type", `unknown document type ${type}${at}`);
-      const registered = registry.get(`${doctype.name}.${action}`, env);
-      if (!registered) throw invalid("unknown_action", `${doctype.name} has no queueable action ${action}${at}`);
-      method = registered;
-    }
-    if (spec.method !== undefined && spec.method !== method.method) {
-      throw invalid(
-        "conflicting_fields",
-        `method ${spec.method} does not match the document action ${method.method}${at}`,
-      );
-    }
-    return method;
-  }
-  if (spec.method === undefined) {
-    throw invalid(
-      "missing_fields",
-      `pass either method or all three of document_type, document_name and document_action${at}`,
-    );
-  }
-  if (splitRemote(spec.method)) {
-    const found = remoteMethod(remote, spec.method);
-    if ("refused" in found) throw invalid("unknown_method", `${found.refused}${at}`);
-    return found.method;
-  }
-  const method = registry.get(spec.method, env);
-  if (!method || method.documentType !== undefined) {
-    throw invalid("unknown_method", `unknown method ${spec.method}${at}`);
-  }
-  return method;
+/** A new task's name: a time-sortable id and its method's route code. */
+export async function newTaskName(env: Env, method: string, now: number): Promise<string> {
+  return newId(now) + (await routeCode(getDb(env), method));
 }
 
 /**
- * Validates a spec against the registry (and the remote targets in `remote`) and the caller's roles
- * and builds the row to insert. Throws a DomainError on anything wrong; `path` prefixes error
- * locations (bulk uses the index). Methods the platform starts itself (`startedBy`) are refused
- * unless `platform` is set.
+ * Validates a spec for its resolved method and the caller's roles and builds the task. Throws a
+ * DomainError on anything wrong; `path` prefixes error locations (bulk uses the index). Methods
+ * the platform starts itself (`startedBy`) are refused unless `platform` is set.
  */
-export function buildTaskRow(
+export function buildTask(
   spec: TaskSpec,
   user: User,
   env: Env,
   now: number,
-  options: { path?: (string | number)[]; platform?: boolean; remote?: RemoteCatalog } = {},
-): NewTaskRow {
-  const { path = [], platform = false, remote = new Map() } = options;
-  const method = resolveMethod(spec, env, path, remote);
+  method: ResolvedMethod,
+  name: string,
+  options: { path?: (string | number)[]; platform?: boolean } = {},
+): NewTask {
+  const { path = [], platform = false } = options;
   if (method.startedBy !== undefined && !platform) {
     const at = path.length > 0 ? ` (${path.join(".")})` : "";
     throw invalid(
@@ -126,7 +79,6 @@ export function buildTaskRow(
   }
   const queue = spec.queue ?? method.queue ?? "default";
   const runAt = spec.run_at === undefined ? null : Date.parse(spec.run_at);
-  const name = newId(now);
   return {
     name,
     jobName: spec.job_name ?? method.method,
@@ -136,51 +88,63 @@ export function buildTaskRow(
     documentAction: method.documentAction ?? null,
     queue,
     timeout: spec.timeout ?? method.timeout ?? QUEUE_TIMEOUTS[queue],
-    priority: spec.priority ?? 0,
+    priority: spec.priority ?? null,
     atFront: spec.at_front ?? false,
     lane: spec.at_front ? 1 : 0,
     arguments: argsJson,
     status: "Pending",
+    statusMessage: null,
     owner: user.name,
     batchId: spec.batch_id ?? null,
     batchOrder: spec.batch_order ?? 0,
-    // A batch's tasks take the batch's place (the insert reads it); a lone task its own.
+    // A batch's tasks take the batch's place (set when the batch is joined); a lone task its own.
     orderKey: name,
     maxRetries: spec.max_retries ?? 0,
     retryDelay: spec.retry_delay ?? 0,
     retryBackoff: spec.retry_backoff ?? "fixed",
+    retryCount: 0,
     runAt,
     wakeAt: runAt !== null && runAt > now ? runAt : null,
     dedupeKey: spec.dedupe_key ?? null,
     createdAt: now,
+    queuedAt: null,
+    startedAt: null,
+    endedAt: null,
+    timeTaken: null,
+    attempt: 0,
+    leaseUntil: null,
+    result: null,
+    errorMessage: null,
+    debugLog: null,
+    progress: null,
+    jobId: null,
+    scheduledJob: null,
+    scheduledFor: null,
   };
 }
 
 /**
- * Enqueues one task for `user`: validates the spec, inserts it (or finds its dedupe twin),
- * publishes its Pending event and wakes the method's scheduler when a pass could do something
- * (admit it now, or arm the alarm for its delayed start). Throws a DomainError on bad input.
+ * Enqueues one task for `user`: validates the spec, joins its batch if it names one, and hands
+ * the task to its method's object, which inserts it (or returns the live task of the same owner
+ * holding the same dedupe_key) and admits it when a slot is free. Throws a DomainError on bad input.
  */
 export async function enqueueTask(
   env: Env,
   user: User,
   spec: TaskSpec,
-  options: { waitUntil?: (promise: Promise<unknown>) => void; now?: number } = {},
-): Promise<{ task: WatchedTask; created: boolean }> {
-  const remote = await loadCatalog(env, [spec.method, spec.document_type]);
-  const row = buildTaskRow(spec, user, env, options.now ?? Date.now(), { remote });
-  const result = await insertTask(getDb(env), row, spec.priority !== undefined);
-  if (result.created) {
-    // Pending goes out before the scheduler can publish Queued.
-    await publishTaskEvents(env, [result.task]);
-    // When nothing can be admitted now, the outcome that frees a slot (or the dispatcher switch)
-    // wakes the scheduler; a delayed task always needs its alarm armed.
-    if (!result.admitsNow && result.task.wakeAt === null) return result;
-    const woken = wakeScheduler(env, result.task.method);
-    // With waitUntil the caller answers at once; the task is durable either way, and the minute
-    // cron wakes the scheduler if this wake-up never arrives.
-    if (options.waitUntil) options.waitUntil(woken);
-    else await woken;
+  now = Date.now(),
+): Promise<{ task: TaskRecord; created: boolean }> {
+  const resolver = await MethodResolver.load(env, [spec.method, spec.document_type]);
+  const method = resolver.resolve(spec);
+  const task = buildTask(spec, user, env, now, method, await newTaskName(env, method.method, now));
+  let pauseRest: string[] | undefined;
+  if (task.batchId !== null) {
+    const batch = await joinBatch(getDb(env), { batchId: task.batchId, owner: user.name, methods: [task.method], orderKey: task.name, now });
+    if (batch === null) throw conflict(`batch ${task.batchId} belongs to another user; choose another batch_id`);
+    task.orderKey = batch.orderKey;
+    if (batch.failurePolicy === "pause_rest") pauseRest = [task.batchId];
   }
+  const [result] = await objectOf(env, task.method, (o) => o.enqueue([task], { pauseRest }));
+  if (!result) throw new Error(`the object of ${task.method} answered nothing for ${task.name}`);
   return result;
 }

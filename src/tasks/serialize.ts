@@ -1,17 +1,16 @@
 // The public JSON shape of a task (snake_case, ISO times), as every API response shows it.
 import type { TaskRow } from "../db/schema";
+import { errorSummary } from "../shared/errors";
 import { fromJson } from "../shared/json";
 import { isSystemManager, type User } from "../shared/user";
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
-/** The first line of an error (the message without the stack). */
-export function errorSummary(error: string | null): string | null {
-  return error === null ? null : (error.split("\n", 1)[0] ?? error);
-}
+/** A task's fields, from its object or the log (without the log's own bookkeeping). */
+type TaskFields = Omit<TaskRow, "loggedAt">;
 
 /** A task as the API shows it. Non-admins see error messages without stacks. */
-export function taskJson(row: TaskRow, viewer: User | null) {
+export function taskJson(row: TaskFields, viewer: User | null) {
   const admin = viewer !== null && isSystemManager(viewer);
   return {
     name: row.name,

@@ -3,7 +3,7 @@ import { and, eq, gte, lt, or, sql, type SQL } from "drizzle-orm";
 import { getDb } from "../../db/client";
 import { taskWhere } from "../../shared/states";
 import { tasks } from "../../db/schema";
-import { errorSummary } from "../../tasks/serialize";
+import { errorSummary } from "../../shared/errors";
 import { defineReport } from "../define";
 import { asDate, periodFilters, periodRange } from "./period";
 

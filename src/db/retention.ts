@@ -1,7 +1,7 @@
 // Retention: deletes ended task logs older than N days, in chunks (live tasks are never touched),
 // and what only described them: recorded item failures and emptied batches.
 import { sql } from "drizzle-orm";
-import type { Db } from "../db/client";
+import type { Db } from "./client";
 import { idFloor } from "../shared/ids";
 import { taskWhere } from "../shared/states";
 
@@ -27,6 +27,8 @@ export async function purgeEndedTasks(db: Db, now: number, retentionDays: number
     if (changes < CHUNK) break;
   }
   await db.run(sql`DELETE FROM item_failures WHERE created_at < ${cutoff}`);
+  // A bulk commit is only asked for while its held tasks wait (a minute); an hour is plenty.
+  await db.run(sql`DELETE FROM bulk_commits WHERE created_at < ${now - 3_600_000}`);
   await db.run(sql`
     DELETE FROM batches WHERE batch_id IN (
       SELECT batch_id FROM batches

@@ -1,8 +1,72 @@
-// "Why is this task waiting?": the facts the admission rule gives (db/waiting.ts) turned into one
-// reason with a sentence for people — the console's waiting panel and GET /api/v1/tasks/{name}/waiting.
-import { getDb } from "../db/client";
-import { waitingFacts, type WaitingFacts } from "../db/waiting";
-import type { WaitingReason } from "../shared/states";
+// "Why is this task waiting?": the facts the method's object admits by, read from its live state
+// at one instant, turned into one reason with a sentence for people — the console's waiting panel
+// and GET /api/v1/tasks/{name}/waiting.
+import type { TaskStatus, WaitingReason } from "../shared/states";
+import { compareLine, type LineEntry } from "./line";
+import { Live } from "./live";
+
+/** What the admission rule and the task's state say, at one instant. */
+export interface WaitingFacts {
+  method: string;
+  status: TaskStatus;
+  wakeAt: number | null;
+  attempt: number;
+  retryCount: number;
+  maxRetries: number;
+  /** How many dispatchable tasks of the method the object would admit now (the admission rule). */
+  free: number;
+  dispatcherOn: boolean;
+  /** The method's concurrency limit, 0 = unlimited. */
+  limit: number;
+  /** The method's tasks holding a slot (Queued + Started). */
+  running: number;
+  /** Dispatchable tasks of the method admitted before this one; null unless it is in line. */
+  ahead: number | null;
+}
+
+/** A cap larger than any line, so `free` is the rule's own answer, not a pass's batch size. */
+const NO_CAP = 1_000_000_000;
+
+/** The facts for task `name` in this object, or null when it does not hold the task. */
+export function waitingFacts(live: Live, name: string): WaitingFacts | null {
+  const task = live.get(name);
+  if (!task) return null;
+  const entry = Live.entry(task);
+  return {
+    method: task.method,
+    status: task.status,
+    wakeAt: task.wakeAt,
+    attempt: task.attempt,
+    retryCount: task.retryCount,
+    maxRetries: task.maxRetries,
+    free: live.freeSlots(NO_CAP),
+    dispatcherOn: live.settings.dispatcherOn,
+    limit: live.settings.limit,
+    running: live.running(),
+    ahead: live.inLine(task) ? (live.line.placeOf(entry, new Set()) ?? countAhead(live, entry)) : null,
+  };
+}
+
+/** Dispatchable tasks before `entry` in line, counted in storage (when the head cannot tell). */
+function countAhead(live: Live, entry: LineEntry): number {
+  const held = JSON.stringify([...live.holds.keys()]);
+  const [row] = live.store.exec<{ n: number }>(
+    `SELECT count(*) AS n FROM tasks
+     WHERE status = 'Pending' AND wake_at IS NULL AND (hold IS NULL OR hold NOT IN (SELECT value FROM json_each(?)))
+       AND (-lane, -priority, order_key, batch_order, name) < (?, ?, ?, ?, ?)`,
+    held,
+    -entry.lane,
+    -entry.priority,
+    entry.orderKey,
+    entry.batchOrder,
+    entry.name,
+  );
+  // Tasks in flight still read Pending in storage: they are not in line.
+  const inFlight = live.store
+    .readTasks([...live.inFlight.keys()])
+    .filter((r) => r.status === "Pending" && r.wakeAt === null && compareLine(Live.entry(r), entry) < 0).length;
+  return (row?.n ?? 0) - inFlight;
+}
 
 export interface Waiting {
   reason: WaitingReason;
@@ -76,7 +140,7 @@ export function explainWaiting(f: WaitingFacts): Waiting {
     return {
       ...line,
       reason: "ready",
-      message: `A slot is free (${slots}); the scheduler of ${f.method} admits it at its next pass.`,
+      message: `A slot is free (${slots}); the object of ${f.method} admits it at once.`,
     };
   }
   if (f.ahead === 0) {
@@ -91,10 +155,4 @@ export function explainWaiting(f: WaitingFacts): Waiting {
     reason: "queued_behind",
     message: `${plural(f.ahead, "task")} of ${f.method} ${f.ahead === 1 ? "is" : "are"} ahead of it (${slots}).`,
   };
-}
-
-/** Why task `name` waits (the caller has checked it may see the task), or null if it is gone. */
-export async function whyWaiting(env: Env, name: string): Promise<Waiting | null> {
-  const facts = await waitingFacts(getDb(env), name);
-  return facts === null ? null : explainWaiting(facts);
 }

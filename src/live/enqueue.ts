@@ -1,0 +1,132 @@
+// New tasks in the method's object: inserted Pending (or held back, for a bulk enqueue that spans
+// objects, until its commit), each with a Pending change for the log. A live task of the same
+// owner holding the same dedupe_key is returned instead of a new one — dedupe is per method.
+import type { Live } from "./live";
+import type { TaskRecord } from "./store";
+
+/** A task to insert, as the Worker built it: `priority` null means the task type's. */
+export type NewTask = Omit<TaskRecord, "priority" | "seq"> & { priority: number | null };
+
+/** What became of each task asked for, in order. */
+export interface Inserted {
+  task: TaskRecord;
+  /** False: a live task with the same dedupe_key (or this very name, from a retried call) is returned. */
+  created: boolean;
+}
+
+/**
+ * Inserts `tasks` in one transaction. Idempotent by name (a call retried after a lost answer
+ * inserts nothing twice). With `hold`, the tasks stay invisible and out of line until `release`.
+ */
+export function insertTasks(live: Live, tasks: readonly NewTask[], hold: string | null, now: number): Inserted[] {
+  const results: Inserted[] = [];
+  const fresh: TaskRecord[] = [];
+  const existing = new Map(live.store.readTasks(tasks.map((t) => t.name)).map((row) => [row.name, row]));
+  const keys = new Map<string, TaskRecord>();
+  for (const spec of tasks) {
+    const known = existing.get(spec.name);
+    if (known) {
+      const { hold: _hold, ...record } = known;
+      results.push({ task: live.get(spec.name) ?? record, created: false });
+      continue;
+    }
+    if (spec.dedupeKey !== null) {
+      const key = `${spec.owner}\u0000${spec.dedupeKey}`;
+      const holder = keys.get(key) ?? live.dedupeHolder(spec.owner, spec.dedupeKey);
+      if (holder) {
+        results.push({ task: holder, created: false });
+        continue;
+      }
+    }
+    const task: TaskRecord = { ...spec, priority: spec.priority ?? live.settings.priority, seq: live.nextSeq(0) };
+    if (task.dedupeKey !== null) keys.set(`${task.owner}\u0000${task.dedupeKey}`, task);
+    fresh.push(task);
+    results.push({ task, created: true });
+  }
+  if (hold !== null && fresh.length > 0 && !live.holds.has(hold)) {
+    live.holds.set(hold, now);
+    live.persistHolds();
+  }
+  live.store.insertTasks(fresh, hold, now);
+  if (hold === null) {
+    for (const task of fresh) {
+      live.markDirty(task, now);
+      live.enterLine(task);
+    }
+  }
+  return results;
+}
+
+/** Releases a bulk enqueue's held tasks: they join the line and the log. False when not held here. */
+export function releaseHold(live: Live, hold: string, now: number): boolean {
+  if (!live.holds.delete(hold)) return false;
+  live.persistHolds();
+  const rows = live.store.exec<{ name: string }>(`SELECT name FROM tasks WHERE hold = ?`, hold);
+  for (const task of live.getMany(rows.map((r) => r.name))) {
+    live.markDirty(task, now);
+    live.enterLine(task);
+  }
+  return true;
+}
+
+/** Drops a bulk enqueue's held tasks (the call never committed). */
+export function dropHold(live: Live, hold: string): void {
+  if (!live.holds.delete(hold)) return;
+  live.store.exec(`DELETE FROM tasks WHERE hold = ?`, hold);
+  live.persistHolds();
+}
+
+/**
+ * Takes in a task the log knows but this object does not: one the log shows live (a database from
+ * before live tasks moved into the objects, or a row the object lost), or an ended one being
+ * retried. A task the log shows Queued goes back in line (its message, if it still comes, names
+ * the attempt it will be admitted as); a Started one keeps its attempt in flight until its
+ * outcome or its lease. Returns the task as it now is here.
+ */
+export function adoptTask(live: Live, logged: TaskRecord, now: number, leaseGraceMs: number): TaskRecord | null {
+  if (live.store.readTask(logged.name)) return live.get(logged.name);
+  const inFlight = logged.status === "Queued" || logged.status === "Started";
+  const row: TaskRecord = inFlight
+    ? {
+        ...logged,
+        status: "Pending",
+        attempt: logged.attempt - 1,
+        queuedAt: null,
+        startedAt: null,
+        leaseUntil: null,
+        jobId: null,
+      }
+    : logged;
+  live.store.insertTasks([row], null, now);
+  if (logged.status === "Started") {
+    const claim = `adopted:${logged.name}:${logged.attempt}`;
+    live.inFlight.set(logged.name, {
+      name: logged.name,
+      attempt: logged.attempt,
+      queue: logged.queue,
+      status: "Started",
+      queuedAt: logged.queuedAt ?? logged.startedAt ?? now,
+      leaseUntil: (logged.startedAt ?? now) + logged.timeout * 1000 + leaseGraceMs,
+      claim,
+      startedAt: logged.startedAt ?? now,
+      jobId: logged.jobId,
+      endedAt: null,
+      timeTaken: null,
+      result: null,
+      errorMessage: null,
+      statusMessage: logged.statusMessage,
+      debugLog: null,
+      progress: logged.progress,
+      wakeAt: null,
+      seq: logged.seq,
+    });
+    live.ref(claim, logged.name);
+    live.saveClaim(claim);
+  }
+  const task = live.get(logged.name);
+  if (task) {
+    live.enterLine(task);
+    if (logged.status === "Queued") live.markDirty(task, now);
+  }
+  return task;
+}

@@ -1,0 +1,308 @@
+// The live state of one method, as its object holds it: task rows in the object's SQLite, the
+// attempts in flight in memory (claimed ones also in claims rows), the head of the line, the
+// tasks the log has yet to see. Everything here is synchronous: the object runs one request at a
+// time, so every transition is a compare-and-set on the state it reads, with nothing in between.
+// The transitions themselves live beside it (enqueue, dispatch, outcome, actions, log).
+import type { TaskChange } from "../events/events";
+import type { Config } from "../shared/config";
+import { isEnded, isLive, type TaskStatus } from "../shared/states";
+import { effective, toEntry, type Attempt, type ClaimEntry } from "./attempt";
+import { Line, LINE_ORDER_SQL, type LineEntry } from "./line";
+import type { Store, StoredTask, TaskRecord } from "./store";
+
+/** What the object knows of its method's configuration (task type, dispatcher switch). */
+export interface MethodSettings {
+  /** 0 = unlimited. */
+  limit: number;
+  /** The task type's priority, for tasks enqueued without one. */
+  priority: number;
+  dispatcherOn: boolean;
+}
+
+/** A task's state at one transition, kept until the log has it and its event is published. */
+export type Change = TaskChange;
+
+/** How many changes of one task are kept for its events before older ones are dropped. */
+const CHANGES_KEPT = 16;
+
+/** A tick of the sequence per object wake: later transitions always outrank earlier ones. */
+const SEQ_EPOCH = 1 << 24;
+
+export const changeOf = (t: TaskRecord): Change => ({
+  name: t.name,
+  jobName: t.jobName,
+  method: t.method,
+  status: t.status,
+  statusMessage: t.statusMessage,
+  errorMessage: t.errorMessage,
+  progress: t.progress,
+  batchId: t.batchId,
+  owner: t.owner,
+  seq: t.seq,
+  wakeAt: t.wakeAt,
+  attempt: t.attempt,
+  queue: t.queue,
+});
+
+export class Live {
+  /** Attempts in flight (and ended ones the log has yet to record), by task name. */
+  readonly inFlight = new Map<string, Attempt>();
+  /** Claims rows and the tasks whose current attempt each still holds. */
+  readonly claims = new Map<string, Set<string>>();
+  /** Tasks the log has not seen in their current state, with their changes since. */
+  readonly dirty = new Map<string, { since: number; changes: Change[] }>();
+  /** Bulk enqueues whose tasks are held (token → when). */
+  readonly holds = new Map<string, number>();
+  /** Batches whose final failure pauses the rest (pause_rest) with tasks here. */
+  readonly pauseRest = new Set<string>();
+  readonly line: Line;
+  private seqFloor = 0;
+
+  constructor(
+    readonly store: Store,
+    readonly method: string,
+    readonly cfg: Config,
+    public settings: MethodSettings,
+  ) {
+    this.line = new Line((limit, exclude) => this.lineFromStorage(limit, exclude));
+  }
+
+  /**
+   * Rebuilds the state from storage after a wake: the claims rows give the attempts still current
+   * (their task's row names an earlier attempt); everything not yet known to be logged is dirty.
+   */
+  load(now: number): void {
+    this.store.migrate();
+    const epoch = Number(this.store.meta("epoch") ?? 0) + 1;
+    this.store.setMeta("epoch", epoch);
+    this.seqFloor = epoch * SEQ_EPOCH;
+    this.holds.clear();
+    for (const [token, since] of Object.entries(JSON.parse(this.store.metaText("holds") ?? "{}") as Record<string, number>)) {
+      this.holds.set(token, since);
+    }
+    this.pauseRest.clear();
+    for (const id of JSON.parse(this.store.metaText("pause_rest") ?? "[]") as string[]) this.pauseRest.add(id);
+    const rows = this.store.exec<{ id: string; entries: string }>(`SELECT id, entries FROM claims`);
+    const stale: string[] = [];
+    for (const { id, entries } of rows) {
+      const parsed = JSON.parse(entries) as ClaimEntry[];
+      const rowsByName = new Map(this.store.readTasks(parsed.map((e) => e.name)).map((r) => [r.name, r]));
+      for (const entry of parsed) {
+        const row = rowsByName.get(entry.name);
+        const known = this.inFlight.get(entry.name);
+        if (!row || row.attempt >= entry.attempt || (known && known.attempt >= entry.attempt)) continue;
+        if (known?.claim) this.claims.get(known.claim)?.delete(entry.name);
+        this.inFlight.set(entry.name, { ...entry, claim: id });
+        this.ref(id, entry.name);
+      }
+      if (!this.claims.has(id)) stale.push(id);
+    }
+    if (stale.length > 0) this.store.exec(`DELETE FROM claims WHERE id IN (SELECT value FROM json_each(?))`, JSON.stringify(stale));
+    for (const attempt of this.inFlight.values()) this.markDirty(this.get(attempt.name), now);
+    const mark = Number(this.store.meta("log_mark") ?? 0);
+    for (const row of this.store.exec<{ name: string }>(`SELECT name FROM tasks WHERE changed_at >= ?`, mark)) {
+      this.markDirty(this.get(row.name), now);
+    }
+    this.line.reset();
+  }
+
+  /** The task as it is now (row and attempt), or null when this object does not hold it (or holds it back). */
+  get(name: string): TaskRecord | null {
+    const row = this.store.readTask(name);
+    return row === null || this.isHeld(row) ? null : this.view(row);
+  }
+
+  /** Several tasks as they are now. */
+  getMany(names: readonly string[]): TaskRecord[] {
+    return this.store
+      .readTasks(names)
+      .filter((row) => !this.isHeld(row))
+      .map((row) => this.view(row));
+  }
+
+  /** A stored row as the task is now: without its hold, with its attempt laid over it. */
+  private view(row: StoredTask): TaskRecord {
+    const { hold: _hold, ...record } = row;
+    return effective(record, this.inFlight.get(row.name));
+  }
+
+  /** Whether a row belongs to a bulk enqueue that has not been released yet. */
+  isHeld(row: StoredTask): boolean {
+    return row.hold !== null && this.holds.has(row.hold);
+  }
+
+  /** The next sequence number for a task whose current one is `seq`. */
+  nextSeq(seq: number): number {
+    return Math.max(seq, this.seqFloor) + 1;
+  }
+
+  /** Tasks holding a slot (Queued or Started). */
+  running(): number {
+    let n = 0;
+    for (const a of this.inFlight.values()) if (a.status === "Queued" || a.status === "Started") n++;
+    return n;
+  }
+
+  /** How many more tasks may be admitted now, at most `cap`. */
+  freeSlots(cap: number): number {
+    if (!this.settings.dispatcherOn) return 0;
+    if (this.settings.limit === 0) return cap;
+    return Math.max(0, Math.min(cap, this.settings.limit - this.running()));
+  }
+
+  /** Records a change for the log and for its event. */
+  markDirty(task: TaskRecord | null, now: number): void {
+    if (task === null) return;
+    const entry = this.dirty.get(task.name) ?? { since: now, changes: [] };
+    entry.changes.push(changeOf(task));
+    if (entry.changes.length > CHANGES_KEPT) entry.changes.splice(1, entry.changes.length - CHANGES_KEPT);
+    this.dirty.set(task.name, entry);
+  }
+
+  /** Writes a task's row with its durable state; an attempt it now records is no longer in flight. */
+  writeRow(task: TaskRecord, now: number): void {
+    this.store.writeTask(task, now);
+    const attempt = this.inFlight.get(task.name);
+    if (attempt && attempt.attempt <= task.attempt) this.drop(task.name);
+  }
+
+  /** Forgets a task's attempt; its claims row goes once no current attempt is left in it. */
+  drop(name: string): void {
+    const attempt = this.inFlight.get(name);
+    if (!attempt) return;
+    this.inFlight.delete(name);
+    if (attempt.claim !== null) this.unref(attempt.claim, name);
+  }
+
+  /** Writes a claims row with the current attempts it holds. */
+  saveClaim(id: string): void {
+    const names = this.claims.get(id);
+    if (!names || names.size === 0) return;
+    const entries = [...names].map((n) => this.inFlight.get(n)).filter((a): a is Attempt => a !== undefined);
+    this.store.exec(
+      `INSERT INTO claims (id, entries) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET entries = excluded.entries`,
+      id,
+      JSON.stringify(entries.map(toEntry)),
+    );
+  }
+
+  ref(claim: string, name: string): void {
+    const names = this.claims.get(claim) ?? new Set<string>();
+    names.add(name);
+    this.claims.set(claim, names);
+  }
+
+  private unref(claim: string, name: string): void {
+    const names = this.claims.get(claim);
+    if (!names) return;
+    names.delete(name);
+    if (names.size === 0) {
+      this.claims.delete(claim);
+      this.store.exec(`DELETE FROM claims WHERE id = ?`, claim);
+    }
+  }
+
+  /** The line entry of a task. */
+  static entry(t: Pick<TaskRecord, "name" | "lane" | "priority" | "orderKey" | "batchOrder">): LineEntry {
+    return { name: t.name, lane: t.lane, priority: t.priority, orderKey: t.orderKey, batchOrder: t.batchOrder };
+  }
+
+  /** Whether a task stands in the line: Pending, no timer, not held, no attempt in flight. */
+  inLine(t: TaskRecord): boolean {
+    return t.status === "Pending" && t.wakeAt === null && !this.inFlight.has(t.name);
+  }
+
+  /** Puts a task in the line if it belongs there. */
+  enterLine(t: TaskRecord): void {
+    if (this.inLine(t)) this.line.add(Live.entry(t));
+  }
+
+  /** The first dispatchable rows in storage, in admission order. */
+  private lineFromStorage(limit: number, exclude: ReadonlySet<string>): LineEntry[] {
+    const held = JSON.stringify([...this.holds.keys()]);
+    const skip = new Set([...exclude, ...this.inFlight.keys()]);
+    const rows = this.store.exec<{ name: string; lane: number; priority: number; order_key: string; batch_order: number }>(
+      `SELECT name, lane, priority, order_key, batch_order FROM tasks
+       WHERE status = 'Pending' AND wake_at IS NULL
+         AND (hold IS NULL OR hold NOT IN (SELECT value FROM json_each(?)))
+       ORDER BY ${LINE_ORDER_SQL} LIMIT ?`,
+      held,
+      limit + skip.size,
+    );
+    return rows
+      .filter((r) => !skip.has(r.name))
+      .slice(0, limit)
+      .map((r) => ({ name: r.name, lane: r.lane, priority: r.priority, orderKey: r.order_key, batchOrder: r.batch_order }));
+  }
+
+  /** Counts per status of the tasks this object holds (for ops), and the oldest dispatchable one. */
+  summary(): { counts: Record<TaskStatus, number>; delayed: number; oldestPendingAt: number | null } {
+    const counts: Record<TaskStatus, number> = {
+      Pending: 0,
+      Queued: 0,
+      Started: 0,
+      Finished: 0,
+      Failed: 0,
+      Canceled: 0,
+      Paused: 0,
+    };
+    let delayed = 0;
+    let oldest: number | null = null;
+    const held = JSON.stringify([...this.holds.keys()]);
+    const rows = this.store.exec<{ name: string; status: TaskStatus; wake_at: number | null; created_at: number }>(
+      `SELECT name, status, wake_at, created_at FROM tasks WHERE hold IS NULL OR hold NOT IN (SELECT value FROM json_each(?))`,
+      held,
+    );
+    for (const r of rows) {
+      const attempt = this.inFlight.get(r.name);
+      const status = attempt ? attempt.status : r.status;
+      const wakeAt = attempt ? attempt.wakeAt : r.wake_at;
+      if (isEnded({ status, wakeAt })) continue;
+      counts[status]++;
+      if (status === "Pending" && wakeAt !== null) delayed++;
+      if (status === "Pending" && wakeAt === null && (oldest === null || r.created_at < oldest)) oldest = r.created_at;
+    }
+    counts.Pending -= delayed;
+    return { counts, delayed, oldestPendingAt: oldest };
+  }
+
+  /** The tasks of a batch held here, as they are now. */
+  batchTasks(batchId: string): TaskRecord[] {
+    const rows = this.store.exec<{ name: string }>(`SELECT name FROM tasks WHERE batch_id = ?`, batchId);
+    return this.getMany(rows.map((r) => r.name));
+  }
+
+  /** Names of a schedule's runs that are still active (Pending, Queued, Started). */
+  activeRuns(schedule: string): string[] {
+    const rows = this.store.exec<{ name: string }>(`SELECT name FROM tasks WHERE scheduled_job = ?`, schedule);
+    return this.getMany(rows.map((r) => r.name))
+      .filter((t) => t.status === "Pending" || t.status === "Queued" || t.status === "Started")
+      .map((t) => t.name);
+  }
+
+  /** Whether the object holds any task that is still live (or not yet logged). */
+  busy(): boolean {
+    if (this.inFlight.size > 0 || this.dirty.size > 0) return true;
+    const [row] = this.store.exec<{ n: number }>(`SELECT count(*) AS n FROM (SELECT 1 FROM tasks LIMIT 1)`);
+    return (row?.n ?? 0) > 0;
+  }
+
+  /** A live task of `owner` holding `key`, if any. */
+  dedupeHolder(owner: string, key: string): TaskRecord | null {
+    const rows = this.store.exec<{ name: string }>(`SELECT name FROM tasks WHERE owner = ? AND dedupe_key = ?`, owner, key);
+    for (const task of this.getMany(rows.map((r) => r.name))) if (isLive(task)) return task;
+    return null;
+  }
+
+  /** Remembers batches whose final failure pauses the rest. */
+  notePauseRest(batchIds: readonly string[]): void {
+    const fresh = batchIds.filter((id) => !this.pauseRest.has(id));
+    if (fresh.length === 0) return;
+    for (const id of fresh) this.pauseRest.add(id);
+    this.store.setMeta("pause_rest", JSON.stringify([...this.pauseRest]));
+  }
+
+  persistHolds(): void {
+    this.store.setMeta("holds", JSON.stringify(Object.fromEntries(this.holds)));
+  }
+}

@@ -1,0 +1,133 @@
+// The method object's own SQLite: one row per live task (the same columns as the log), one row per
+// claim (the attempts a consumer claimed together, with their outcomes until the log has them),
+// and a few meta values. Rows written are what Cloudflare bills, so the tables are WITHOUT ROWID
+// and carry only indexes that a few tasks enter (timers, dedupe keys, schedule runs).
+import { getTableColumns } from "drizzle-orm";
+import { tasks, type TaskRow } from "../db/schema";
+import { count } from "../shared/metrics";
+
+/** A live task as its object holds it: the log's columns. */
+export type TaskRecord = Omit<TaskRow, "loggedAt">;
+
+/** A stored row: the record, and the bulk enqueue that holds it back (if any). */
+export type StoredTask = TaskRecord & { hold: string | null };
+
+const COLUMNS = Object.entries(getTableColumns(tasks)).filter(([key]) => key !== "loggedAt");
+
+/** The task columns in SQL order, with their drizzle keys. */
+export const TASK_COLUMNS: readonly (readonly [keyof TaskRecord, string])[] = COLUMNS.map(
+  ([key, column]) => [key as keyof TaskRecord, column.name] as const,
+);
+
+const BOOLEAN_KEYS = new Set<string>(["atFront"]);
+
+const SCHEMA = [
+  `CREATE TABLE IF NOT EXISTS tasks (
+    ${TASK_COLUMNS.map(([, name]) => name).join(", ")},
+    hold TEXT,
+    changed_at INTEGER NOT NULL,
+    PRIMARY KEY (name)
+  ) WITHOUT ROWID`,
+  // Delayed starts and scheduled retries: only tasks with a timer enter it.
+  `CREATE INDEX IF NOT EXISTS tasks_wake ON tasks (wake_at) WHERE wake_at IS NOT NULL`,
+  // Dedupe: only tasks with a key enter it (whether the holder is still live is checked in code).
+  `CREATE INDEX IF NOT EXISTS tasks_dedupe ON tasks (owner, dedupe_key) WHERE dedupe_key IS NOT NULL`,
+  // A schedule's runs, for its overlap policy.
+  `CREATE INDEX IF NOT EXISTS tasks_schedule ON tasks (scheduled_job) WHERE scheduled_job IS NOT NULL`,
+  `CREATE TABLE IF NOT EXISTS claims (id TEXT PRIMARY KEY, entries TEXT NOT NULL) WITHOUT ROWID`,
+  `CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID`,
+];
+
+/** The object's SQL, counted (rows read and written, as billed) for the benchmark. */
+export class Store {
+  constructor(private readonly sql: SqlStorage) {}
+
+  /** Creates the tables (idempotent; run once per wake). */
+  migrate(): void {
+    for (const statement of SCHEMA) this.sql.exec(statement);
+  }
+
+  /** Runs a statement and returns its rows, counting what it read and wrote. */
+  exec<T extends Record<string, SqlStorageValue>>(query: string, ...bindings: unknown[]): T[] {
+    const cursor = this.sql.exec<T>(query, ...bindings);
+    const rows = cursor.toArray();
+    count({ objectRowsRead: cursor.rowsRead, objectRowsWritten: cursor.rowsWritten, objectStatements: 1 });
+    return rows;
+  }
+
+  /** A meta value, or null. */
+  meta(key: string): SqlStorageValue | null {
+    const [row] = this.exec<{ value: SqlStorageValue }>(`SELECT value FROM meta WHERE key = ?`, key);
+    return row?.value ?? null;
+  }
+
+  /** A meta value that is text (JSON), or null. */
+  metaText(key: string): string | null {
+    const value = this.meta(key);
+    return typeof value === "string" ? value : null;
+  }
+
+  setMeta(key: string, value: SqlStorageValue): void {
+    this.exec(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, value);
+  }
+
+  /** Inserts task rows (the caller has checked they are new). */
+  insertTasks(records: readonly TaskRecord[], hold: string | null, now: number): void {
+    const names = TASK_COLUMNS.map(([, name]) => name);
+    const placeholders = `(${[...names, "hold", "changed_at"].map(() => "?").join(", ")})`;
+    // SQLite binds at most 32,766 parameters per statement: chunk well below it.
+    const perStatement = Math.max(1, Math.floor(30_000 / (names.length + 2)));
+    for (let i = 0; i < records.length; i += perStatement) {
+      const chunk = records.slice(i, i + perStatement);
+      this.exec(
+        `INSERT INTO tasks (${names.join(", ")}, hold, changed_at) VALUES ${chunk.map(() => placeholders).join(", ")}`,
+        ...chunk.flatMap((record) => [...toSql(record), hold, now]),
+      );
+    }
+  }
+
+  /** Writes a task's whole row (its durable state changed). */
+  writeTask(record: TaskRecord, now: number): void {
+    const sets = TASK_COLUMNS.filter(([key]) => key !== "name").map(([, name]) => `${name} = ?`);
+    const values = toSql(record).slice(1);
+    this.exec(`UPDATE tasks SET ${sets.join(", ")}, changed_at = ? WHERE name = ?`, ...values, now, record.name);
+  }
+
+  /** The task's row, or null. */
+  readTask(name: string): StoredTask | null {
+    const [row] = this.exec(`SELECT * FROM tasks WHERE name = ?`, name);
+    return row ? fromSql(row) : null;
+  }
+
+  /** Several rows by name (missing names are left out). */
+  readTasks(names: readonly string[]): StoredTask[] {
+    if (names.length === 0) return [];
+    return this.exec(`SELECT * FROM tasks WHERE name IN (SELECT value FROM json_each(?))`, JSON.stringify(names)).map(
+      fromSql,
+    );
+  }
+
+  deleteTasks(names: readonly string[]): void {
+    if (names.length === 0) return;
+    this.exec(`DELETE FROM tasks WHERE name IN (SELECT value FROM json_each(?))`, JSON.stringify(names));
+  }
+}
+
+/** A record as SQL values, in TASK_COLUMNS order. */
+function toSql(record: TaskRecord): SqlStorageValue[] {
+  return TASK_COLUMNS.map(([key]) => {
+    const value = record[key];
+    if (typeof value === "boolean") return value ? 1 : 0;
+    return (value ?? null);
+  });
+}
+
+/** A row of the tasks table as a record. */
+export function fromSql(row: Record<string, SqlStorageValue>): StoredTask {
+  const record: Record<string, unknown> = { hold: row.hold ?? null };
+  for (const [key, name] of TASK_COLUMNS) {
+    const value = row[name];
+    record[key] = BOOLEAN_KEYS.has(key) ? value === 1 : (value ?? null);
+  }
+  return record as unknown as StoredTask;
+}
