@@ -11,7 +11,7 @@ import {
   list,
   keyId,
 } from "./api-support";
-import { call, createKey, enqueue, getTask, setDispatcher, waitForStatus } from "./helpers";
+import { call, createKey, enqueue, getTask, setDispatcher, settleLog, waitForStatus } from "./helpers";
 
 describe("visibility of other users' tasks", () => {
   const userA = `alice-${uid()}`;
@@ -25,6 +25,8 @@ describe("visibility of other users' tasks", () => {
     keyA = await createKey(userA);
     keyB = await createKey(userB);
     taskA = await enqueue({ method: "demo.echo", run_at: FAR_FUTURE, batch_id: batch }, keyA);
+    // Lists read the log: let it catch up, so "B's list lacks A's task" is a real check.
+    await settleLog();
   });
 
   afterAll(async () => {

@@ -1,9 +1,8 @@
 // Admission order: at_front, then priority, then creation order — where a batch takes its place by
 // its creation and batch_order orders only within it.
-import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import { uid } from "./api-support";
-import { call, enqueue, setDispatcher, setTaskType } from "./helpers";
+import { call, enqueue, getTask, setDispatcher, setTaskType } from "./helpers";
 
 const SLEEP = { method: "demo.sleep", arguments: { ms: 600_000 } };
 
@@ -13,13 +12,10 @@ async function bulk(batchId: string, count: number): Promise<string[]> {
   return res.body.tasks.map((t: { name: string }) => t.name);
 }
 
+/** The tasks among `names` that hold a slot now (exact reads: each task's own GET). */
 async function inFlight(names: string[]): Promise<string[]> {
-  const { results } = await env.DB.prepare(
-    "SELECT name FROM tasks WHERE status IN ('Queued', 'Started') AND name IN (SELECT value FROM json_each(?))",
-  )
-    .bind(JSON.stringify(names))
-    .all<{ name: string }>();
-  return results.map((r) => r.name);
+  const tasks = await Promise.all(names.map((name) => getTask(name)));
+  return tasks.filter((t) => t.status === "Queued" || t.status === "Started").map((t) => t.name as string);
 }
 
 /**

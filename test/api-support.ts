@@ -1,7 +1,7 @@
 // Shared helpers of the API contract tests: error-envelope checks, "writes nothing" checks, shortcuts.
 import { env } from "cloudflare:workers";
 import { expect } from "vitest";
-import { ADMIN, call } from "./helpers";
+import { ADMIN, call, settleLog } from "./helpers";
 
 /** A short random suffix so names, users and batch ids never collide between tests. */
 export const uid = () => crypto.randomUUID().slice(0, 8);
@@ -14,8 +14,9 @@ export const UNKNOWN_TASK = "01ZZZZZZZZZZZZZZZZZZZZZZZZ";
 
 export const TASK_ACTIONS = ["cancel", "retry", "pause", "resume", "run-now"] as const;
 
-/** Rows in the tasks table, read straight from D1. */
+/** Rows in the task log, read straight from D1 once every object has written what it holds. */
 export async function taskCount(): Promise<number> {
+  await settleLog();
   const row = await env.DB.prepare("select count(*) as n from tasks").first<{ n: number }>();
   return row?.n ?? -1;
 }

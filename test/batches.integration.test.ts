@@ -1,10 +1,11 @@
 // Bulk enqueue, batches with exact counters, pause_rest, chunked bulk over ids and bulk actions.
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
-import { call, createKey, getTask, setDispatcher, setTaskType, waitForStatus } from "./helpers";
+import { call, createKey, getTask, setDispatcher, setTaskType, settleLog, waitForStatus } from "./helpers";
 import { subscribe } from "./ws";
 
 async function taskCount(): Promise<number> {
+  await settleLog();
   const row = await env.DB.prepare("SELECT count(*) AS n FROM tasks").first<{ n: number }>();
   return row?.n ?? 0;
 }

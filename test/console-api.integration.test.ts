@@ -1,7 +1,7 @@
 // Read endpoints the console needs: /stats (Overview), the batch list, recent report jobs, and the
 // API docs page.
 import { describe, expect, it } from "vitest";
-import { call, createKey, enqueue, setTaskType, waitForStatus } from "./helpers";
+import { call, createKey, enqueue, setTaskType, settleLog, waitForStatus } from "./helpers";
 
 describe("GET /api/v1/stats", () => {
   it("gives per-method p50/p95, limits and a 24-bucket-plus hourly series; admins only", async () => {
@@ -10,6 +10,8 @@ describe("GET /api/v1/stats", () => {
     const bad = await enqueue({ method: "demo.fail", arguments: { message: "boom" } });
     for (const t of ok) await waitForStatus(t.name, "Finished");
     await waitForStatus(bad.name, "Failed");
+    // Statistics read the log.
+    await settleLog();
 
     const res = await call("/api/v1/stats");
     expect(res.status).toBe(200);
@@ -41,6 +43,8 @@ describe("GET /api/v1/batches", () => {
       expect(res.status).toBe(201);
       made.push(res.body.batch_id as string);
     }
+    // Batch counters are the log's.
+    await settleLog();
     const first = await call("/api/v1/batches?limit=2", { key });
     expect(first.status).toBe(200);
     expect(first.body.data).toHaveLength(2);

@@ -1,9 +1,9 @@
-// Dispatch: the method's scheduler admits in order, within the concurrency limit, without lost wake-ups.
+// Dispatch: the method's object admits in order, within the concurrency limit, without lost requests.
 import { evictDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
-import { deliver, scenarios } from "./fixtures";
-import { call, enqueue, getTask, setDispatcher, setTaskType, waitForStatus } from "./helpers";
+import { deliver, messageFor, scenarios } from "./fixtures";
+import { call, enqueue, getTask, setDispatcher, setTaskType, settleLog, waitForStatus } from "./helpers";
 
 interface Span {
   name: string;
@@ -12,25 +12,32 @@ interface Span {
   ended_at: number;
 }
 
-/** Waits until `count` tasks of the batch are Finished, sampling the in-flight count meanwhile. */
-async function runBatchToEnd(batchId: string, count: number, timeout = 60_000): Promise<{ maxInFlight: number }> {
+/**
+ * Waits until `count` tasks of the batch have finished, sampling the method's in-flight count
+ * meanwhile — from its object, which holds the exact count at every instant.
+ */
+async function runBatchToEnd(
+  method: string,
+  batchId: string,
+  count: number,
+  timeout = 60_000,
+): Promise<{ maxInFlight: number }> {
   let maxInFlight = 0;
   await vi.waitUntil(
     async () => {
-      const row = await env.DB.prepare(
-        "SELECT sum(status IN ('Queued','Started')) AS in_flight, sum(status = 'Finished') AS done FROM tasks WHERE batch_id = ?",
-      )
-        .bind(batchId)
-        .first<{ in_flight: number; done: number }>();
-      maxInFlight = Math.max(maxInFlight, row?.in_flight ?? 0);
-      return row?.done === count;
+      const { counts } = await env.METHOD_TASKS.getByName(method).summary();
+      maxInFlight = Math.max(maxInFlight, counts.Queued + counts.Started);
+      const batch = await call(`/api/v1/batches/${batchId}`);
+      return batch.body.finished === count;
     },
     { timeout, interval: 5 },
   );
   return { maxInFlight };
 }
 
+/** When each task of the batch ran, from the log (every one has ended, so the log has it). */
 async function spans(batchId: string): Promise<Span[]> {
+  await settleLog();
   const { results } = await env.DB.prepare(
     "SELECT name, created_at, started_at, ended_at FROM tasks WHERE batch_id = ? ORDER BY started_at",
   )
@@ -73,7 +80,7 @@ describe("concurrency limit", () => {
         ),
       );
     }
-    const { maxInFlight } = await runBatchToEnd(batch, 200);
+    const { maxInFlight } = await runBatchToEnd("demo.sleep", batch, 200);
     expect(maxInFlight).toBeLessThanOrEqual(3);
     const list = await spans(batch);
     expect(list).toHaveLength(200);
@@ -85,13 +92,12 @@ describe("concurrency limit", () => {
   it("a finishing task hands its slot to a waiting one before its message is acknowledged", async () => {
     // demo.echo at a limit of 1: one Queued task holds the slot (its message is ours to deliver).
     await setTaskType("demo.echo", { concurrency_limit: 1 });
-    const holder = await scenarios.queuedInFlight({ method: "demo.echo", arguments: "{}" });
+    const holder = await scenarios.queued("demo.echo");
     const waiting = await enqueue({ method: "demo.echo", arguments: { n: 1 } });
-    await env.SCHEDULER.getByName("demo.echo").wake();
     expect((await getTask(waiting.name)).status, "the limit holds it back").toBe("Pending");
-    // The consumer runs the holder, records Finished and wakes the scheduler before it returns: by
+    // The consumer runs the holder and reports Finished to the object before it acknowledges: by
     // the time deliver() resolves, the waiting task has been admitted — no cron, no alarm.
-    const result = await deliver("switchyard-default", [{ id: "m-holder", body: { name: holder.name, attempt: 1 } }]);
+    const result = await deliver("switchyard-default", [{ id: "m-holder", body: messageFor(holder) }]);
     expect(result.explicitAcks).toContain("m-holder");
     expect((await getTask(holder.name)).status).toBe("Finished");
     expect((await getTask(waiting.name)).status).not.toBe("Pending");
@@ -102,7 +108,7 @@ describe("concurrency limit", () => {
     await setTaskType("demo.sleep", { concurrency_limit: 1 });
     const batch = uniqueBatch("raise");
     // Different queues: locally a queue delivers one batch at a time, and this test is about the
-    // scheduler, not about the queue's consumer concurrency.
+    // object, not about the queue's consumer concurrency.
     const blocker = await enqueue({
       method: "demo.sleep",
       queue: "long",
@@ -191,7 +197,7 @@ describe("pause, resume and delayed starts", () => {
     expect((await getTask(t.name)).status).toBe("Finished");
   });
 
-  it("a delayed task starts at run_at, not before, driven by the scheduler's alarm", async () => {
+  it("a delayed task starts at run_at, not before, driven by the object's alarm", async () => {
     await setTaskType("demo.sleep", { concurrency_limit: 0 });
     const runAt = new Date(Date.now() + 1500).toISOString();
     const t = await enqueue({ method: "demo.sleep", arguments: { ms: 1 }, run_at: runAt });
@@ -202,21 +208,22 @@ describe("pause, resume and delayed starts", () => {
   });
 });
 
-describe("scheduler state is rebuilt from D1", () => {
-  it("evicting the scheduler repeatedly mid-run loses no task and breaks no limit", async () => {
-    await setTaskType("demo.sleep", { concurrency_limit: 2 });
+describe("the object's state survives eviction", () => {
+  it("evicting the method's object repeatedly mid-run loses no task, doubles none and breaks no limit", async () => {
+    await setTaskType("demo.mark", { concurrency_limit: 2 });
     const batch = uniqueBatch("evict");
-    const stub = env.SCHEDULER.getByName("demo.sleep");
+    const stub = env.METHOD_TASKS.getByName("demo.mark");
     const runAt = new Date(Date.now() + 1200).toISOString();
     const delayed = await enqueue({
-      method: "demo.sleep",
+      method: "demo.mark",
       arguments: { ms: 1 },
       run_at: runAt,
       batch_id: batch,
       batch_order: 0,
     });
+    const names = [delayed.name as string];
     for (let i = 1; i <= 30; i++) {
-      await enqueue({ method: "demo.sleep", arguments: { ms: 20 }, batch_id: batch, batch_order: i });
+      names.push((await enqueue({ method: "demo.mark", arguments: { ms: 20 }, batch_id: batch, batch_order: i })).name);
     }
     let evictions = 0;
     let stop = false;
@@ -231,12 +238,18 @@ describe("scheduler state is rebuilt from D1", () => {
         await new Promise((r) => setTimeout(r, 50));
       }
     })();
-    const { maxInFlight } = await runBatchToEnd(batch, 31);
+    const { maxInFlight } = await runBatchToEnd("demo.mark", batch, 31);
     stop = true;
     await evictor;
     expect(evictions).toBeGreaterThan(0);
     expect(maxInFlight).toBeLessThanOrEqual(2);
     expect(maxOverlap(await spans(batch))).toBeLessThanOrEqual(2);
+    // Each task ran exactly once: one mark per task, whatever the evictions cost in re-sent messages.
+    for (const name of names) {
+      const marks = await env.RESULTS.list({ prefix: `demo/marks/${name}/` });
+      expect(marks.objects, name).toHaveLength(1);
+    }
+    await setTaskType("demo.mark", { concurrency_limit: 0 });
     const d = await getTask(delayed.name);
     expect(Date.parse(d.queued_at)).toBeGreaterThanOrEqual(Date.parse(runAt));
   });

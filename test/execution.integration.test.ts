@@ -1,9 +1,7 @@
 // Execution: the consumer's claim makes each attempt run once; cancel, timeout and retries behave.
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
-import { getDb } from "../src/db/client";
-import { finishTask } from "../src/transitions/outcome";
-import { deliver, scenarios } from "./fixtures";
+import { deliver, messageFor, scenarios } from "./fixtures";
 import { call, enqueue, getTask, setTaskType, waitForStatus } from "./helpers";
 
 async function marks(taskName: string): Promise<number> {
@@ -13,7 +11,7 @@ async function marks(taskName: string): Promise<number> {
 
 describe("claim", () => {
   it("a canceled Queued task never starts when its message arrives", async () => {
-    const task = await scenarios.queuedInFlight({ method: "demo.mark", arguments: "{}" });
+    const task = await scenarios.queued("demo.mark");
     const canceled = await call(`/api/v1/tasks/${task.name}/cancel`, {
       method: "POST",
       body: { message: "not needed" },
@@ -22,7 +20,7 @@ describe("claim", () => {
     expect(canceled.body.status).toBe("Canceled");
     expect(canceled.body.status_message).toBe("not needed");
 
-    const result = await deliver("switchyard-default", [{ id: "m-cancel-1", body: { name: task.name, attempt: 1 } }]);
+    const result = await deliver("switchyard-default", [{ id: "m-cancel-1", body: messageFor(task) }]);
     expect(result.explicitAcks).toEqual(["m-cancel-1"]);
     const after = await getTask(task.name);
     expect(after.status).toBe("Canceled");
@@ -31,8 +29,8 @@ describe("claim", () => {
   });
 
   it("a duplicated message runs the task once", async () => {
-    const task = await scenarios.queuedInFlight({ method: "demo.mark", arguments: "{}" });
-    const body = { name: task.name, attempt: 1 };
+    const task = await scenarios.queued("demo.mark");
+    const body = messageFor(task);
     const [a, b] = await Promise.all([
       deliver("switchyard-default", [{ id: "dup-a", body }]),
       deliver("switchyard-default", [{ id: "dup-b", body }]),
@@ -48,8 +46,8 @@ describe("claim", () => {
   });
 
   it("two copies of one message in the same batch run the task once", async () => {
-    const task = await scenarios.queuedInFlight({ method: "demo.mark", arguments: "{}" });
-    const body = { name: task.name, attempt: 1 };
+    const task = await scenarios.queued("demo.mark");
+    const body = messageFor(task);
     const result = await deliver("switchyard-default", [
       { id: "same-a", body },
       { id: "same-b", body },
@@ -62,8 +60,10 @@ describe("claim", () => {
   });
 
   it("a message for an older attempt is acknowledged and skipped", async () => {
-    const task = await scenarios.queuedInFlight({ method: "demo.mark", arguments: "{}", attempt: 2 });
-    const stale = await deliver("switchyard-default", [{ id: "stale-1", body: { name: task.name, attempt: 1 } }]);
+    // Attempt 1 failed and was retried: the task is Queued for attempt 2.
+    const task = await scenarios.queued("demo.mark", { attempt: 1, retryCount: 1 });
+    expect(task.attempt).toBe(2);
+    const stale = await deliver("switchyard-default", [{ id: "stale-1", body: { ...messageFor(task), tasks: [{ name: task.name, attempt: 1 }] } }]);
     expect(stale.explicitAcks).toEqual(["stale-1"]);
     expect((await getTask(task.name)).status).toBe("Queued");
     expect(await marks(task.name)).toBe(0);
@@ -110,15 +110,11 @@ describe("cancel", () => {
     expect(after.result).toBeNull();
     expect(after.ended_at).toBe(canceled.body.ended_at);
 
-    // And the compare-and-set itself: a finish for that attempt changes nothing.
-    const row = await finishTask(
-      getDb(env),
-      { name: task.name, attempt: after.attempt },
-      '"late"',
-      { debugLog: null, progress: null },
-      Date.now(),
-    );
-    expect(row).toBeNull();
+    // And the compare-and-set itself: a finish for that attempt, reported to the object, changes nothing.
+    const [result] = await env.METHOD_TASKS.getByName(task.method).report([
+      { name: task.name, attempt: after.attempt, outcome: { kind: "finished", result: '"late"' }, record: null },
+    ]);
+    expect(result?.task).toBeNull();
     expect((await getTask(task.name)).status).toBe("Canceled");
   });
 

@@ -1,5 +1,5 @@
 // Test helpers: real HTTP through the Worker's fetch handler, API keys per role, and waiting on task states.
-import { exports } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
 import { expect, vi } from "vitest";
 
 export const ADMIN = "admin:test-admin-secret";
@@ -90,4 +90,13 @@ export async function setTaskType(method: string, body: Record<string, unknown>)
 export async function setDispatcher(enabled: boolean): Promise<void> {
   const res = await call("/api/v1/dispatcher", { method: "PUT", body: { enabled } });
   expect(res.status).toBe(200);
+}
+
+/**
+ * Brings the task log up to date: every method's object writes what the log lacks now (new tasks
+ * included). Lists and counts read the log, which otherwise trails the objects by the log lag.
+ */
+export async function settleLog(): Promise<void> {
+  const { results } = await env.DB.prepare("SELECT method FROM method_routes").all<{ method: string }>();
+  await Promise.all(results.map((r) => env.METHOD_TASKS.getByName(r.method).flushNow()));
 }

@@ -1,13 +1,14 @@
-// Recovery: the minute cron and the scheduler's leases repair what crashes and lost messages leave.
+// Recovery: the method object's leases and alarm, and the minute cron behind them, repair what
+// crashes and lost messages leave; a task found only in the log is adopted by its object.
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { idFloor } from "../src/shared/ids";
-import { deliver, insertTaskRow, runCron, scenarios } from "./fixtures";
+import { deliver, insertTaskRow, messageFor, runCron, scenarios } from "./fixtures";
 import { getTask, waitForStatus } from "./helpers";
 
 describe("cron safety net", () => {
   it("a Queued task whose message was lost is re-sent by the cron and runs once", async () => {
-    const task = await scenarios.queuedWithLostMessage({ method: "demo.mark", arguments: "{}" });
+    const task = await scenarios.queued("demo.mark", {}, Date.now() - 1);
     await runCron();
     const done = await waitForStatus(task.name, "Finished");
     expect(done.attempt).toBe(1);
@@ -16,7 +17,7 @@ describe("cron safety net", () => {
   });
 
   it("a Started task whose worker vanished is failed by the cron once its lease expires", async () => {
-    const task = await scenarios.startedOnVanishedWorker({ method: "demo.sleep" });
+    const task = await scenarios.startedOnVanishedWorker("demo.sleep", { arguments: JSON.stringify({ ms: 1 }) }, Date.now() - 1);
     await runCron();
     const failed = await waitForStatus(task.name, "Failed");
     expect(failed.error_message).toMatch(/^WorkerLost: /);
@@ -24,7 +25,7 @@ describe("cron safety net", () => {
   });
 
   it("a Started task whose worker vanished is retried when it has retries left", async () => {
-    const task = await scenarios.startedOnVanishedWorker({ method: "demo.mark", arguments: "{}", maxRetries: 1 });
+    const task = await scenarios.startedOnVanishedWorker("demo.mark", { maxRetries: 1 }, Date.now() - 1);
     await runCron();
     const done = await waitForStatus(task.name, "Finished");
     expect(done.attempt).toBe(2);
@@ -32,21 +33,20 @@ describe("cron safety net", () => {
   });
 
   it("a Started task within its lease is left alone", async () => {
-    const task = await scenarios.startedOnVanishedWorker({ leaseUntil: Date.now() + 600_000 });
+    const task = await scenarios.startedOnVanishedWorker("demo.sleep", {}, Date.now() + 600_000);
     await runCron();
     expect((await getTask(task.name)).status).toBe("Started");
   });
 
-  it("Pending work whose wake-up never arrived is dispatched by the cron", async () => {
-    // Written straight to D1: no scheduler was told about it.
+  it("a Pending task found only in the log is adopted by its object at the cron and runs", async () => {
+    // Written straight to the log: a database from before the objects, or a row an object lost.
     const task = await insertTaskRow({ method: "demo.echo", arguments: JSON.stringify({ x: 1 }) });
-    expect((await getTask(task.name)).status).toBe("Pending");
     await runCron();
     const done = await waitForStatus(task.name, "Finished");
     expect(done.result.args).toEqual({ x: 1 });
   });
 
-  it("a due retry that no alarm fired is run by the cron", async () => {
+  it("a Failed task found only in the log with its retry due is adopted and retried at the cron", async () => {
     const task = await insertTaskRow({
       method: "demo.echo",
       arguments: "{}",
@@ -72,24 +72,21 @@ describe("cron safety net", () => {
   });
 });
 
-describe("the scheduler's own lease", () => {
-  it("a lost message is re-sent by the scheduler's alarm without any cron", async () => {
-    // Queued lease in tests is 3 s; the scheduler arms its alarm for it when it next runs a pass.
-    const task = await scenarios.queuedWithLostMessage({
-      method: "demo.mark",
-      arguments: "{}",
-      leaseUntil: Date.now() + 1_000,
-    });
-    await env.SCHEDULER.getByName("demo.mark").wake();
+describe("the object's own lease", () => {
+  it("a lost message is re-sent by the object's alarm without any cron", async () => {
+    // Admitted, but its message never sent; the object armed its alarm for the lease.
+    const task = await scenarios.queued("demo.mark", {}, Date.now() + 1_000);
     const done = await waitForStatus(task.name, "Finished", 15_000);
     expect(done.attempt).toBe(1);
+    const marks = await env.RESULTS.list({ prefix: `demo/marks/${task.name}/` });
+    expect(marks.objects).toHaveLength(1);
   });
 });
 
 describe("dead-letter queue", () => {
   it("a task whose message was dead-lettered fails (and retries when it may) instead of staying Queued", async () => {
-    const task = await scenarios.queuedInFlight({ method: "demo.mark", arguments: "{}", maxRetries: 1 });
-    const result = await deliver("switchyard-dlq", [{ id: "dlq-1", body: { name: task.name, attempt: 1 } }]);
+    const task = await scenarios.queued("demo.mark", { maxRetries: 1 });
+    const result = await deliver("switchyard-dlq", [{ id: "dlq-1", body: messageFor(task) }]);
     expect(result.explicitAcks).toEqual(["dlq-1"]);
     const done = await waitForStatus(task.name, "Finished");
     expect(done.attempt).toBe(2);

@@ -1,8 +1,8 @@
-// Each state condition is defined once: its SQL text is exactly the WHERE of its partial index in
-// the migrated database, and it agrees with its TypeScript predicate on every status.
+// Each state condition of the log is defined once: its SQL text is exactly the WHERE of its partial
+// index in the migrated database, and it agrees with its TypeScript predicate on every status.
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { TASK_STATUSES, isDispatchable, isEnded, isInFlight, isLive, taskWhere } from "../src/shared/states";
+import { TASK_STATUSES, isEnded, isLive, taskWhere } from "../src/shared/states";
 
 /** The WHERE of an index as the migrations left it, normalised (no quotes, no table prefix). */
 async function indexWhere(name: string): Promise<string> {
@@ -25,13 +25,9 @@ const normalise = (sql: string) =>
 
 describe("state conditions", () => {
   it.each([
-    ["tasks_dispatch", taskWhere.dispatchable()],
-    ["tasks_in_flight", taskWhere.inFlight()],
-    ["tasks_wake", taskWhere.timer()],
-    ["tasks_paused", taskWhere.paused()],
+    ["tasks_live", taskWhere.live()],
     ["tasks_failed", taskWhere.failed()],
     ["tasks_batch", taskWhere.inBatch()],
-    ["tasks_dedupe", taskWhere.dedupeHeld()],
   ])("the SQL text of %s's condition is the index's WHERE in the migrated database", async (index, fragment) => {
     expect(await indexWhere(index)).toBe(normalise(fragment));
   });
@@ -42,18 +38,14 @@ describe("state conditions", () => {
       { status, wakeAt: 1 },
     ]);
     for (const c of cases) {
-      // In flight by status; in SQL by the timestamps admission and outcomes keep true to it.
-      const queued = isInFlight(c) ? 1 : null;
       const row = await env.DB.prepare(
-        `SELECT ${taskWhere.live()} AS live, ${taskWhere.ended()} AS ended, ${taskWhere.dispatchable()} AS dispatchable
-         FROM (SELECT ?1 AS status, ?2 AS wake_at, ?3 AS queued_at, NULL AS ended_at, NULL AS dedupe_key)`,
+        `SELECT ${taskWhere.live()} AS live, ${taskWhere.ended()} AS ended FROM (SELECT ?1 AS status, ?2 AS wake_at)`,
       )
-        .bind(c.status, c.wakeAt, queued)
-        .first<{ live: number; ended: number; dispatchable: number }>();
+        .bind(c.status, c.wakeAt)
+        .first<{ live: number; ended: number }>();
       const state = { status: c.status, wakeAt: c.wakeAt };
       expect(Boolean(row?.live), JSON.stringify(c)).toBe(isLive(state));
       expect(Boolean(row?.ended), JSON.stringify(c)).toBe(isEnded(state));
-      expect(Boolean(row?.dispatchable), JSON.stringify(c)).toBe(isDispatchable(state));
       expect(isLive(state)).toBe(!isEnded(state));
     }
   });

@@ -1,7 +1,7 @@
 // The rest of the task API contract: dedupe, task types, document actions and listing.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { uid, FAR_FUTURE, taskCount, expectErrorEnvelope, rejectEnqueue, act, list } from "./api-support";
-import { call, createKey, enqueue, getTask, setDispatcher, waitForStatus } from "./helpers";
+import { call, createKey, enqueue, getTask, setDispatcher, settleLog, waitForStatus } from "./helpers";
 
 describe("dedupe_key", () => {
   it("retrying an ended task whose dedupe_key a live task now holds is a 409 that changes nothing", async () => {
@@ -10,7 +10,8 @@ describe("dedupe_key", () => {
     await waitForStatus(first.name, "Failed");
     await setDispatcher(false);
     try {
-      const second = await enqueue({ method: "demo.sleep", arguments: { ms: 1 }, dedupe_key: key });
+      // Dedupe keys are per method: the live holder is a task of the same method.
+      const second = await enqueue({ method: "demo.fail", arguments: { message: "y" }, dedupe_key: key });
       expect(second.name).not.toBe(first.name);
       const single = await call(`/api/v1/tasks/${first.name}/retry`, { method: "POST", body: {} });
       expectErrorEnvelope(single, 409, "conflict");
@@ -283,6 +284,8 @@ describe("task list", () => {
     const paused = await act(created[1].name, "pause");
     expect(paused.status).toBe(200);
     expect(paused.body.status).toBe("Paused");
+    // The list reads the log: let it catch up with the objects.
+    await settleLog();
   });
 
   afterAll(async () => {

@@ -1,7 +1,7 @@
 // The task list's new filters (job_name, created range, arguments by JSON path), bulk actions over
 // the same filter, and their 400s for bad input.
 import { beforeAll, describe, expect, it } from "vitest";
-import { call, createKey, enqueue } from "./helpers";
+import { call, createKey, enqueue, settleLog } from "./helpers";
 
 const later = () => new Date(Date.now() + 3_600_000).toISOString();
 const names = (res: { body: { data: { name: string }[] } }) => res.body.data.map((t) => t.name).sort();
@@ -20,6 +20,8 @@ describe("task list filters", () => {
     for (const [id, args, jobName] of specs) {
       made[id] = (await enqueue({ method: "demo.echo", arguments: args, job_name: jobName, run_at: later() })).name;
     }
+    // Lists (and actions by filter) read the log: let it catch up with the objects.
+    await settleLog();
   });
 
   const list = (query: string) => call(`/api/v1/tasks?created_after=${encodeURIComponent(startedAt)}&${query}`);
@@ -81,6 +83,7 @@ describe("task list filters", () => {
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     expect(res.body.done).toBe(2);
     expect(res.body.results.map((r: { name: string }) => r.name).sort()).toEqual([made.a, made.c].sort());
+    await settleLog();
     expect(names(await list("status=Paused"))).toEqual([made.a, made.c].sort());
     const bad = await call("/api/v1/tasks/actions", { body: { action: "pause", filter: { arg: ["nope"] } } });
     expect(bad.status).toBe(400);

@@ -6,7 +6,7 @@ import { getDb } from "../src/db/client";
 import { setSetting } from "../src/db/settings";
 import { DISPATCHER_KEY } from "../src/shared/states";
 import { FAR_FUTURE, UNKNOWN_TASK, act } from "./api-support";
-import { ADMIN, call, createKey, enqueue, setDispatcher, setTaskType, waitForStatus } from "./helpers";
+import { ADMIN, call, createKey, enqueue, getTask, setDispatcher, setTaskType, waitForStatus } from "./helpers";
 
 async function waiting(name: string, key = ADMIN) {
   const res = await call(`/api/v1/tasks/${name}/waiting`, { key });
@@ -71,20 +71,19 @@ describe("why a task is waiting", () => {
     expect(await waiting(task.name)).toMatchObject({ reason: "not_waiting", ahead: null, until: null });
   });
 
-  it("dispatcher_suspended while the switch is off; ready when a slot is free but no pass has run yet", async () => {
+  it("dispatcher_suspended while the switch is off — the object's own view, which is what admits", async () => {
     await setDispatcher(false);
     let task: any;
     try {
       task = await enqueue({ method: "demo.echo", arguments: { waiting: 1 } });
       expect(await waiting(task.name)).toMatchObject({ reason: "dispatcher_suspended", ahead: 0, limit: null });
-      // The switch back on in D1 only, without the wake-up the API would send: nothing has admitted
-      // the task yet, and the rule says a slot is free.
+      // The switch back on in D1 alone, without telling the objects as the API does: the object
+      // still holds the task back, and the answer says what the object does, not what D1 says.
       await setSetting(getDb(env), DISPATCHER_KEY, "1", Date.now());
-      const w = await waiting(task.name);
-      expect(w).toMatchObject({ reason: "ready", ahead: 0, limit: null, running: 0 });
-      expect(w.message).toMatch(/slot is free/);
+      expect(await waiting(task.name)).toMatchObject({ reason: "dispatcher_suspended", ahead: 0 });
+      expect((await getTask(task.name)).status).toBe("Pending");
     } finally {
-      await setDispatcher(true); // wakes the scheduler
+      await setDispatcher(true); // tells every object
     }
     await waitForStatus(task.name, "Finished");
     expect((await waiting(task.name)).reason).toBe("not_waiting");

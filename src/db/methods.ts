@@ -1,15 +1,20 @@
-// Which methods have objects: every method ever enqueued is in the route registry, and an object
-// keeps its `live_until` in the future while it holds work; the log's live rows name the rest.
-import { gt, sql } from "drizzle-orm";
+// Which methods have objects: every method ever enqueued is in the route registry (and every
+// configured one has a task type); an object keeps its `live_until` in the future while it holds
+// work, and the log's live rows name the rest.
+import { and, gt, gte, lt, sql } from "drizzle-orm";
 import { taskWhere } from "../shared/states";
 import type { Db } from "./client";
-import { methodRoutes } from "./schema";
+import { methodRoutes, taskTypes } from "./schema";
 
-/** Every method that has ever had a task (whose object may hold state). */
+/**
+ * Every method whose object may exist: one that ever had a task (its route), one with a task type
+ * (configuring it creates its object), one the log shows live.
+ */
 export async function allMethods(db: Db): Promise<string[]> {
-  const rows = await db.select({ method: methodRoutes.method }).from(methodRoutes);
+  const routed = await db.select({ method: methodRoutes.method }).from(methodRoutes);
+  const typed = await db.select({ method: taskTypes.method }).from(taskTypes);
   const logged = await methodsLiveInLog(db);
-  return [...new Set([...rows.map((r) => r.method), ...logged])];
+  return [...new Set([...routed.map((r) => r.method), ...typed.map((r) => r.method), ...logged])];
 }
 
 /** Methods whose objects hold work (their mark is in the future), and methods the log shows live. */
@@ -31,4 +36,13 @@ async function methodsLiveInLog(db: Db): Promise<string[]> {
     )
     SELECT method FROM m WHERE method IS NOT NULL`);
   return rows.map((r) => r.method);
+}
+
+/** The methods of a remote target (`<target>:…`) whose objects may hold tasks. */
+export async function methodsOfTarget(db: Db, target: string): Promise<string[]> {
+  // `<target>:` up to `<target>;` (the next character) is exactly the target's method names.
+  const range = and(gte(methodRoutes.method, `${target}:`), lt(methodRoutes.method, `${target};`));
+  const routed = await db.select({ method: methodRoutes.method }).from(methodRoutes).where(range);
+  const logged = (await methodsLiveInLog(db)).filter((m) => m.startsWith(`${target}:`));
+  return [...new Set([...routed.map((r) => r.method), ...logged])];
 }

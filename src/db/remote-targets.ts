@@ -1,9 +1,8 @@
 // Storage of remote targets: reads, the upsert of a definition, deletion, and the health marks a
 // call or a connectivity test leaves (auth failed, last error, last success).
-import { and, asc, count, eq, gte, inArray, isNull, lt, or, sql } from "drizzle-orm";
-import { taskWhere } from "../shared/states";
+import { and, asc, eq, inArray, isNull, lt, or } from "drizzle-orm";
 import type { Db } from "./client";
-import { remoteTargets, tasks, type NewRemoteTargetRow, type RemoteTargetRow } from "./schema";
+import { remoteTargets, type NewRemoteTargetRow, type RemoteTargetRow } from "./schema";
 
 /** The target, or null. */
 export async function getTarget(db: Db, name: string): Promise<RemoteTargetRow | null> {
@@ -104,16 +103,6 @@ export async function replaceSigning(
     .where(and(eq(remoteTargets.name, name), eq(remoteTargets.signingSecretSetAt, expectedSetAt)))
     .returning({ name: remoteTargets.name });
   return rows.length > 0;
-}
-
-/** How many live tasks (not yet ended) run methods of `target`. */
-export async function liveTaskCount(db: Db, target: string): Promise<number> {
-  // `<target>:` up to `<target>;` (the next character) is exactly the target's method names.
-  const [row] = await db
-    .select({ n: count() })
-    .from(tasks)
-    .where(and(gte(tasks.method, `${target}:`), lt(tasks.method, `${target};`), sql.raw(taskWhere.live())));
-  return row?.n ?? 0;
 }
 
 /** Targets whose last call or test was refused for our credentials. */

@@ -2,9 +2,9 @@
 // task's current status inside its method's object. Each writes the task's row (a cancel of a
 // running task thereby ends its attempt at once: the slot is free, and the attempt's late outcome
 // is discarded).
-import { conflict } from "../shared/errors";
-import { isEnded, type TaskStatus } from "../shared/states";
+import type { TaskStatus } from "../shared/states";
 import { clearedRun } from "./dispatch";
+import { adoptTask } from "./enqueue";
 import { Live } from "./live";
 import type { TaskRecord } from "./store";
 
@@ -56,7 +56,9 @@ function after(live: Live, action: TaskAction, task: TaskRecord, options: Action
         endedAt: now,
         // A failed attempt waiting for its retry keeps its own duration.
         timeTaken: task.status === "Failed" ? task.timeTaken : task.startedAt === null ? null : (now - task.startedAt) / 1000,
-        leaseUntil: null,
+        // A running attempt may still report what it left (its debug log): the task stays here
+        // for that until its lease ends.
+        leaseUntil: task.status === "Started" ? task.leaseUntil : null,
         wakeAt: null,
         seq,
       };
@@ -80,11 +82,18 @@ function after(live: Live, action: TaskAction, task: TaskRecord, options: Action
   }
 }
 
+/** What an action did: the changed tasks, the running attempts a cancel ended, or why it refused. */
+export interface ActionResult {
+  changed: TaskRecord[];
+  stopped: string[];
+  /** Set when the action changed nothing because it would break a rule (a dedupe_key held twice). */
+  refused: string | null;
+}
+
 /**
- * Applies `action` to each named task this object holds whose status allows it. Returns the
- * changed tasks, and the attempts a cancel ended while running (their consumers must be told).
- * A retry that would give two live tasks of one owner the same dedupe_key changes nothing and
- * throws a conflict.
+ * Applies `action` to each named task whose status allows it: the tasks this object holds, and —
+ * for a retry — ended tasks the log holds (`logged`), which are taken back in first. A retry that
+ * would give two live tasks of one owner the same dedupe_key changes nothing at all and says so.
  */
 export function applyAction(
   live: Live,
@@ -92,27 +101,35 @@ export function applyAction(
   names: readonly string[],
   options: ActionOptions,
   now: number,
-): { changed: TaskRecord[]; stopped: string[] } {
-  const changed: TaskRecord[] = [];
-  const stopped: string[] = [];
-  for (const task of live.getMany(names)) {
-    if (!actionAllowed(action, task)) continue;
-    if (action === "retry" && task.dedupeKey !== null) {
+  logged: readonly TaskRecord[] = [],
+): ActionResult {
+  const held = live.getMany(names);
+  const heldNames = new Set(held.map((t) => t.name));
+  const fromLog = logged.filter((t) => names.includes(t.name) && !heldNames.has(t.name) && !live.store.readTask(t.name));
+  const tasks = [...held, ...fromLog].filter((task) => actionAllowed(action, task));
+  if (action === "retry") {
+    for (const task of tasks) {
+      if (task.dedupeKey === null) continue;
       const holder = live.dedupeHolder(task.owner, task.dedupeKey);
       if (holder && holder.name !== task.name) {
-        throw conflict("the retry would give two live tasks of one owner the same dedupe_key");
+        return { changed: [], stopped: [], refused: "the retry would give two live tasks of one owner the same dedupe_key" };
       }
     }
+  }
+  for (const task of fromLog) if (tasks.includes(task)) adoptTask(live, task, now, live.cfg.leaseGraceMs);
+  const changed: TaskRecord[] = [];
+  const stopped: string[] = [];
+  for (const task of tasks) {
     const next = after(live, action, task, options, now);
-    if (task.status === "Started" && action === "cancel") stopped.push(task.name);
+    if (task.status === "Started" && action === "cancel") {
+      stopped.push(task.name);
+      if (next.leaseUntil !== null) live.stopping.set(task.name, next.leaseUntil);
+    }
     live.writeRow(next, now);
     live.line.remove(task.name);
     live.enterLine(next);
     live.markDirty(next, now);
     changed.push(next);
   }
-  return { changed, stopped };
+  return { changed, stopped, refused: null };
 }
-
-/** Whether the task has ended (and so only lives here until the log has it). */
-export const ended = (task: Pick<TaskRecord, "status" | "wakeAt">) => isEnded(task);

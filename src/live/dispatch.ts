@@ -117,6 +117,7 @@ export function nextTimer(live: Live): number | null {
   const [row] = live.store.exec<{ at: number | null }>(`SELECT min(wake_at) AS at FROM tasks WHERE wake_at IS NOT NULL`);
   consider(row?.at ?? null);
   for (const since of live.holds.values()) consider(since + HOLD_CHECK_MS);
+  for (const until of live.stopping.values()) consider(until);
   return next;
 }
 
@@ -177,6 +178,17 @@ export function fireTimers(live: Live, now: number): FiredTimers {
     }
   }
   for (const [token, since] of live.holds) if (since + HOLD_CHECK_MS <= now) fired.holds.push(token);
+  // A canceled attempt that never reported what it left: the task may now leave the object.
+  for (const [name, until] of [...live.stopping]) {
+    if (until > now) continue;
+    live.stopping.delete(name);
+    const task = live.get(name);
+    if (task) {
+      const after = { ...task, leaseUntil: null, seq: live.nextSeq(task.seq) };
+      live.writeRow(after, now);
+      live.markDirty(after, now);
+    }
+  }
   return fired;
 }
 

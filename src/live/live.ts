@@ -53,6 +53,8 @@ export class Live {
   readonly dirty = new Map<string, { since: number; changes: Change[] }>();
   /** Bulk enqueues whose tasks are held (token → when). */
   readonly holds = new Map<string, number>();
+  /** Canceled tasks whose running attempt may still report what it left, until when. */
+  readonly stopping = new Map<string, number>();
   /** Batches whose final failure pauses the rest (pause_rest) with tasks here. */
   readonly pauseRest = new Set<string>();
   readonly line: Line;
@@ -102,6 +104,12 @@ export class Live {
     const mark = Number(this.store.meta("log_mark") ?? 0);
     for (const row of this.store.exec<{ name: string }>(`SELECT name FROM tasks WHERE changed_at >= ?`, mark)) {
       this.markDirty(this.get(row.name), now);
+    }
+    this.stopping.clear();
+    for (const row of this.store.exec<{ name: string; lease_until: number }>(
+      `SELECT name, lease_until FROM tasks WHERE status = 'Canceled' AND lease_until IS NOT NULL`,
+    )) {
+      this.stopping.set(row.name, row.lease_until);
     }
     this.line.reset();
   }
@@ -164,6 +172,12 @@ export class Live {
     this.store.writeTask(task, now);
     const attempt = this.inFlight.get(task.name);
     if (attempt && attempt.attempt <= task.attempt) this.drop(task.name);
+  }
+
+  /** Whether an ended task may leave the object once the log has it (no stopped attempt still to report). */
+  mayLeave(name: string, now: number): boolean {
+    const until = this.stopping.get(name);
+    return until === undefined || until <= now;
   }
 
   /** Forgets a task's attempt; its claims row goes once no current attempt is left in it. */
@@ -280,11 +294,9 @@ export class Live {
       .map((t) => t.name);
   }
 
-  /** Whether the object holds any task that is still live (or not yet logged). */
-  busy(): boolean {
-    if (this.inFlight.size > 0 || this.dirty.size > 0) return true;
-    const [row] = this.store.exec<{ n: number }>(`SELECT count(*) AS n FROM (SELECT 1 FROM tasks LIMIT 1)`);
-    return (row?.n ?? 0) > 0;
+  /** Whether the object owes the log anything (then its alarm stays within reach). */
+  owesLog(): boolean {
+    return this.dirty.size > 0;
   }
 
   /** A live task of `owner` holding `key`, if any. */

@@ -45,7 +45,7 @@ export function nextLogDue(live: Live, delayMs: number): number | null {
  * it has ended, the object (its row, its attempt, its claims row once empty). A task that changed
  * meanwhile stays dirty with its newer changes. Moves the log mark (what a restart re-sends).
  */
-export function confirmLogGroup(live: Live, group: LogGroup): void {
+export function confirmLogGroup(live: Live, group: LogGroup, now: number): void {
   const gone: string[] = [];
   const current = new Map(live.getMany(group.tasks.map((t) => t.name)).map((t) => [t.name, t]));
   for (const written of group.tasks) {
@@ -55,8 +55,9 @@ export function confirmLogGroup(live: Live, group: LogGroup): void {
       entry.changes = entry.changes.filter((c) => c.seq > written.seq);
       if (entry.changes.length === 0 && task?.seq === written.seq) live.dirty.delete(written.name);
     }
-    if (task && task.seq === written.seq && isEnded(task) && !live.dirty.has(task.name)) {
+    if (task && task.seq === written.seq && isEnded(task) && !live.dirty.has(task.name) && live.mayLeave(task.name, now)) {
       live.drop(task.name);
+      live.stopping.delete(task.name);
       gone.push(task.name);
     }
   }

@@ -1,24 +1,24 @@
 // The method's Durable Object (one per method, `getByName(method)`): the system of record for the
 // method's live tasks. Every transition — enqueue, admission, claim, progress, outcome, cancel,
 // pause, resume, retry, run-now, timers — is a synchronous compare-and-set on its state (live.ts
-// and the modules beside it); this class only sequences the I/O around them: sending admitted
-// attempts, writing the log in groups and publishing their events, its single alarm, telling
-// running consumers that their attempt is over, and asking D1 for its settings when it wakes.
+// and the modules beside it), in one storage transaction. This class is its RPC surface; around
+// each transition it asks for admission (admitter.ts), a log write (log-writer.ts), its one alarm,
+// and tells running consumers when their attempt is over (cancel-listeners.ts).
 import { DurableObject } from "cloudflare:workers";
 import { getDb } from "../db/client";
-import { writeLog } from "../db/log";
-import { readLiveLog, readMethodSettings, readBatch, committedBulks, readWatches, markMethodLive } from "../db/live-log";
-import { publishTaskEvents, type EventRow, type Watches } from "../events/events";
+import { committedBulks, readBatch } from "../db/live-log";
 import { config } from "../shared/config";
 import { describeError, log } from "../shared/log";
 import { count, snapshot } from "../shared/metrics";
 import { callObject } from "../shared/object-call";
 import { ACTION_ADMITS, applyAction, type ActionOptions, type TaskAction } from "./actions";
-import { admit, claim, fireTimers, messagesFor, nextTimer, type Delivery, type FiredTimers } from "./dispatch";
-import { adoptTask, dropHold, insertTasks, releaseHold, type Inserted, type NewTask } from "./enqueue";
-import { Live, changeOf, type MethodSettings } from "./live";
-import { confirmLogGroup, takeLogGroup } from "./log";
-import { sendTaskMessages } from "./messages";
+import { Admitter } from "./admitter";
+import { acceptChannel, tellOver } from "./cancel-listeners";
+import type { ObjectContext } from "./context";
+import { claim, fireTimers, nextTimer, type Delivery } from "./dispatch";
+import { dropHold, insertTasks, releaseHold, type Inserted, type NewTask } from "./enqueue";
+import { Live, type MethodSettings } from "./live";
+import { LogWriter } from "./log-writer";
 import {
   applyOutcomes,
   failAttempt,
@@ -28,51 +28,36 @@ import {
   type OutcomeReport,
   type OutcomeResult,
 } from "./outcome";
+import { readSettings, reconcile } from "./settle";
 import { Store, type TaskRecord } from "./store";
 import { waitingFacts, type WaitingFacts } from "./waiting";
+import { Watching } from "./watching";
 
-/** While the object holds work, its alarm is never further away than this (a wake after eviction). */
+/** While the object owes the log anything, its alarm is never further away than this (a wake after eviction). */
 const SAFETY_ALARM_MS = 30_000;
-/** Backoff after a failed log write or send, up to its cap. */
-const RETRY_MIN_MS = 1_000;
-const RETRY_MAX_MS = 30_000;
-/** Most tasks in one log group. */
-const LOG_GROUP_MAX = 2_000;
-/** How long `live_until` in the method registry lasts; renewed while the object holds work. */
-const LIVE_MARK_MS = 10 * 60_000;
-/** How often the watch cache behind progress events is re-read while progress flows. */
-const WATCH_REFRESH_MS = 10_000;
-
-/** One attempt a consumer runs and wants to hear about (the cancel channel). */
-interface Listener {
-  name: string;
-  attempt: number;
-}
+/** How soon to try again when D1 or a queue could not be reached. */
+const RETRY_MS = 5_000;
 
 export class MethodTasks extends DurableObject<Env> {
+  private readonly object: ObjectContext;
   private readonly live: Live;
-  private readonly method: string;
-  /** Settings read and the log reconciled: admission and log writes wait for it. */
+  private readonly admitter: Admitter;
+  private readonly writer: LogWriter;
+  private readonly watching: Watching;
+  /** Settings read and the log reconciled since the object woke: admission and log writes wait for it. */
   private settled = false;
   private settling: Promise<void> | null = null;
-  private rerun = false;
-  private passing: Promise<void> | null = null;
-  private flushTimer: ReturnType<typeof setTimeout> | null = null;
-  private flushing = false;
-  private failures = 0;
   private alarmAt: number | null | undefined;
-  private liveMarkUntil = 0;
-  private readonly watches = new Map<string, Watches>();
-  private allWatchUntil: number | null = null;
-  private watchesReadAt = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    const name = ctx.id.name;
-    if (name === undefined) throw new Error("MethodTasks must be addressed by name (getByName(method))");
-    this.method = name;
-    const cfg = config(env);
-    this.live = new Live(new Store(ctx.storage.sql), name, cfg, { limit: 0, priority: 0, dispatcherOn: true });
+    const method = ctx.id.name;
+    if (method === undefined) throw new Error("MethodTasks must be addressed by name (getByName(method))");
+    this.live = new Live(new Store(ctx.storage.sql), method, config(env), { limit: 0, priority: 0, dispatcherOn: true });
+    this.object = { env, method, live: this.live, storage: ctx.storage };
+    this.watching = new Watching(this.object);
+    this.admitter = new Admitter(this.object, () => this.settled, () => void this.armAlarm(Date.now() + RETRY_MS));
+    this.writer = new LogWriter(this.object, this.watching, () => this.settled);
     void ctx.blockConcurrencyWhile(async () => {
       this.live.load(Date.now());
       await this.settle();
@@ -132,10 +117,9 @@ export class MethodTasks extends DurableObject<Env> {
   async enqueue(tasks: NewTask[], options: { hold?: string; pauseRest?: string[] } = {}): Promise<Inserted[]> {
     count({ doRequests: 1 });
     await this.settledNow();
-    const now = Date.now();
     const results = this.ctx.storage.transactionSync(() => {
       if (options.pauseRest) this.live.notePauseRest(options.pauseRest);
-      return insertTasks(this.live, tasks, options.hold ?? null, now);
+      return insertTasks(this.live, tasks, options.hold ?? null, Date.now());
     });
     this.afterChange(results.some((r) => r.created) && options.hold === undefined);
     return results;
@@ -162,17 +146,21 @@ export class MethodTasks extends DurableObject<Env> {
    * this object no longer holds) come back through `logged` for a retry. Running attempts a
    * cancel ends are told at once over their consumers' cancel channels.
    */
-  async act(action: TaskAction, names: string[], options: ActionOptions = {}, logged: TaskRecord[] = []) {
+  async act(
+    action: TaskAction,
+    names: string[],
+    options: ActionOptions = {},
+    logged: TaskRecord[] = [],
+  ): Promise<{ changed: TaskRecord[]; refused: string | null }> {
     count({ doRequests: 1 });
     await this.settledNow();
     const now = Date.now();
-    const { changed, stopped } = this.ctx.storage.transactionSync(() => {
-      for (const task of logged) adoptTask(this.live, task, now, this.live.cfg.leaseGraceMs);
-      return applyAction(this.live, action, names, options, now);
-    });
-    this.tellOver(stopped);
+    const { changed, stopped, refused } = this.ctx.storage.transactionSync(() =>
+      applyAction(this.live, action, names, options, now, logged),
+    );
+    tellOver(this.ctx, this.live, stopped);
     this.afterChange(changed.length > 0 && ACTION_ADMITS[action]);
-    return changed;
+    return { changed, refused };
   }
 
   /** Pauses this object's Pending tasks of a batch whose task failed for good (pause_rest). */
@@ -206,7 +194,6 @@ export class MethodTasks extends DurableObject<Env> {
     count({ doRequests: 1 });
     const now = Date.now();
     const { results, pauseBatches } = this.ctx.storage.transactionSync(() => applyOutcomes(this.live, reports, now));
-    this.tellOver(results.filter((r) => r.task === null).map((r) => r.name));
     this.pauseElsewhere(pauseBatches);
     this.afterChange(true);
     return results;
@@ -215,8 +202,8 @@ export class MethodTasks extends DurableObject<Env> {
   /** Progress of a running attempt; null tells the handler its attempt is over. */
   progress(name: string, attempt: number, progress: string): TaskRecord | null {
     count({ doRequests: 1 });
-    const task = recordProgress(this.live, name, attempt, progress, Date.now());
-    if (task) this.publishNow(task);
+    const task = recordProgress(this.live, name, attempt, progress);
+    if (task) this.watching.publish(task);
     return task;
   }
 
@@ -229,7 +216,8 @@ export class MethodTasks extends DurableObject<Env> {
   ): TaskRecord | null {
     count({ doRequests: 1 });
     const task = heartbeat(this.live, name, attempt, until, news, Date.now());
-    if (task && news.statusMessage === undefined) this.publishNow(task);
+    // A new status message is a change for the log (and its event); progress alone is published now.
+    if (task && news.statusMessage === undefined) this.watching.publish(task);
     this.afterChange(false);
     return task;
   }
@@ -246,26 +234,10 @@ export class MethodTasks extends DurableObject<Env> {
     return result.task;
   }
 
-  /**
-   * The consumer's cancel channel (a hibernatable WebSocket): it names the attempts it runs, and
-   * is told as soon as one of them is over here (canceled, or failed by its lease).
-   */
+  /** The consumers' cancel channel (see cancel-listeners.ts). */
   override fetch(request: Request): Response {
     count({ doRequests: 1 });
-    const header = request.headers.get("x-switchyard-attempts");
-    if (request.headers.get("upgrade")?.toLowerCase() !== "websocket" || header === null) {
-      return new Response("expected a cancel-channel WebSocket upgrade", { status: 400 });
-    }
-    const listeners = (JSON.parse(header) as Listener[]).slice(0, 10);
-    const { 0: client, 1: server } = new WebSocketPair();
-    this.ctx.acceptWebSocket(
-      server,
-      listeners.map((l) => l.name),
-    );
-    server.serializeAttachment(listeners);
-    const over = listeners.filter((l) => !this.running(l)).map((l) => l.name);
-    if (over.length > 0) server.send(JSON.stringify({ over }));
-    return new Response(null, { status: 101, webSocket: client });
+    return acceptChannel(this.ctx, this.live, request);
   }
 
   override webSocketMessage(): void {
@@ -283,15 +255,34 @@ export class MethodTasks extends DurableObject<Env> {
   /** A task's subscriber appeared (the realtime hub says so): its progress events go out from now on. */
   watched(name: string, until: number): void {
     count({ doRequests: 1 });
-    const known = this.watches.get(name);
-    this.watches.set(name, { watchUntil: Math.max(until, known?.watchUntil ?? 0), allWatchUntil: known?.allWatchUntil ?? null });
+    this.watching.watched(name, until);
+  }
+
+  /**
+   * Writes everything the log lacks now, new tasks included (no waiting for their delay), and
+   * publishes its events. For operators and tests that need the log to have caught up.
+   */
+  async flushNow(): Promise<void> {
+    count({ doRequests: 1 });
+    await this.settledNow();
+    await this.writer.writeAll();
   }
 
   // ---- timers -----------------------------------------------------------------------------------
 
-  /** The cron's safety net: fire what is due, admit, write the log, re-arm. */
+  /**
+   * The minute cron's safety net: reconcile with the log (adopting what only the log shows live),
+   * fire what is due, admit, write the log, re-arm.
+   */
   async tick(): Promise<void> {
     count({ doRequests: 1 });
+    if (this.settled) {
+      try {
+        await this.writer.exclusive(() => reconcile(this.object));
+      } catch (error) {
+        log.error("could not reconcile with the log", { method: this.object.method, ...describeError(error) });
+      }
+    }
     await this.onTimers();
   }
 
@@ -303,18 +294,16 @@ export class MethodTasks extends DurableObject<Env> {
 
   private async onTimers(): Promise<void> {
     if (!this.settled) await this.settle();
-    const now = Date.now();
-    const fired: FiredTimers = this.ctx.storage.transactionSync(() => fireTimers(this.live, now));
-    this.tellOver(fired.lost);
+    const fired = this.ctx.storage.transactionSync(() => fireTimers(this.live, Date.now()));
+    tellOver(this.ctx, this.live, fired.lost);
     this.pauseElsewhere(fired.pauseBatches);
     if (fired.resend.length > 0) {
-      log.warn("re-sending lost messages", { method: this.method, tasks: fired.resend.map((a) => a.name) });
-      await this.send(fired.resend);
+      log.warn("re-sending lost messages", { method: this.object.method, tasks: fired.resend.map((a) => a.name) });
+      await this.admitter.send(fired.resend);
     }
     if (fired.holds.length > 0) await this.settleHolds(fired.holds);
     this.afterChange(true);
-    await this.passing;
-    await this.flush();
+    await this.admitter.idle();
     await this.armAlarm();
   }
 
@@ -322,111 +311,15 @@ export class MethodTasks extends DurableObject<Env> {
 
   /** After any transition: admit if it may, write the log soon, keep the alarm right. */
   private afterChange(mayAdmit: boolean): void {
-    if (mayAdmit) void this.schedulePass();
-    this.scheduleFlush();
+    if (mayAdmit) void this.admitter.request();
+    this.writer.schedule();
     void this.armAlarm().catch((error: unknown) => log.error("could not arm the alarm", describeError(error)));
   }
 
-  /**
-   * Runs admission. Requests that arrive while a pass runs are served by one more pass after it,
-   * checked after every await — no request is ever dropped.
-   */
-  private schedulePass(): Promise<void> {
-    this.rerun = true;
-    this.passing ??= this.passLoop();
-    return this.passing;
-  }
-
-  private async passLoop(): Promise<void> {
-    // Start after the caller has stored this promise: a loop that finished synchronously would
-    // otherwise clear `passing` before it is set, and no later request would start a pass.
-    await Promise.resolve();
-    try {
-      while (this.rerun) {
-        this.rerun = false;
-        if (!this.settled) return;
-        const cap = this.live.cfg.admitPerPass;
-        const admitted = admit(this.live, Date.now(), cap);
-        if (admitted.length === 0) continue;
-        if (admitted.length >= cap) this.rerun = true;
-        this.scheduleFlush();
-        await this.send(admitted);
-      }
-    } finally {
-      this.passing = null;
-    }
-  }
-
-  /** Sends admitted attempts; on failure they go back in line and a pass is tried again later. */
-  private async send(attempts: { name: string; attempt: number; queue: "short" | "default" | "long" }[]) {
-    const messages = messagesFor(attempts, (queue) => (queue === "long" ? 1 : this.live.cfg.tasksPerMessage));
-    try {
-      await sendTaskMessages(this.env, this.method, messages);
-    } catch (error) {
-      log.error("could not send task messages; they go back in line", { method: this.method, ...describeError(error) });
-      this.ctx.storage.transactionSync(() => {
-        for (const a of attempts) {
-          const current = this.live.inFlight.get(a.name);
-          if (current?.status === "Queued" && current.attempt === a.attempt) {
-            this.live.drop(a.name);
-            const task = this.live.get(a.name);
-            if (task) this.live.enterLine(task);
-          }
-        }
-      });
-      await this.armAlarm(Date.now() + RETRY_MIN_MS * 5);
-    }
-  }
-
-  private scheduleFlush(): void {
-    if (this.flushTimer !== null || this.live.dirty.size === 0) return;
-    const wait = this.failures === 0 ? this.live.cfg.logFlushMs : Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** (this.failures - 1));
-    this.flushTimer = setTimeout(() => {
-      this.flushTimer = null;
-      void this.flush();
-    }, wait);
-  }
-
-  /** Writes one group to the log, then lets ended tasks go and publishes the group's events. */
-  private async flush(): Promise<void> {
-    if (this.flushing || !this.settled) return;
-    this.flushing = true;
-    try {
-      const now = Date.now();
-      const group = takeLogGroup(this.live, now, this.live.cfg.logDelayMs, LOG_GROUP_MAX);
-      if (group.tasks.length === 0) return;
-      const liveMark = this.liveMarkUntil < now + LIVE_MARK_MS / 2 ? now + LIVE_MARK_MS : null;
-      const { written, batches } = await writeLog(getDb(this.env), group.tasks, now);
-      if (liveMark !== null) {
-        await markMethodLive(getDb(this.env), this.method, liveMark);
-        this.liveMarkUntil = liveMark;
-      }
-      this.failures = 0;
-      this.ctx.storage.transactionSync(() => confirmLogGroup(this.live, group));
-      const counters = new Map(batches.map((b) => [b.batchId, b]));
-      const events: EventRow[] = [];
-      for (const row of written) {
-        const watches = { watchUntil: row.watchUntil, allWatchUntil: row.allWatchUntil };
-        this.noteWatches(row.name, watches);
-        for (const change of group.changes.get(row.name) ?? []) {
-          if (change.seq <= row.seq) events.push({ ...change, ...watches });
-        }
-      }
-      await publishTaskEvents(this.env, events, Date.now(), counters);
-    } catch (error) {
-      this.failures++;
-      log.error("log write failed; it will be tried again", { method: this.method, ...describeError(error) });
-    } finally {
-      this.flushing = false;
-      this.scheduleFlush();
-    }
-  }
-
-  /** Keeps the single alarm at the earliest timer (and within reach while work is held). */
+  /** Keeps the single alarm at the earliest timer (and within reach while the log is owed anything). */
   private async armAlarm(at?: number): Promise<void> {
-    const now = Date.now();
     let next = at ?? nextTimer(this.live);
-    if (this.live.busy()) next = Math.min(next ?? Infinity, now + SAFETY_ALARM_MS);
+    if (this.live.owesLog()) next = Math.min(next ?? Infinity, Date.now() + SAFETY_ALARM_MS);
     if (next === null || next === Infinity) return;
     if (this.alarmAt === undefined) this.alarmAt = await this.ctx.storage.getAlarm();
     if (this.alarmAt !== null && this.alarmAt <= next) return;
@@ -435,45 +328,27 @@ export class MethodTasks extends DurableObject<Env> {
     this.alarmAt = next;
   }
 
-  /**
-   * Reads the method's settings and reconciles with the log (once per wake, before anything is
-   * admitted or written): a task the log shows live that this object does not hold is adopted
-   * (a database from before live tasks moved here, or a lost row); one it holds in another state
-   * is written again. If D1 cannot be reached, the alarm tries again.
-   */
+  /** Reads the settings and reconciles with the log, once per wake; if D1 fails, the alarm tries again. */
   private settle(): Promise<void> {
-    this.settling ??= this.readSettingsAndReconcile().finally(() => (this.settling = null));
-    return this.settling;
-  }
-
-  private async readSettingsAndReconcile(): Promise<void> {
-    if (this.settled) return;
-    try {
-      const db = getDb(this.env);
-      this.live.settings = await readMethodSettings(db, this.method);
-      const now = Date.now();
-      for await (const page of readLiveLog(db, this.method)) {
-        this.ctx.storage.transactionSync(() => {
-          const held = new Map(this.live.getMany(page.map((t) => t.name)).map((t) => [t.name, t]));
-          for (const logged of page) {
-            const task = held.get(logged.name);
-            if (!task) adoptTask(this.live, logged, now, this.live.cfg.leaseGraceMs);
-            else if (task.seq !== logged.seq || task.status !== logged.status) this.live.markDirty(task, now);
-          }
-        });
+    this.settling ??= (async () => {
+      if (this.settled) return;
+      try {
+        await readSettings(this.object);
+        await this.writer.exclusive(() => reconcile(this.object));
+        this.settled = true;
+        this.afterChange(true);
+      } catch (error) {
+        log.error("could not read the method's settings; trying again", { method: this.object.method, ...describeError(error) });
+        await this.armAlarm(Date.now() + RETRY_MS).catch(() => undefined);
       }
-      this.settled = true;
-      this.afterChange(true);
-    } catch (error) {
-      log.error("could not read the method's settings; trying again", { method: this.method, ...describeError(error) });
-      await this.armAlarm(Date.now() + RETRY_MIN_MS * 5).catch(() => undefined);
-    }
+    })().finally(() => (this.settling = null));
+    return this.settling;
   }
 
   /** Waits until settled (trying once more now if the first attempt failed). */
   private async settledNow(): Promise<void> {
     if (!this.settled) await this.settle();
-    if (!this.settled) throw new Error(`the object of ${this.method} cannot read its settings yet`);
+    if (!this.settled) throw new Error(`the object of ${this.object.method} cannot read its settings yet`);
   }
 
   /** Held bulk enqueues whose commit is overdue: released if the bulk committed, dropped if not. */
@@ -487,29 +362,8 @@ export class MethodTasks extends DurableObject<Env> {
         }
       });
     } catch (error) {
-      log.warn("could not check held bulk enqueues", { method: this.method, ...describeError(error) });
+      log.warn("could not check held bulk enqueues", { method: this.object.method, ...describeError(error) });
     }
-  }
-
-  /** Tells consumers that these attempts are over (their cancel channels). */
-  private tellOver(names: readonly string[]): void {
-    for (const name of names) {
-      for (const ws of this.ctx.getWebSockets(name)) {
-        const listeners = ws.deserializeAttachment() as Listener[] | null;
-        const mine = (listeners ?? []).filter((l) => l.name === name && !this.running(l));
-        if (mine.length === 0) continue;
-        try {
-          ws.send(JSON.stringify({ over: [name] }));
-        } catch {
-          // the consumer is gone; its attempt's outcome will be discarded
-        }
-      }
-    }
-  }
-
-  private running(l: Listener): boolean {
-    const a = this.live.inFlight.get(l.name);
-    return a !== undefined && a.attempt === l.attempt && a.status === "Started";
   }
 
   /** pause_rest reaches the batch's tasks in other objects. */
@@ -518,43 +372,15 @@ export class MethodTasks extends DurableObject<Env> {
       void (async () => {
         try {
           const batch = await readBatch(getDb(this.env), batchId);
-          const others = (batch?.methods ?? []).filter((m) => m !== this.method);
+          const others = (batch?.methods ?? []).filter((m) => m !== this.object.method);
           const message = `paused: a task of batch ${batchId} failed`;
-          await Promise.all(others.map((m) => callObject(() => this.env.METHOD_TASKS.getByName(m).pauseBatch(batchId, message))));
+          await Promise.all(
+            others.map((m) => callObject(() => this.env.METHOD_TASKS.getByName(m).pauseBatch(batchId, message))),
+          );
         } catch (error) {
           log.error("could not pause the rest of a batch", { batch: batchId, ...describeError(error) });
         }
       })();
     }
-  }
-
-  private noteWatches(name: string, watches: Watches): void {
-    this.watches.set(name, watches);
-    if (watches.allWatchUntil !== null) this.allWatchUntil = Math.max(this.allWatchUntil ?? 0, watches.allWatchUntil);
-    if (this.watches.size > 10_000) this.watches.clear();
-  }
-
-  /** Publishes a change that is not written to the log (progress) to whoever watches its task. */
-  private publishNow(task: TaskRecord): void {
-    void (async () => {
-      const now = Date.now();
-      if (now - this.watchesReadAt > WATCH_REFRESH_MS) {
-        this.watchesReadAt = now;
-        try {
-          const read = await readWatches(getDb(this.env), task);
-          this.noteWatches(task.name, read);
-          this.allWatchUntil = read.allWatchUntil;
-        } catch (error) {
-          log.warn("could not read watches", describeError(error));
-        }
-      }
-      const watches = this.watches.get(task.name);
-      const row: EventRow = {
-        ...changeOf(task),
-        watchUntil: watches?.watchUntil ?? null,
-        allWatchUntil: this.allWatchUntil,
-      };
-      await publishTaskEvents(this.env, [row], now);
-    })();
   }
 }

@@ -159,9 +159,11 @@ function recordCanceled(live: Live, name: string, n: number, record: AttemptReco
     ...task,
     debugLog: record?.debugLog ? `${record.debugLog}\n${line}` : line,
     progress: record?.progress ?? task.progress,
+    leaseUntil: null,
     seq: live.nextSeq(task.seq),
   };
   live.writeRow(after, now);
+  live.stopping.delete(name);
   live.markDirty(after, now);
   return after;
 }
@@ -185,12 +187,11 @@ export function pauseBatchHere(live: Live, batchId: string, message: string, now
  * Progress of a Started attempt, kept in memory (the final value lands in the log with the
  * outcome). Null when the attempt is no longer Started: the handler should stop.
  */
-export function recordProgress(live: Live, name: string, n: number, progress: string, now: number): TaskRecord | null {
+export function recordProgress(live: Live, name: string, n: number, progress: string): TaskRecord | null {
   const attempt = live.inFlight.get(name);
   if (!attempt || attempt.attempt !== n || attempt.status !== "Started") return null;
   attempt.progress = progress;
   attempt.seq = live.nextSeq(attempt.seq);
-  void now;
   return live.get(name);
 }
 

@@ -71,19 +71,29 @@ export class Store {
     this.exec(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, value);
   }
 
-  /** Inserts task rows (the caller has checked they are new). */
+  /**
+   * Inserts task rows (the caller has checked they are new): one statement per ~1 MB of rows,
+   * read from a single JSON parameter (object SQLite, like D1, binds at most 100 parameters).
+   */
   insertTasks(records: readonly TaskRecord[], hold: string | null, now: number): void {
     const names = TASK_COLUMNS.map(([, name]) => name);
-    const placeholders = `(${[...names, "hold", "changed_at"].map(() => "?").join(", ")})`;
-    // SQLite binds at most 32,766 parameters per statement: chunk well below it.
-    const perStatement = Math.max(1, Math.floor(30_000 / (names.length + 2)));
-    for (let i = 0; i < records.length; i += perStatement) {
-      const chunk = records.slice(i, i + perStatement);
-      this.exec(
-        `INSERT INTO tasks (${names.join(", ")}, hold, changed_at) VALUES ${chunk.map(() => placeholders).join(", ")}`,
-        ...chunk.flatMap((record) => [...toSql(record), hold, now]),
-      );
+    const query = `INSERT INTO tasks (${names.join(", ")}, hold, changed_at)
+      SELECT ${names.map((n) => `j ->> '${n}'`).join(", ")}, ?2, ?3 FROM (SELECT value AS j FROM json_each(?1))`;
+    let chunk: string[] = [];
+    let size = 0;
+    const flush = () => {
+      if (chunk.length > 0) this.exec(query, `[${chunk.join(",")}]`, hold, now);
+      chunk = [];
+      size = 0;
+    };
+    for (const record of records) {
+      const values = toSql(record);
+      const json = JSON.stringify(Object.fromEntries(names.map((n, i) => [n, values[i] ?? null])));
+      if (size + json.length > 1_000_000) flush();
+      chunk.push(json);
+      size += json.length + 1;
     }
+    flush();
   }
 
   /** Writes a task's whole row (its durable state changed). */

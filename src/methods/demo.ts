@@ -85,10 +85,11 @@ export const demoEcho = defineTask({
  */
 export const demoMark = defineTask({
   name: "demo.mark",
-  description: "Records each run as an R2 object under demo/marks/<task name>/.",
+  description: "Records each run as an R2 object under demo/marks/<task name>/ (after `ms`, honouring cancel).",
   demo: true,
-  args: z.strictObject({}),
-  async run(_args, ctx) {
+  args: z.strictObject({ ms: z.int().min(0).max(60_000).optional() }),
+  async run(args, ctx) {
+    if (args.ms) await sleep(args.ms, ctx.signal);
     const key = `demo/marks/${ctx.name}/${ctx.attempt}-${crypto.randomUUID()}`;
     await ctx.env.RESULTS.put(key, new Date().toISOString());
     return { key };

@@ -1,11 +1,12 @@
 // Managing remote targets: define (create or replace), rotate the signing secret, delete, test the
 // connection, and the JSON a target is shown as — which never holds a secret.
 import { getDb } from "../db/client";
+import { methodsOfTarget } from "../db/methods";
+import { objectOf } from "../live/client";
 import {
   deleteTarget,
   getTarget,
   insertTarget,
-  liveTaskCount,
   markTarget,
   replaceSigning,
   updateTarget,
@@ -166,7 +167,7 @@ export async function removeTarget(env: Env, name: string, force: boolean): Prom
   const db = getDb(env);
   await visibleTarget(env, name);
   if (!force) {
-    const live = await liveTaskCount(db, name);
+    const live = await liveTasksOfTarget(env, name);
     if (live > 0) {
       throw conflict(
         `${live} live task(s) run methods of ${name}; cancel them first, or delete with ?force=true (they then fail)`,
@@ -259,4 +260,11 @@ async function readTest(row: RemoteTargetRow, response: Response): Promise<TestR
   }
   if (status >= 200 && status < 300) return { ok: true, status, user: null, message: `answered ${status}` };
   return { ok: false, status, user: null, message: errorTextFromBody(status, type, text) };
+}
+
+/** How many live tasks (not yet ended) run methods of `target`, counted by their objects. */
+async function liveTasksOfTarget(env: Env, target: string): Promise<number> {
+  const methods = await methodsOfTarget(getDb(env), target);
+  const summaries = await Promise.all(methods.map((m) => objectOf(env, m, (o) => o.summary())));
+  return summaries.reduce((n, s) => n + Object.values(s.counts).reduce((a, b) => a + b, 0) + s.delayed, 0);
 }

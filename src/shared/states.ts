@@ -1,6 +1,7 @@
 // The task model's closed sets (statuses, queues, backoff kinds, roles) and its state conditions,
-// each defined once: a TypeScript predicate beside the same condition as SQL text. Every
-// transition lives in src/transitions/; the README tabulates them.
+// each defined once: a TypeScript predicate beside the same condition as SQL text (for the log's
+// partial indexes and queries). Every transition lives in the method's object (src/live/); the
+// README tabulates them.
 
 /** Every status an Async Task Log row can hold. Mirrored by a SQL CHECK in migrations/. */
 export const TaskStatus = {
@@ -67,24 +68,6 @@ export function isEnded(task: StateFields): boolean {
   return task.status === Finished || task.status === Canceled || (task.status === Failed && task.wakeAt === null);
 }
 
-/** Dispatchable: Pending and not delayed — the scheduler may admit it. */
-export function isDispatchable(task: StateFields): boolean {
-  return task.status === Pending && task.wakeAt === null;
-}
-
-/** In flight: holding a slot of the method's concurrency limit. */
-export function isInFlight(task: Pick<StateFields, "status">): boolean {
-  return task.status === Queued || task.status === Started;
-}
-
-/**
- * Active: waiting for or holding a slot (Pending, Queued, Started) — what "the previous run is
- * still running" means to a schedule's overlap policy.
- */
-export function isActive(task: Pick<StateFields, "status">): boolean {
-  return task.status === Pending || task.status === Queued || task.status === Started;
-}
-
 /** A column reference: `status` → `status`, `w.status` or `"tasks"."status"`. */
 type Column = (name: string) => string;
 
@@ -97,35 +80,16 @@ const bare: Column = (name) => name;
  * the WHEREs of the partial indexes (a unit test compares them with the migrated database).
  */
 export const taskWhere = {
-  /** tasks_dispatch: see isDispatchable. */
-  dispatchable: (c: Column = bare) => `${c("status")} = '${Pending}' AND ${c("wake_at")} IS NULL`,
-  /**
-   * tasks_in_flight: see isInFlight. Spelled without `status` so the claim (Queued → Started)
-   * writes no index row; it holds because admission sets queued_at, every end sets ended_at, and
-   * every way back to Pending clears both.
-   */
-  inFlight: (c: Column = bare) => `${c("queued_at")} IS NOT NULL AND ${c("ended_at")} IS NULL`,
-  /** tasks_wake: a timer is set (delayed start, or scheduled retry). */
-  timer: (c: Column = bare) => `${c("wake_at")} IS NOT NULL`,
-  /** tasks_paused. */
-  paused: (c: Column = bare) => `${c("status")} = '${Paused}'`,
   /** tasks_failed. */
   failed: (c: Column = bare) => `${c("status")} = '${Failed}'`,
   /** tasks_batch. */
   inBatch: (c: Column = bare) => `${c("batch_id")} IS NOT NULL`,
-  /** See isLive. */
+  /** tasks_live: see isLive. */
   live: (c: Column = bare) =>
     `(${c("status")} IN ('${Pending}', '${Queued}', '${Started}', '${Paused}') OR (${c("status")} = '${Failed}' AND ${c("wake_at")} IS NOT NULL))`,
   /** See isEnded. */
   ended: (c: Column = bare) =>
     `(${c("status")} IN ('${Finished}', '${Canceled}') OR (${c("status")} = '${Failed}' AND ${c("wake_at")} IS NULL))`,
-  /** tasks_dedupe: a live task holding its dedupe_key. */
-  dedupeHeld: (c: Column = bare) => `${c("dedupe_key")} IS NOT NULL AND ${taskWhere.live(c)}`,
-  /** tasks_schedule_active: a schedule's run that is still active (see isActive). */
-  scheduleActive: (c: Column = bare) =>
-    `${c("scheduled_job")} IS NOT NULL AND ${c("status")} IN ('${Pending}', '${Queued}', '${Started}')`,
-  /** A timer that fires for the scheduler: a delayed start or a scheduled retry. */
-  timerWaiting: (c: Column = bare) => `${c("wake_at")} IS NOT NULL AND ${c("status")} IN ('${Pending}', '${Failed}')`,
 } as const;
 
 /**

@@ -34,7 +34,9 @@ export async function performAction(
   for (const [method, group] of await methodsOfTasks(db, names)) {
     // A retry may concern ended tasks the object no longer holds: the log's rows come along.
     const logged = action === "retry" ? (await getLoggedTasks(db, group)).filter(isEnded) : [];
-    changed.push(...(await objectOf(env, method, (o) => o.act(action, group, options, logged))));
+    const result = await objectOf(env, method, (o) => o.act(action, group, options, logged));
+    if (result.refused !== null) throw conflict(result.refused);
+    changed.push(...result.changed);
   }
   return changed;
 }
