@@ -10,7 +10,9 @@ async function taskCount(): Promise<number> {
   return row?.n ?? 0;
 }
 
+/** The batch as the API shows it, once the log (where its counters are kept) has caught up. */
 async function batch(id: string): Promise<any> {
+  await settleLog();
   const res = await call(`/api/v1/batches/${id}`);
   expect(res.status).toBe(200);
   return res.body;
@@ -160,6 +162,8 @@ describe("batch counters", () => {
       const res = await call("/api/v1/tasks/bulk", { body: { tasks } });
       expect(res.status).toBe(201);
       const batchId = res.body.batch_id as string;
+      // A batch's snapshot reads the log.
+      await settleLog();
       socket = await subscribe({ batch: batchId });
       const snapshot = await socket.next((m) => m.type === "snapshot");
       expect(snapshot.data.batch).toMatchObject({ total: 10, done: 0 });
@@ -263,6 +267,7 @@ describe("chunked bulk over ids", () => {
       expect(res.body).toMatchObject({ enqueued: 50, total: 10_000, duplicates_removed: 0 });
       const b = await batch(res.body.batch_id);
       expect(b.total).toBe(50);
+      // The task list reads the log (batch() has let it catch up).
       const list = await call(`/api/v1/tasks?batch_id=${res.body.batch_id}&limit=100`);
       const sizes = list.body.data.map((t: any) => t.arguments.ids.length);
       expect(sizes).toEqual(Array(50).fill(200));
@@ -293,6 +298,7 @@ describe("chunked bulk over ids", () => {
     const batchId = res.body.batch_id as string;
     const done = await waitForBatchDone(batchId);
     expect(done).toMatchObject({ total: 2, finished: 2 });
+    await settleLog();
     const list = await call(`/api/v1/tasks?batch_id=${batchId}`);
     const results = list.body.data.map((t: any) => t.result);
     expect(results.map((r: any) => r.failed).sort()).toEqual([1, 1]);
@@ -304,6 +310,7 @@ describe("chunked bulk over ids", () => {
     expect(requeue.status).toBe(200);
     expect(requeue.body.requeued).toHaveLength(1);
     expect(requeue.body.requeued[0]).toMatchObject({ method: "demo.items", ids: 2, enqueued: 1 });
+    await settleLog();
     const again = await call(`/api/v1/tasks?batch_id=${requeue.body.requeued[0].batch_id}`);
     expect(again.body.data[0].arguments).toEqual({ item_ms: 1, ids: ["bad-1", "bad-2"] });
     // A second call finds nothing left to requeue.
@@ -321,6 +328,7 @@ describe("chunked bulk over ids", () => {
     expect(first.status).toBe(200);
     expect(second.status).toBe(200);
     const newBatches = [...first.body.requeued, ...second.body.requeued].map((r: any) => r.batch_id as string);
+    await settleLog();
     const requeuedIds: string[] = [];
     for (const id of newBatches) {
       const tasks = await call(`/api/v1/tasks?batch_id=${id}`);

@@ -1,13 +1,20 @@
 // The every-task realtime scope (`?all=1`): System Managers only; its watch is read in the RETURNING
-// of every transition, so a subscriber registered before a write always gets that write's event.
+// of every log write, so a subscriber registered before a change is logged always gets its event.
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
-import { performAction } from "../src/tasks/actions";
-import { eq } from "drizzle-orm";
-import { tasks } from "../src/db/schema";
+import { getDb } from "../src/db/client";
+import { writeLog } from "../src/db/log";
 import { FAR_FUTURE } from "./api-support";
-import { call, createKey, enqueue, waitForStatus } from "./helpers";
+import { call, createKey, enqueue, settleLog, waitForStatus } from "./helpers";
 import { connect, subscribe } from "./ws";
+
+/** The task as the log has it (every column but the log's own). */
+async function loggedTask(name: string) {
+  const { getLoggedTask } = await import("../src/db/tasks");
+  const task = await getLoggedTask(getDb(env), name);
+  if (!task) throw new Error(`${name} is not in the log`);
+  return task;
+}
 
 const allWatch = () => env.DB.prepare("SELECT until FROM realtime_watches WHERE scope = 'all'").first();
 
@@ -18,6 +25,8 @@ describe("every user's tasks, live", () => {
     const waiting = await enqueue({ method: "demo.noop", run_at: FAR_FUTURE }, ana);
     const done = await enqueue({ method: "demo.noop" }, ana);
     await waitForStatus(done.name, "Finished");
+    // The snapshot of every user's tasks reads the log.
+    await settleLog();
 
     const socket = await subscribe({ all: true });
     const snapshot = await socket.next((m) => m.type === "snapshot");
@@ -42,16 +51,22 @@ describe("every user's tasks, live", () => {
     socket.close();
   });
 
-  it("a subscriber registered before a write gets its event: the watch is read in the write's own RETURNING", async () => {
+  it("a subscriber registered before a change gets its event: the watch is read in the log write's own RETURNING", async () => {
     const cleo = await createKey("all-cleo", ["Task User"]);
     const task = await enqueue({ method: "demo.noop", run_at: FAR_FUTURE }, cleo);
+    await settleLog();
     const socket = await subscribe({ all: true });
     await socket.next((m) => m.type === "snapshot");
-    // A transition run directly: its returned row already carries the every-task watch.
-    const [paused] = await performAction(env, "pause", eq(tasks.name, task.name));
-    expect(paused?.allWatchUntil).toBeGreaterThan(Date.now());
-    const event = await socket.next((m) => m.type === "async_task_status" && m.data.name === task.name);
-    expect(event.data).toMatchObject({ status: "Paused", owner: "all-cleo", seq: paused?.seq });
+    const paused = await call(`/api/v1/tasks/${task.name}/pause`, { method: "POST", body: {} });
+    expect(paused.body.status).toBe("Paused");
+    const event = await socket.next(
+      (m) => m.type === "async_task_status" && m.data.name === task.name && m.data.status === "Paused",
+    );
+    const logged = await loggedTask(task.name);
+    expect(event.data).toMatchObject({ owner: "all-cleo", seq: logged.seq });
+    // The log write itself reads the watch in its RETURNING.
+    const { written } = await writeLog(getDb(env), [{ ...logged, seq: logged.seq + 1 }], Date.now());
+    expect(written[0]?.allWatchUntil).toBeGreaterThan(Date.now());
     socket.close();
   });
 
@@ -77,8 +92,9 @@ describe("every user's tasks, live", () => {
     socket.close();
     await vi.waitUntil(async () => (await allWatch()) === null, { timeout: 60_000 });
     const task = await enqueue({ method: "demo.noop", run_at: FAR_FUTURE });
-    const [paused] = await performAction(env, "pause", eq(tasks.name, task.name));
-    expect(paused?.allWatchUntil).toBeNull();
+    await settleLog();
+    const { written } = await writeLog(getDb(env), [{ ...(await loggedTask(task.name)), seq: 1e15 }], Date.now());
+    expect(written[0]?.allWatchUntil).toBeNull();
   });
 });
 

@@ -2,7 +2,7 @@
 // (no waiting for the clock), and read back what the engine did.
 import { env } from "cloudflare:workers";
 import { expect } from "vitest";
-import { ADMIN, call } from "./helpers";
+import { ADMIN, call, settleLog } from "./helpers";
 
 export const uniqueName = (label: string) => `${label}-${crypto.randomUUID().slice(0, 8)}`;
 
@@ -27,8 +27,9 @@ export async function lastHandled(name: string, agoMs: number, slotMs = 10_000):
     .run();
 }
 
-/** The schedule's runs as tasks: name, status and slot. */
+/** The schedule's runs as tasks (from the log, once it has caught up): name, status and slot. */
 export async function runsOf(name: string): Promise<{ name: string; status: string; scheduled_for: number }[]> {
+  await settleLog();
   const { results } = await env.DB.prepare(
     "SELECT name, status, scheduled_for FROM tasks WHERE scheduled_job = ? ORDER BY scheduled_for",
   )

@@ -51,6 +51,8 @@ export class Live {
   readonly claims = new Map<string, Set<string>>();
   /** Tasks the log has not seen in their current state, with their changes since. */
   readonly dirty = new Map<string, { since: number; changes: Change[] }>();
+  /** Tasks whose logged changes are being published right now (a later event must wait for them). */
+  readonly publishing = new Set<string>();
   /** Bulk enqueues whose tasks are held (token → when). */
   readonly holds = new Map<string, number>();
   /** Canceled tasks whose running attempt may still report what it left, until when. */

@@ -89,16 +89,21 @@ export class LogWriter {
       for (const row of written) {
         const watches = { watchUntil: row.watchUntil, allWatchUntil: row.allWatchUntil };
         this.watching.note(row.name, watches);
+        live.publishing.add(row.name);
         for (const change of group.changes.get(row.name) ?? []) {
           if (change.seq <= row.seq) events.push({ ...change, ...watches });
         }
       }
-      await publishTaskEvents(
-        env,
-        events,
-        Date.now(),
-        new Map(batches.map((b) => [b.batchId, b])),
-      );
+      try {
+        await publishTaskEvents(
+          env,
+          events,
+          Date.now(),
+          new Map(batches.map((b) => [b.batchId, b])),
+        );
+      } finally {
+        for (const row of written) live.publishing.delete(row.name);
+      }
     } catch (error) {
       this.failures++;
       log.error("log write failed; it will be tried again", { method, ...describeError(error) });

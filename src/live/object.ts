@@ -203,7 +203,7 @@ export class MethodTasks extends DurableObject<Env> {
   progress(name: string, attempt: number, progress: string): TaskRecord | null {
     count({ doRequests: 1 });
     const task = recordProgress(this.live, name, attempt, progress);
-    if (task) this.watching.publish(task);
+    if (task) this.publishProgress(task);
     return task;
   }
 
@@ -217,7 +217,7 @@ export class MethodTasks extends DurableObject<Env> {
     count({ doRequests: 1 });
     const task = heartbeat(this.live, name, attempt, until, news, Date.now());
     // A new status message is a change for the log (and its event); progress alone is published now.
-    if (task && news.statusMessage === undefined) this.watching.publish(task);
+    if (task && news.statusMessage === undefined) this.publishProgress(task);
     this.afterChange(false);
     return task;
   }
@@ -308,6 +308,15 @@ export class MethodTasks extends DurableObject<Env> {
   }
 
   // ---- sequencing -------------------------------------------------------------------------------
+
+  /**
+   * A task's events go out in seq order: while earlier changes of the task still wait for the log,
+   * its progress waits with them (and goes out with them); otherwise it is published at once.
+   */
+  private publishProgress(task: TaskRecord): void {
+    if (this.live.dirty.has(task.name) || this.live.publishing.has(task.name)) this.live.markDirty(task, Date.now());
+    else this.watching.publish(task);
+  }
 
   /** After any transition: admit if it may, write the log soon, keep the alarm right. */
   private afterChange(mayAdmit: boolean): void {

@@ -20,6 +20,11 @@ export interface Subscriber {
   scope: string;
   user: string;
   admin: boolean;
+  /**
+   * A task scope's snapshot comes from the task's object, which may be ahead of the log that
+   * events wait for: events at or below the snapshot's seq are old news and are not sent.
+   */
+  seenSeq?: number;
 }
 
 const REFRESH_MS = WATCH_TTL_MS / 2;
@@ -117,6 +122,7 @@ export class RealtimeHub extends DurableObject<Env> {
               held.push(event);
               continue;
             }
+            if (scope === `task:${event.name}` && (subscriberOf(ws)?.seenSeq ?? 0) >= event.seq) continue;
             text[v] ??= JSON.stringify({ type: "async_task_status", data: view(event, v === "admin") });
             this.sendText(ws, text[v]);
           }
@@ -266,6 +272,11 @@ export class RealtimeHub extends DurableObject<Env> {
         data: { ...snapshot, tasks: snapshot.tasks.map((t) => view(t, subscriber.admin)) },
       }),
     );
+    // A task scope remembers its snapshot's seq (see Subscriber.seenSeq).
+    const [only] = snapshot.tasks;
+    if (subscriber.scope.startsWith("task:") && only !== undefined) {
+      ws.serializeAttachment({ ...subscriber, seenSeq: Math.max(subscriber.seenSeq ?? 0, only.seq) });
+    }
     // Events that raced the snapshot go out after it, unless the snapshot already had them.
     for (const event of this.pending.get(ws) ?? []) {
       if ((seen.get(event.name) ?? 0) < event.seq) {
