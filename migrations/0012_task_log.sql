@@ -71,20 +71,19 @@ CREATE INDEX `tasks_failed` ON `tasks` (`ended_at`) WHERE "tasks"."status" = 'Fa
 -- owner and every-task scopes. A task whose first log write already ended never enters it.
 CREATE INDEX `tasks_live` ON `tasks` (`method`) WHERE ("tasks"."status" IN ('Pending', 'Queued', 'Started', 'Paused') OR ("tasks"."status" = 'Failed' AND "tasks"."wake_at" IS NOT NULL));
 --> statement-breakpoint
--- Batch counters, exact and idempotent: a task counts once, in the state it ended in (Finished,
--- Canceled, or Failed with no retry scheduled). The log may skip intermediate states (a task can
--- be inserted already ended), so the insert counts its state too.
-CREATE TRIGGER `tasks_batch_total` AFTER INSERT ON `tasks`
+-- Batch counters, exact and idempotent. `total` is added when a batch's tasks are committed (in
+-- the commit's transaction, before any of them can be seen); the end counters here: a task counts
+-- once, in the state it ended in (Finished, Canceled, or Failed with no retry scheduled). The log
+-- may skip intermediate states (a task can be inserted already ended), so the insert counts too.
+CREATE TRIGGER `tasks_batch_ended` AFTER INSERT ON `tasks`
 WHEN NEW.`batch_id` IS NOT NULL
 BEGIN
-  INSERT INTO `batches` (`batch_id`, `owner`, `total`, `finished`, `failed`, `canceled`, `created_at`, `order_key`)
-  VALUES (NEW.`batch_id`, NEW.`owner`, 1, NEW.`status` = 'Finished', NEW.`status` = 'Failed' AND NEW.`wake_at` IS NULL,
-          NEW.`status` = 'Canceled', NEW.`created_at`, NEW.`order_key`)
-  ON CONFLICT (`batch_id`) DO UPDATE SET
-    `total` = `total` + 1,
+  UPDATE `batches` SET
     `finished` = `finished` + (NEW.`status` = 'Finished'),
     `failed` = `failed` + (NEW.`status` = 'Failed' AND NEW.`wake_at` IS NULL),
-    `canceled` = `canceled` + (NEW.`status` = 'Canceled');
+    `canceled` = `canceled` + (NEW.`status` = 'Canceled')
+  WHERE `batch_id` = NEW.`batch_id`
+    AND (NEW.`status` IN ('Finished', 'Canceled') OR (NEW.`status` = 'Failed' AND NEW.`wake_at` IS NULL));
 END;
 --> statement-breakpoint
 CREATE TRIGGER `tasks_batch_counters` AFTER UPDATE OF `status`, `wake_at` ON `tasks`

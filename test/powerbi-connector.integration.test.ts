@@ -164,6 +164,6 @@ describe("the request sequence of Frappe's report_long_polling docs", () => {
       headers: { "content-type": "application/x-www-form-urlencoded" },
     });
     expect(res.status).toBe(200);
-    expect(res.body.message).toMatch(/^[0-9A-Z]{26}$/);
+    expect(res.body.message).toMatch(/^[0-9A-Z]{26}[0-9A-Z]{5,12}$/);
   });
 });

@@ -2,7 +2,7 @@
 // Frappe's answers turned into outcomes, Retry-After, auth failures, 202 + callbacks, cancel,
 // a silent remote, and the callback endpoints' own checks.
 import { describe, expect, it, vi } from "vitest";
-import { call, enqueue, getTask, waitForStatus } from "./helpers";
+import { call, enqueue, getTask, settleLog, waitForStatus } from "./helpers";
 import { SITE_SECRET, requireSignatures, siteCalls, siteTarget, waitForCalls } from "./remote-support";
 
 const callback = (task: string, kind: string, token: string | null, body: unknown) =>
@@ -238,6 +238,7 @@ describe("remote methods through bulk, chunked bulk and schedules", () => {
     });
     expect(chunked.status, JSON.stringify(chunked.body)).toBe(201);
     expect(chunked.body.enqueued).toBe(3);
+    await settleLog();
     const listed = await call(`/api/v1/tasks?batch_id=${chunked.body.batch_id as string}`);
     const chunks = (listed.body.data as { name: string; batch_order: number }[]).sort(
       (a, b) => a.batch_order - b.batch_order,

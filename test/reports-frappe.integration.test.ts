@@ -4,7 +4,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import { demoRow } from "../src/reports/builtin/demo-numbers";
-import { call, createKey, waitForStatus } from "./helpers";
+import { call, createKey, settleLog, waitForStatus } from "./helpers";
 
 const M = "/api/method/tweaks.utils.report_long_polling";
 
@@ -219,6 +219,8 @@ describe("reuse", () => {
     );
     expect(new Set(starts).size).toBe(1);
     const owner = (await call(`/api/v1/report-jobs/${starts[0]}`, { key: user })).body.owner;
+    // Counted in the log, once the objects have written what they hold.
+    await settleLog();
     const jobs = await env.DB.prepare("select count(*) as n from report_jobs where owner = ?")
       .bind(owner)
       .first<{ n: number }>();

@@ -295,6 +295,7 @@ export class MethodTasks extends DurableObject<Env> {
   private async onTimers(): Promise<void> {
     if (!this.settled) await this.settle();
     const fired = this.ctx.storage.transactionSync(() => fireTimers(this.live, Date.now()));
+    for (const name of fired.lost) log.warn("lease expired", { task: name, method: this.object.method });
     tellOver(this.ctx, this.live, fired.lost);
     this.pauseElsewhere(fired.pauseBatches);
     if (fired.resend.length > 0) {

@@ -3,9 +3,7 @@
 // scope, and lets HTTP long polls wait for a task to end. Keyed by owner because batch and own-task
 // subscriptions span methods.
 import { DurableObject } from "cloudflare:workers";
-import { eq } from "drizzle-orm";
 import { getDb } from "../db/client";
-import { tasks } from "../db/schema";
 import { describeError, log } from "../shared/log";
 import { ALL_SCOPE } from "../shared/realtime-scopes";
 import { count } from "../shared/metrics";
@@ -14,6 +12,7 @@ import { isEnded } from "../shared/states";
 import { buildSnapshot, type Snapshot } from "./snapshot";
 import { WATCH_TTL_MS, dropWatch, registerWatch } from "../db/watches";
 import { methodOfTask } from "../db/routes";
+import { readTask } from "../live/read";
 
 /** What the Worker tells the hub about a subscriber it has authenticated. */
 export interface Subscriber {
@@ -134,11 +133,11 @@ export class RealtimeHub extends DurableObject<Env> {
 
   /**
    * Resolves true as soon as the task has ended (Finished, Canceled, or Failed with no retry
-   * scheduled), false after `timeoutMs`. Event-driven: it watches the task, then checks D1 once.
+   * scheduled), false after `timeoutMs`. Event-driven: it watches the task, then reads it once
+   * (from its object).
    */
   async waitForEnd(name: string, timeoutMs: number): Promise<boolean> {
     count({ doRequests: 1 });
-    const db = getDb(this.env);
     const scope = `task:${name}`;
     await this.ensureWatch(scope, Date.now() + timeoutMs + 5_000);
     let resolve: (ended: boolean) => void = () => {};
@@ -149,11 +148,9 @@ export class RealtimeHub extends DurableObject<Env> {
     this.waiters.set(name, set);
     const timer = setTimeout(() => resolve(false), timeoutMs);
     try {
-      const [row] = await db
-        .select({ status: tasks.status, wakeAt: tasks.wakeAt })
-        .from(tasks)
-        .where(eq(tasks.name, name));
-      if (!row || isEnded(row)) resolve(true);
+      // Watch first, then look: an end after the watch arrives as its event; one before is seen here.
+      const task = await readTask(this.env, name);
+      if (!task || isEnded(task)) resolve(true);
       return await ended;
     } finally {
       clearTimeout(timer);

@@ -47,8 +47,11 @@ function calls(tasks: readonly NewTask[]): { method: string; tasks: NewTask[] }[
 }
 
 /**
- * Inserts `tasks` (which may span methods) all or nothing. Returns what each object answered, in
- * the tasks' order — or null when `commit`'s guard did not hold (nothing was inserted).
+ * Inserts `tasks` (which may span methods) all or nothing. Tasks of a batch always take the
+ * two-phase path: the commit adds them to the batch's total in the same transaction, so the total
+ * is exact before any of them can be seen (and a watcher never sees done == total too early).
+ * Returns what each object answered, in the tasks' order — or null when `commit`'s guard did not
+ * hold (nothing was inserted).
  */
 export async function insertAll(
   env: Env,
@@ -59,7 +62,7 @@ export async function insertAll(
   if (parts.length === 0) return [];
   const pauseRest = options.pauseRest;
   const only = parts[0];
-  if (parts.length === 1 && only && options.commit === undefined) {
+  if (parts.length === 1 && only && options.commit === undefined && options.batchId === null) {
     return objectOf(env, only.method, (o) => o.enqueue(only.tasks, { pauseRest }));
   }
   const hold = crypto.randomUUID();
@@ -90,9 +93,21 @@ export async function insertAll(
       `INSERT INTO bulk_commits (token, batch_id, created_at) SELECT ?1, ?2, ?3 WHERE ${guard?.sql ?? "1"}`,
     )
     .bind(hold, options.batchId ?? "", Date.now(), ...(guard?.params ?? []));
+  const counted =
+    options.batchId === null
+      ? []
+      : [
+          db
+            .prepare(
+              `UPDATE batches SET total = total + ?1
+               WHERE batch_id = ?2 AND EXISTS (SELECT 1 FROM bulk_commits WHERE token = ?3)`,
+            )
+            .bind(tasks.length, options.batchId, hold),
+        ];
   // If this throws, D1 may still have committed: the objects ask it once their hold is overdue.
-  const results = await db.batch([...(options.commit?.statements ?? []), record]);
-  const committed = (results.at(-1)?.meta.changes ?? 0) === 1;
+  const statements = [...(options.commit?.statements ?? []), record];
+  const results = await db.batch([...statements, ...counted]);
+  const committed = (results[statements.length - 1]?.meta.changes ?? 0) === 1;
   if (!committed) {
     await discard();
     return null;

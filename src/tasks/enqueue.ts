@@ -14,6 +14,7 @@ import { nestsDeeperThan } from "../shared/json-depth";
 import { QUEUE_TIMEOUTS } from "../shared/states";
 import { hasAnyRole, type User } from "../shared/user";
 import { objectOf } from "../live/client";
+import { insertAll } from "./commit";
 import { MethodResolver } from "./resolve";
 import { OPTION_KEYS, type TaskSpec } from "./spec";
 import type { TaskRecord } from "../live/store";
@@ -144,7 +145,11 @@ export async function enqueueTask(
     task.orderKey = batch.orderKey;
     if (batch.failurePolicy === "pause_rest") pauseRest = [task.batchId];
   }
-  const [result] = await objectOf(env, task.method, (o) => o.enqueue([task], { pauseRest }));
+  // A task joining a batch is committed with the batch's total (see tasks/commit.ts).
+  const [result] =
+    task.batchId === null
+      ? await objectOf(env, task.method, (o) => o.enqueue([task]))
+      : ((await insertAll(env, [task], { batchId: task.batchId, pauseRest })) ?? []);
   if (!result) throw new Error(`the object of ${task.method} answered nothing for ${task.name}`);
   return result;
 }
