@@ -13,8 +13,10 @@ const counted = drizzle(countingD1(env.DB), { schema });
 
 describe("the counted D1 wrapper", () => {
   it("keeps both of two same-named columns of a join in their own fields", async () => {
+    await env.DB.prepare(
+      "INSERT INTO batches (batch_id, owner, total, created_at, order_key) VALUES ('join-check', 'Administrator', 1, 2222, '')",
+    ).run();
     const task = await insertTaskRow({ batchId: "join-check", owner: "Administrator", createdAt: 1111 });
-    await env.DB.prepare("UPDATE batches SET created_at = 2222 WHERE batch_id = 'join-check'").run();
     const before = snapshot().d1Statements;
     const [row] = await counted
       .select({ taskCreated: tasks.createdAt, batchCreated: batches.createdAt, owner: batches.owner })
