@@ -7,6 +7,7 @@ import { cors } from "hono/cors";
 import { createMiddleware } from "hono/factory";
 import { ConfigError, config } from "../shared/config";
 import { log } from "../shared/log";
+import { count } from "../shared/metrics";
 import { tooLarge } from "../shared/errors";
 import { apiKeysApi } from "./api-keys";
 import { batchListApi } from "./batch-list";
@@ -18,6 +19,7 @@ import { dispatcherApi } from "./dispatcher";
 import { docsApi } from "./docs";
 import { errorBody, frappeErrorBody, handleError, validationHook } from "./errors";
 import { documentToggle, frappeApi } from "./frappe";
+import { demoApi } from "./demo";
 import { healthApi, metricsApi, opsApi } from "./health";
 import { methodsApi } from "./methods";
 import { realtimeSocketApi, realtimeTicketsApi } from "./realtime";
@@ -87,9 +89,9 @@ const Banner = z.object({
 
 /**
  * The complete Worker HTTP app for this configuration: GET /api/v1/ops/metrics is registered only
- * where METRICS is "on" (the benchmark).
+ * where METRICS is "on" (the benchmark), /api/v1/demo only where DEMO_METHODS is "on".
  */
-export function buildApp(options: { metrics: boolean }) {
+export function buildApp(options: { metrics: boolean; demo: boolean }) {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   app.use("*", stamp);
   app.use("/api/*", corsFromConfig);
@@ -154,6 +156,7 @@ export function buildApp(options: { metrics: boolean }) {
   app.route("/api/v1/methods", methodsApi);
   app.route("/api/v1/api-keys", apiKeysApi);
   if (options.metrics) app.route("/api/v1/ops/metrics", metricsApi);
+  if (options.demo) app.route("/api/v1/demo", demoApi);
   app.route("/api/v1/ops", opsApi);
   app.route("/api/v1/realtime/tickets", realtimeTicketsApi);
   app.route("/api/v1/reports", reportsApi);
@@ -183,10 +186,11 @@ const apps = new WeakMap<object, App>();
  * invalid configuration answers every request with a 500 that names the var.
  */
 export function handleFetch(request: Request, env: Env, ctx: ExecutionContext): Response | Promise<Response> {
+  count({ invocations: 1 });
   let app = apps.get(env);
   if (!app) {
     try {
-      app = buildApp({ metrics: config(env).metrics });
+      app = buildApp({ metrics: config(env).metrics, demo: config(env).demoMethods });
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
       log.error("invalid configuration", { error: error.message });

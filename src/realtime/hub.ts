@@ -217,7 +217,10 @@ export class RealtimeHub extends DurableObject<Env> {
     );
     const until = Date.now() + WATCH_TTL_MS;
     await Promise.all([...scopes].map((scope) => this.ensureWatch(scope, until, true)));
-    if (scopes.size > 0) await this.ctx.storage.setAlarm(Date.now() + REFRESH_MS);
+    if (scopes.size > 0) {
+      await this.ctx.storage.setAlarm(Date.now() + REFRESH_MS);
+      count({ alarmsSet: 1 });
+    }
   }
 
   /**
@@ -247,7 +250,10 @@ export class RealtimeHub extends DurableObject<Env> {
   }
 
   private async armRefresh(): Promise<void> {
-    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + REFRESH_MS);
+    if ((await this.ctx.storage.getAlarm()) === null) {
+      await this.ctx.storage.setAlarm(Date.now() + REFRESH_MS);
+      count({ alarmsSet: 1 });
+    }
   }
 
   /** Drops the scope's watch when its last subscriber leaves. */

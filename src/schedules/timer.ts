@@ -39,6 +39,9 @@ export class ScheduleTimer extends DurableObject<Env> {
 
   private async setAlarm(at: number | null): Promise<void> {
     if (at === null) await this.ctx.storage.deleteAlarm();
-    else await this.ctx.storage.setAlarm(at);
+    else {
+      await this.ctx.storage.setAlarm(at);
+      count({ alarmsSet: 1 });
+    }
   }
 }

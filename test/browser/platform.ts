@@ -10,7 +10,10 @@ import { delimiter, join } from "node:path";
 export interface Platform {
   url: string;
   adminKey: string;
+  /** Stops it (SIGTERM, then SIGKILL) and deletes its state folder. */
   stop: () => Promise<void>;
+  /** Kills it at once (SIGKILL, the whole process group), keeping its state folder: a crash. */
+  kill: () => Promise<void>;
 }
 
 /** The ports the platforms we start may use (the machine's other services keep out of this range). */
@@ -106,6 +109,17 @@ export async function startPlatform(
     rmSync(state, { recursive: true, force: true });
   };
 
+  const kill = async () => {
+    if (exited || child.pid === undefined) return;
+    const gone = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+    try {
+      process.kill(-child.pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+    await gone;
+  };
+
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (exited) throw new Error(`the platform exited while starting:\n${output}`);
@@ -121,5 +135,5 @@ export async function startPlatform(
     }
     await new Promise((r) => setTimeout(r, 500));
   }
-  return { url, adminKey: readAdminKey(root), stop };
+  return { url, adminKey: readAdminKey(root), stop, kill };
 }
