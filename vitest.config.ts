@@ -71,7 +71,7 @@ export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
     // The console's browser tests run in Node against `npm start` (vitest.browser.config.ts).
-    exclude: ["test/browser/**", "**/node_modules/**"],
+    exclude: ["test/browser/**", "test/platform/**", "**/node_modules/**"],
     setupFiles: ["./test/setup.ts"],
     // Structured logs only show up for failing tests.
     silent: "passed-only",

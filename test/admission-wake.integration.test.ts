@@ -67,7 +67,7 @@ describe("admission requests", () => {
     const stub = env.METHOD_TASKS.getByName(method);
     await stub.summary();
     await runInDurableObject(stub, async (instance) => {
-      const object = instance as unknown as MethodTasks & { admitter: Admitter; live: Live };
+      const object = instance as unknown as Pick<MethodTasks, "enqueue"> & { admitter: Admitter; live: Live };
       const send = object.admitter.send.bind(object.admitter);
       let entered: () => void = () => {};
       const inSend = new Promise<void>((resolve) => (entered = resolve));

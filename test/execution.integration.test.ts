@@ -63,7 +63,9 @@ describe("claim", () => {
     // Attempt 1 failed and was retried: the task is Queued for attempt 2.
     const task = await scenarios.queued("demo.mark", { attempt: 1, retryCount: 1 });
     expect(task.attempt).toBe(2);
-    const stale = await deliver("switchyard-default", [{ id: "stale-1", body: { ...messageFor(task), tasks: [{ name: task.name, attempt: 1 }] } }]);
+    const stale = await deliver("switchyard-default", [
+      { id: "stale-1", body: { ...messageFor(task), tasks: [{ name: task.name, attempt: 1 }] } },
+    ]);
     expect(stale.explicitAcks).toEqual(["stale-1"]);
     expect((await getTask(task.name)).status).toBe("Queued");
     expect(await marks(task.name)).toBe(0);

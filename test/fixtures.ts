@@ -129,10 +129,18 @@ export const scenarios = {
     });
   },
   /** Started for attempt 1 on a worker that vanished: no outcome will come; `leaseUntil` its lease. */
-  async startedOnVanishedWorker(method: string, overrides: Partial<NewTask> = {}, leaseUntil?: number): Promise<TaskRecord> {
+  async startedOnVanishedWorker(
+    method: string,
+    overrides: Partial<NewTask> = {},
+    leaseUntil?: number,
+  ): Promise<TaskRecord> {
     const queued = await scenarios.queued(method, overrides);
     return inObject(method, (live) => {
-      const [started] = claim(live, [{ name: queued.name, attempt: queued.attempt, id: `vanished-${queued.name}` }], Date.now());
+      const [started] = claim(
+        live,
+        [{ name: queued.name, attempt: queued.attempt, id: `vanished-${queued.name}` }],
+        Date.now(),
+      );
       if (!started) throw new Error(`${queued.name} could not be claimed`);
       const attempt = live.inFlight.get(started.name);
       if (attempt && leaseUntil !== undefined) attempt.leaseUntil = leaseUntil;

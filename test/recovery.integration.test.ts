@@ -17,7 +17,11 @@ describe("cron safety net", () => {
   });
 
   it("a Started task whose worker vanished is failed by the cron once its lease expires", async () => {
-    const task = await scenarios.startedOnVanishedWorker("demo.sleep", { arguments: JSON.stringify({ ms: 1 }) }, Date.now() - 1);
+    const task = await scenarios.startedOnVanishedWorker(
+      "demo.sleep",
+      { arguments: JSON.stringify({ ms: 1 }) },
+      Date.now() - 1,
+    );
     await runCron();
     const failed = await waitForStatus(task.name, "Failed");
     expect(failed.error_message).toMatch(/^WorkerLost: /);

@@ -146,7 +146,10 @@ export const tasksApi = router()
     const task = await visibleTask(c.env, c.get("user"), name);
     // The object's own facts, read at one instant; a task it no longer holds has ended.
     const facts = await objectOf(c.env, task.method, (o) => o.waiting(name));
-    return c.json(explainWaiting(facts ?? { ...task, free: 0, dispatcherOn: true, limit: 0, running: 0, ahead: null }), 200);
+    return c.json(
+      explainWaiting(facts ?? { ...task, free: 0, dispatcherOn: true, limit: 0, running: 0, ahead: null }),
+      200,
+    );
   })
   .openapi(actionRoute("cancel", "Cancel a task (aborts it if running)", CancelBody), async (c) => {
     const { message } = c.req.valid("json");

@@ -88,7 +88,11 @@ export async function consumeTaskBatch(batch: MessageBatch, env: Env): Promise<v
           deliveries.map(async (d) => {
             const task = byName.get(`${d.name}#${d.id}`);
             if (!task || task.attempt !== d.attempt) {
-              log.info("message skipped: task is not Queued for this attempt", { task: d.name, attempt: d.attempt, id: d.id });
+              log.info("message skipped: task is not Queued for this attempt", {
+                task: d.name,
+                attempt: d.attempt,
+                id: d.id,
+              });
             } else {
               await runClaimed(task, env, cfg, reporter, channels);
             }

@@ -6,7 +6,17 @@ import { ALL_SCOPE } from "../shared/realtime-scopes";
 import { DISPATCHER_KEY, taskWhere } from "../shared/states";
 import type { Db } from "./client";
 import { inJson } from "./in-json";
-import { batches, bulkCommits, methodRoutes, realtimeWatches, settings, taskTypes, tasks, type BatchRow, type TaskRow } from "./schema";
+import {
+  batches,
+  bulkCommits,
+  methodRoutes,
+  realtimeWatches,
+  settings,
+  taskTypes,
+  tasks,
+  type BatchRow,
+  type TaskRow,
+} from "./schema";
 
 /** The method's concurrency limit and default priority, and the dispatcher switch. */
 export async function readMethodSettings(db: Db, method: string) {
@@ -44,7 +54,10 @@ export async function* readLiveLog(db: Db, method: string): AsyncGenerator<Omit<
 }
 
 /** A batch's row, or null. */
-export async function readBatch(db: Db, batchId: string): Promise<(Omit<BatchRow, "methods"> & { methods: string[] }) | null> {
+export async function readBatch(
+  db: Db,
+  batchId: string,
+): Promise<(Omit<BatchRow, "methods"> & { methods: string[] }) | null> {
   const [row] = await db.select().from(batches).where(eq(batches.batchId, batchId));
   if (!row) return null;
   return { ...row, methods: JSON.parse(row.methods) as string[] };

@@ -73,7 +73,9 @@ export async function writeLog(
   const statements = chunks.map((json) => db.$client.prepare(INSERT).bind(json));
   if (batchIds.length > 0) {
     statements.push(
-      db.$client.prepare(`SELECT * FROM batches WHERE batch_id IN (SELECT value FROM json_each(?1))`).bind(JSON.stringify(batchIds)),
+      db.$client
+        .prepare(`SELECT * FROM batches WHERE batch_id IN (SELECT value FROM json_each(?1))`)
+        .bind(JSON.stringify(batchIds)),
     );
   }
   if (statements.length === 0) return { written: [], batches: [] };
@@ -94,6 +96,6 @@ function batchFromSql(row: Record<string, unknown>): BatchRow {
     failurePolicy: row.failure_policy as BatchRow["failurePolicy"],
     createdAt: Number(row.created_at),
     orderKey: String(row.order_key),
-    methods: (typeof row.methods === "string" ? row.methods : "[]"),
+    methods: typeof row.methods === "string" ? row.methods : "[]",
   };
 }

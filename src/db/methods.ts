@@ -19,7 +19,10 @@ export async function allMethods(db: Db): Promise<string[]> {
 
 /** Methods whose objects hold work (their mark is in the future), and methods the log shows live. */
 export async function liveMethods(db: Db, now: number): Promise<string[]> {
-  const rows = await db.select({ method: methodRoutes.method }).from(methodRoutes).where(gt(methodRoutes.liveUntil, now));
+  const rows = await db
+    .select({ method: methodRoutes.method })
+    .from(methodRoutes)
+    .where(gt(methodRoutes.liveUntil, now));
   return [...new Set([...rows.map((r) => r.method), ...(await methodsLiveInLog(db))])];
 }
 

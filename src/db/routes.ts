@@ -94,7 +94,10 @@ export async function methodsOfTasks(db: Db, names: readonly string[]): Promise<
     if (method !== null) add(method, name);
   }
   if (legacy.length > 0) {
-    const rows = await db.select({ name: tasks.name, method: tasks.method }).from(tasks).where(inJson(tasks.name, legacy));
+    const rows = await db
+      .select({ name: tasks.name, method: tasks.method })
+      .from(tasks)
+      .where(inJson(tasks.name, legacy));
     for (const row of rows) add(row.method, row.name);
   }
   return byMethod;

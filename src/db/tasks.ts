@@ -21,7 +21,12 @@ export async function getLoggedTask(db: Db, name: string): Promise<LoggedTask | 
 /** Several tasks as the log has them (unknown names left out). */
 export async function getLoggedTasks(db: Db, names: readonly string[]): Promise<LoggedTask[]> {
   if (names.length === 0) return [];
-  return (await db.select().from(tasks).where(inJson(tasks.name, [...names]))).map(withoutLogFields);
+  return (
+    await db
+      .select()
+      .from(tasks)
+      .where(inJson(tasks.name, [...names]))
+  ).map(withoutLogFields);
 }
 
 export type { TaskFilter };
@@ -59,10 +64,12 @@ export async function newestLiveTasks(db: Db, limit: number, owner?: string): Pr
   const rows = await db
     .select()
     .from(tasks)
-    .where(inJson(
-      tasks.name,
-      names.map((r) => r.name),
-    ))
+    .where(
+      inJson(
+        tasks.name,
+        names.map((r) => r.name),
+      ),
+    )
     .orderBy(desc(tasks.name));
   return rows.map(withoutLogFields);
 }

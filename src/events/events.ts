@@ -96,7 +96,9 @@ export async function publishTaskEvents(
   const watched = [...new Set([...byOwnerHub, ...toAllHub])];
   try {
     let byId = counters;
-    const missing = [...new Set(watched.map((r) => r.batchId).filter((b): b is string => b !== null && !counters?.has(b)))];
+    const missing = [
+      ...new Set(watched.map((r) => r.batchId).filter((b): b is string => b !== null && !counters?.has(b))),
+    ];
     if (missing.length > 0) {
       const read = await getDb(env).select().from(batches).where(inJson(batches.batchId, missing));
       byId = new Map([...(counters ?? []), ...read.map((b) => [b.batchId, b] as const)]);

@@ -24,7 +24,9 @@ export function actionAllowed(action: TaskAction, task: Pick<TaskRecord, "status
   switch (action) {
     case "cancel":
       // Failed only while an automatic retry is scheduled: canceling stops the retry.
-      return ["Pending", "Paused", "Queued", "Started"].includes(status) || (status === "Failed" && task.wakeAt !== null);
+      return (
+        ["Pending", "Paused", "Queued", "Started"].includes(status) || (status === "Failed" && task.wakeAt !== null)
+      );
     case "retry":
       return status === "Failed" || status === "Canceled";
     case "pause":
@@ -55,7 +57,8 @@ function after(live: Live, action: TaskAction, task: TaskRecord, options: Action
         statusMessage: options.message ?? null,
         endedAt: now,
         // A failed attempt waiting for its retry keeps its own duration.
-        timeTaken: task.status === "Failed" ? task.timeTaken : task.startedAt === null ? null : (now - task.startedAt) / 1000,
+        timeTaken:
+          task.status === "Failed" ? task.timeTaken : task.startedAt === null ? null : (now - task.startedAt) / 1000,
         // A running attempt may still report what it left (its debug log): the task stays here
         // for that until its lease ends.
         leaseUntil: task.status === "Started" ? task.leaseUntil : null,
@@ -105,14 +108,20 @@ export function applyAction(
 ): ActionResult {
   const held = live.getMany(names);
   const heldNames = new Set(held.map((t) => t.name));
-  const fromLog = logged.filter((t) => names.includes(t.name) && !heldNames.has(t.name) && !live.store.readTask(t.name));
+  const fromLog = logged.filter(
+    (t) => names.includes(t.name) && !heldNames.has(t.name) && !live.store.readTask(t.name),
+  );
   const tasks = [...held, ...fromLog].filter((task) => actionAllowed(action, task));
   if (action === "retry") {
     for (const task of tasks) {
       if (task.dedupeKey === null) continue;
       const holder = live.dedupeHolder(task.owner, task.dedupeKey);
       if (holder && holder.name !== task.name) {
-        return { changed: [], stopped: [], refused: "the retry would give two live tasks of one owner the same dedupe_key" };
+        return {
+          changed: [],
+          stopped: [],
+          refused: "the retry would give two live tasks of one owner the same dedupe_key",
+        };
       }
     }
   }

@@ -63,7 +63,8 @@ export function effective(row: TaskRecord, attempt: Attempt | undefined): TaskRe
     endedAt: attempt.endedAt,
     timeTaken: attempt.timeTaken,
     result: attempt.status === "Started" ? null : attempt.result,
-    errorMessage: attempt.status === "Failed" ? attempt.errorMessage : attempt.status === "Started" ? row.errorMessage : null,
+    errorMessage:
+      attempt.status === "Failed" ? attempt.errorMessage : attempt.status === "Started" ? row.errorMessage : null,
     statusMessage: attempt.statusMessage,
     debugLog: attempt.debugLog,
     progress: attempt.progress,

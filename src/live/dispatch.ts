@@ -114,7 +114,9 @@ export function nextTimer(live: Live): number | null {
   for (const a of live.inFlight.values()) {
     consider(a.status === "Queued" || a.status === "Started" ? a.leaseUntil : a.wakeAt);
   }
-  const [row] = live.store.exec<{ at: number | null }>(`SELECT min(wake_at) AS at FROM tasks WHERE wake_at IS NOT NULL`);
+  const [row] = live.store.exec<{ at: number | null }>(
+    `SELECT min(wake_at) AS at FROM tasks WHERE wake_at IS NOT NULL`,
+  );
   consider(row?.at ?? null);
   for (const since of live.holds.values()) consider(since + HOLD_CHECK_MS);
   for (const until of live.stopping.values()) consider(until);
@@ -166,7 +168,10 @@ export function fireTimers(live: Live, now: number): FiredTimers {
       if (task) retryDue(live, task, now);
     }
   }
-  const due = live.store.exec<{ name: string }>(`SELECT name FROM tasks WHERE wake_at IS NOT NULL AND wake_at <= ?`, now);
+  const due = live.store.exec<{ name: string }>(
+    `SELECT name FROM tasks WHERE wake_at IS NOT NULL AND wake_at <= ?`,
+    now,
+  );
   for (const task of live.getMany(due.map((r) => r.name))) {
     if (task.status === "Pending" && task.wakeAt !== null) {
       const started = { ...task, wakeAt: null, seq: live.nextSeq(task.seq) };

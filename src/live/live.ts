@@ -81,7 +81,9 @@ export class Live {
     this.store.setMeta("epoch", epoch);
     this.seqFloor = epoch * SEQ_EPOCH;
     this.holds.clear();
-    for (const [token, since] of Object.entries(JSON.parse(this.store.metaText("holds") ?? "{}") as Record<string, number>)) {
+    for (const [token, since] of Object.entries(
+      JSON.parse(this.store.metaText("holds") ?? "{}") as Record<string, number>,
+    )) {
       this.holds.set(token, since);
     }
     this.pauseRest.clear();
@@ -101,7 +103,8 @@ export class Live {
       }
       if (!this.claims.has(id)) stale.push(id);
     }
-    if (stale.length > 0) this.store.exec(`DELETE FROM claims WHERE id IN (SELECT value FROM json_each(?))`, JSON.stringify(stale));
+    if (stale.length > 0)
+      this.store.exec(`DELETE FROM claims WHERE id IN (SELECT value FROM json_each(?))`, JSON.stringify(stale));
     for (const attempt of this.inFlight.values()) this.markDirty(this.get(attempt.name), now);
     const mark = Number(this.store.meta("log_mark") ?? 0);
     for (const row of this.store.exec<{ name: string }>(`SELECT name FROM tasks WHERE changed_at >= ?`, mark)) {
@@ -237,7 +240,13 @@ export class Live {
   private lineFromStorage(limit: number, exclude: ReadonlySet<string>): LineEntry[] {
     const held = JSON.stringify([...this.holds.keys()]);
     const skip = new Set([...exclude, ...this.inFlight.keys()]);
-    const rows = this.store.exec<{ name: string; lane: number; priority: number; order_key: string; batch_order: number }>(
+    const rows = this.store.exec<{
+      name: string;
+      lane: number;
+      priority: number;
+      order_key: string;
+      batch_order: number;
+    }>(
       `SELECT name, lane, priority, order_key, batch_order FROM tasks
        WHERE status = 'Pending' AND wake_at IS NULL
          AND (hold IS NULL OR hold NOT IN (SELECT value FROM json_each(?)))
@@ -248,7 +257,13 @@ export class Live {
     return rows
       .filter((r) => !skip.has(r.name))
       .slice(0, limit)
-      .map((r) => ({ name: r.name, lane: r.lane, priority: r.priority, orderKey: r.order_key, batchOrder: r.batch_order }));
+      .map((r) => ({
+        name: r.name,
+        lane: r.lane,
+        priority: r.priority,
+        orderKey: r.order_key,
+        batchOrder: r.batch_order,
+      }));
   }
 
   /** Counts per status of the tasks this object holds (for ops), and the oldest dispatchable one. */
@@ -303,7 +318,11 @@ export class Live {
 
   /** A live task of `owner` holding `key`, if any. */
   dedupeHolder(owner: string, key: string): TaskRecord | null {
-    const rows = this.store.exec<{ name: string }>(`SELECT name FROM tasks WHERE owner = ? AND dedupe_key = ?`, owner, key);
+    const rows = this.store.exec<{ name: string }>(
+      `SELECT name FROM tasks WHERE owner = ? AND dedupe_key = ?`,
+      owner,
+      key,
+    );
     for (const task of this.getMany(rows.map((r) => r.name))) if (isLive(task)) return task;
     return null;
   }

@@ -95,12 +95,7 @@ export class LogWriter {
         }
       }
       try {
-        await publishTaskEvents(
-          env,
-          events,
-          Date.now(),
-          new Map(batches.map((b) => [b.batchId, b])),
-        );
+        await publishTaskEvents(env, events, Date.now(), new Map(batches.map((b) => [b.batchId, b])));
       } finally {
         for (const row of written) live.publishing.delete(row.name);
       }

@@ -55,7 +55,13 @@ export function confirmLogGroup(live: Live, group: LogGroup, now: number): void 
       entry.changes = entry.changes.filter((c) => c.seq > written.seq);
       if (entry.changes.length === 0 && task?.seq === written.seq) live.dirty.delete(written.name);
     }
-    if (task && task.seq === written.seq && isEnded(task) && !live.dirty.has(task.name) && live.mayLeave(task.name, now)) {
+    if (
+      task &&
+      task.seq === written.seq &&
+      isEnded(task) &&
+      !live.dirty.has(task.name) &&
+      live.mayLeave(task.name, now)
+    ) {
       live.drop(task.name);
       live.stopping.delete(task.name);
       gone.push(task.name);

@@ -53,10 +53,18 @@ export class MethodTasks extends DurableObject<Env> {
     super(ctx, env);
     const method = ctx.id.name;
     if (method === undefined) throw new Error("MethodTasks must be addressed by name (getByName(method))");
-    this.live = new Live(new Store(ctx.storage.sql), method, config(env), { limit: 0, priority: 0, dispatcherOn: true });
+    this.live = new Live(new Store(ctx.storage.sql), method, config(env), {
+      limit: 0,
+      priority: 0,
+      dispatcherOn: true,
+    });
     this.object = { env, method, live: this.live, storage: ctx.storage };
     this.watching = new Watching(this.object);
-    this.admitter = new Admitter(this.object, () => this.settled, () => void this.armAlarm(Date.now() + RETRY_MS));
+    this.admitter = new Admitter(
+      this.object,
+      () => this.settled,
+      () => void this.armAlarm(Date.now() + RETRY_MS),
+    );
     this.writer = new LogWriter(this.object, this.watching, () => this.settled);
     void ctx.blockConcurrencyWhile(async () => {
       this.live.load(Date.now());
@@ -348,7 +356,10 @@ export class MethodTasks extends DurableObject<Env> {
         this.settled = true;
         this.afterChange(true);
       } catch (error) {
-        log.error("could not read the method's settings; trying again", { method: this.object.method, ...describeError(error) });
+        log.error("could not read the method's settings; trying again", {
+          method: this.object.method,
+          ...describeError(error),
+        });
         await this.armAlarm(Date.now() + RETRY_MS).catch(() => undefined);
       }
     })().finally(() => (this.settling = null));

@@ -120,7 +120,9 @@ export function failAttempt(
     endedAt: now,
     timeTaken: attempt.startedAt === null ? null : (now - attempt.startedAt) / 1000,
     errorMessage: failure.error,
-    statusMessage: retrying ? `retry ${row.retryCount + 1} of ${row.maxRetries} at ${new Date(wakeAt ?? now).toISOString()}` : null,
+    statusMessage: retrying
+      ? `retry ${row.retryCount + 1} of ${row.maxRetries} at ${new Date(wakeAt ?? now).toISOString()}`
+      : null,
     wakeAt,
     leaseUntil: null,
     ...(record ? { debugLog: record.debugLog, progress: record.progress ?? attempt.progress } : {}),
@@ -170,7 +172,10 @@ function recordCanceled(live: Live, name: string, n: number, record: AttemptReco
 
 /** Pending → Paused for this object's tasks of a pause_rest batch. Returns the paused tasks. */
 export function pauseBatchHere(live: Live, batchId: string, message: string, now: number): TaskRecord[] {
-  const rows = live.store.exec<{ name: string }>(`SELECT name FROM tasks WHERE batch_id = ? AND status = 'Pending'`, batchId);
+  const rows = live.store.exec<{ name: string }>(
+    `SELECT name FROM tasks WHERE batch_id = ? AND status = 'Pending'`,
+    batchId,
+  );
   const paused: TaskRecord[] = [];
   for (const task of live.getMany(rows.map((r) => r.name))) {
     if (task.status !== "Pending") continue;

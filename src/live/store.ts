@@ -42,9 +42,21 @@ const SCHEMA = [
 export class Store {
   constructor(private readonly sql: SqlStorage) {}
 
-  /** Creates the tables (idempotent; run once per wake). */
+  /**
+   * Creates the tables (idempotent; run once per wake), and adds any task column the log has gained
+   * since this object's table was created (a column added to the log is added here too).
+   */
   migrate(): void {
     for (const statement of SCHEMA) this.sql.exec(statement);
+    const present = new Set(
+      this.sql
+        .exec<{ name: string }>(`PRAGMA table_info(tasks)`)
+        .toArray()
+        .map((c) => c.name),
+    );
+    for (const [, name] of TASK_COLUMNS) {
+      if (!present.has(name)) this.sql.exec(`ALTER TABLE tasks ADD COLUMN ${name}`);
+    }
   }
 
   /** Runs a statement and returns its rows, counting what it read and wrote. */
@@ -68,7 +80,11 @@ export class Store {
   }
 
   setMeta(key: string, value: SqlStorageValue): void {
-    this.exec(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, value);
+    this.exec(
+      `INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+      key,
+      value,
+    );
   }
 
   /**
@@ -128,7 +144,7 @@ function toSql(record: TaskRecord): SqlStorageValue[] {
   return TASK_COLUMNS.map(([key]) => {
     const value = record[key];
     if (typeof value === "boolean") return value ? 1 : 0;
-    return (value ?? null);
+    return value ?? null;
   });
 }
 

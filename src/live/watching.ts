@@ -30,7 +30,10 @@ export class Watching {
   /** The realtime hub says the task got a subscriber until `until`. */
   watched(name: string, until: number): void {
     const known = this.byTask.get(name);
-    this.note(name, { watchUntil: Math.max(until, known?.watchUntil ?? 0), allWatchUntil: known?.allWatchUntil ?? null });
+    this.note(name, {
+      watchUntil: Math.max(until, known?.watchUntil ?? 0),
+      allWatchUntil: known?.allWatchUntil ?? null,
+    });
   }
 
   /** Publishes a change that is not written to the log (progress) to whoever watches its task. */

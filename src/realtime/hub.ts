@@ -96,7 +96,8 @@ export class RealtimeHub extends DurableObject<Env> {
       // transition before it is in the snapshot.
       await this.ensureWatch(subscriber.scope, now + WATCH_TTL_MS);
       await this.armRefresh();
-      if (subscriber.scope.startsWith("task:")) await this.tellObject(subscriber.scope.slice("task:".length), now + WATCH_TTL_MS);
+      if (subscriber.scope.startsWith("task:"))
+        await this.tellObject(subscriber.scope.slice("task:".length), now + WATCH_TTL_MS);
       const snapshot = await buildSnapshot(this.env, subscriber.scope, now);
       this.sendSnapshot(server, subscriber, snapshot);
     } catch (error) {

@@ -3,14 +3,7 @@
 import { getDb } from "../db/client";
 import { methodsOfTarget } from "../db/methods";
 import { objectOf } from "../live/client";
-import {
-  deleteTarget,
-  getTarget,
-  insertTarget,
-  markTarget,
-  replaceSigning,
-  updateTarget,
-} from "../db/remote-targets";
+import { deleteTarget, getTarget, insertTarget, markTarget, replaceSigning, updateTarget } from "../db/remote-targets";
 import type { RemoteTargetRow } from "../db/schema";
 import { config } from "../shared/config";
 import { conflict, invalid, notFound } from "../shared/errors";

@@ -28,10 +28,12 @@ export async function purgeExpiredReports(env: Env, now: number): Promise<number
     // Not ended in the log: its object says whether it still runs.
     const unsure = fresh.filter((c) => c.status === null || !isEnded({ status: c.status, wakeAt: c.wakeAt }));
     const live = new Set(
-      (await readTasks(
-        env,
-        unsure.map((c) => c.jobId),
-      ))
+      (
+        await readTasks(
+          env,
+          unsure.map((c) => c.jobId),
+        )
+      )
         .filter((t) => !isEnded(t))
         .map((t) => t.name),
     );

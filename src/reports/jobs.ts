@@ -172,7 +172,11 @@ export async function startReportJob(
         .set({ reusable: false })
         .where(and(eq(reportJobs.jobId, existing.job.jobId), eq(reportJobs.reusable, true)));
     }
-    const spec = TaskSpec.parse({ method: reportMethodName(report.name), job_name: report.name, arguments: { filters } });
+    const spec = TaskSpec.parse({
+      method: reportMethodName(report.name),
+      job_name: report.name,
+      arguments: { filters },
+    });
     const method = (await MethodResolver.load(env, [])).resolve(spec);
     const row = buildTask(spec, user, env, now, method, await newTaskName(env, method.method, now), { platform: true });
     let job: ReportJobRow | undefined;

@@ -36,7 +36,9 @@ export async function superviseSchedules(env: Env, now: number): Promise<string[
     }),
   );
   if (late.length > 0) log.warn("watchdog fired late schedules", { schedules: late });
-  await handOverMissing(env, now).catch((error: unknown) => log.error("watchdog could not hand over runs", describeError(error)));
+  await handOverMissing(env, now).catch((error: unknown) =>
+    log.error("watchdog could not hand over runs", describeError(error)),
+  );
   return late;
 }
 
@@ -45,7 +47,14 @@ async function handOverMissing(env: Env, now: number): Promise<void> {
   const db = getDb(env);
   const missing = await runsMissingTasks(db, now - HAND_OVER_WINDOW_MS, now - HAND_OVER_GRACE_MS);
   if (missing.length === 0) return;
-  const held = new Set((await readTasks(env, missing.map((r) => r.taskName))).map((t) => t.name));
+  const held = new Set(
+    (
+      await readTasks(
+        env,
+        missing.map((r) => r.taskName),
+      )
+    ).map((t) => t.name),
+  );
   for (const run of missing.filter((r) => !held.has(r.taskName))) {
     const row = await getSchedule(db, run.schedule);
     if (!row) continue;

@@ -62,14 +62,19 @@ function atIndex(index: number, error: unknown): unknown {
   return new DomainError(error.kind, error.code, message, { index, details: error.details ?? null });
 }
 
-
 export interface BulkResult {
   batchId: string;
   tasks: TaskRecord[];
 }
 
 /** Every spec of a bulk call as a task of batch `batchId`, validated first: one bad spec fails all. */
-async function bulkTasks(env: Env, user: User, body: BulkEnqueueBody, batchId: string, now: number): Promise<NewTask[]> {
+async function bulkTasks(
+  env: Env,
+  user: User,
+  body: BulkEnqueueBody,
+  batchId: string,
+  now: number,
+): Promise<NewTask[]> {
   const rawDefaults = body.defaults ?? {};
   for (const key of BATCH_OWNED) {
     if (key in rawDefaults) throw invalid("validation_failed", `defaults.${key} is not allowed in bulk enqueue`);

@@ -71,7 +71,10 @@ export async function insertAll(
     Promise.all(
       methods.map((m) =>
         objectOf(env, m, (o) => o.discard(hold)).catch((error: unknown) =>
-          log.warn("could not discard held tasks; the object drops them itself", { method: m, ...describeError(error) }),
+          log.warn("could not discard held tasks; the object drops them itself", {
+            method: m,
+            ...describeError(error),
+          }),
         ),
       ),
     );
@@ -89,9 +92,7 @@ export async function insertAll(
   const db = getDb(env).$client;
   const guard = options.commit?.guard;
   const record = db
-    .prepare(
-      `INSERT INTO bulk_commits (token, batch_id, created_at) SELECT ?1, ?2, ?3 WHERE ${guard?.sql ?? "1"}`,
-    )
+    .prepare(`INSERT INTO bulk_commits (token, batch_id, created_at) SELECT ?1, ?2, ?3 WHERE ${guard?.sql ?? "1"}`)
     .bind(hold, options.batchId ?? "", Date.now(), ...(guard?.params ?? []));
   const counted =
     options.batchId === null
@@ -115,7 +116,10 @@ export async function insertAll(
   await Promise.all(
     methods.map((m) =>
       objectOf(env, m, (o) => o.release(hold)).catch((error: unknown) =>
-        log.warn("could not release held tasks; the object releases them itself", { method: m, ...describeError(error) }),
+        log.warn("could not release held tasks; the object releases them itself", {
+          method: m,
+          ...describeError(error),
+        }),
       ),
     ),
   );

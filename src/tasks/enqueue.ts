@@ -140,7 +140,13 @@ export async function enqueueTask(
   const task = buildTask(spec, user, env, now, method, await newTaskName(env, method.method, now));
   let pauseRest: string[] | undefined;
   if (task.batchId !== null) {
-    const batch = await joinBatch(getDb(env), { batchId: task.batchId, owner: user.name, methods: [task.method], orderKey: task.name, now });
+    const batch = await joinBatch(getDb(env), {
+      batchId: task.batchId,
+      owner: user.name,
+      methods: [task.method],
+      orderKey: task.name,
+      now,
+    });
     if (batch === null) throw conflict(`batch ${task.batchId} belongs to another user; choose another batch_id`);
     task.orderKey = batch.orderKey;
     if (batch.failurePolicy === "pause_rest") pauseRest = [task.batchId];

@@ -18,7 +18,13 @@ export class MethodResolver {
 
   /** A resolver for specs naming `names` (methods or document types): loads the remote targets they use. */
   static async load(env: Env, names: readonly (string | null | undefined)[]): Promise<MethodResolver> {
-    return new MethodResolver(env, await loadCatalog(env, names.map((n) => n ?? undefined)));
+    return new MethodResolver(
+      env,
+      await loadCatalog(
+        env,
+        names.map((n) => n ?? undefined),
+      ),
+    );
   }
 
   /** The method a spec names; a 400 naming `path` (e.g. the bulk index) when it names none it may. */
@@ -32,12 +38,18 @@ export class MethodResolver {
     if (docCount === 3) {
       const method = this.documentAction(spec.document_type ?? "", spec.document_action ?? "", at);
       if (spec.method !== undefined && spec.method !== method.method) {
-        throw invalid("conflicting_fields", `method ${spec.method} does not match the document action ${method.method}${at}`);
+        throw invalid(
+          "conflicting_fields",
+          `method ${spec.method} does not match the document action ${method.method}${at}`,
+        );
       }
       return method;
     }
     if (spec.method === undefined) {
-      throw invalid("missing_fields", `pass either method or all three of document_type, document_name and document_action${at}`);
+      throw invalid(
+        "missing_fields",
+        `pass either method or all three of document_type, document_name and document_action${at}`,
+      );
     }
     return this.method(spec.method, at);
   }

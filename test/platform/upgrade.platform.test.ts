@@ -86,7 +86,7 @@ describe("upgrading a database from before the method objects", () => {
         ...fields,
       };
       const cols = Object.keys(values);
-      const lit = (v: unknown) => (v === null ? "NULL" : typeof v === "number" ? String(v) : `'${String(v)}'`);
+      const lit = (v: unknown) => (v === null ? "NULL" : typeof v === "number" ? String(v) : `'${v as string}'`);
       return `INSERT INTO tasks (${cols.join(", ")}) VALUES (${cols.map((c) => lit(values[c])).join(", ")});`;
     };
     oldDatabase(
