@@ -7,6 +7,7 @@ import type { RemoteTargetRow } from "../db/schema";
 import { registry } from "../methods";
 import { PermanentError, type ResolvedMethod } from "../methods/registry";
 import { fromJson } from "../shared/json";
+import { matchesPattern } from "../shared/method-patterns";
 import { checkMethodPath } from "./url-policy";
 
 /** Target names: 1–40 of a-z 0-9 _ -, starting with a letter or digit. */
@@ -25,13 +26,7 @@ export function splitRemote(name: string): { target: string; path: string } | nu
 
 /** Whether `path` matches one of the allow-list patterns (`*` stands for any run of characters). */
 export function allowed(path: string, patterns: readonly string[]): boolean {
-  return patterns.some((pattern) => {
-    const regex = pattern
-      .split("*")
-      .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
-      .join(".*");
-    return new RegExp(`^${regex}$`).test(path);
-  });
+  return patterns.some((pattern) => matchesPattern(path, pattern));
 }
 
 /** Remote targets by name, loaded for the methods an enqueue names. */

@@ -1,8 +1,8 @@
 // The console's one way to talk to the server: the public API through the shared TypeScript client in
 // cookie mode (no key in the page), so the console can do nothing a user could not do with curl.
-import { SwitchyardError, createClient } from "../../src/client/index";
+import { SwitchyardError, createClient, isTransient } from "../../clients/typescript/src/index";
 
-export { SwitchyardError };
+export { SwitchyardError, isTransient };
 
 /** The client bound to this origin and the session cookie. */
 export const client = createClient({ baseUrl: location.origin });
