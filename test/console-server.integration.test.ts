@@ -66,6 +66,17 @@ describe("task counts", () => {
   });
 });
 
+describe("job name filter", () => {
+  it("finds a task by a long part of its job name (D1 refuses LIKE patterns over 50 bytes)", async () => {
+    const job = `long-${uid()}-${"x".repeat(100)}`;
+    const task = await enqueue({ method: "demo.echo", job_name: job, arguments: {}, run_at: FAR_FUTURE });
+    const res = await call(`/api/v1/tasks?job_name=${encodeURIComponent(job.slice(2))}`);
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body.data.map((t: any) => t.name)).toEqual([task.name]);
+    expect((await counts(`job_name=${encodeURIComponent(job.toUpperCase())}`)).body.total).toBe(1);
+  });
+});
+
 describe("arguments filters", () => {
   it('matches customer == "X" exactly as customer = "X"', async () => {
     const job = `eqeq-${uid()}`;
