@@ -37,7 +37,8 @@ async function batchJson(env: Env, batch: BatchRow) {
   ]);
   const statuses: Record<string, number> = {};
   const methods: Record<string, number> = {};
-  for (const r of rows) {
+  // Methods in name order, whatever order the grouping read them in.
+  for (const r of [...rows].sort((a, b) => a.method.localeCompare(b.method))) {
     statuses[r.status] = (statuses[r.status] ?? 0) + r.n;
     methods[r.method] = (methods[r.method] ?? 0) + r.n;
   }
