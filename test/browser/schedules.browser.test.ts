@@ -38,7 +38,7 @@ describe("scheduled jobs", () => {
     expect(await row.textContent()).toContain("Europe/Berlin");
     expect(await row.textContent()).toMatch(/02:30/); // the timing in words
     expect(await row.getByTestId("next-run").textContent()).toMatch(/02:30:00 \+0[12]:00/);
-    expect(await row.getByTestId("enabled").textContent()).toBe("On");
+    expect(await row.getByTestId("state").textContent()).toBe("Started");
     expect(await row.locator("td").nth(6).textContent()).toBe("API");
     // The last run's task status, linked to the task.
     await expect.poll(() => row.getByTestId("last-run").locator(".pill").textContent()).toBe("Finished");
@@ -48,7 +48,7 @@ describe("scheduled jobs", () => {
     const code = page.locator('tr[data-schedule="demo.heartbeat"]');
     await code.waitFor();
     expect(await code.locator("td").nth(6).textContent()).toBe("code");
-    expect(await code.getByTestId("enabled").textContent()).toBe("Stopped");
+    expect(await code.getByTestId("state").textContent()).toBe("Stopped");
     await screenshot(page, "scheduled-jobs");
     expect(problems).toEqual([]);
     await context.close();
@@ -91,23 +91,23 @@ describe("scheduled jobs", () => {
     // but Berlin is always six hours ahead of New York except for a few weeks a year, when it is five).
     expect(await nextRuns.textContent()).toMatch(/, (10|11):00:00 PM \(America\/New_York\)/);
 
-    // Pause: going back changes nothing; confirming stops it with the note.
-    await page.getByRole("button", { name: "Pause…" }).click();
+    // Stop: going back changes nothing; confirming stops it with the note.
+    await page.getByRole("button", { name: "Stop…" }).click();
     await page.getByRole("dialog").getByRole("button", { name: "Go back" }).click();
     expect((await api("GET", `/api/v1/scheduled-jobs/${name}`)).body.stopped).toBe(false);
-    await page.getByRole("button", { name: "Pause…" }).click();
+    await page.getByRole("button", { name: "Stop…" }).click();
     await page.getByRole("dialog").getByLabel("Note (optional)").fill("maintenance window");
-    await page.getByRole("dialog").getByRole("button", { name: "Pause schedule" }).click();
-    await page.getByRole("button", { name: "Resume…" }).waitFor();
+    await page.getByRole("dialog").getByRole("button", { name: "Stop schedule" }).click();
+    await page.getByRole("button", { name: "Start…" }).waitFor();
     expect((await api("GET", `/api/v1/scheduled-jobs/${name}`)).body).toMatchObject({
       stopped: true,
       stop_note: "maintenance window",
     });
     await page.getByText(/maintenance window/).waitFor();
 
-    await page.getByRole("button", { name: "Resume…" }).click();
-    await page.getByRole("dialog").getByRole("button", { name: "Resume schedule" }).click();
-    await page.getByRole("button", { name: "Pause…" }).waitFor();
+    await page.getByRole("button", { name: "Start…" }).click();
+    await page.getByRole("dialog").getByRole("button", { name: "Start schedule" }).click();
+    await page.getByRole("button", { name: "Stop…" }).waitFor();
     expect((await api("GET", `/api/v1/scheduled-jobs/${name}`)).body.stopped).toBe(false);
 
     // Run now: the run shows up in the log with its task, which runs to Finished.
@@ -116,6 +116,8 @@ describe("scheduled jobs", () => {
     const notice = page.getByRole("status").filter({ hasText: "Run enqueued as task" });
     await notice.waitFor();
     const task = /task (\w+)/.exec((await notice.textContent()) ?? "")?.[1] ?? "";
+    // The task's name in the notice is a link to it, as in the run log below.
+    await notice.getByRole("link", { name: task }).waitFor();
     const runRow = page.getByTestId("runs").locator(`tr[data-task="${task}"]`);
     await runRow.waitFor();
     expect(await runRow.getAttribute("data-outcome")).toBe("manual");
@@ -219,13 +221,13 @@ describe("scheduled jobs", () => {
     const actions = page.getByRole("group", { name: "Schedule actions" });
     expect(await actions.getByRole("link", { name: "Edit" }).count()).toBe(0);
     expect(await actions.getByRole("button", { name: "Delete…" }).count()).toBe(0);
-    await actions.getByRole("button", { name: "Resume…" }).click();
-    await page.getByRole("dialog").getByRole("button", { name: "Resume schedule" }).click();
-    await actions.getByRole("button", { name: "Pause…" }).waitFor();
+    await actions.getByRole("button", { name: "Start…" }).click();
+    await page.getByRole("dialog").getByRole("button", { name: "Start schedule" }).click();
+    await actions.getByRole("button", { name: "Stop…" }).waitFor();
     expect((await api("GET", "/api/v1/scheduled-jobs/demo.heartbeat")).body.stopped).toBe(false);
-    await actions.getByRole("button", { name: "Pause…" }).click();
-    await page.getByRole("dialog").getByRole("button", { name: "Pause schedule" }).click();
-    await actions.getByRole("button", { name: "Resume…" }).waitFor();
+    await actions.getByRole("button", { name: "Stop…" }).click();
+    await page.getByRole("dialog").getByRole("button", { name: "Stop schedule" }).click();
+    await actions.getByRole("button", { name: "Start…" }).waitFor();
     expect((await api("GET", "/api/v1/scheduled-jobs/demo.heartbeat")).body.stopped).toBe(true);
     await context.close();
   });
