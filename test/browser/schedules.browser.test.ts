@@ -55,7 +55,7 @@ describe("scheduled jobs", () => {
     expect((await api("DELETE", `/api/v1/scheduled-jobs/${name}`)).status).toBe(204);
   });
 
-  it("creates, pauses, resumes, runs now, edits and deletes a schedule — each change after confirming", async () => {
+  it("creates, stops, starts, runs now, edits and deletes a schedule — each change after confirming", async () => {
     const name = `console-${tag()}`;
     // A viewer in New York: next runs show in the schedule's zone (Berlin) and in the viewer's.
     const { page, context, problems } = await newPage(browser, undefined, "America/New_York");
@@ -213,7 +213,7 @@ describe("scheduled jobs", () => {
     for (const n of [edited, remote]) expect((await api("DELETE", `/api/v1/scheduled-jobs/${n}`)).status).toBe(204);
   });
 
-  it("a code schedule can be paused and resumed but not edited or deleted", async () => {
+  it("a code schedule can be stopped and started but not edited or deleted", async () => {
     const { page, context } = await newPage(browser);
     await signIn(page, undefined, "/ui/#/scheduled-jobs/demo.heartbeat");
     await page.getByRole("heading", { name: "demo.heartbeat" }).waitFor();
