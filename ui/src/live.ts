@@ -2,7 +2,7 @@
 // a page does without them: every watch reports whether its socket is connected, and a page polls
 // while it is not. A watch refused with 401 signs the console out.
 import { useEffect, useRef, useState } from "preact/hooks";
-import { client, signalSignedOut } from "./api";
+import { client } from "./api";
 import type { TaskEvent } from "./types";
 import type { Watch, WatchOptions } from "../../clients/typescript/src/index";
 
@@ -45,10 +45,9 @@ function useWatch<T>(
         setState("idle");
         handlers.current.onDone?.(value);
       })
-      .catch((error: unknown) => {
-        if (!current) return;
-        signalSignedOut(error);
-        setState("offline");
+      .catch(() => {
+        // Refused for good (a 401 has already signed the console out): nothing live to show.
+        if (current) setState("offline");
       });
     return () => {
       current = false;
