@@ -69,6 +69,8 @@ describe("scheduled jobs", () => {
     await form.getByLabel("Frequency").selectOption("cron");
     await form.getByLabel("Cron (5 or 6 fields)").fill("0 4 * * *");
     await form.getByLabel("Time zone").fill("Europe/Berlin");
+    // The form previews what it would schedule before anything is saved.
+    await expect.poll(() => page.getByTestId("preview-runs").locator("li").count()).toBe(10);
     await screenshot(page, "scheduled-job-form");
     await form.getByRole("button", { name: "Create schedule" }).click();
 

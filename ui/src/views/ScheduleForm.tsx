@@ -218,7 +218,8 @@ function PreviewCard({ preview }: { preview: Preview }) {
     <section class="card preview" aria-label="Preview" data-testid="schedule-preview">
       <h2>Preview</h2>
       <p>
-        <strong>{timing}</strong> <span class="muted">({timezone})</span>
+        <strong>{timing}</strong>
+        {timing.includes(timezone) ? null : <span class="muted"> ({timezone})</span>}
       </p>
       {runs.length === 0 ? (
         <p class="bad">It would never run: no slot is left in its window.</p>
