@@ -41,6 +41,7 @@ async function task(method: string): Promise<NewTask> {
     runAt: null,
     wakeAt: null,
     dedupeKey: null,
+    rerunOf: null,
     createdAt: now,
     queuedAt: null,
     startedAt: null,

@@ -318,6 +318,30 @@ describe("chunked bulk over ids", () => {
     expect(twice.body.requeued).toEqual([]);
   });
 
+  it("requeues failed items at once, before the log has their chunk (its task is read from its object)", async () => {
+    await setDispatcher(false);
+    try {
+      const res = await call("/api/v1/tasks/bulk", {
+        body: { tasks: [{ method: "demo.items", arguments: { ids: ["bad-now"] } }] },
+      });
+      expect(res.status, JSON.stringify(res.body)).toBe(201);
+      const batchId = res.body.batch_id as string;
+      const [chunk] = res.body.tasks as { name: string }[];
+      // The chunk waits in its object (the log records a new task only after LOG_DELAY_MS); an
+      // item failure recorded for it is requeued without waiting for the log.
+      await env.DB.prepare(
+        "INSERT INTO item_failures (task_name, item_id, batch_id, error, created_at) VALUES (?1, 'bad-now', ?2, 'no', ?3)",
+      )
+        .bind(chunk?.name, batchId, Date.now())
+        .run();
+      const requeue = await call(`/api/v1/batches/${batchId}/requeue-failed-items`, { method: "POST" });
+      expect(requeue.status).toBe(200);
+      expect(requeue.body.requeued).toEqual([expect.objectContaining({ method: "demo.items", ids: 1, enqueued: 1 })]);
+    } finally {
+      await setDispatcher(true);
+    }
+  });
+
   it("two requeue-failed-items calls at once requeue each failed item exactly once", async () => {
     const ids = ["bad-a", "ok-a", "bad-b", "bad-c", "ok-b", "bad-d"];
     const res = await call("/api/v1/bulk/demo.items", { body: { ids, chunk_size: 2 } });

@@ -74,6 +74,7 @@ async function newTask(method: string, overrides: Partial<NewTask>): Promise<New
     runAt: null,
     wakeAt: null,
     dedupeKey: null,
+    rerunOf: null,
     createdAt: now,
     queuedAt: null,
     startedAt: null,

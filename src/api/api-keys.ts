@@ -1,5 +1,6 @@
 // /api/v1/api-keys (System Manager): create (the secret is shown once), list, revoke.
 import { createRoute, z } from "@hono/zod-openapi";
+import { ApiKey, ApiKeyCreate as CreateBody, NewApiKey } from "../contract/access";
 import { and, desc, eq, isNull } from "drizzle-orm";
 import { generateKeyPair, hashSecret, parseRoles } from "../auth/keys";
 import { getDb } from "../db/client";
@@ -7,34 +8,6 @@ import { apiKeys, type ApiKeyRow } from "../db/schema";
 import { notFound } from "../shared/errors";
 import { toJson } from "../shared/json";
 import { errorResponses, json, pathParam, requireRole, router } from "./router";
-import { RoleList } from "./schemas";
-
-const ApiKey = z
-  .object({
-    key: z.string(),
-    user: z.string(),
-    roles: z.array(z.string()),
-    label: z.string().nullable(),
-    created_by: z.string(),
-    created_at: z.string(),
-    revoked_at: z.string().nullable(),
-  })
-  .openapi("ApiKey");
-
-const NewApiKey = ApiKey.extend({
-  secret: z.string(),
-  api_key: z.string().openapi({ description: "key:secret — use as `Authorization: token <api_key>`" }),
-}).openapi("NewApiKey");
-
-const CreateBody = z.strictObject({
-  user: z
-    .string()
-    .min(1)
-    .max(140)
-    .regex(/^[^:\s][^:]*$/, "user must not contain ':'"),
-  roles: RoleList.min(1),
-  label: z.string().max(140).optional(),
-});
 
 function keyJson(row: ApiKeyRow) {
   return {

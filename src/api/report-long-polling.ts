@@ -5,10 +5,10 @@
 import { z, type OpenAPIHono } from "@hono/zod-openapi";
 import { Hono } from "hono";
 import { filtersFromArgs, parseFilters } from "../reports/filters";
-import { getVisibleJob, jobEnded, startReportJob, waitForJob, type ReportJob } from "../reports/jobs";
+import { getVisibleJob, jobEnded, startReportJob, waitForJob, type ReportJob } from "../report-jobs/jobs";
 import { CONTENT_TYPES, resultBody } from "../reports/reader";
 import { getReport } from "../reports/registry";
-import { openResult } from "../reports/result";
+import { openResult } from "../report-jobs/result";
 import { conflict, gone, invalid, invalidInput, notFound } from "../shared/errors";
 import type { User } from "../shared/user";
 import type { AppEnv } from "./context";

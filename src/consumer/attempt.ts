@@ -2,7 +2,7 @@
 // AbortSignal that also fires when the method's object says the attempt is over (a cancel), and
 // says how it ended. Writes nothing itself: progress goes to the object through `sendProgress`,
 // the outcome is the caller's to report.
-import { registry } from "../methods";
+import { registry } from "../catalog";
 import { PermanentError, type TaskContext } from "../methods/registry";
 import type { TaskRecord } from "../live/store";
 import { callRemote } from "../remote/call";

@@ -8,7 +8,7 @@ import { LAST_CRON_KEY, setSetting } from "../db/settings";
 import { purgeEndedTasks } from "../db/retention";
 import { objectOf } from "../live/client";
 import { purgeTickets } from "../realtime/tickets";
-import { purgeExpiredReports } from "../reports/cleanup";
+import { purgeExpiredReports } from "../report-jobs/cleanup";
 import { superviseSchedules } from "../schedules/watchdog";
 import { config } from "../shared/config";
 import { describeError, log } from "../shared/log";

@@ -40,22 +40,20 @@ export async function listBatches(
 }
 
 /**
- * Creates the batch (owned by `owner`) or joins it, adding `methods` to the methods it spans; a
- * given policy replaces its own. Null when the batch belongs to another user (nothing changes).
- * `orderKey` is the batch's place in creation order if this call creates it (its first task's name).
+ * Creates the batch (owned by `owner`) or joins it; a given policy replaces its own. Null when the
+ * batch belongs to another user (nothing changes). `orderKey` is the batch's place in creation
+ * order if this call creates it (its first task's name). Its total and methods grow only when
+ * tasks are committed into it (tasks/commit.ts).
  */
 export async function joinBatch(
   db: Db,
-  join: { batchId: string; owner: string; methods: string[]; orderKey: string; now: number; policy?: FailurePolicy },
+  join: { batchId: string; owner: string; orderKey: string; now: number; policy?: FailurePolicy },
 ): Promise<{ orderKey: string; failurePolicy: FailurePolicy } | null> {
   const [row] = await db.all<{ order_key: string; failure_policy: FailurePolicy }>(sql`
-    INSERT INTO batches (batch_id, owner, total, failure_policy, created_at, order_key, methods)
-    VALUES (${join.batchId}, ${join.owner}, 0, coalesce(${join.policy ?? null}, 'continue'), ${join.now}, ${join.orderKey},
-            (SELECT json_group_array(DISTINCT value) FROM json_each(${JSON.stringify(join.methods)})))
+    INSERT INTO batches (batch_id, owner, total, failure_policy, created_at, order_key)
+    VALUES (${join.batchId}, ${join.owner}, 0, coalesce(${join.policy ?? null}, 'continue'), ${join.now}, ${join.orderKey})
     ON CONFLICT (batch_id) DO UPDATE SET
-      failure_policy = coalesce(${join.policy ?? null}, batches.failure_policy),
-      methods = (SELECT json_group_array(DISTINCT value) FROM
-                 (SELECT value FROM json_each(batches.methods) UNION SELECT value FROM json_each(excluded.methods)))
+      failure_policy = coalesce(${join.policy ?? null}, batches.failure_policy)
     WHERE batches.owner = excluded.owner
     RETURNING order_key, failure_policy`);
   return row ? { orderKey: row.order_key, failurePolicy: row.failure_policy } : null;

@@ -1,8 +1,8 @@
 // Storage of per-item failures of chunked bulk tasks (see methods/items.ts).
-import { and, eq, isNull } from "drizzle-orm";
+import { and, count, eq, isNull } from "drizzle-orm";
 import type { Json } from "../shared/json";
 import type { Db } from "./client";
-import { itemFailures, tasks } from "./schema";
+import { itemFailures } from "./schema";
 
 /** Replaces the failures recorded for a task with those of its latest attempt (one transaction). */
 export async function replaceItemFailures(
@@ -38,27 +38,13 @@ export interface FailedItems {
   arguments: Json<Record<string, unknown>>;
 }
 
-/** Failed items of a batch not yet requeued, grouped by method. */
-export async function pendingItemFailures(db: Db, batchId: string): Promise<FailedItems[]> {
-  const rows = await db
-    .select({
-      taskName: itemFailures.taskName,
-      itemId: itemFailures.itemId,
-      method: tasks.method,
-      arguments: tasks.arguments,
-    })
+/** Failed items of a batch not yet requeued: which task recorded each, in item order. */
+export async function unrequeuedItemFailures(db: Db, batchId: string): Promise<{ task: string; item: string }[]> {
+  return db
+    .select({ task: itemFailures.taskName, item: itemFailures.itemId })
     .from(itemFailures)
-    .innerJoin(tasks, eq(tasks.name, itemFailures.taskName))
     .where(and(eq(itemFailures.batchId, batchId), isNull(itemFailures.requeuedIn)))
-    .orderBy(tasks.batchOrder, itemFailures.itemId);
-  const byMethod = new Map<string, FailedItems>();
-  for (const row of rows) {
-    const group = byMethod.get(row.method) ?? { method: row.method, ids: [], keys: [], arguments: row.arguments };
-    group.ids.push(row.itemId);
-    group.keys.push({ task: row.taskName, item: row.itemId });
-    byMethod.set(row.method, group);
-  }
-  return [...byMethod.values()];
+    .orderBy(itemFailures.taskName, itemFailures.itemId);
 }
 
 /**
@@ -81,4 +67,13 @@ export function markRequeued(db: Db, keys: FailedItems["keys"], newBatchId: stri
     params: [newBatchId, keys.length],
   };
   return { mark, guard };
+}
+
+/** How many failed items of a batch wait to be requeued (what "requeue failed items" would send). */
+export async function countPendingItemFailures(db: Db, batchId: string): Promise<number> {
+  const [row] = await db
+    .select({ n: count() })
+    .from(itemFailures)
+    .where(and(eq(itemFailures.batchId, batchId), isNull(itemFailures.requeuedIn)));
+  return row?.n ?? 0;
 }

@@ -3,6 +3,7 @@
 // held bulk enqueues, the watches behind progress events, and its mark in the method registry.
 import { and, eq, gt, sql } from "drizzle-orm";
 import { ALL_SCOPE } from "../shared/realtime-scopes";
+import { fromJson } from "../shared/json";
 import { DISPATCHER_KEY, taskWhere } from "../shared/states";
 import type { Db } from "./client";
 import { inJson } from "./in-json";
@@ -60,7 +61,7 @@ export async function readBatch(
 ): Promise<(Omit<BatchRow, "methods"> & { methods: string[] }) | null> {
   const [row] = await db.select().from(batches).where(eq(batches.batchId, batchId));
   if (!row) return null;
-  return { ...row, methods: JSON.parse(row.methods) as string[] };
+  return { ...row, methods: Object.keys(fromJson(row.methods)) };
 }
 
 /** Which of these bulk-enqueue tokens committed. */

@@ -96,6 +96,7 @@ function batchFromSql(row: Record<string, unknown>): BatchRow {
     failurePolicy: row.failure_policy as BatchRow["failurePolicy"],
     createdAt: Number(row.created_at),
     orderKey: String(row.order_key),
-    methods: typeof row.methods === "string" ? row.methods : "[]",
+    methods: typeof row.methods === "string" ? row.methods : "{}",
+    label: typeof row.label === "string" ? row.label : null,
   };
 }

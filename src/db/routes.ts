@@ -3,14 +3,12 @@
 // the log. A code is a prefix of the method's SHA-256 in base32, registered once in D1 (a longer
 // prefix on the rare collision) and cached per isolate for good: the mapping never changes.
 import { eq } from "drizzle-orm";
-import { ID_LENGTH } from "../shared/ids";
+import { ID_LENGTH, ROUTE_CODE_MAX, ROUTE_CODE_MIN } from "../shared/ids";
 import type { Db } from "./client";
 import { inJson } from "./in-json";
 import { methodRoutes, tasks } from "./schema";
 
 const ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-const MIN_LENGTH = 5;
-const MAX_LENGTH = 12;
 
 const codeOfMethod = new Map<string, string>();
 const methodOfCode = new Map<string, string>();
@@ -28,7 +26,7 @@ async function hashCode(method: string): Promise<string> {
   for (const byte of digest) {
     buffer = (buffer << 8) | byte;
     bits += 8;
-    while (bits >= 5 && out.length < MAX_LENGTH) {
+    while (bits >= 5 && out.length < ROUTE_CODE_MAX) {
       bits -= 5;
       out += ALPHABET.charAt((buffer >> bits) & 31);
     }
@@ -47,7 +45,7 @@ export async function routeCode(db: Db, method: string): Promise<string> {
     return existing.code;
   }
   const hash = await hashCode(method);
-  for (let length = MIN_LENGTH; length <= MAX_LENGTH; length++) {
+  for (let length = ROUTE_CODE_MIN; length <= ROUTE_CODE_MAX; length++) {
     const code = hash.slice(0, length);
     await db.insert(methodRoutes).values({ code, method, createdAt: Date.now() }).onConflictDoNothing();
     const [row] = await db.select().from(methodRoutes).where(eq(methodRoutes.method, method));

@@ -28,7 +28,7 @@ const where = (condition: (c: (name: string) => string) => string) => sql.raw(co
 /**
  * The Async Task Log. Times are epoch milliseconds. The live tasks themselves are owned by their
  * method's Durable Object (src/live/); this table is the log the objects write to in groups, so it
- * trails the live state by at most the stated log lag. WITHOUT ROWID (see migrations/0012): an
+ * trails the live state by at most the stated log lag. WITHOUT ROWID (see migrations/0015): an
  * insert writes one row, not two. Every index costs a written row per entering row, so the
  * indexes serve only the reads of the log: lists, batches, recent failures and the live rows an
  * object reconciles with.
@@ -88,6 +88,8 @@ export const tasks = sqliteTable(
     /** The scheduled job this task is a run of, and the slot it runs for (epoch ms). */
     scheduledJob: text("scheduled_job"),
     scheduledFor: integer("scheduled_for"),
+    /** Run again: the earlier task this one repeats (same method and arguments, asked for by a user). */
+    rerunOf: text("rerun_of"),
     /** When this row was last written by the log (its lag behind the live state is measured from it). */
     loggedAt: integer("logged_at"),
   },
@@ -104,6 +106,10 @@ export const tasks = sqliteTable(
     index("tasks_failed").on(t.endedAt).where(where(taskWhere.failed)),
     // Live rows by method: what an object reconciles with, and the owner/every-task snapshots.
     index("tasks_live").on(t.method).where(where(taskWhere.live)),
+    // Run again: the tasks that repeat a task (only reruns enter this index).
+    index("tasks_rerun_of")
+      .on(t.rerunOf)
+      .where(sql`${t.rerunOf} IS NOT NULL`),
   ],
 );
 
@@ -157,8 +163,10 @@ export const batches = sqliteTable(
     createdAt: integer("created_at").notNull(),
     /** The name of the batch's first task: where the whole batch stands in creation order. */
     orderKey: text("order_key").notNull(),
-    /** The methods its tasks run (JSON): the objects a batch action must reach. */
-    methods: text("methods").$type<Json<string[]>>().notNull().default("[]"),
+    /** How many of its tasks each method runs (JSON, kept by the commit): the objects a batch action must reach. */
+    methods: text("methods").$type<Json<Record<string, number>>>().notNull().default("{}"),
+    /** What the batch is for, as its creator put it (bulk enqueue's `label`). */
+    label: text("label"),
   },
   (t) => [
     check("batches_policy_check", sql`${t.failurePolicy} IN (${inList(FAILURE_POLICIES)})`),

@@ -304,6 +304,14 @@ export class Live {
   }
 
   /** Names of a schedule's runs that are still active (Pending, Queued, Started). */
+  /** The live tasks that run `name` again (only `owner`'s when given). */
+  rerunsOf(name: string, owner?: string): string[] {
+    const rows = this.store.exec<{ name: string }>(`SELECT name FROM tasks WHERE rerun_of = ?`, name);
+    return this.getMany(rows.map((r) => r.name))
+      .filter((t) => owner === undefined || t.owner === owner)
+      .map((t) => t.name);
+  }
+
   activeRuns(schedule: string): string[] {
     const rows = this.store.exec<{ name: string }>(`SELECT name FROM tasks WHERE scheduled_job = ?`, schedule);
     return this.getMany(rows.map((r) => r.name))

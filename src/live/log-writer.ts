@@ -70,6 +70,21 @@ export class LogWriter {
     }
   }
 
+  /**
+   * Keeps the method's `live_until` in the registry ahead of now while the object holds work (one
+   * D1 write every few minutes), so the minute cron ticks it and the ops summary lists it. A
+   * failure is logged and tried again with the next write.
+   */
+  async markLive(now = Date.now()): Promise<void> {
+    if (this.liveMarkUntil >= now + LIVE_MARK_MS / 2) return;
+    try {
+      await markMethodLive(getDb(this.object.env), this.object.method, now + LIVE_MARK_MS);
+      this.liveMarkUntil = now + LIVE_MARK_MS;
+    } catch (error) {
+      log.warn("could not mark the method live", { method: this.object.method, ...describeError(error) });
+    }
+  }
+
   private async write(delayMs: number): Promise<void> {
     if (!this.ready()) return;
     const { env, live, method, storage } = this.object;
@@ -79,10 +94,7 @@ export class LogWriter {
       if (group.tasks.length === 0) return;
       const db = getDb(env);
       const { written, batches } = await writeLog(db, group.tasks, now);
-      if (this.liveMarkUntil < now + LIVE_MARK_MS / 2) {
-        this.liveMarkUntil = now + LIVE_MARK_MS;
-        await markMethodLive(db, method, this.liveMarkUntil);
-      }
+      await this.markLive();
       this.failures = 0;
       storage.transactionSync(() => confirmLogGroup(live, group, Date.now()));
       const events: EventRow[] = [];

@@ -6,6 +6,9 @@ import { isEnded } from "../shared/states";
 import { Live, type Change } from "./live";
 import type { TaskRecord } from "./store";
 
+/** How far the stored log mark may trail the real one. */
+const MARK_EVERY_MS = 10_000;
+
 /** One group for the log: each task's state now, and the changes to publish once it is written. */
 export interface LogGroup {
   takenAt: number;
@@ -70,6 +73,9 @@ export function confirmLogGroup(live: Live, group: LogGroup, now: number): void 
   live.store.deleteTasks(gone);
   let mark = group.takenAt;
   for (const entry of live.dirty.values()) mark = Math.min(mark, entry.since);
+  // The mark only saves a restart from re-sending changes the log already has (a re-sent state
+  // writes nothing), so it may lag: moving it at most every MARK_EVERY_MS keeps a busy object
+  // from paying a row per group for it.
   const previous = Number(live.store.meta("log_mark") ?? 0);
-  if (mark > previous) live.store.setMeta("log_mark", mark);
+  if (mark >= previous + MARK_EVERY_MS) live.store.setMeta("log_mark", mark);
 }

@@ -106,6 +106,12 @@ export class MethodTasks extends DurableObject<Env> {
   }
 
   /** A schedule's runs still active here (its overlap policy). */
+  /** The live tasks that run `name` again (only `owner`'s when given). */
+  reruns(name: string, owner?: string): string[] {
+    count({ doRequests: 1 });
+    return this.live.rerunsOf(name, owner);
+  }
+
   activeRuns(schedule: string): string[] {
     count({ doRequests: 1 });
     return this.live.activeRuns(schedule);
@@ -130,6 +136,8 @@ export class MethodTasks extends DurableObject<Env> {
       return insertTasks(this.live, tasks, options.hold ?? null, Date.now());
     });
     this.afterChange(results.some((r) => r.created) && options.hold === undefined);
+    // The minute cron and the ops summary find this method by its mark: set it before answering.
+    await this.writer.markLive();
     return results;
   }
 

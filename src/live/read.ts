@@ -1,6 +1,7 @@
 // Reading tasks where each read promises what it says: one task by name is exact (its method's
 // object holds every live task, the log every ended one it let go); lists read the log.
 import { getDb } from "../db/client";
+import { rerunsOf } from "../db/reruns";
 import { methodOfTask, methodsOfTasks } from "../db/routes";
 import { getLoggedTask, getLoggedTasks } from "../db/tasks";
 import type { TaskRecord } from "./store";
@@ -27,4 +28,17 @@ export async function readTasks(env: Env, names: readonly string[]): Promise<Tas
     if (rest.length > 0) found.push(...(await getLoggedTasks(db, rest)));
   }
   return found;
+}
+
+/**
+ * The newest tasks (up to `limit`) that run `task` again, only `owner`'s when given: the log's, and
+ * the live ones of the task's own method, which the log may not have yet — so a "Run again" (same
+ * method) is linked at once; a rerun under another method appears once the log has it.
+ */
+export async function readReruns(env: Env, task: TaskRecord, owner: string | undefined, limit = 10): Promise<string[]> {
+  const [logged, live] = await Promise.all([
+    rerunsOf(getDb(env), task.name, owner, limit),
+    objectOf(env, task.method, (o) => o.reruns(task.name, owner)),
+  ]);
+  return [...new Set([...logged, ...live])].sort().reverse().slice(0, limit);
 }

@@ -38,6 +38,12 @@ const SCHEMA = [
   `CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID`,
 ];
 
+/** Indexes on columns a table from an earlier version may lack: created once the columns are there. */
+const INDEXES_ON_ADDED_COLUMNS = [
+  // "Run again" links: only reruns enter it.
+  `CREATE INDEX IF NOT EXISTS tasks_rerun_of ON tasks (rerun_of) WHERE rerun_of IS NOT NULL`,
+];
+
 /** The object's SQL, counted (rows read and written, as billed) for the benchmark. */
 export class Store {
   constructor(private readonly sql: SqlStorage) {}
@@ -57,6 +63,7 @@ export class Store {
     for (const [, name] of TASK_COLUMNS) {
       if (!present.has(name)) this.sql.exec(`ALTER TABLE tasks ADD COLUMN ${name}`);
     }
+    for (const statement of INDEXES_ON_ADDED_COLUMNS) this.sql.exec(statement);
   }
 
   /** Runs a statement and returns its rows, counting what it read and wrote. */

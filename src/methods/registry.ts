@@ -48,7 +48,7 @@ export interface TaskDefinition<S extends z.ZodType = z.ZodType> {
   run(args: z.output<S>, ctx: TaskContext): unknown;
 }
 
-/** Declares a task handler; the returned value goes into the registry list in methods/index.ts. */
+/** Declares a task handler; the returned value goes into the registry list in catalog/index.ts. */
 export function defineTask<S extends z.ZodType>(definition: TaskDefinition<S>): TaskDefinition<S> {
   return definition;
 }

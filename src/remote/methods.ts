@@ -4,23 +4,16 @@ import { z } from "zod";
 import { getDb } from "../db/client";
 import { getTargets } from "../db/remote-targets";
 import type { RemoteTargetRow } from "../db/schema";
-import { registry } from "../methods";
+import { registry } from "../catalog";
 import { PermanentError, type ResolvedMethod } from "../methods/registry";
 import { fromJson } from "../shared/json";
 import { splitRemote } from "../shared/method-names";
+import { matchesPattern } from "../shared/method-patterns";
 import { checkMethodPath } from "./url-policy";
-
-export { TARGET_NAME, splitRemote } from "../shared/method-names";
 
 /** Whether `path` matches one of the allow-list patterns (`*` stands for any run of characters). */
 export function allowed(path: string, patterns: readonly string[]): boolean {
-  return patterns.some((pattern) => {
-    const regex = pattern
-      .split("*")
-      .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
-      .join(".*");
-    return new RegExp(`^${regex}$`).test(path);
-  });
+  return patterns.some((pattern) => matchesPattern(path, pattern));
 }
 
 /** Remote targets by name, loaded for the methods an enqueue names. */

@@ -12,7 +12,7 @@ import type { User } from "../shared/user";
 import { readCappedText } from "./body";
 import { signedHeaders } from "./call";
 import { parseFrappeResponse } from "./frappe-response";
-import { TARGET_NAME } from "./methods";
+import { TARGET_NAME } from "../shared/method-names";
 import { errorTextFromBody } from "./plain-text";
 import { newSigningSecret, signingSecretProblem } from "./signing";
 import { checkedBaseUrl, checkedCredentials, checkedPatterns, type TargetSpec } from "./target-spec";

@@ -23,5 +23,5 @@ export function listReports(env: { DEMO_METHODS?: string }): ReportDefinition[] 
   return reports.filter((r) => visible(r, env));
 }
 
-/** The task methods (`report:<name>`) that run the reports; methods/index.ts registers them. */
+/** The task methods (`report:<name>`) that run the reports; catalog/index.ts registers them. */
 export const reportMethods: readonly ResolvedMethod[] = reports.map(reportMethod);

@@ -1,38 +1,34 @@
 // Bulk enqueue (all or nothing, one batch), chunked bulk over ids (one task per chunk), and
 // requeueing just the failed items of a chunked batch.
 import { z } from "@hono/zod-openapi";
+import { BatchLabel, BulkEnqueue, TaskOptions } from "../contract/tasks";
 import { joinBatch } from "../db/batches";
 import { getDb } from "../db/client";
-import { markRequeued, pendingItemFailures } from "../db/item-failures";
+import { markRequeued, unrequeuedItemFailures, type FailedItems } from "../db/item-failures";
 import { routeCode } from "../db/routes";
 import type { NewTask } from "../live/enqueue";
+import { readTasks } from "../live/read";
 import type { TaskRecord } from "../live/store";
 import { CHUNK_MAX } from "../methods/items";
 import { conflict, DomainError, invalid, issueDetails } from "../shared/errors";
 import { newId } from "../shared/ids";
 import { fromJson } from "../shared/json";
-import { FAILURE_POLICIES, QUEUE_NAMES } from "../shared/states";
+import { JOB_NAME_MAX } from "../shared/limits";
+import { FAILURE_POLICIES } from "../shared/states";
 import type { User } from "../shared/user";
 import { insertAll, type CommitStep } from "./commit";
 import { buildTask } from "./enqueue";
 import { MethodResolver } from "./resolve";
 import { BATCH_ID, TaskSpec } from "./spec";
 
-export const BULK_MAX = 1000;
 export const IDS_MAX = 10_000;
 
-export const BulkEnqueueBody = z
-  .strictObject({
-    tasks: z.array(z.record(z.string(), z.unknown())).min(1).max(BULK_MAX),
-    batch_id: z.string().regex(BATCH_ID).optional(),
-    failure_policy: z.enum(FAILURE_POLICIES).optional(),
-    defaults: z.record(z.string(), z.unknown()).optional(),
-  })
-  .openapi("BulkEnqueue");
-export type BulkEnqueueBody = z.infer<typeof BulkEnqueueBody>;
+export type BulkEnqueueBody = z.output<typeof BulkEnqueue>;
 
 /** Keys a task inside a bulk call may not set: the batch decides them. */
 const BATCH_OWNED = ["batch_id", "batch_order", "dedupe_key"] as const;
+/** "Run again" links one task to one earlier task the caller may see: a single enqueue's option. */
+const SINGLE_ONLY = "rerun_of";
 
 /** Defaults under per-task values; `arguments` objects (both already validated) are merged one level. */
 function merge(defaults: TaskSpec, task: TaskSpec): TaskSpec {
@@ -76,7 +72,7 @@ async function bulkTasks(
   now: number,
 ): Promise<NewTask[]> {
   const rawDefaults = body.defaults ?? {};
-  for (const key of BATCH_OWNED) {
+  for (const key of [...BATCH_OWNED, SINGLE_ONLY]) {
     if (key in rawDefaults) throw invalid("validation_failed", `defaults.${key} is not allowed in bulk enqueue`);
   }
   // Each part is validated on its own before merging, so a bad `arguments` in the defaults or in
@@ -87,6 +83,13 @@ async function bulkTasks(
       if (key in task) {
         throw invalid("validation_failed", `tasks.${index}: ${key} is set by the batch`, { index, path: key });
       }
+    }
+    if (SINGLE_ONLY in task) {
+      throw invalid(
+        "validation_failed",
+        `tasks.${index}: ${SINGLE_ONLY} is only for a single enqueue (POST /api/v1/tasks)`,
+        { index, path: SINGLE_ONLY },
+      );
     }
     return merge(defaults, parseSpec(task, ["tasks", index], index));
   });
@@ -125,7 +128,7 @@ async function bulkTasks(
 /**
  * Validates every spec first — one bad spec (say the 318th) fails the whole call with its index
  * and writes nothing — then joins (or creates) the batch and inserts every task all or nothing
- * into its method's object.
+ * into its method's object (the label, when given, is set in the same commit as the tasks).
  */
 export async function enqueueBulk(env: Env, user: User, body: BulkEnqueueBody, now = Date.now()): Promise<BulkResult> {
   const result = await enqueueBatch(env, user, body, undefined, now);
@@ -143,21 +146,28 @@ async function enqueueBatch(
 ): Promise<BulkResult | null> {
   const batchId = body.batch_id ?? crypto.randomUUID();
   const tasks = await bulkTasks(env, user, body, batchId, now);
-  const methods = [...new Set(tasks.map((t) => t.method))];
   const batch = await joinBatch(getDb(env), {
     batchId,
     owner: user.name,
-    methods,
     orderKey: tasks[0]?.name ?? batchId,
     now,
     policy: body.failure_policy,
   });
   if (batch === null) throw conflict(`batch ${batchId} belongs to another user; choose another batch_id`);
   for (const task of tasks) task.orderKey = batch.orderKey;
+  const extra = commit?.(batchId);
+  const label =
+    body.label === undefined
+      ? []
+      : [
+          getDb(env)
+            .$client.prepare("UPDATE batches SET label = ?1 WHERE batch_id = ?2 AND owner = ?3")
+            .bind(body.label, batchId, user.name),
+        ];
   const inserted = await insertAll(env, tasks, {
     batchId,
     pauseRest: batch.failurePolicy === "pause_rest" ? [batchId] : undefined,
-    commit: commit?.(batchId),
+    commit: { statements: [...label, ...(extra?.statements ?? [])], guard: extra?.guard },
   });
   return inserted === null ? null : { batchId, tasks: inserted.map((r) => r.task) };
 }
@@ -168,22 +178,20 @@ export const ChunkedBulkBody = z
       .union([z.array(z.string()), z.string()])
       .openapi({ description: "Item ids: a JSON array, or a comma-separated string (as Frappe's UI sends)" }),
     chunk_size: z.int().min(1).max(CHUNK_MAX).default(200),
-    queue: z.enum(QUEUE_NAMES).optional(),
     arguments: z.record(z.string(), z.unknown()).optional(),
-    job_name: z.string().min(1).max(100).optional(),
-    priority: z.int().optional(),
-    max_retries: z.int().min(0).max(100).optional(),
-    retry_delay: z
-      .int()
-      .min(0)
-      .max(7 * 86_400)
-      .optional(),
-    timeout: z.int().min(1).max(86_400).optional(),
     batch_id: z.string().regex(BATCH_ID).optional(),
+    label: BatchLabel.optional(),
     failure_policy: z.enum(FAILURE_POLICIES).optional(),
+    ...TaskOptions.partial().shape,
   })
   .openapi("ChunkedBulk");
 export type ChunkedBulkBody = z.infer<typeof ChunkedBulkBody>;
+
+/** The job name of chunk `n` ("<base>:<n>"), shortened so that it stays within the job name limit. */
+function chunkJobName(base: string, n: number): string {
+  const suffix = `:${n}`;
+  return `${base.slice(0, JOB_NAME_MAX - suffix.length)}${suffix}`;
+}
 
 /** The ids of a chunked bulk call: CSV accepted, blanks dropped, duplicates removed (order kept). */
 export function normaliseIds(ids: string[] | string): { ids: string[]; duplicates: number } {
@@ -231,21 +239,44 @@ async function enqueueChunksCommitted(
     const n = tasks.length + 1;
     tasks.push({
       method,
-      job_name: `${body.job_name ?? `bulk:${method}`}:${n}`,
+      job_name: chunkJobName(body.job_name ?? `bulk:${method}`, n),
       arguments: { ...body.arguments, ids: ids.slice(i, i + chunkSize) },
     });
   }
   const defaults: Record<string, unknown> = {};
-  for (const key of ["queue", "priority", "max_retries", "retry_delay", "timeout"] as const) {
+  for (const key of ["queue", "priority", "max_retries", "retry_delay", "retry_backoff", "timeout"] as const) {
     if (body[key] !== undefined) defaults[key] = body[key];
   }
   const result = await enqueueBatch(
     env,
     user,
-    { tasks, defaults, batch_id: body.batch_id, failure_policy: body.failure_policy },
+    { tasks, defaults, batch_id: body.batch_id, label: body.label, failure_policy: body.failure_policy },
     commit,
   );
   return result === null ? null : { ...result, total: ids.length, duplicates };
+}
+
+/**
+ * A batch's failed items not yet requeued, grouped by method, in batch order. Their tasks are read
+ * exactly (from their objects while live): a chunk's failures are recorded while it runs, before
+ * the log has its outcome.
+ */
+async function pendingItemFailures(env: Env, batchId: string): Promise<FailedItems[]> {
+  const keys = await unrequeuedItemFailures(getDb(env), batchId);
+  const tasks = new Map((await readTasks(env, [...new Set(keys.map((k) => k.task))])).map((t) => [t.name, t]));
+  const ordered = keys
+    .filter((k) => tasks.has(k.task))
+    .sort((a, b) => (tasks.get(a.task)?.batchOrder ?? 0) - (tasks.get(b.task)?.batchOrder ?? 0));
+  const byMethod = new Map<string, FailedItems>();
+  for (const key of ordered) {
+    const task = tasks.get(key.task);
+    if (!task) continue;
+    const group = byMethod.get(task.method) ?? { method: task.method, ids: [], keys: [], arguments: task.arguments };
+    group.ids.push(key.item);
+    group.keys.push(key);
+    byMethod.set(task.method, group);
+  }
+  return [...byMethod.values()];
 }
 
 /**
@@ -257,7 +288,7 @@ async function enqueueChunksCommitted(
 export async function requeueFailedItems(env: Env, user: User, batch: { batchId: string; owner: string }) {
   const db = getDb(env);
   const requeued = [];
-  for (const group of await pendingItemFailures(db, batch.batchId)) {
+  for (const group of await pendingItemFailures(env, batch.batchId)) {
     const shared = fromJson(group.arguments);
     delete shared.ids;
     const result = await enqueueChunksCommitted(

@@ -94,16 +94,26 @@ export async function insertAll(
   const record = db
     .prepare(`INSERT INTO bulk_commits (token, batch_id, created_at) SELECT ?1, ?2, ?3 WHERE ${guard?.sql ?? "1"}`)
     .bind(hold, options.batchId ?? "", Date.now(), ...(guard?.params ?? []));
+  // The batch counts the tasks inserted under their own names (not those a dedupe key answered
+  // with an existing task), per method.
+  const perMethod: Record<string, number> = {};
+  for (const task of tasks) if (byName.has(task.name)) perMethod[task.method] = (perMethod[task.method] ?? 0) + 1;
+  const added = Object.values(perMethod).reduce((a, b) => a + b, 0);
   const counted =
     options.batchId === null
       ? []
       : [
           db
             .prepare(
-              `UPDATE batches SET total = total + ?1
+              `UPDATE batches SET total = total + ?1,
+                 methods = (SELECT json_group_object(key, n) FROM
+                            (SELECT key, sum(value) AS n FROM
+                               (SELECT key, value FROM json_each(batches.methods)
+                                UNION ALL SELECT key, value FROM json_each(?4))
+                             GROUP BY key ORDER BY key))
                WHERE batch_id = ?2 AND EXISTS (SELECT 1 FROM bulk_commits WHERE token = ?3)`,
             )
-            .bind(tasks.length, options.batchId, hold),
+            .bind(added, options.batchId, hold, JSON.stringify(perMethod)),
         ];
   // If this throws, D1 may still have committed: the objects ask it once their hold is overdue.
   const statements = [...(options.commit?.statements ?? []), record];

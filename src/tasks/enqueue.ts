@@ -107,6 +107,7 @@ export function buildTask(
     runAt,
     wakeAt: runAt !== null && runAt > now ? runAt : null,
     dedupeKey: spec.dedupe_key ?? null,
+    rerunOf: spec.rerun_of ?? null,
     createdAt: now,
     queuedAt: null,
     startedAt: null,
@@ -143,7 +144,6 @@ export async function enqueueTask(
     const batch = await joinBatch(getDb(env), {
       batchId: task.batchId,
       owner: user.name,
-      methods: [task.method],
       orderKey: task.name,
       now,
     });

@@ -1,7 +1,7 @@
 // Which method a spec names — decided once, at the edge: a method registered in code (or a
 // document action of a registered document type), or a remote method on one of the targets
 // loaded for the request. Everything after works with the one ResolvedMethod this gives.
-import { registry } from "../methods";
+import { registry } from "../catalog";
 import type { ResolvedMethod } from "../methods/registry";
 import { loadCatalog, remoteMethod, type RemoteCatalog } from "../remote/methods";
 import { invalid } from "../shared/errors";

@@ -45,6 +45,7 @@ CREATE TABLE `tasks_log` (
 	`seq` integer DEFAULT 1 NOT NULL,
 	`scheduled_job` text,
 	`scheduled_for` integer,
+	`rerun_of` text,
 	`logged_at` integer,
 	CONSTRAINT "tasks_status_check" CHECK("tasks_log"."status" IN ('Pending', 'Queued', 'Started', 'Finished', 'Failed', 'Canceled', 'Paused')),
 	CONSTRAINT "tasks_queue_check" CHECK("tasks_log"."queue" IN ('short', 'default', 'long')),
@@ -52,8 +53,8 @@ CREATE TABLE `tasks_log` (
 	CONSTRAINT "tasks_timeout_check" CHECK("tasks_log"."timeout" > 0)
 ) WITHOUT ROWID;
 --> statement-breakpoint
-INSERT INTO `tasks_log` (`name`, `job_name`, `method`, `document_type`, `document_name`, `document_action`, `queue`, `timeout`, `priority`, `at_front`, `lane`, `arguments`, `status`, `status_message`, `owner`, `batch_id`, `batch_order`, `order_key`, `max_retries`, `retry_delay`, `retry_backoff`, `retry_count`, `run_at`, `wake_at`, `dedupe_key`, `created_at`, `queued_at`, `started_at`, `ended_at`, `time_taken`, `attempt`, `lease_until`, `result`, `error_message`, `debug_log`, `progress`, `job_id`, `seq`, `scheduled_job`, `scheduled_for`, `logged_at`)
-SELECT `name`, `job_name`, `method`, `document_type`, `document_name`, `document_action`, `queue`, `timeout`, `priority`, `at_front`, `lane`, `arguments`, `status`, `status_message`, `owner`, `batch_id`, `batch_order`, `order_key`, `max_retries`, `retry_delay`, `retry_backoff`, `retry_count`, `run_at`, `wake_at`, `dedupe_key`, `created_at`, `queued_at`, `started_at`, `ended_at`, `time_taken`, `attempt`, `lease_until`, `result`, `error_message`, `debug_log`, `progress`, `job_id`, `seq`, `scheduled_job`, `scheduled_for`, `created_at` FROM `tasks`;
+INSERT INTO `tasks_log` (`name`, `job_name`, `method`, `document_type`, `document_name`, `document_action`, `queue`, `timeout`, `priority`, `at_front`, `lane`, `arguments`, `status`, `status_message`, `owner`, `batch_id`, `batch_order`, `order_key`, `max_retries`, `retry_delay`, `retry_backoff`, `retry_count`, `run_at`, `wake_at`, `dedupe_key`, `created_at`, `queued_at`, `started_at`, `ended_at`, `time_taken`, `attempt`, `lease_until`, `result`, `error_message`, `debug_log`, `progress`, `job_id`, `seq`, `scheduled_job`, `scheduled_for`, `rerun_of`, `logged_at`)
+SELECT `name`, `job_name`, `method`, `document_type`, `document_name`, `document_action`, `queue`, `timeout`, `priority`, `at_front`, `lane`, `arguments`, `status`, `status_message`, `owner`, `batch_id`, `batch_order`, `order_key`, `max_retries`, `retry_delay`, `retry_backoff`, `retry_count`, `run_at`, `wake_at`, `dedupe_key`, `created_at`, `queued_at`, `started_at`, `ended_at`, `time_taken`, `attempt`, `lease_until`, `result`, `error_message`, `debug_log`, `progress`, `job_id`, `seq`, `scheduled_job`, `scheduled_for`, `rerun_of`, `created_at` FROM `tasks`;
 --> statement-breakpoint
 DROP TABLE `tasks`;
 --> statement-breakpoint
@@ -70,6 +71,8 @@ CREATE INDEX `tasks_failed` ON `tasks` (`ended_at`) WHERE "tasks"."status" = 'Fa
 -- Live rows of the log, by method: what the objects reconcile with, and the snapshots of the
 -- owner and every-task scopes. A task whose first log write already ended never enters it.
 CREATE INDEX `tasks_live` ON `tasks` (`method`) WHERE ("tasks"."status" IN ('Pending', 'Queued', 'Started', 'Paused') OR ("tasks"."status" = 'Failed' AND "tasks"."wake_at" IS NOT NULL));
+--> statement-breakpoint
+CREATE INDEX `tasks_rerun_of` ON `tasks` (`rerun_of`) WHERE "tasks"."rerun_of" IS NOT NULL;
 --> statement-breakpoint
 -- Batch counters, exact and idempotent. `total` is added when a batch's tasks are committed (in
 -- the commit's transaction, before any of them can be seen); the end counters here: a task counts
@@ -128,11 +131,12 @@ CREATE TABLE `method_routes` (
 --> statement-breakpoint
 CREATE UNIQUE INDEX `method_routes_method` ON `method_routes` (`method`);
 --> statement-breakpoint
--- The methods a batch's tasks run, so a batch action (cancel, resume, pause_rest) reaches every
--- object that holds some of them.
-ALTER TABLE `batches` ADD `methods` text DEFAULT '[]' NOT NULL;
+-- How many of a batch's tasks each method runs ({"method": n}, kept by the commit that inserts
+-- them), so a batch action (cancel, resume, pause_rest) reaches every object that holds some of
+-- them, and the batch page shows its methods exactly.
+ALTER TABLE `batches` ADD `methods` text DEFAULT '{}' NOT NULL;
 --> statement-breakpoint
-UPDATE `batches` SET `methods` = coalesce((SELECT json_group_array(DISTINCT `method`) FROM `tasks` WHERE `tasks`.`batch_id` = `batches`.`batch_id`), '[]');
+UPDATE `batches` SET `methods` = coalesce((SELECT json_group_object(`method`, `n`) FROM (SELECT `method`, count(*) AS `n` FROM `tasks` WHERE `tasks`.`batch_id` = `batches`.`batch_id` GROUP BY `method`)), '{}');
 --> statement-breakpoint
 -- A bulk enqueue that spans objects writes its tasks held, records its commit here, then releases
 -- them: an object whose held tasks outlive the call asks this table whether to release or drop them.

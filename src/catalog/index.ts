@@ -1,7 +1,9 @@
-// The registry of every method this deployment runs. Add new task definitions to the lists here.
-import { demoCount, demoEcho, demoFail, demoInvoice, demoItems, demoMark, demoNoop, demoSleep } from "./demo";
+// The catalogue of every method this deployment runs: the task definitions and document types
+// registered in code, and one `report:<name>` method per prepared report. Add new task
+// definitions to the lists here.
+import { demoCount, demoEcho, demoFail, demoInvoice, demoItems, demoMark, demoNoop, demoSleep } from "../methods/demo";
 import { reportMethods } from "../reports/registry";
-import { Registry, type DocTypeDefinition, type TaskDefinition } from "./registry";
+import { Registry, type DocTypeDefinition, type TaskDefinition } from "../methods/registry";
 
 // TaskDefinition<S> is contravariant in S (run takes z.output<S>), so a list of differently typed
 // definitions needs the widening; the registry parses arguments with each one's own schema.

@@ -1,0 +1,46 @@
+// How many tasks a list filter matches, per status — bounded: each status is counted up to a cap,
+// so a count never reads more than cap + 1 rows per status however large the log grows.
+import { and, count, isNotNull, isNull, sql } from "drizzle-orm";
+import { TASK_STATUSES, type TaskStatus } from "../shared/states";
+import type { Db } from "./client";
+import { filterWhere, type TaskFilter } from "./task-filter";
+import { tasks } from "./schema";
+
+/**
+ * Which of a status's tasks to count: all (true), none (false), or only those with or without a
+ * scheduled wake-up (e.g. a cancel takes a Failed task only while its automatic retry waits).
+ */
+export type StatusCondition = (status: TaskStatus) => boolean | "waking" | "not-waking";
+
+/**
+ * Tasks matching `filter` (and `only`, e.g. the tasks an action would take) per status, each
+ * counted up to `cap + 1` (more than `cap` means "cap or more"). One statement per status in one
+ * batch; the status is a literal, so SQLite can use the partial indexes that cover it.
+ */
+export async function countByStatus(
+  db: Db,
+  filter: TaskFilter,
+  cap: number,
+  only: StatusCondition = () => true,
+): Promise<Record<TaskStatus, number>> {
+  const where = filterWhere({ ...filter, status: undefined });
+  const counted = (filter.status === undefined ? TASK_STATUSES : [filter.status]).map((s) => [s, only(s)] as const);
+  const statuses = counted.filter(([, c]) => c !== false);
+  const queries = statuses.map(([status, condition]) => {
+    const waking =
+      condition === "waking" ? isNotNull(tasks.wakeAt) : condition === "not-waking" ? isNull(tasks.wakeAt) : undefined;
+    const matching = db
+      .select({ one: sql`1` })
+      .from(tasks)
+      .where(and(sql.raw(`"tasks"."status" = '${status}'`), where, waking))
+      .limit(cap + 1)
+      .as("matching");
+    return db.select({ n: count() }).from(matching);
+  });
+  const counts = Object.fromEntries(TASK_STATUSES.map((s) => [s, 0])) as Record<TaskStatus, number>;
+  const [first, ...rest] = queries;
+  if (first === undefined) return counts;
+  const results = await db.batch([first, ...rest]);
+  statuses.forEach(([status], i) => (counts[status] = results[i]?.[0]?.n ?? 0));
+  return counts;
+}
