@@ -344,8 +344,10 @@ describe("202 and callbacks", () => {
       arguments: { steps: 1, step_ms: 60_000 },
       timeout: 600,
     });
-    const started = await waitForStatus(task.name, "Started");
-    expect(started.status_message).toBeDefined();
+    // The site answered 202 (the attempt waits for callbacks) — not a call still in flight.
+    await expect
+      .poll(async () => (await getTask(task.name)).status_message, { interval: 50 })
+      .toBe(`accepted by ${name}; waiting for its callbacks`);
     const failed = await waitForStatus(task.name, "Failed", 30_000);
     expect(failed.error_message).toMatch(/^WorkerLost: no outcome or callback was recorded/);
   });
