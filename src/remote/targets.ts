@@ -18,7 +18,8 @@ import type { User } from "../shared/user";
 import { readCappedText } from "./body";
 import { signedHeaders } from "./call";
 import { parseFrappeResponse } from "./frappe-response";
-import { TARGET_NAME } from "./methods";
+import { idRule } from "../shared/names";
+import { isTargetName } from "./methods";
 import { errorTextFromBody } from "./plain-text";
 import { newSigningSecret, signingSecretProblem } from "./signing";
 import { checkedBaseUrl, checkedCredentials, checkedPatterns, type TargetSpec } from "./target-spec";
@@ -55,7 +56,7 @@ export async function targetJson(env: Env, row: RemoteTargetRow, now = Date.now(
 
 /** The target, or a 404. */
 export async function visibleTarget(env: Env, name: string): Promise<RemoteTargetRow> {
-  const row = TARGET_NAME.test(name) ? await getTarget(getDb(env), name) : null;
+  const row = isTargetName(name) ? await getTarget(getDb(env), name) : null;
   if (!row) throw notFound(`remote target ${name}`);
   return row;
 }
@@ -72,12 +73,7 @@ export async function defineTarget(
   spec: TargetSpec,
   now = Date.now(),
 ): Promise<{ row: RemoteTargetRow; created: boolean; signingSecret: string | null }> {
-  if (!TARGET_NAME.test(name) || name === "report") {
-    throw invalid(
-      "invalid_name",
-      "a target name is 1-40 of a-z 0-9 _ -, starting with a letter or digit, and not 'report'",
-    );
-  }
+  if (!isTargetName(name)) throw invalid("invalid_name", `a target name is ${idRule("target")}, and not 'report'`);
   const cfg = config(env);
   const db = getDb(env);
   const definition = {

@@ -1,18 +1,18 @@
 // What a schedule is asked to be (the API's body, a code definition), validated with zod. A leaf
 // module (the TypeScript client borrows its type); definition.ts turns it into a stored definition.
 import { z } from "@hono/zod-openapi";
+import { idRule, userChosenId } from "../shared/names";
 import { FREQUENCIES, MISSED_POLICIES, OVERLAP_POLICIES } from "../shared/schedule-sets";
 import { QUEUE_NAMES, RETRY_BACKOFFS } from "../shared/states";
-
-/** Schedule names: 1–100 of A-Z a-z 0-9 _ . : - */
-export const SCHEDULE_NAME = /^[A-Za-z0-9_.:-]{1,100}$/;
 
 const iso = z.iso.datetime({ offset: true });
 
 /** A schedule as the API takes it (POST creates; PUT replaces the definition, keeping the run history). */
 export const ScheduleSpec = z
   .strictObject({
-    name: z.string().regex(SCHEDULE_NAME, "name: 1-100 of A-Z a-z 0-9 _ . : -").optional(),
+    name: userChosenId("schedule")
+      .optional()
+      .openapi({ description: `${idRule("schedule")} (default: a generated sched-… name)` }),
     description: z.string().max(500).optional(),
     method: z.string().min(1).max(140).optional().openapi({ example: "demo.echo" }),
     document_type: z.string().min(1).max(140).optional(),

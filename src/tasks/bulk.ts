@@ -23,7 +23,7 @@ export const IDS_MAX = 10_000;
 export const BulkEnqueueBody = z
   .strictObject({
     tasks: z.array(z.record(z.string(), z.unknown())).min(1).max(BULK_MAX),
-    batch_id: z.string().regex(BATCH_ID).optional(),
+    batch_id: BATCH_ID.optional(),
     failure_policy: z.enum(FAILURE_POLICIES).optional(),
     defaults: z.record(z.string(), z.unknown()).optional(),
   })
@@ -151,7 +151,7 @@ export const ChunkedBulkBody = z
       .max(7 * 86_400)
       .optional(),
     timeout: z.int().min(1).max(86_400).optional(),
-    batch_id: z.string().regex(BATCH_ID).optional(),
+    batch_id: BATCH_ID.optional(),
     failure_policy: z.enum(FAILURE_POLICIES).optional(),
   })
   .openapi("ChunkedBulk");

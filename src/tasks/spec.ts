@@ -1,11 +1,12 @@
 // What a caller asks to enqueue: the task spec (options plus arguments), validated with zod.
 import { z } from "@hono/zod-openapi";
+import { userChosenId } from "../shared/names";
 import { QUEUE_NAMES, RETRY_BACKOFFS } from "../shared/states";
 
 const optional = <T extends z.ZodType>(schema: T) => schema.nullish().transform((v) => v ?? undefined);
 
-/** Batch ids: 1–100 of A-Z a-z 0-9 _ . : - */
-export const BATCH_ID = /^[A-Za-z0-9_.:-]{1,100}$/;
+/** A batch id a caller chooses: the shared id grammar (shared/names.ts). */
+export const BATCH_ID = userChosenId("batch");
 
 /** One task to enqueue. Unknown top-level keys are the method's keyword arguments (`arguments` wins). */
 export const TaskSpec = z
@@ -30,7 +31,7 @@ export const TaskSpec = z
     retry_backoff: optional(z.enum(RETRY_BACKOFFS)),
     run_at: optional(z.iso.datetime({ offset: true })).openapi({ description: "delayed start (ISO 8601)" }),
     dedupe_key: optional(z.string().min(1).max(200)),
-    batch_id: optional(z.string().regex(BATCH_ID, "batch_id: 1-100 of A-Z a-z 0-9 _ . : -")),
+    batch_id: optional(BATCH_ID),
     batch_order: optional(z.int().min(0).max(1_000_000_000)),
   })
   .openapi("TaskSpec");
