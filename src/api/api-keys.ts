@@ -1,11 +1,14 @@
-// /api/v1/api-keys (System Manager): create (the secret is shown once), list, revoke.
+// /api/v1/api-keys (System Manager): create (the secret is shown once), list (with each key's last
+// use), revoke (its sessions end with it).
 import { createRoute, z } from "@hono/zod-openapi";
 import { and, desc, eq, isNull } from "drizzle-orm";
-import { generateKeyPair, hashSecret, parseRoles } from "../auth/keys";
+import { forgetKey } from "../auth/key-cache";
+import { LAST_USED_EVERY_MS, borrowsReservedName, generateKeyPair, hashSecret, parseRoles } from "../auth/keys";
 import { getDb } from "../db/client";
 import { apiKeys, type ApiKeyRow } from "../db/schema";
-import { notFound } from "../shared/errors";
+import { invalid, notFound } from "../shared/errors";
 import { toJson } from "../shared/json";
+import { idRule, userChosenId } from "../shared/names";
 import { errorResponses, json, pathParam, requireRole, router } from "./router";
 import { RoleList } from "./schemas";
 
@@ -18,6 +21,12 @@ const ApiKey = z
     created_by: z.string(),
     created_at: z.string(),
     revoked_at: z.string().nullable(),
+    last_used_at: z
+      .string()
+      .nullable()
+      .openapi({
+        description: `when the key last authenticated a request (or a console session of it); recorded at most once every ${LAST_USED_EVERY_MS / 1000} s per key and Worker isolate, so it may lag a minute — and more while a key is used from several isolates`,
+      }),
   })
   .openapi("ApiKey");
 
@@ -29,9 +38,12 @@ const NewApiKey = ApiKey.extend({
 const CreateBody = z.strictObject({
   user: z
     .string()
-    .min(1)
-    .max(140)
-    .regex(/^[^:\s][^:]*$/, "user must not contain ':'"),
+    .trim()
+    .pipe(userChosenId("user"))
+    .openapi({
+      description: `who the key acts as (leading and trailing spaces dropped): ${idRule("user")}; Administrator and Guest only with System Manager`,
+      example: "ana@example.com",
+    }),
   roles: RoleList.min(1),
   label: z.string().max(140).optional(),
 });
@@ -45,6 +57,7 @@ function keyJson(row: ApiKeyRow) {
     created_by: row.createdBy,
     created_at: new Date(row.createdAt).toISOString(),
     revoked_at: row.revokedAt === null ? null : new Date(row.revokedAt).toISOString(),
+    last_used_at: row.lastUsedAt === null ? null : new Date(row.lastUsedAt).toISOString(),
   };
 }
 
@@ -74,6 +87,12 @@ export const apiKeysApi = router()
     async (c) => {
       const user = c.get("user");
       const body = c.req.valid("json");
+      // Owners are compared by name: a Task User named Administrator would see the admin's work.
+      if (borrowsReservedName(body.user, body.roles)) {
+        throw invalid("reserved_user", `user ${body.user} is reserved: only a System Manager key may use it`, [
+          { path: "user", message: "reserved for System Manager keys" },
+        ]);
+      }
       const { key, secret } = generateKeyPair();
       const [row] = await getDb(c.env)
         .insert(apiKeys)
@@ -95,19 +114,21 @@ export const apiKeysApi = router()
     createRoute({
       method: "delete",
       path: "/{key}",
-      summary: "Revoke an API key (System Manager)",
+      summary:
+        "Revoke an API key (System Manager): refused within KEY_CACHE_TTL_S (≤ 10 s) everywhere, its console sessions with it",
       middleware: [requireRole("System Manager")] as const,
       request: { params: z.object({ key: pathParam("key", 64) }) },
       responses: { 204: { description: "Revoked" }, ...errorResponses },
     }),
     async (c) => {
       const { key } = c.req.valid("param");
-      const rows = await getDb(c.env)
+      const [revoked] = await getDb(c.env)
         .update(apiKeys)
         .set({ revokedAt: Date.now() })
         .where(and(eq(apiKeys.key, key), isNull(apiKeys.revokedAt)))
-        .returning({ key: apiKeys.key });
-      if (rows.length === 0) throw notFound(`API key ${key}`);
+        .returning({ key: apiKeys.key, user: apiKeys.user });
+      if (!revoked) throw notFound(`API key ${key}`);
+      forgetKey(c.env, key);
       return c.body(null, 204);
     },
   );
