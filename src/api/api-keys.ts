@@ -1,11 +1,12 @@
 // /api/v1/api-keys (System Manager): create (the secret is shown once), list (with each key's last
-// use), revoke (its sessions end with it).
+// use), revoke (its sessions end with it, and when it was its user's last key, their API schedules stop).
 import { createRoute, z } from "@hono/zod-openapi";
 import { and, desc, eq, isNull } from "drizzle-orm";
 import { forgetKey } from "../auth/key-cache";
 import { LAST_USED_EVERY_MS, borrowsReservedName, generateKeyPair, hashSecret, parseRoles } from "../auth/keys";
 import { getDb } from "../db/client";
 import { apiKeys, type ApiKeyRow } from "../db/schema";
+import { stopSchedulesOfKeyless } from "../schedules/owner";
 import { invalid, notFound } from "../shared/errors";
 import { toJson } from "../shared/json";
 import { idRule, userChosenId } from "../shared/names";
@@ -115,7 +116,7 @@ export const apiKeysApi = router()
       method: "delete",
       path: "/{key}",
       summary:
-        "Revoke an API key (System Manager): refused within KEY_CACHE_TTL_S (≤ 10 s) everywhere, its console sessions with it",
+        "Revoke an API key (System Manager): refused within KEY_CACHE_TTL_S (≤ 10 s) everywhere, its console sessions with it; when it was its user's last key, their API schedules stop",
       middleware: [requireRole("System Manager")] as const,
       request: { params: z.object({ key: pathParam("key", 64) }) },
       responses: { 204: { description: "Revoked" }, ...errorResponses },
@@ -129,6 +130,7 @@ export const apiKeysApi = router()
         .returning({ key: apiKeys.key, user: apiKeys.user });
       if (!revoked) throw notFound(`API key ${key}`);
       forgetKey(c.env, key);
+      await stopSchedulesOfKeyless(c.env, revoked.user);
       return c.body(null, 204);
     },
   );

@@ -21,7 +21,10 @@ import { Limit, errorResponse, errorResponses, json, page, pathParam, router } f
 import { Run, Schedule } from "./schemas";
 
 const NameParam = z.object({ name: pathParam("name", 100) });
-const changed = errorResponse(409, "Defined in code, the name is taken, or it changed meanwhile");
+const changed = errorResponse(
+  409,
+  "Defined in code, the name is taken, it changed meanwhile, or (start, run) its owner holds no valid API key (owner_without_key)",
+);
 
 const action = <B extends z.ZodType>(path: string, summary: string, body: B, required: boolean) =>
   createRoute({

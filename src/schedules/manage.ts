@@ -20,6 +20,7 @@ import { canSee, type User } from "../shared/user";
 import { insertTasks } from "../transitions/insert";
 import { loadCatalog } from "../remote/methods";
 import { runRow } from "./fire";
+import { requireOwnerKey } from "./owner";
 import { codeSchedules } from "./registry";
 import { definitionOf } from "./definition";
 import type { ScheduleSpec } from "./spec";
@@ -132,6 +133,7 @@ export async function stopSchedule(env: Env, row: ScheduleRow, note: string | nu
  */
 export async function startSchedule(env: Env, row: ScheduleRow): Promise<ScheduleRow> {
   if (!row.stopped) return row;
+  await requireOwnerKey(env, row);
   const started = await write(env, row, { stopped: false, stopNote: null, stoppedAt: null, nextFireAt: Date.now() });
   try {
     await env.SCHEDULE_TIMER.getByName(row.name).fire();
@@ -154,6 +156,7 @@ export function skipSlots(env: Env, row: ScheduleRow, count: number): Promise<Sc
  * the run log). Returns the task's name.
  */
 export async function runNow(env: Env, row: ScheduleRow): Promise<string> {
+  await requireOwnerKey(env, row);
   const db = getDb(env);
   const now = Date.now();
   const task = runRow(
