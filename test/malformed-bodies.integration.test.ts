@@ -119,4 +119,16 @@ describe("malformed request bodies", () => {
       }
     }
   });
+
+  it("every /api/v1 body refuses a field it does not know with a 400 that names it", async () => {
+    for (const route of await bodyRoutes()) {
+      // A task spec's unknown top-level keys are the method's keyword arguments, by design.
+      if (route.path === "/api/v1/tasks") continue;
+      const res = await call(route.path, { method: route.method, body: { surprise_field: 1 } });
+      const where = `${route.method} ${route.path}: ${res.status} ${JSON.stringify(res.body)}`;
+      expect(res.status, where).toBe(400);
+      expect(res.body?.error?.code, where).toBe("validation_failed");
+      expect(JSON.stringify(res.body.error.details), where).toContain("surprise_field");
+    }
+  });
 });

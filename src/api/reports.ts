@@ -108,7 +108,7 @@ export const reportsApi = router()
           required: false,
           content: {
             "application/json": {
-              schema: z.object({
+              schema: z.strictObject({
                 filters: z
                   .record(z.string(), z.unknown())
                   .optional()

@@ -160,7 +160,7 @@ export const scheduledJobsApi = base
     },
   )
   .openapi(
-    action("stop", "Stop the schedule (with a note)", z.object({ note: z.string().max(500).optional() }), false),
+    action("stop", "Stop the schedule (with a note)", z.strictObject({ note: z.string().max(500).optional() }), false),
     async (c) => {
       const user = c.get("user");
       const row = await visibleSchedule(c.env, user, c.req.valid("param").name);
@@ -169,7 +169,12 @@ export const scheduledJobsApi = base
     },
   )
   .openapi(
-    action("start", "Start a stopped schedule (slots missed meanwhile follow its missed policy)", z.object({}), false),
+    action(
+      "start",
+      "Start a stopped schedule (slots missed meanwhile follow its missed policy)",
+      z.strictObject({}),
+      false,
+    ),
     async (c) => {
       const row = await visibleSchedule(c.env, c.get("user"), c.req.valid("param").name);
       return c.json(scheduleJson(await startSchedule(c.env, row), Date.now(), true), 200);
