@@ -157,7 +157,7 @@ describe("remote methods on a Frappe site", () => {
   });
 
   it("flags the target auth_failed on 401, lists it in ops, and a good test clears it", async () => {
-    const { name } = await siteTarget({ credentials: { api_key: "demo-key", api_secret: "wrong" } });
+    const { name } = await siteTarget({ credentials: { api_key: "demo-key", api_secret: "wrong-secret" } });
     const task = await enqueue({
       method: `${name}:myapp.api.sync_customer`,
       arguments: { customer: "C" },

@@ -2,17 +2,20 @@
 // fail. Each is authorised by the attempt's callback token alone and is a compare-and-set on the
 // task being Started in that attempt, so a late, repeated or stale callback changes nothing.
 import { getDb } from "../db/client";
+import { getTarget } from "../db/remote-targets";
 import { getTask } from "../db/tasks";
 import { wakeScheduler } from "../dispatch/wake";
 import { publishTaskEvents } from "../realtime/events";
 import { config } from "../shared/config";
 import { conflict, unauthorized } from "../shared/errors";
-import type { Json } from "../shared/json";
+import { fromJson, toJson, type Json } from "../shared/json";
 import type { Progress } from "../shared/states";
 import { failTask, finishTask } from "../transitions/outcome";
 import { remoteHeartbeat } from "../transitions/remote";
 import { tokenAttempt } from "./callback-token";
 import { splitRemote } from "./methods";
+import { redactorFor, type Redactor } from "./redact";
+import { openSecrets } from "./vault";
 
 /** The attempt a callback speaks for: the token must be this task's, for a remote method. */
 async function attemptOf(env: Env, name: string, token: string | null): Promise<number> {
@@ -49,6 +52,23 @@ const answer = (row: {
   lease_until: row.leaseUntil == null ? null : new Date(row.leaseUntil).toISOString(),
 });
 
+/**
+ * A redactor for the secrets the task's target is called with and for the callback's own token: a
+ * remote may echo them into what it reports, which the task's owner can read.
+ */
+async function redactorOf(env: Env, name: string, token: string | null): Promise<Redactor> {
+  const db = getDb(env);
+  const task = await getTask(db, name);
+  const target = task ? splitRemote(task.documentType ?? task.method)?.target : undefined;
+  const row = target === undefined ? null : await getTarget(db, target);
+  const secrets = row ? await openSecrets(env, row, Date.now()) : null;
+  return redactorFor(secrets?.credentials ?? null, token);
+}
+
+/** Progress (its description) with the secrets redacted. */
+const redactProgress = (redact: Redactor, progress: Json<Progress>): Json<Progress> =>
+  toJson(redact.json(fromJson(progress)) as Progress);
+
 /** Throws attempt_over (409) with the task's current status. */
 async function refuse(env: Env, name: string, attempt: number): Promise<never> {
   const row = await getTask(getDb(env), name);
@@ -64,13 +84,23 @@ export async function remoteProgress(
 ): Promise<CallbackAnswer> {
   const attempt = await attemptOf(env, name, token);
   const cfg = config(env);
+  // A bare heartbeat carries no text: no secrets to look up then.
+  const redact =
+    news.statusMessage === undefined && news.progress === undefined ? null : await redactorOf(env, name, token);
+  const clean =
+    redact === null
+      ? news
+      : {
+          ...(news.progress === undefined ? {} : { progress: redactProgress(redact, news.progress) }),
+          ...(news.statusMessage === undefined ? {} : { statusMessage: redact.text(news.statusMessage) }),
+        };
   const now = Date.now();
   const row = await remoteHeartbeat(
     getDb(env),
     { name, attempt },
     now + cfg.remoteHeartbeatMs + cfg.leaseGraceMs,
     cfg.leaseGraceMs,
-    news,
+    clean,
   );
   if (!row) return refuse(env, name, attempt);
   await publishTaskEvents(env, [row], now);
@@ -85,8 +115,14 @@ export async function remoteComplete(
   outcome: { result: Json<unknown> | null; debugLog: string | null; progress: Json<Progress> | null },
 ): Promise<CallbackAnswer> {
   const attempt = await attemptOf(env, name, token);
+  const redact = await redactorOf(env, name, token);
+  const clean = {
+    result: outcome.result === null ? null : toJson(redact.json(fromJson(outcome.result))),
+    debugLog: outcome.debugLog === null ? null : redact.text(outcome.debugLog),
+    progress: outcome.progress === null ? null : redactProgress(redact, outcome.progress),
+  };
   const now = Date.now();
-  const row = await finishTask(getDb(env), { name, attempt }, outcome.result, outcome, now);
+  const row = await finishTask(getDb(env), { name, attempt }, clean.result, clean, now);
   if (!row) return refuse(env, name, attempt);
   await publishTaskEvents(env, [row], now);
   if (row.admitsNow === 1) await wakeScheduler(env, row.method);
@@ -112,13 +148,17 @@ export async function remoteFail(
   if (!task) return refuse(env, name, attempt);
   const now = Date.now();
   const target = splitRemote(task.method)?.target ?? task.method;
+  const redact = await redactorOf(env, name, token);
   const { failed, paused } = await failTask(
     db,
     { ...task, attempt, status: "Started" },
     {
-      error: `RemoteError: ${target}: ${failure.error}`,
+      error: redact.text(`RemoteError: ${target}: ${failure.error}`),
       permanent: failure.permanent,
-      record: { debugLog: failure.debugLog, progress: failure.progress },
+      record: {
+        debugLog: failure.debugLog === null ? null : redact.text(failure.debugLog),
+        progress: failure.progress === null ? null : redactProgress(redact, failure.progress),
+      },
       ...(failure.minDelayMs === undefined ? {} : { minDelayMs: failure.minDelayMs }),
     },
     now,

@@ -17,6 +17,7 @@ import { fromJson, toJson } from "../shared/json";
 import type { User } from "../shared/user";
 import { readCappedText } from "./body";
 import { signedHeaders } from "./call";
+import { redactorFor, type Redactor } from "./redact";
 import { parseFrappeResponse } from "./frappe-response";
 import { idRule } from "../shared/names";
 import { isTargetName } from "./methods";
@@ -201,7 +202,8 @@ export async function testTarget(env: Env, name: string, now = Date.now()): Prom
       : checkedUrl(row.baseUrl, cfg.remoteAllowInsecureLocal);
   if (!url.ok) return { ok: false, status: null, user: null, message: url.reason };
   const text = row.kind === "frappe" ? "{}" : JSON.stringify({ test: true });
-  const headers = await signedHeaders(env, row, `test_${crypto.randomUUID()}`, text, now);
+  const { headers, credentials } = await signedHeaders(env, row, `test_${crypto.randomUUID()}`, text, now);
+  const redact = redactorFor(credentials);
   let response: Response;
   try {
     response = await fetch(url.url, {
@@ -216,7 +218,12 @@ export async function testTarget(env: Env, name: string, now = Date.now()): Prom
     await markTarget(getDb(env), name, { ok: false, error: message, authFailed: false }, Date.now());
     return { ok: false, status: null, user: null, message };
   }
-  const result = await readTest(row, response);
+  const read = await readTest(row, response, redact);
+  const result = {
+    ...read,
+    message: redact.text(read.message),
+    user: read.user === null ? null : redact.text(read.user),
+  };
   await markTarget(
     getDb(env),
     name,
@@ -236,13 +243,13 @@ function checkedUrl(base: string, allowInsecureLocal: boolean) {
   }
 }
 
-async function readTest(row: RemoteTargetRow, response: Response): Promise<TestResult> {
+async function readTest(row: RemoteTargetRow, response: Response, redact: Redactor): Promise<TestResult> {
   const { status } = response;
   if (isRedirect(status)) {
     await response.body?.cancel();
     return { ok: false, status, user: null, message: `answered ${status} (a redirect); redirects are not followed` };
   }
-  const { text } = await readCappedText(response, 64 * 1024);
+  const text = redact.text((await readCappedText(response, 64 * 1024)).text);
   const type = response.headers.get("content-type");
   if (row.kind === "frappe") {
     const parsed = parseFrappeResponse(status, type, text);
