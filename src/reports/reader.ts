@@ -1,5 +1,6 @@
-// Turns a stored result (gzip NDJSON in R2) into the response formats by streaming transforms:
-// Frappe's {"message": {"columns", "result"}} JSON, CSV, or NDJSON. Nothing is buffered beyond one chunk.
+// Turns a stored result (gzip NDJSON in R2) into the response formats by streaming: Frappe's
+// {"message": {"columns", "result"}} JSON, CSV, or NDJSON. Nothing is read before the client asks for
+// it, and nothing is buffered beyond one response chunk.
 import type { Column } from "../shared/report-column";
 
 /** The formats a result can be read in (`?format=`). */
@@ -28,24 +29,31 @@ const NEWLINE = 10;
 const COMMA = 44;
 
 /**
+ * A format as a synchronous step over the stored NDJSON bytes: what to send first, what each chunk
+ * of NDJSON becomes, and what to send last. Steps run inside one pull-driven stream (`pulled`).
+ */
+export interface FormatStep {
+  start(): Uint8Array;
+  chunk(bytes: Uint8Array): Uint8Array;
+  end(): Uint8Array;
+}
+
+/**
  * Joins NDJSON lines into the body of a JSON array wrapped in `prefix`/`suffix`, on bytes (no
  * decoding): every line ends with "\n" and JSON never holds a raw newline, so each newline but the
  * last becomes ",\n". A newline that ends a chunk is held until more data shows it was not the last.
  */
-export function jsonArray(prefix: string, suffix: string): TransformStream<Uint8Array, Uint8Array> {
+export function jsonArray(prefix: string, suffix: string): FormatStep {
   const encoder = new TextEncoder();
   let held = false;
-  return new TransformStream({
-    start(controller) {
-      controller.enqueue(encoder.encode(prefix));
-    },
-    transform(chunk, controller) {
-      if (chunk.byteLength === 0) return;
+  return {
+    start: () => encoder.encode(prefix),
+    chunk(chunk) {
       let newlines = 0;
       for (let i = chunk.indexOf(NEWLINE); i !== -1; i = chunk.indexOf(NEWLINE, i + 1)) newlines++;
       const out = new Uint8Array(chunk.byteLength + newlines + 2);
       let pos = 0;
-      if (held) {
+      if (held && chunk.byteLength > 0) {
         out[pos++] = COMMA;
         out[pos++] = NEWLINE;
         held = false;
@@ -64,43 +72,65 @@ export function jsonArray(prefix: string, suffix: string): TransformStream<Uint8
       }
       out.set(chunk.subarray(start), pos);
       pos += chunk.byteLength - start;
-      controller.enqueue(out.subarray(0, pos));
+      return out.subarray(0, pos);
     },
-    flush(controller) {
-      controller.enqueue(encoder.encode(suffix));
-    },
-  });
+    end: () => encoder.encode(suffix),
+  };
 }
 
-/** Response chunks are at least this big: DecompressionStream emits ~4 KB chunks, and passing each
- * through the response separately costs more than copying them together. */
+/**
+ * Response chunks are at least this big: DecompressionStream emits ~4 KB chunks, and passing each
+ * through the response separately costs more than copying them together.
+ */
 const MIN_CHUNK_BYTES = 64 * 1024;
 
-/** Merges small chunks into chunks of at least MIN_CHUNK_BYTES (the last may be smaller). */
-function coalesce(): TransformStream<Uint8Array, Uint8Array> {
-  let parts: Uint8Array[] = [];
-  let size = 0;
-  const emit = (controller: TransformStreamDefaultController<Uint8Array>) => {
-    const out = new Uint8Array(size);
-    let pos = 0;
-    for (const part of parts) {
-      out.set(part, pos);
-      pos += part.byteLength;
-    }
-    controller.enqueue(out);
-    parts = [];
-    size = 0;
-  };
-  return new TransformStream({
-    transform(chunk, controller) {
-      parts.push(chunk);
-      size += chunk.byteLength;
-      if (size >= MIN_CHUNK_BYTES) emit(controller);
+/** The bytes of `parts` as one array. */
+function concat(parts: readonly Uint8Array[], size: number): Uint8Array {
+  const out = new Uint8Array(size);
+  let pos = 0;
+  for (const part of parts) {
+    out.set(part, pos);
+    pos += part.byteLength;
+  }
+  return out;
+}
+
+/**
+ * `source` run through `step`, as a stream that reads only when its reader asks: each pull reads
+ * source chunks until it has MIN_CHUNK_BYTES of output (or the source ends) and enqueues them as one
+ * chunk. Nothing waits in between — no transform queues, no chunk read ahead of the network — so
+ * the isolate's heap stays flat however large the result (docs/benchmarks.md measures it).
+ */
+export function pulled(source: ReadableStream<Uint8Array>, step: FormatStep): ReadableStream<Uint8Array> {
+  const reader = source.getReader();
+  let first: Uint8Array | null = step.start();
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        const parts: Uint8Array[] = first === null ? [] : [first];
+        let size = first?.byteLength ?? 0;
+        first = null;
+        while (size < MIN_CHUNK_BYTES) {
+          const { done, value } = await reader.read();
+          const out = done ? step.end() : step.chunk(value);
+          if (out.byteLength > 0) {
+            parts.push(out);
+            size += out.byteLength;
+          }
+          if (done) {
+            if (size > 0) controller.enqueue(concat(parts, size));
+            controller.close();
+            return;
+          }
+        }
+        controller.enqueue(concat(parts, size));
+      },
+      cancel(reason) {
+        return reader.cancel(reason);
+      },
     },
-    flush(controller) {
-      if (size > 0) emit(controller);
-    },
-  });
+    { highWaterMark: 0 },
+  );
 }
 
 /** One CSV field (RFC 4180): quoted when it holds a separator, quote, line break or edge space. */
@@ -117,7 +147,7 @@ export function csvField(value: unknown): string {
 }
 
 /** NDJSON rows → CSV with a header of column labels. Each chunk's whole lines are parsed at once. */
-function csv(columns: readonly Column[]): TransformStream<Uint8Array, Uint8Array> {
+function csv(columns: readonly Column[]): FormatStep {
   const decoder = new TextDecoder();
   const encoder = new TextEncoder();
   const names = columns.map((c) => c.fieldname);
@@ -132,25 +162,23 @@ function csv(columns: readonly Column[]): TransformStream<Uint8Array, Uint8Array
     }
     return out;
   };
-  return new TransformStream({
-    start(controller) {
-      controller.enqueue(encoder.encode(columns.map((c) => csvField(c.label)).join(",") + "\r\n"));
-    },
-    transform(chunk, controller) {
+  return {
+    start: () => encoder.encode(columns.map((c) => csvField(c.label)).join(",") + "\r\n"),
+    chunk(chunk) {
       const text = rest + decoder.decode(chunk, { stream: true });
       const end = text.lastIndexOf("\n");
       if (end === -1) {
         rest = text;
-        return;
+        return new Uint8Array(0);
       }
       rest = text.slice(end + 1);
-      if (end > 0) controller.enqueue(encoder.encode(toCsv(text.slice(0, end))));
+      return end > 0 ? encoder.encode(toCsv(text.slice(0, end))) : new Uint8Array(0);
     },
-    flush(controller) {
+    end() {
       const text = (rest + decoder.decode()).trim();
-      if (text.length > 0) controller.enqueue(encoder.encode(toCsv(text)));
+      return text.length > 0 ? encoder.encode(toCsv(text)) : new Uint8Array(0);
     },
-  });
+  };
 }
 
 /** The response body for a stored result in `format`. */
@@ -161,9 +189,9 @@ export function resultBody(
 ): ReadableStream<Uint8Array> {
   const ndjson = stored.pipeThrough(new DecompressionStream("gzip"));
   if (format === "ndjson") return ndjson;
-  const transform =
+  const step =
     format === "csv"
       ? csv(columns)
       : jsonArray(`{"message":{"columns":${JSON.stringify(publicColumns(columns))},"result":[\n`, "\n]}}\n");
-  return ndjson.pipeThrough(transform).pipeThrough(coalesce());
+  return pulled(ndjson, step);
 }
