@@ -6,7 +6,8 @@ import { defineReport } from "../src/reports/define";
 import type { Column } from "../src/shared/report-column";
 import { filtersFromArgs } from "../src/reports/filters";
 import { canonicalJson } from "../src/shared/json";
-import { csvField, jsonArray, pulled, resultBody } from "../src/reports/reader";
+import { pulled } from "../src/reports/output";
+import { csvField, jsonArray, resultBody } from "../src/reports/reader";
 import { PART_BYTES, rowLine, writeRows } from "../src/reports/writer";
 import { reportMethod } from "../src/reports/run";
 import { z } from "zod";
@@ -199,6 +200,14 @@ describe("R2 round trip", () => {
     await new Promise((resolve) => setTimeout(resolve, 0));
     expect(pulls).toBe(afterFirst);
     await reader.cancel();
+  });
+
+  it("CSV converts rows of any length, short and far longer than a parsing batch, in order", async () => {
+    const rows = [1, 20_000, 3, 50_000, 5].map((n, i) => ({ i, noise: "n".repeat(n) }));
+    const ndjson = rows.map((r) => JSON.stringify(r)).join("\n") + "\n";
+    const gzip = new Blob([ndjson]).stream().pipeThrough(new CompressionStream("gzip"));
+    const csv = await text(resultBody(gzip, columns, "csv"));
+    expect(csv.split("\r\n")).toEqual(["I,Noise", ...rows.map((r) => `${r.i},${r.noise}`), ""]);
   });
 
   it("an empty result is a valid JSON envelope with no rows", async () => {

@@ -128,42 +128,77 @@ function take(chunks: Uint8Array[], n: number): Uint8Array {
 }
 
 /**
+ * Reads `stream` in parts of exactly PART_BYTES (the last one shorter, possibly empty): with a
+ * BYOB reader's `readAtLeast` where the stream is a byte stream (CompressionStream's is) — one read
+ * per part, into a fresh part-sized buffer — else by queueing chunks until a part is full.
+ */
+function partReader(stream: ReadableStream<Uint8Array>): {
+  next(): Promise<{ part: Uint8Array; last: boolean }>;
+  cancel(reason: unknown): Promise<void>;
+} {
+  let byob: ReadableStreamBYOBReader | null = null;
+  try {
+    byob = stream.getReader({ mode: "byob" });
+  } catch {
+    // not a byte stream: queue below
+  }
+  if (byob !== null) {
+    const reader = byob;
+    return {
+      async next() {
+        const { done, value } = await reader.readAtLeast(PART_BYTES, new Uint8Array(PART_BYTES));
+        const part = value ?? new Uint8Array(0);
+        return { part, last: done || part.byteLength < PART_BYTES };
+      },
+      cancel: (reason) => reader.cancel(reason),
+    };
+  }
+  const reader = stream.getReader();
+  const queued: Uint8Array[] = [];
+  let queuedBytes = 0;
+  return {
+    async next() {
+      while (queuedBytes < PART_BYTES) {
+        const { done, value } = await reader.read();
+        if (done) return { part: take(queued, queuedBytes), last: true };
+        queued.push(value);
+        queuedBytes += value.byteLength;
+      }
+      queuedBytes -= PART_BYTES;
+      return { part: take(queued, PART_BYTES), last: false };
+    },
+    cancel: (reason) => reader.cancel(reason),
+  };
+}
+
+/**
  * Stores a byte stream of unknown length: one put when it fits in one part, else a multipart
  * upload of equal PART_BYTES parts. Resolves with the byte count; aborts the upload on failure.
  */
 async function uploadStream(bucket: R2Bucket, key: string, stream: ReadableStream<Uint8Array>): Promise<number> {
   const httpMetadata = { contentType: "application/x-ndjson" };
   const customMetadata = { encoding: "gzip" };
-  const reader = stream.getReader();
-  const queued: Uint8Array[] = [];
-  let queuedBytes = 0;
+  const parts = partReader(stream);
   let total = 0;
   let multipart: R2MultipartUpload | null = null;
-  const parts: R2UploadedPart[] = [];
+  const uploaded: R2UploadedPart[] = [];
   try {
     for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      queued.push(value);
-      queuedBytes += value.byteLength;
-      total += value.byteLength;
-      while (queuedBytes >= PART_BYTES) {
-        multipart ??= await bucket.createMultipartUpload(key, { httpMetadata, customMetadata });
-        const part = take(queued, PART_BYTES);
-        queuedBytes -= PART_BYTES;
-        parts.push(await multipart.uploadPart(parts.length + 1, part));
+      const { part, last } = await parts.next();
+      total += part.byteLength;
+      if (last && multipart === null) {
+        await bucket.put(key, part, { httpMetadata, customMetadata });
+        return total;
+      }
+      multipart ??= await bucket.createMultipartUpload(key, { httpMetadata, customMetadata });
+      if (part.byteLength > 0) uploaded.push(await multipart.uploadPart(uploaded.length + 1, part));
+      if (last) {
+        await multipart.complete(uploaded);
+        return total;
       }
     }
-    const rest = take(queued, queuedBytes);
-    if (multipart === null) {
-      await bucket.put(key, rest, { httpMetadata, customMetadata });
-    } else {
-      if (rest.byteLength > 0) parts.push(await multipart.uploadPart(parts.length + 1, rest));
-      await multipart.complete(parts);
-    }
-    return total;
   } catch (error) {
-    await reader.cancel(error).catch(() => {});
+    await parts.cancel(error).catch(() => {});
     if (multipart !== null) await multipart.abort().catch(() => {});
     throw error;
   }
