@@ -137,7 +137,7 @@ export async function signedHeaders(
   return { headers, credentials: secrets.credentials };
 }
 
-/** The outcome an answer means (see the README's remote methods section for the table). */
+/** The outcome an answer means (see the table in docs/remote-methods.md). */
 async function classify(
   row: RemoteTargetRow,
   response: Response,

@@ -1,5 +1,5 @@
 // Tunables read from Worker vars and checked with zod: a var that is set but invalid is an error
-// that names it, never a silent fallback to the default. Defaults are documented in the README.
+// that names it, never a silent fallback to the default. Defaults are documented in docs/configuration.md.
 import { z } from "zod";
 
 /** A configuration var is set to something unusable. */
