@@ -88,6 +88,15 @@ describe("the per-isolate key cache", () => {
     });
   });
 
+  it("KEY_CACHE_TTL_S=0 turns it off: every request looks its key up", async () => {
+    const credential = await createKey(`cache-off-${uid()}`);
+    const target: Env = { ...meteredEnv(), KEY_CACHE_TTL_S: "0" };
+    const headers = { authorization: `token ${credential}` };
+    clockAt(Date.now());
+    expect((await whoAmI(target, headers)).statements).toBe(2);
+    expect(await whoAmI(target, headers)).toMatchObject({ status: 200, statements: 1 });
+  });
+
   it("a wrong secret is never answered from the cache, even right after the right one", async () => {
     const credential = await createKey(`cache-wrong-${uid()}`);
     const target = meteredEnv();
