@@ -7,10 +7,11 @@ export default tseslint.config(
     ignores: [
       "node_modules/",
       "**/.wrangler/",
-      "dist/",
+      "**/dist/",
       "worker-configuration.d.ts",
       "migrations/",
       "scripts/**/*.mjs",
+      "clients/typescript/scripts/**/*.mjs",
     ],
   },
   js.configs.recommended,
@@ -30,6 +31,11 @@ export default tseslint.config(
     },
   },
   { files: ["**/*.js", "**/*.mjs"], ...tseslint.configs.disableTypeChecked },
+  {
+    // The client's runnable examples are plain Node scripts.
+    files: ["clients/typescript/examples/**/*.mjs"],
+    languageOptions: { globals: { process: "readonly", console: "readonly" } },
+  },
   {
     // Tests read loosely-typed JSON responses; `any` there is the honest type.
     files: ["test/**/*.ts"],

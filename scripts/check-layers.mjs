@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // Part of `npm run check`: imports in src/ run one way — HTTP (api) → domain → storage (db,
-// transitions) → shared. A file may import its own layer or any below it, never one above.
+// transitions) → shared (shared definitions and the API's contract). A file may import its own
+// layer or any below it, never one above. The TypeScript client (clients/typescript) is a separate
+// product: it may borrow types — and only types — from the contract and the shared definitions.
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative, resolve, dirname } from "node:path";
 
@@ -19,19 +21,24 @@ const LAYERS = {
   db: 2,
   transitions: 2,
   shared: 1,
+  contract: 1,
 };
-// The entry point wires everything; the client is a separate product that only borrows types.
-const EXEMPT = new Set(["index.ts", "client"]);
+// The entry point wires everything.
+const EXEMPT = new Set(["index.ts"]);
+/** What the client may borrow types from. */
+const CLIENT_MAY_BORROW = [/^src\/contract\//, /^src\/shared\//, /^src\/realtime\/event-types\.ts$/];
 
 const root = resolve("src");
-const files = [];
-(function walk(dir) {
+/** The .ts files under `dir`. */
+function walk(dir, out = []) {
   for (const name of readdirSync(dir)) {
     const path = join(dir, name);
-    if (statSync(path).isDirectory()) walk(path);
-    else if (name.endsWith(".ts")) files.push(path);
+    if (statSync(path).isDirectory()) walk(path, out);
+    else if (name.endsWith(".ts")) out.push(path);
   }
-})(root);
+  return out;
+}
+const files = walk(root);
 
 const folderOf = (path) => relative(root, path).split("/")[0];
 const problems = [];
@@ -52,8 +59,27 @@ for (const file of files) {
     }
   }
 }
+const clientRoot = resolve("clients/typescript/src");
+const clientFiles = walk(clientRoot);
+for (const file of clientFiles) {
+  const text = readFileSync(file, "utf8");
+  for (const [statement, spec] of text.matchAll(/^(?:import|export)[^;]*?from "(\.[^"]+)"/gms)) {
+    const target = resolve(dirname(file), spec);
+    if (target.startsWith(clientRoot)) continue;
+    const where = relative(".", target.endsWith(".ts") ? target : `${target}.ts`);
+    if (!CLIENT_MAY_BORROW.some((allowed) => allowed.test(where))) {
+      problems.push(
+        `${relative(".", file)} imports ${spec}: the client may only borrow from src/contract, src/shared and src/realtime/event-types.ts`,
+      );
+    } else if (!/^(?:import|export) type\b/.test(statement)) {
+      problems.push(`${relative(".", file)} imports ${spec} at run time: the client borrows types only (import type)`);
+    }
+  }
+}
 if (problems.length > 0) {
   console.error(problems.join("\n"));
   process.exit(1);
 }
-console.log(`layers: ${files.length} files import only downward`);
+console.log(
+  `layers: ${files.length} files import only downward; the client's ${clientFiles.length} files borrow types only`,
+);

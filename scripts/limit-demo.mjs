@@ -5,7 +5,7 @@
 // Options: --url (default: http://localhost:$PORT, as `npm start` uses; PORT defaults to 8787)
 //          --key <key:secret> (default: ADMIN_API_KEY from .dev.vars)
 import { parseArgs } from "node:util";
-import { createClient } from "../src/client/index.ts";
+import { createClient } from "../clients/typescript/dist/index.js";
 import { adminKey, platformUrl, progressLine } from "./demo-support.mjs";
 
 const { values } = parseArgs({

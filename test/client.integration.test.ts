@@ -1,7 +1,7 @@
 // The TypeScript client against the Worker: typed calls, watchTask/watchBatch, reconnect + resync.
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { SwitchyardError, createClient, type TaskEvent } from "../src/client";
+import { SwitchyardError, createClient, type TaskEvent } from "../clients/typescript/src/index";
 import { ADMIN, createKey, setDispatcher } from "./helpers";
 
 const sockets: DroppableSocket[] = [];

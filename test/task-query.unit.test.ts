@@ -25,6 +25,21 @@ describe("arg filter parsing", () => {
       { path: '$."name"', value: "plain text" },
     ]);
     expect(parseArgFilters(["x=a=b"])).toEqual([{ path: '$."x"', value: "a=b" }]);
-    expect(() => parseArgFilters(["novalue"])).toThrow(/arg must be/);
+    expect(() => parseArgFilters(["novalue"])).toThrow(/has no "=": write <path>=<value>/);
+  });
+
+  it("takes == as =, the way people write equality", () => {
+    expect(parseArgFilters(['customer == "X"', "qty==5"])).toEqual([
+      { path: '$."customer"', value: "X" },
+      { path: '$."qty"', value: 5 },
+    ]);
+  });
+
+  it("refuses other operators and unclosed quotes with a message that says why (never a silent no-match)", () => {
+    expect(() => parseArgFilters(['customer != "X"'])).toThrow(/only equality is supported \(= or ==\), not !=/);
+    expect(() => parseArgFilters(["qty >= 5"])).toThrow(/not >=/);
+    expect(() => parseArgFilters(["qty === 5"])).toThrow(/not ===/);
+    expect(() => parseArgFilters(['customer="X'])).toThrow(/quote is never closed/);
+    expect(() => parseArgFilters(['cust omer="X"'])).toThrow(/the path must be keys and \[n\] indexes/);
   });
 });

@@ -1,53 +1,16 @@
 // /api/v1/api-keys (System Manager): create (the secret is shown once), list (with each key's last
 // use), revoke (its sessions end with it, and when it was its user's last key, their API schedules stop).
 import { createRoute, z } from "@hono/zod-openapi";
+import { ApiKey, ApiKeyCreate as CreateBody, NewApiKey } from "../contract/access";
 import { and, desc, eq, isNull } from "drizzle-orm";
 import { forgetKey } from "../auth/key-cache";
-import { LAST_USED_EVERY_MS, borrowsReservedName, generateKeyPair, hashSecret, parseRoles } from "../auth/keys";
+import { borrowsReservedName, generateKeyPair, hashSecret, parseRoles } from "../auth/keys";
 import { getDb } from "../db/client";
 import { apiKeys, type ApiKeyRow } from "../db/schema";
 import { stopSchedulesOfKeyless } from "../schedules/owner";
 import { invalid, notFound } from "../shared/errors";
 import { toJson } from "../shared/json";
-import { idRule, userChosenId } from "../shared/names";
 import { errorResponses, json, pathParam, requireRole, router } from "./router";
-import { RoleList } from "./schemas";
-
-const ApiKey = z
-  .object({
-    key: z.string(),
-    user: z.string(),
-    roles: z.array(z.string()),
-    label: z.string().nullable(),
-    created_by: z.string(),
-    created_at: z.string(),
-    revoked_at: z.string().nullable(),
-    last_used_at: z
-      .string()
-      .nullable()
-      .openapi({
-        description: `when the key last authenticated a request (or a console session of it); recorded at most once every ${LAST_USED_EVERY_MS / 1000} s per key and Worker isolate, so it may lag a minute — and more while a key is used from several isolates`,
-      }),
-  })
-  .openapi("ApiKey");
-
-const NewApiKey = ApiKey.extend({
-  secret: z.string(),
-  api_key: z.string().openapi({ description: "key:secret — use as `Authorization: token <api_key>`" }),
-}).openapi("NewApiKey");
-
-const CreateBody = z.strictObject({
-  user: z
-    .string()
-    .trim()
-    .pipe(userChosenId("user"))
-    .openapi({
-      description: `who the key acts as (leading and trailing spaces dropped): ${idRule("user")}; Administrator and Guest only with System Manager`,
-      example: "ana@example.com",
-    }),
-  roles: RoleList.min(1),
-  label: z.string().max(140).optional(),
-});
 
 function keyJson(row: ApiKeyRow) {
   return {

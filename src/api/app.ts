@@ -25,10 +25,12 @@ import { documentLongPolling, reportLongPollingApi } from "./report-long-polling
 import { remoteTargetsApi } from "./remote-targets";
 import { reportJobListApi } from "./report-job-list";
 import { reportJobsApi, reportsApi } from "./reports";
+import { schedulePreviewApi } from "./schedule-preview";
 import { scheduledJobsApi } from "./scheduled-jobs";
 import { json, requireUser } from "./router";
 import { sessionApi, sessionPublicApi } from "./session";
 import { statsApi } from "./stats";
+import { taskCountsApi } from "./task-counts";
 import { taskTypesApi } from "./task-types";
 import { tasksApi } from "./tasks";
 
@@ -146,6 +148,8 @@ export function buildApp(options: { metrics: boolean }) {
   app.use("/api/method/*", requireUser);
 
   app.route("/api/v1", bulkApi);
+  // Before tasksApi, whose GET /{name} would otherwise take "counts" for a task name.
+  app.route("/api/v1/tasks", taskCountsApi);
   app.route("/api/v1/tasks", tasksApi);
   app.route("/api/v1/batches", batchListApi);
   app.route("/api/v1/batches", batchesApi);
@@ -159,6 +163,7 @@ export function buildApp(options: { metrics: boolean }) {
   app.route("/api/v1/reports", reportsApi);
   app.route("/api/v1/report-jobs", reportJobListApi);
   app.route("/api/v1/report-jobs", reportJobsApi);
+  app.route("/api/v1/scheduled-jobs", schedulePreviewApi);
   app.route("/api/v1/scheduled-jobs", scheduledJobsApi);
   app.route("/api/v1/remote-targets", remoteTargetsApi);
   app.route("/api/v1/session", sessionApi);

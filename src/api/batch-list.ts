@@ -1,25 +1,12 @@
 // GET /api/v1/batches: the caller's batches (System Managers: everyone's), newest first, keyset-paged.
 import { createRoute, z } from "@hono/zod-openapi";
+import { BatchSummary } from "../contract/batches";
 import { listBatches, type BatchCursor } from "../db/batches";
 import { getDb } from "../db/client";
 import { batchCounters } from "../realtime/events";
 import { invalid } from "../shared/errors";
 import { isSystemManager } from "../shared/user";
 import { Limit, errorResponses, json, page, router } from "./router";
-
-const BatchSummary = z
-  .object({
-    batch_id: z.string(),
-    owner: z.string(),
-    total: z.number(),
-    finished: z.number(),
-    failed: z.number(),
-    canceled: z.number(),
-    done: z.number(),
-    failure_policy: z.string(),
-    created_at: z.string(),
-  })
-  .openapi("BatchSummary");
 
 /** Cursor = "<created_at ms>.<batch_id>" of the last row of the previous page. */
 function parseCursor(cursor: string): BatchCursor {
@@ -55,6 +42,7 @@ export const batchListApi = router().openapi(
       {
         data: rows.map((b) => ({
           ...batchCounters(b),
+          label: b.label,
           owner: b.owner,
           created_at: new Date(b.createdAt).toISOString(),
         })),

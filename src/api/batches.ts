@@ -1,8 +1,10 @@
 // /api/v1/batches/{batch_id}: exact counters, and batch-wide cancel, retry-failed, resume and
 // requeue-failed-items. Another user's batch is a 404.
 import { createRoute, z } from "@hono/zod-openapi";
+import { Batch, RequeuedItems as Requeued } from "../contract/batches";
 import { count, eq } from "drizzle-orm";
 import { getDb } from "../db/client";
+import { countPendingItemFailures } from "../db/item-failures";
 import { batches, tasks, type BatchRow } from "../db/schema";
 import { batchCounters } from "../realtime/events";
 import { notFound } from "../shared/errors";
@@ -16,45 +18,38 @@ import { errorResponses, json, pathParam, router } from "./router";
 
 const BatchParam = z.object({ batch_id: pathParam("batch_id", 100) });
 
-const Batch = z
-  .object({
-    batch_id: z.string(),
-    owner: z.string(),
-    total: z.number(),
-    finished: z.number(),
-    failed: z.number(),
-    canceled: z.number(),
-    done: z.number(),
-    failure_policy: z.string(),
-    created_at: z.string(),
-    statuses: z.record(z.string(), z.number()),
-  })
-  .openapi("Batch");
-
-const Requeued = z
-  .object({
-    batch_id: z.string(),
-    requeued: z.array(z.object({ method: z.string(), batch_id: z.string(), ids: z.number(), enqueued: z.number() })),
-  })
-  .openapi("RequeuedItems");
-
 async function visibleBatch(env: Env, user: User, batchId: string): Promise<BatchRow> {
   const [batch] = await getDb(env).select().from(batches).where(eq(batches.batchId, batchId));
   if (!batch || !canSee(user, batch.owner)) throw notFound(`batch ${batchId}`);
   return batch;
 }
 
+/** A batch with its tasks per status and per method (one grouped read) and its failed items. */
 async function batchJson(env: Env, batch: BatchRow) {
-  const rows = await getDb(env)
-    .select({ status: tasks.status, n: count() })
-    .from(tasks)
-    .where(eq(tasks.batchId, batch.batchId))
-    .groupBy(tasks.status);
+  const db = getDb(env);
+  const [rows, failedItems] = await Promise.all([
+    db
+      .select({ status: tasks.status, method: tasks.method, n: count() })
+      .from(tasks)
+      .where(eq(tasks.batchId, batch.batchId))
+      .groupBy(tasks.status, tasks.method),
+    countPendingItemFailures(db, batch.batchId),
+  ]);
+  const statuses: Record<string, number> = {};
+  const methods: Record<string, number> = {};
+  // Methods in name order, whatever order the grouping read them in.
+  for (const r of [...rows].sort((a, b) => a.method.localeCompare(b.method))) {
+    statuses[r.status] = (statuses[r.status] ?? 0) + r.n;
+    methods[r.method] = (methods[r.method] ?? 0) + r.n;
+  }
   return {
     ...batchCounters(batch),
+    label: batch.label,
     owner: batch.owner,
     created_at: new Date(batch.createdAt).toISOString(),
-    statuses: Object.fromEntries(rows.map((r) => [r.status, r.n])),
+    statuses,
+    methods,
+    failed_items: failedItems,
   };
 }
 

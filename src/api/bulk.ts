@@ -1,22 +1,13 @@
 // Bulk routes: POST /api/v1/tasks/bulk (enqueue many), POST /api/v1/tasks/actions (act on many),
 // POST /api/v1/bulk/{method} (chunked bulk over ids).
 import { createRoute, z } from "@hono/zod-openapi";
+import { BulkActionResult, BulkCreated, BulkEnqueue, ChunkedBulkCreated, TaskFilter } from "../contract/tasks";
 import { invalid } from "../shared/errors";
-import { TASK_STATUSES } from "../shared/states";
-import type { TaskFilter } from "../db/task-filter";
 import { ACTION_MAX, bulkAction } from "../tasks/actions";
-import { BulkEnqueueBody, ChunkedBulkBody, enqueueBulk, enqueueChunks, type BulkResult } from "../tasks/bulk";
+import { ChunkedBulkBody, enqueueBulk, enqueueChunks, type BulkResult } from "../tasks/bulk";
 import { TASK_ACTIONS } from "../transitions/actions";
 import { errorResponse, errorResponses, json, pathParam, router } from "./router";
-import { MAX_ARG_FILTERS, isoMs, parseArgFilters } from "./task-query";
-
-const BulkCreated = z
-  .object({
-    batch_id: z.string(),
-    enqueued: z.number(),
-    tasks: z.array(z.object({ name: z.string(), method: z.string(), batch_order: z.number() })),
-  })
-  .openapi("BulkCreated");
+import { taskFilterOf } from "./task-query";
 
 function createdJson(result: BulkResult) {
   return {
@@ -31,54 +22,15 @@ const ActionBody = z
     action: z.enum(TASK_ACTIONS),
     names: z.array(z.string().min(1).max(64)).min(1).max(ACTION_MAX).optional(),
     batch_id: z.string().min(1).max(100).optional(),
-    filter: z
-      .strictObject({
-        status: z.enum(TASK_STATUSES).optional(),
-        method: z.string().max(140).optional(),
-        // The task list's filters, so "apply to everything this filter matches" means the same rows.
-        batch_id: z.string().min(1).max(100).optional(),
-        owner: z.string().max(140).optional(),
-        job_name: z.string().min(1).max(140).optional(),
-        created_after: z.iso.datetime({ offset: true }).optional(),
-        created_before: z.iso.datetime({ offset: true }).optional(),
-        arg: z.array(z.string()).max(MAX_ARG_FILTERS).optional(),
-      })
-      .optional(),
+    // The task list's filters, so "apply to everything this filter matches" means the same rows.
+    filter: TaskFilter.optional(),
     message: z.string().max(1000).optional(),
     now: z.boolean().optional(),
   })
   .openapi("BulkAction");
 
-export const ActionResult = z
-  .object({
-    action: z.string(),
-    done: z.number(),
-    skipped: z.number(),
-    truncated: z.boolean(),
-    results: z.array(
-      z.object({
-        name: z.string(),
-        outcome: z.enum(["done", "skipped"]),
-        status: z.string().nullable(),
-        reason: z.string().nullable(),
-      }),
-    ),
-  })
-  .openapi("BulkActionResult");
-
-/** The body's filter in the list's terms. */
-function filterOf(f: z.output<typeof ActionBody>["filter"] & object): TaskFilter {
-  return {
-    status: f.status,
-    method: f.method,
-    batchId: f.batch_id,
-    owner: f.owner,
-    jobName: f.job_name,
-    createdAfter: isoMs(f.created_after),
-    createdBefore: isoMs(f.created_before),
-    args: parseArgFilters(f.arg ?? []),
-  };
-}
+/** Per-task outcomes of a bulk action (batch actions answer the same). */
+export const ActionResult = BulkActionResult;
 
 export const bulkApi = router()
   .openapi(
@@ -86,7 +38,7 @@ export const bulkApi = router()
       method: "post",
       path: "/tasks/bulk",
       summary: "Enqueue up to 1,000 tasks as one batch, all or nothing",
-      request: { body: { required: true, content: { "application/json": { schema: BulkEnqueueBody } } } },
+      request: { body: { required: true, content: { "application/json": { schema: BulkEnqueue } } } },
       responses: {
         201: json(BulkCreated, "Enqueued"),
         ...errorResponses,
@@ -116,7 +68,11 @@ export const bulkApi = router()
         c.env,
         c.get("user"),
         body.action,
-        { names: body.names, batchId: body.batch_id, filter: body.filter && filterOf(body.filter) },
+        {
+          names: body.names,
+          batchId: body.batch_id,
+          filter: body.filter && taskFilterOf(body.filter, body.filter.arg ?? []),
+        },
         { message: body.message, now: body.now },
       );
       return c.json(result, 200);
@@ -132,10 +88,7 @@ export const bulkApi = router()
         body: { required: true, content: { "application/json": { schema: ChunkedBulkBody } } },
       },
       responses: {
-        201: json(
-          z.object({ batch_id: z.string(), enqueued: z.number(), total: z.number(), duplicates_removed: z.number() }),
-          "Enqueued",
-        ),
+        201: json(ChunkedBulkCreated, "Enqueued"),
         ...errorResponses,
         409: errorResponse(409, "Batch owned by another user"),
       },

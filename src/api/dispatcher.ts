@@ -1,11 +1,8 @@
 // The global dispatcher switch: GET/PUT /api/v1/dispatcher (System Manager to change).
 import { createRoute, z } from "@hono/zod-openapi";
+import { DispatcherState } from "../contract/ops";
 import { dispatcherState, setDispatcher } from "../dispatch/switch";
 import { errorResponses, json, requireRole, router } from "./router";
-
-const DispatcherState = z
-  .object({ enabled: z.boolean(), updated_at: z.string().nullable() })
-  .openapi("DispatcherState");
 
 export const dispatcherApi = router()
   .openapi(

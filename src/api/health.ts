@@ -1,6 +1,7 @@
 // GET /api/v1/health (no auth) and GET /api/v1/ops (System Manager): is it up, and what is waiting
 // where; GET /api/v1/ops/metrics (operation counters) only where METRICS is "on" (the benchmark).
 import { createRoute, z } from "@hono/zod-openapi";
+import { OpsSummary } from "../contract/ops";
 import { sql } from "drizzle-orm";
 import { getDb } from "../db/client";
 import { methodSummaries } from "../db/ops";
@@ -35,33 +36,6 @@ export const healthApi = router().openapi(
     return c.json({ status: "ok" as const, time: new Date().toISOString() }, 200);
   },
 );
-
-const MethodSummary = z.object({
-  method: z.string(),
-  pending: z.number(),
-  delayed: z.number(),
-  paused: z.number(),
-  queued: z.number(),
-  started: z.number(),
-  failed_last_hour: z.number(),
-  oldest_pending_at: z.string().nullable(),
-  oldest_pending_age_s: z.number().nullable(),
-});
-
-const OpsSummary = z
-  .object({
-    time: z.string(),
-    dispatcher: z.object({ enabled: z.boolean() }),
-    last_cron_at: z.string().nullable(),
-    methods: z.array(MethodSummary),
-    overdue_schedules: z.array(
-      z.object({ name: z.string(), owner: z.string(), due_at: z.string(), late_s: z.number() }),
-    ),
-    remote_targets_auth_failed: z
-      .array(z.object({ name: z.string(), last_error: z.string().nullable(), last_error_at: z.string().nullable() }))
-      .openapi({ description: "Remote targets that refused our credentials (401/403) on their last call or test" }),
-  })
-  .openapi("OpsSummary");
 
 export const opsApi = router().openapi(
   createRoute({

@@ -1,28 +1,12 @@
 // GET /api/v1/methods: what this deployment can run, with argument schemas and whether the caller may enqueue.
 import { createRoute, z } from "@hono/zod-openapi";
+import { Method as MethodInfo } from "../contract/methods";
 import { getDb } from "../db/client";
 import { listTargets } from "../db/remote-targets";
 import { registry } from "../methods";
 import { fromJson } from "../shared/json";
 import { hasAnyRole } from "../shared/user";
 import { errorResponses, json, router } from "./router";
-
-const MethodInfo = z
-  .object({
-    method: z.string(),
-    description: z.string().nullable(),
-    document_type: z.string().nullable(),
-    document_action: z.string().nullable(),
-    queue: z.string().nullable(),
-    timeout: z.number().nullable(),
-    roles: z.array(z.string()),
-    can_enqueue: z.boolean(),
-    arguments_schema: z.unknown(),
-    remote_target: z.string().nullable().openapi({
-      description: "Remote methods: the target that runs them; `method` is then a pattern (`*` = any run)",
-    }),
-  })
-  .openapi("Method");
 
 /** The JSON Schema of a zod schema as an input (null when it cannot be represented). */
 export function jsonSchema(schema: z.ZodType): unknown {

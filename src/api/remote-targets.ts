@@ -2,6 +2,11 @@
 // Managers only. Secrets are write-only: a generated signing secret is shown once, in the answer
 // that created (or rotated) it.
 import { createRoute, z } from "@hono/zod-openapi";
+import {
+  RemoteTarget,
+  RemoteTargetTest as TestAnswer,
+  RemoteTargetWithSecret as WithSecret,
+} from "../contract/remote-targets";
 import { getDb } from "../db/client";
 import { listTargets } from "../db/remote-targets";
 import { TargetSpec } from "../remote/target-spec";
@@ -14,38 +19,6 @@ import {
   visibleTarget,
 } from "../remote/targets";
 import { errorResponse, errorResponses, json, pathParam, requireRole, router } from "./router";
-
-const iso = z.string().nullable();
-
-export const RemoteTarget = z
-  .object({
-    name: z.string(),
-    kind: z.enum(["frappe", "http"]),
-    base_url: z.string(),
-    has_credentials: z.boolean(),
-    allowed_methods: z.array(z.string()),
-    methods: z.array(z.string()).openapi({ description: "The method names the patterns allow (`<target>:<pattern>`)" }),
-    roles: z.array(z.string()),
-    timeout: z.number().nullable(),
-    max_response_bytes: z.number(),
-    signing_secret_set_at: iso,
-    previous_signing_secret_until: iso.openapi({ description: "Until when the rotated-out secret still signs" }),
-    auth_failed: z.boolean().openapi({ description: "The target refused our credentials (401/403) on its last call" }),
-    last_error: z.string().nullable(),
-    last_error_at: iso,
-    last_ok_at: iso,
-    created_by: z.string(),
-    created_at: iso,
-    updated_at: iso,
-  })
-  .openapi("RemoteTarget");
-
-const WithSecret = RemoteTarget.extend({
-  signing_secret: z
-    .string()
-    .optional()
-    .openapi({ description: "The generated signing secret: shown only in this answer. Store it on the remote side." }),
-});
 
 const Name = z.object({ name: pathParam("name", 40, "erp") });
 
@@ -63,10 +36,6 @@ const RotateBody = z.strictObject({
     .optional()
     .openapi({ description: "Seconds the previous secret keeps signing (default REMOTE_ROTATION_GRACE_S)" }),
 });
-
-const TestAnswer = z
-  .object({ ok: z.boolean(), status: z.number().nullable(), user: z.string().nullable(), message: z.string() })
-  .openapi("RemoteTargetTest");
 
 export const remoteTargetsApi = router()
   .openapi(

@@ -1,6 +1,7 @@
 // GET /api/v1/report-jobs: recent prepared report jobs (own; System Managers see everyone's), for the
 // console's report page. Jobs expire with their results, so the list stays short.
 import { createRoute, z } from "@hono/zod-openapi";
+import { ReportJob } from "../contract/reports";
 import { recentJobs, reportJobJson } from "../reports/jobs";
 import { errorResponses, json, router } from "./router";
 
@@ -16,7 +17,7 @@ export const reportJobListApi = router().openapi(
       }),
     },
     responses: {
-      200: json(z.object({ data: z.array(z.unknown()), next_cursor: z.null() }), "Recent jobs"),
+      200: json(z.object({ data: z.array(ReportJob), next_cursor: z.null() }), "Recent jobs"),
       ...errorResponses,
     },
   }),

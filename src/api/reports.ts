@@ -1,6 +1,7 @@
 // /api/v1/reports and /api/v1/report-jobs: list reports, start a prepared report job, read its status
 // (with a ?wait= long poll), stream its result as JSON, CSV or NDJSON, and cancel it.
 import { createRoute, z } from "@hono/zod-openapi";
+import { Report as ReportInfo, ReportJob as ReportJobJson, ReportJobStart } from "../contract/reports";
 import { eq } from "drizzle-orm";
 import { tasks } from "../db/schema";
 import { parseFilters } from "../reports/filters";
@@ -17,47 +18,6 @@ import { errorResponse, errorResponses, json, pathParam, router } from "./router
 
 /** Seconds a client should wait before asking for a result that is still being generated. */
 const RETRY_AFTER_S = 2;
-
-const ReportColumn = z.object({
-  fieldname: z.string(),
-  label: z.string(),
-  fieldtype: z.string(),
-  options: z.string().optional(),
-  width: z.number().optional(),
-});
-
-const ReportInfo = z
-  .object({
-    name: z.string(),
-    description: z.string().nullable(),
-    roles: z.array(z.string()),
-    can_run: z.boolean(),
-    filters_schema: z.unknown(),
-    columns: z.array(ReportColumn),
-  })
-  .openapi("Report");
-
-const ReportJobJson = z
-  .object({
-    job_id: z.string(),
-    report: z.string(),
-    owner: z.string(),
-    filters: z.unknown(),
-    status: z.enum(["Queued", "Started", "Completed", "Error"]),
-    task_status: z.string().nullable(),
-    reused: z.boolean().optional(),
-    progress: z.unknown(),
-    row_count: z.number().nullable(),
-    bytes: z.number().nullable(),
-    error: z.string().nullable(),
-    created_at: z.string().nullable(),
-    started_at: z.string().nullable(),
-    ended_at: z.string().nullable(),
-    time_taken: z.number().nullable(),
-    expires_at: z.string().nullable(),
-    links: z.object({ self: z.string(), result: z.string(), cancel: z.string(), task: z.string() }),
-  })
-  .openapi("ReportJob");
 
 const ReportName = z.object({ report_name: pathParam("report_name", 140, "Demo Numbers") });
 const JobId = z.object({ job_id: pathParam("job_id", 64) });
@@ -101,32 +61,35 @@ export const reportsApi = router()
     createRoute({
       method: "post",
       path: "/{report_name}/jobs",
-      summary: "Start a prepared report job (or get the identical running or fresh one)",
+      summary:
+        "Start a prepared report job (or get the identical running or recent one; `fresh: true` never reuses a finished one)",
       request: {
         params: ReportName,
         body: {
           required: false,
           content: {
             "application/json": {
-              schema: z.strictObject({
-                filters: z
-                  .record(z.string(), z.unknown())
-                  .optional()
-                  .openapi({ example: { rows: 1000 } }),
-              }),
+              schema: ReportJobStart,
             },
           },
         },
       },
-      responses: { 202: json(ReportJobJson, "Accepted: the job (new or reused)"), ...errorResponses },
+      responses: {
+        202: json(
+          ReportJobJson,
+          "Accepted: the job (new, or reused — then `reused` is true and `reused_from` says since when)",
+        ),
+        ...errorResponses,
+      },
     }),
     async (c) => {
       const user = c.get("user");
       const { report_name } = c.req.valid("param");
       const report = getReport(report_name, c.env);
       if (!report) throw notFound(`report ${report_name}`);
-      const filters = parseFilters(report, c.req.valid("json").filters ?? {});
-      const started = await startReportJob(c.env, user, report, filters);
+      const body = c.req.valid("json");
+      const filters = parseFilters(report, body.filters ?? {});
+      const started = await startReportJob(c.env, user, report, filters, Date.now(), { fresh: body.fresh });
       c.header("Location", `/api/v1/report-jobs/${started.job.jobId}`);
       c.header("Cache-Control", "no-store");
       return c.json(reportJobJson(started, user), 202);

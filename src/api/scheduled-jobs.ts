@@ -18,7 +18,7 @@ import {
 import { runJson, scheduleJson } from "../schedules/serialize";
 import { ScheduleSpec } from "../schedules/spec";
 import { Limit, errorResponse, errorResponses, json, page, pathParam, router } from "./router";
-import { Run, Schedule } from "./schemas";
+import { ScheduleRun as Run, ScheduledJob as Schedule } from "../contract/schedules";
 
 const NameParam = z.object({ name: pathParam("name", 100) });
 const changed = errorResponse(

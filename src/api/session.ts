@@ -1,5 +1,6 @@
 // /api/v1/session: console sign-in with an API key (sets the session cookie), who am I, and logout.
-import { createRoute, z } from "@hono/zod-openapi";
+import { createRoute } from "@hono/zod-openapi";
+import { Session, SignIn } from "../contract/access";
 import type { Context } from "hono";
 import { deleteCookie, setCookie } from "hono/cookie";
 import { COOKIE_GRACE_MS, cookieName, endSessionOf, signIn } from "../auth/session";
@@ -7,19 +8,6 @@ import { getDb } from "../db/client";
 import { unauthorized } from "../shared/errors";
 import type { AppEnv } from "./context";
 import { errorResponses, json, router } from "./router";
-
-const Session = z
-  .object({
-    user: z.string(),
-    roles: z.array(z.string()),
-    key: z.string().openapi({ description: "the API key id (never the secret)" }),
-    expires_at: z.string().nullable().openapi({ description: "null when the request used an API key, not a cookie" }),
-  })
-  .openapi("Session");
-
-const SignIn = z.strictObject({
-  api_key: z.string().min(3).max(300).openapi({ description: "<key>:<secret>", example: "abc:def" }),
-});
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const secure = (c: Context<AppEnv>) => new URL(c.req.url).protocol === "https:";

@@ -1,31 +1,13 @@
 // GET /api/v1/stats (System Manager): what the console's Overview charts beyond /api/v1/ops —
 // per-method limits, p50/p95 durations and the last 24 hours of throughput and failures by hour.
-import { createRoute, z } from "@hono/zod-openapi";
+import { createRoute } from "@hono/zod-openapi";
+import { Stats } from "../contract/ops";
 import { getDb } from "../db/client";
 import { taskTypes } from "../db/schema";
 import { hourlySeries, methodDurations } from "../db/stats";
 import { errorResponses, json, requireRole, router } from "./router";
 
 const WINDOW_MS = 24 * 3_600_000;
-
-const Stats = z
-  .object({
-    time: z.string(),
-    since: z.string(),
-    methods: z.array(
-      z.object({
-        method: z.string(),
-        concurrency_limit: z.number().openapi({ description: "0 = unlimited" }),
-        priority: z.number(),
-        finished_24h: z.number(),
-        failed_24h: z.number(),
-        p50_s: z.number().nullable(),
-        p95_s: z.number().nullable(),
-      }),
-    ),
-    hourly: z.array(z.object({ hour: z.string(), finished: z.number(), failed: z.number(), canceled: z.number() })),
-  })
-  .openapi("Stats");
 
 export const statsApi = router().openapi(
   createRoute({

@@ -1,62 +1,66 @@
-// Parses the task list's query filters: ISO time bounds and `arg=<path>=<json value>` conditions on
-// the task's arguments (e.g. `arg=customer="CUST-0001"`, `arg=items[0].qty=5`).
-import type { ArgumentMatch } from "../db/task-filter";
+// The task list's filters as the routes receive them (query or JSON body) → the storage filter:
+// ISO time bounds, and `arg=<path>=<json value>` conditions on the task's arguments (grammar in
+// shared/arg-filter.ts, e.g. `arg=customer="CUST-0001"`, `arg=items[0].qty=5`).
+import type { z } from "zod";
+import type { TaskFilterFields } from "../contract/tasks";
+import { MAX_ARG_FILTERS } from "../contract/tasks";
+import type { ArgumentMatch, TaskFilter } from "../db/task-filter";
+import { parseArgCondition, type PathStep } from "../shared/arg-filter";
 import { invalid } from "../shared/errors";
+import { isSystemManager, type User } from "../shared/user";
 
-/** At most this many `arg` conditions per request. */
-export const MAX_ARG_FILTERS = 5;
-const MAX_ARG_LENGTH = 500;
-const MAX_PATH_STEPS = 10;
+export { MAX_ARG_FILTERS };
 
-/** A key (letters, digits, `_`, `-`) or an array index, separated by `.` / `[n]`. */
-const STEP = /^(?:\.?([A-Za-z_][A-Za-z0-9_-]{0,63})|\[(\d{1,6})\])/;
-
-/**
- * The SQLite JSON path for a user path such as `items[0].code` → `$."items"[0]."code"`, or null when
- * it is not of that grammar. Keys are always quoted, so `-` in a key is plain text.
- */
-export function jsonPath(path: string): string | null {
-  let rest = path.trim();
-  let out = "$";
-  let steps = 0;
-  if (rest.startsWith(".") || rest === "") return null;
-  while (rest.length > 0) {
-    const m = STEP.exec(rest);
-    if (!m || ++steps > MAX_PATH_STEPS) return null;
-    out += m[1] !== undefined ? `."${m[1]}"` : `[${m[2] ?? "0"}]`;
-    rest = rest.slice(m[0].length);
-  }
-  return out;
+/** The SQLite JSON path of parsed steps: keys always quoted, so `-` in a key is plain text. */
+function sqlitePath(steps: readonly PathStep[]): string {
+  return `$${steps.map((s) => ("key" in s ? `."${s.key}"` : `[${s.index}]`)).join("")}`;
 }
 
-/**
- * Parses `arg` query values. The value is JSON when it parses (`"CUST-1"`, `5`, `true`, `null`),
- * else the raw text as a string (`customer=CUST-1` works too). Bad syntax is a 400.
- */
+/** The SQLite JSON path for a user path such as `items[0].code` → `$."items"[0]."code"`, or null. */
+export function jsonPath(path: string): string | null {
+  const parsed = parseArgCondition(`${path}=null`);
+  return "error" in parsed ? null : sqlitePath(parsed.steps);
+}
+
+/** Parses `arg` values; anything the grammar refuses is a 400 that says why. */
 export function parseArgFilters(values: readonly string[]): ArgumentMatch[] {
   if (values.length > MAX_ARG_FILTERS) {
     throw invalid("validation_failed", `invalid query: at most ${MAX_ARG_FILTERS} arg filters`);
   }
   return values.map((raw) => {
-    const eq = raw.indexOf("=");
-    const path = eq < 0 ? null : jsonPath(raw.slice(0, eq));
-    if (raw.length > MAX_ARG_LENGTH || path === null) {
-      throw invalid(
-        "validation_failed",
-        `invalid query: arg must be <path>=<value> with a path like customer or items[0].code (got ${JSON.stringify(raw.slice(0, 80))})`,
-        [{ path: "arg", message: "expected <path>=<json value>" }],
-      );
+    const parsed = parseArgCondition(raw);
+    if ("error" in parsed) {
+      throw invalid("validation_failed", `invalid query: ${parsed.error}`, [{ path: "arg", message: parsed.error }]);
     }
-    const text = raw.slice(eq + 1).trim();
-    let value: unknown = text;
-    try {
-      value = JSON.parse(text);
-    } catch {
-      // not JSON: compare as a string
-    }
-    return { path, value };
+    return { path: sqlitePath(parsed.steps), value: parsed.value };
   });
 }
 
 /** Epoch ms of an ISO time query parameter (already validated as ISO by the schema). */
 export const isoMs = (text: string | undefined) => (text === undefined ? undefined : Date.parse(text));
+
+type FilterFields = { [K in keyof typeof TaskFilterFields]?: z.output<(typeof TaskFilterFields)[K]> };
+
+/** The storage filter for the list's filter fields and `arg` values. */
+export function taskFilterOf(fields: FilterFields, args: readonly string[]): TaskFilter {
+  return {
+    status: fields.status,
+    method: fields.method,
+    batchId: fields.batch_id,
+    owner: fields.owner,
+    jobName: fields.job_name,
+    createdAfter: isoMs(fields.created_after),
+    createdBefore: isoMs(fields.created_before),
+    args: parseArgFilters(args),
+  };
+}
+
+/**
+ * The filter as `user` may apply it to the list and its counts: a System Manager's as given, anyone
+ * else's narrowed to their own tasks — or null when they ask for another owner's (nothing to show).
+ */
+export function visibleFilter(user: User, fields: FilterFields, args: readonly string[]): TaskFilter | null {
+  if (isSystemManager(user)) return taskFilterOf(fields, args);
+  if (fields.owner !== undefined && fields.owner !== user.name) return null;
+  return taskFilterOf({ ...fields, owner: user.name }, args);
+}

@@ -1,5 +1,6 @@
 // /api/v1/task-types: per-method priority and concurrency limit (Async Task Type). System Manager to change.
 import { createRoute, z } from "@hono/zod-openapi";
+import { TaskType, TaskTypeBody } from "../contract/methods";
 import { asc, eq } from "drizzle-orm";
 import { getDb } from "../db/client";
 import { taskTypes, type TaskTypeRow } from "../db/schema";
@@ -8,23 +9,7 @@ import { isKnownMethod } from "../remote/methods";
 import { conflict, invalid, notFound } from "../shared/errors";
 import { errorResponse, errorResponses, json, pathParam, requireRole, router } from "./router";
 
-const TaskType = z
-  .object({
-    method: z.string(),
-    priority: z.number(),
-    concurrency_limit: z.number().openapi({ description: "0 = unlimited" }),
-    is_standard: z.boolean(),
-    updated_at: z.string(),
-  })
-  .openapi("TaskType");
-
 const MethodParam = z.object({ method: pathParam("method", 140) });
-
-const TaskTypeBody = z.strictObject({
-  priority: z.int().min(-1_000_000).max(1_000_000).optional(),
-  concurrency_limit: z.int().min(0).max(10_000).optional(),
-  is_standard: z.boolean().optional(),
-});
 
 function typeJson(row: TaskTypeRow) {
   return {

@@ -4,8 +4,8 @@ import { getDb } from "../db/client";
 import { getTask, listTasks } from "../db/tasks";
 import { whyWaiting } from "../dispatch/waiting";
 import type { TaskRow } from "../db/schema";
-import { notFound } from "../shared/errors";
-import { TASK_STATUSES } from "../shared/states";
+import { rerunsOf } from "../db/reruns";
+import { invalid, notFound } from "../shared/errors";
 import { canSee, isSystemManager, type User } from "../shared/user";
 import { actOnTask } from "../tasks/actions";
 import { enqueueTask } from "../tasks/enqueue";
@@ -13,8 +13,9 @@ import { taskJson } from "../tasks/serialize";
 import { TaskSpec } from "../tasks/spec";
 import type { ActionOptions, TaskAction } from "../transitions/actions";
 import { Limit, errorResponse, errorResponses, json, page, router } from "./router";
-import { Task, TaskName, Waiting } from "./schemas";
-import { isoMs, parseArgFilters } from "./task-query";
+import { Task, TaskFilterQuery, Waiting } from "../contract/tasks";
+import { TaskName } from "./schemas";
+import { visibleFilter } from "./task-query";
 
 const enqueueRoute = createRoute({
   method: "post",
@@ -35,24 +36,7 @@ const listRoute = createRoute({
   path: "/",
   summary: "List tasks (own tasks; System Managers see all)",
   request: {
-    query: z.object({
-      status: z.enum(TASK_STATUSES).optional(),
-      method: z.string().max(140).optional(),
-      batch_id: z.string().max(100).optional(),
-      owner: z.string().max(140).optional(),
-      job_name: z.string().min(1).max(140).optional().openapi({ description: "substring of job_name" }),
-      created_after: z.iso.datetime({ offset: true }).optional().openapi({ description: "ISO time (inclusive)" }),
-      created_before: z.iso.datetime({ offset: true }).optional().openapi({ description: "ISO time (exclusive)" }),
-      arg: z
-        .union([z.string(), z.array(z.string())])
-        .optional()
-        .openapi({
-          description:
-            'repeatable condition on arguments: <path>=<json value>, e.g. customer="CUST-0001" or items[0].qty=5',
-        }),
-      limit: Limit,
-      cursor: z.string().max(64).optional(),
-    }),
+    query: TaskFilterQuery.extend({ limit: Limit, cursor: z.string().max(64).optional() }),
   },
   responses: { 200: json(page(Task), "A page of tasks"), ...errorResponses },
 });
@@ -60,7 +44,7 @@ const listRoute = createRoute({
 const getRoute = createRoute({
   method: "get",
   path: "/{name}",
-  summary: "Get a task",
+  summary: "Get a task (with the tasks that run it again)",
   request: { params: TaskName },
   responses: { 200: json(Task, "The task"), ...errorResponses },
 });
@@ -97,6 +81,16 @@ async function visibleTask(env: Env, user: User, name: string): Promise<TaskRow>
   return task;
 }
 
+/** A rerun must name a task the caller may see: anything else is a 400 (without saying which it was). */
+async function checkRerunOf(env: Env, user: User, name: string): Promise<void> {
+  const earlier = await getTask(getDb(env), name);
+  if (!earlier || !canSee(user, earlier.owner)) {
+    throw invalid("unknown_rerun_of", `rerun_of: no task ${name} that you can see`, [
+      { path: "rerun_of", message: "not a task you can see" },
+    ]);
+  }
+}
+
 /** Runs an action on a task the caller may see; a conflict when its status does not allow it. */
 async function act(env: Env, user: User, name: string, action: TaskAction, options: ActionOptions = {}) {
   const task = await visibleTask(env, user, name);
@@ -106,7 +100,9 @@ async function act(env: Env, user: User, name: string, action: TaskAction, optio
 export const tasksApi = router()
   .openapi(enqueueRoute, async (c) => {
     const user = c.get("user");
-    const { task, created } = await enqueueTask(c.env, user, c.req.valid("json"), {
+    const spec = c.req.valid("json");
+    if (spec.rerun_of !== undefined) await checkRerunOf(c.env, user, spec.rerun_of);
+    const { task, created } = await enqueueTask(c.env, user, spec, {
       waitUntil: (p) => c.executionCtx.waitUntil(p),
     });
     c.header("Location", `/api/v1/tasks/${task.name}`);
@@ -114,31 +110,19 @@ export const tasksApi = router()
   })
   .openapi(listRoute, async (c) => {
     const user = c.get("user");
-    const q = c.req.valid("query");
-    const admin = isSystemManager(user);
+    // `arg` repeats in the query string: read all of its values, not the validated last one.
+    const { limit, cursor, ...fields } = c.req.valid("query");
     // Non-admins only ever see their own tasks: asking for someone else's gets an empty page.
-    if (!admin && q.owner !== undefined && q.owner !== user.name) return c.json({ data: [], next_cursor: null }, 200);
-    const { rows, nextCursor } = await listTasks(
-      getDb(c.env),
-      {
-        status: q.status,
-        method: q.method,
-        batchId: q.batch_id,
-        owner: admin ? q.owner : user.name,
-        jobName: q.job_name,
-        createdAfter: isoMs(q.created_after),
-        createdBefore: isoMs(q.created_before),
-        args: parseArgFilters(c.req.queries("arg") ?? []),
-      },
-      q.limit,
-      q.cursor,
-    );
+    const filter = visibleFilter(user, fields, c.req.queries("arg") ?? []);
+    if (filter === null) return c.json({ data: [], next_cursor: null }, 200);
+    const { rows, nextCursor } = await listTasks(getDb(c.env), filter, limit, cursor);
     return c.json({ data: rows.map((r) => taskJson(r, user)), next_cursor: nextCursor }, 200);
   })
   .openapi(getRoute, async (c) => {
     const user = c.get("user");
     const task = await visibleTask(c.env, user, c.req.valid("param").name);
-    return c.json(taskJson(task, user), 200);
+    const reruns = await rerunsOf(getDb(c.env), task.name, isSystemManager(user) ? undefined : user.name);
+    return c.json({ ...taskJson(task, user), reruns }, 200);
   })
   .openapi(waitingRoute, async (c) => {
     const { name } = c.req.valid("param");

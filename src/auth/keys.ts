@@ -1,6 +1,7 @@
 // API keys: generation, hashing (SHA-256; secrets are random, so a fast hash is enough) and
 // verification, with this isolate's memory of recent verifications (key-cache.ts).
 import { and, eq, isNull, lt, or } from "drizzle-orm";
+import { LAST_USED_EVERY_MS } from "../shared/limits";
 import { describeError, log } from "../shared/log";
 import { cacheClock } from "../shared/ttl-cache";
 import type { User } from "../shared/user";
@@ -140,8 +141,8 @@ async function readHolder(db: Db, env: { ADMIN_API_KEY?: string }, keyId: string
   return row && user ? { user, secretHash: row.secretHash } : null;
 }
 
-/** How often one isolate writes a key's last_used_at (at most). */
-export const LAST_USED_EVERY_MS = 60_000;
+/** How often one isolate writes a key's last_used_at (at most): shared/limits.ts (the API's contract says it). */
+export { LAST_USED_EVERY_MS };
 
 /**
  * Records that the user's key was used, at most once a minute per key in this isolate — never a

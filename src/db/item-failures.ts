@@ -1,5 +1,5 @@
 // Storage of per-item failures of chunked bulk tasks (see methods/items.ts).
-import { and, eq, isNull } from "drizzle-orm";
+import { and, count, eq, isNull } from "drizzle-orm";
 import type { Json } from "../shared/json";
 import type { Db } from "./client";
 import { itemFailures, tasks } from "./schema";
@@ -81,4 +81,13 @@ export function markRequeued(db: Db, keys: FailedItems["keys"], newBatchId: stri
     params: [newBatchId, keys.length],
   };
   return { mark, guard };
+}
+
+/** How many failed items of a batch wait to be requeued (what "requeue failed items" would send). */
+export async function countPendingItemFailures(db: Db, batchId: string): Promise<number> {
+  const [row] = await db
+    .select({ n: count() })
+    .from(itemFailures)
+    .where(and(eq(itemFailures.batchId, batchId), isNull(itemFailures.requeuedIn)));
+  return row?.n ?? 0;
 }

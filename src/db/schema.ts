@@ -85,6 +85,8 @@ export const tasks = sqliteTable(
     /** The scheduled job this task is a run of, and the slot it runs for (epoch ms). */
     scheduledJob: text("scheduled_job"),
     scheduledFor: integer("scheduled_for"),
+    /** Run again: the earlier task this one repeats (same method and arguments, asked for by a user). */
+    rerunOf: text("rerun_of"),
   },
   (t) => [
     check("tasks_status_check", sql`${t.status} IN (${inList(TASK_STATUSES)})`),
@@ -111,6 +113,10 @@ export const tasks = sqliteTable(
     index("tasks_batch").on(t.batchId, t.batchOrder).where(where(taskWhere.inBatch)),
     // Overlap policies: a schedule's runs that are still active (only those rows enter the index).
     index("tasks_schedule_active").on(t.scheduledJob).where(where(taskWhere.scheduleActive)),
+    // Run again: the tasks that repeat a task (only reruns enter this index).
+    index("tasks_rerun_of")
+      .on(t.rerunOf)
+      .where(sql`${t.rerunOf} IS NOT NULL`),
     // Dedupe: at most one live task per (owner, dedupe_key). Failed with a scheduled retry is live.
     uniqueIndex("tasks_dedupe").on(t.owner, t.dedupeKey).where(where(taskWhere.dedupeHeld)),
   ],
@@ -183,6 +189,8 @@ export const batches = sqliteTable(
     createdAt: integer("created_at").notNull(),
     /** The name of the batch's first task: where the whole batch stands in creation order. */
     orderKey: text("order_key").notNull(),
+    /** What the batch is for, as its creator put it (bulk enqueue's `label`). */
+    label: text("label"),
   },
   (t) => [
     check("batches_policy_check", sql`${t.failurePolicy} IN (${inList(FAILURE_POLICIES)})`),

@@ -25,9 +25,6 @@ export interface TaskFilter {
   args?: readonly ArgumentMatch[];
 }
 
-/** `\`, `%` and `_` escaped for LIKE … ESCAPE '\'. */
-const likeEscape = (text: string) => text.replace(/[\\%_]/g, (ch) => `\\${ch}`);
-
 /**
  * One `arguments` condition. json_extract yields SQL values (text, integer, real; true/false as
  * 1/0), so scalars are bound as such; objects and arrays compare as minified JSON text; null means
@@ -49,7 +46,10 @@ export function filterConditions(filter: TaskFilter): SQL[] {
     filter.method ? eq(tasks.method, filter.method) : undefined,
     filter.batchId ? eq(tasks.batchId, filter.batchId) : undefined,
     filter.owner ? eq(tasks.owner, filter.owner) : undefined,
-    filter.jobName ? sql`${tasks.jobName} LIKE ${`%${likeEscape(filter.jobName)}%`} ESCAPE '\\'` : undefined,
+    // instr, not LIKE: D1 refuses LIKE patterns over 50 bytes (a 500 for a long job name), and a
+    // substring with a leading wildcard reads every candidate row either way. lower() on both sides
+    // keeps LIKE's ASCII case-insensitivity.
+    filter.jobName ? sql`instr(lower(${tasks.jobName}), lower(${filter.jobName})) > 0` : undefined,
     filter.createdAfter !== undefined ? gte(tasks.name, idFloor(filter.createdAfter)) : undefined,
     filter.createdBefore !== undefined ? lt(tasks.name, idFloor(filter.createdBefore)) : undefined,
     ...(filter.args ?? []).map(argumentCondition),

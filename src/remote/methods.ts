@@ -8,6 +8,7 @@ import { registry } from "../methods";
 import { PermanentError, type ResolvedMethod } from "../methods/registry";
 import { fromJson } from "../shared/json";
 import { idProblem } from "../shared/names";
+import { matchesPattern } from "../shared/method-patterns";
 import { checkMethodPath } from "./url-policy";
 
 /** `report:` belongs to prepared reports, never to a target. */
@@ -27,13 +28,7 @@ export function splitRemote(name: string): { target: string; path: string } | nu
 
 /** Whether `path` matches one of the allow-list patterns (`*` stands for any run of characters). */
 export function allowed(path: string, patterns: readonly string[]): boolean {
-  return patterns.some((pattern) => {
-    const regex = pattern
-      .split("*")
-      .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
-      .join(".*");
-    return new RegExp(`^${regex}$`).test(path);
-  });
+  return patterns.some((pattern) => matchesPattern(path, pattern));
 }
 
 /** Remote targets by name, loaded for the methods an enqueue names. */

@@ -1,67 +1,16 @@
 // What a remote target is asked to be (the PUT body) and the checks that turn it into a stored
 // definition: the base URL under the URL policy, credentials that fit the kind and can travel in a
 // header, allow-list patterns that can only ever match valid method paths.
-import { z } from "@hono/zod-openapi";
+import type { z } from "zod";
+import { RemoteTargetSpec } from "../contract/remote-targets";
 import { invalid } from "../shared/errors";
-import { ROLES } from "../shared/states";
 import { isDocumentPath } from "./methods";
 import { checkBaseUrl, checkMethodPath, type TargetKind } from "./url-policy";
 import type { Credentials } from "./vault";
 
-/** Printable ASCII without spaces: what may travel in an Authorization header. */
-const HEADER_SAFE = /^[\x21-\x7e]+$/;
-const secretText = (max: number, min = 1) =>
-  z.string().min(min).max(max).regex(HEADER_SAFE, "printable ASCII without spaces");
-/**
- * Credential values are redacted from everything a remote answers (remote/redact.ts): a value of
- * a few characters would be found in ordinary words, so credentials are at least 8 characters.
- */
-const CREDENTIAL_MIN = 8;
-
-const FrappeCredentials = z.strictObject({
-  api_key: secretText(200, CREDENTIAL_MIN),
-  api_secret: secretText(200, CREDENTIAL_MIN),
-});
-const HttpCredentials = z.strictObject({ token: secretText(4096, CREDENTIAL_MIN) });
-
-export const TargetSpec = z
-  .strictObject({
-    kind: z.enum(["frappe", "http"]),
-    base_url: z.string().min(1).max(2048).openapi({ example: "https://erp.example.com" }),
-    credentials: z
-      .union([FrappeCredentials, HttpCredentials, z.null()])
-      .optional()
-      .openapi({
-        description:
-          "Write-only. frappe: { api_key, api_secret } (sent as `Authorization: token key:secret`); http: { token } " +
-          "(sent as a Bearer token); each value 8+ printable characters, and redacted from everything the remote answers. " +
-          "Omitted on a replace: kept. null: removed.",
-      }),
-    signing_secret: secretText(200)
-      .optional()
-      .openapi({ description: "Only when creating: bring your own whsec_ secret instead of a generated one" }),
-    allowed_methods: z
-      .array(z.string().min(1).max(512))
-      .min(1)
-      .max(100)
-      .openapi({ example: ["myapp.api.*"], description: "Method patterns; `*` matches any run of characters" }),
-    roles: z
-      .array(z.enum(ROLES))
-      .max(ROLES.length)
-      .optional()
-      .openapi({ description: "Roles that may enqueue the target's methods (System Manager always may)" }),
-    timeout: z.int().min(1).max(86_400).nullable().optional().openapi({
-      description: "Seconds a call may take before it is abandoned (default: the task's timeout)",
-    }),
-    max_response_bytes: z
-      .int()
-      .min(1024)
-      .max(10 * 1024 * 1024)
-      .optional()
-      .openapi({ description: "Most bytes of an answer that are read (default 1 MiB)" }),
-  })
-  .openapi("RemoteTargetSpec");
-export type TargetSpec = z.infer<typeof TargetSpec>;
+/** A remote target as the API takes it (the contract's RemoteTargetSpec). */
+export const TargetSpec = RemoteTargetSpec;
+export type TargetSpec = z.output<typeof TargetSpec>;
 
 /** Why a pattern can match something that is not a valid method path of `kind`, or null. */
 function patternProblem(kind: TargetKind, pattern: string): string | null {

@@ -149,7 +149,8 @@ export async function waitForJob(env: Env, rj: ReportJob, seconds: number, calle
 
 /**
  * Starts a job of `report` with parsed `filters` for `user`, or returns the identical job (same
- * owner, report and filters) that is running or finished within the freshness window. The one
+ * owner, report and filters) that is running or finished within the freshness window — with
+ * `fresh`, only one still running (a finished result is not reused: Frappe's Rebuild). The one
  * reusable job per request is held by a unique index, so concurrent identical starts insert at most
  * one job; the losers see the constraint fail and read the winner. Throws `forbidden` when the
  * user may not run the report.
@@ -160,6 +161,7 @@ export async function startReportJob(
   report: ReportDefinition,
   filters: Record<string, unknown>,
   now = Date.now(),
+  options: { fresh?: boolean } = {},
 ): Promise<ReportJob & { created: boolean }> {
   const roles = reportRoles(report);
   if (!hasAnyRole(user, roles)) {
@@ -178,7 +180,10 @@ export async function startReportJob(
   for (let attempt = 0; attempt < 5; attempt++) {
     const existing = await readJob(env, same);
     if (existing) {
-      if (reusable(existing, now, cfg.reportFreshMs)) return { ...existing, created: false };
+      const running = existing.task !== null && !isEnded(existing.task);
+      if ((running || !options.fresh) && reusable(existing, now, cfg.reportFreshMs)) {
+        return { ...existing, created: false };
+      }
       // Stale or failed: give up the mark (compare-and-set, so racing starters agree).
       await db
         .update(reportJobs)
@@ -240,7 +245,8 @@ export function reportJobJson(rj: ReportJob & { created?: boolean }, viewer: Use
     filters: fromJson(job.filters),
     status: jobStatus(task),
     task_status: task?.status ?? null,
-    ...(rj.created === undefined ? {} : { reused: !rj.created }),
+    // Only the answer to a start says whether it reused a job, and since when that job exists.
+    ...(rj.created === undefined ? {} : { reused: !rj.created, reused_from: rj.created ? null : iso(job.createdAt) }),
     progress: task?.progress ? fromJson(task.progress) : null,
     row_count: job.rowCount,
     bytes: job.bytes,

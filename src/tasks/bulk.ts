@@ -1,6 +1,7 @@
 // Bulk enqueue (all or nothing, one batch), chunked bulk over ids (one task per chunk), and
 // requeueing just the failed items of a chunked batch.
 import { z } from "@hono/zod-openapi";
+import { BatchLabel, BulkEnqueue, TaskOptions } from "../contract/tasks";
 import { getDb } from "../db/client";
 import { markRequeued, pendingItemFailures } from "../db/item-failures";
 import { wakeSchedulers } from "../dispatch/wake";
@@ -9,7 +10,8 @@ import { CHUNK_MAX } from "../methods/items";
 import { publishTaskEvents } from "../realtime/events";
 import { DomainError, invalid, issueDetails } from "../shared/errors";
 import { fromJson } from "../shared/json";
-import { FAILURE_POLICIES, QUEUE_NAMES } from "../shared/states";
+import { JOB_NAME_MAX } from "../shared/limits";
+import { FAILURE_POLICIES } from "../shared/states";
 import type { User } from "../shared/user";
 import type { EventRow } from "../transitions/columns";
 import { insertTasks, type BulkExtra, type BulkTaskRow } from "../transitions/insert";
@@ -17,21 +19,14 @@ import { loadCatalog, remoteMethod, splitRemote, type RemoteCatalog } from "../r
 import { buildTaskRow } from "./enqueue";
 import { BATCH_ID, TaskSpec } from "./spec";
 
-export const BULK_MAX = 1000;
 export const IDS_MAX = 10_000;
 
-export const BulkEnqueueBody = z
-  .strictObject({
-    tasks: z.array(z.record(z.string(), z.unknown())).min(1).max(BULK_MAX),
-    batch_id: BATCH_ID.optional(),
-    failure_policy: z.enum(FAILURE_POLICIES).optional(),
-    defaults: z.record(z.string(), z.unknown()).optional(),
-  })
-  .openapi("BulkEnqueue");
-export type BulkEnqueueBody = z.infer<typeof BulkEnqueueBody>;
+export type BulkEnqueueBody = z.output<typeof BulkEnqueue>;
 
 /** Keys a task inside a bulk call may not set: the batch decides them. */
 const BATCH_OWNED = ["batch_id", "batch_order", "dedupe_key"] as const;
+/** "Run again" links one task to one earlier task the caller may see: a single enqueue's option. */
+const SINGLE_ONLY = "rerun_of";
 
 /** Defaults under per-task values; `arguments` objects (both already validated) are merged one level. */
 function merge(defaults: TaskSpec, task: TaskSpec): TaskSpec {
@@ -79,7 +74,7 @@ function bulkRows(
   remote: RemoteCatalog,
 ): BulkTaskRow[] {
   const rawDefaults = body.defaults ?? {};
-  for (const key of BATCH_OWNED) {
+  for (const key of [...BATCH_OWNED, SINGLE_ONLY]) {
     if (key in rawDefaults) throw invalid("validation_failed", `defaults.${key} is not allowed in bulk enqueue`);
   }
   // Each part is validated on its own before merging, so a bad `arguments` in the defaults or in
@@ -90,6 +85,16 @@ function bulkRows(
       if (key in task) {
         throw invalid("validation_failed", `tasks.${index}: ${key} is set by the batch`, { index, path: key });
       }
+    }
+    if (SINGLE_ONLY in task) {
+      throw invalid(
+        "validation_failed",
+        `tasks.${index}: ${SINGLE_ONLY} is only for a single enqueue (POST /api/v1/tasks)`,
+        {
+          index,
+          path: SINGLE_ONLY,
+        },
+      );
     }
     const spec = merge(defaults, parseSpec(task, ["tasks", index], index));
     try {
@@ -106,9 +111,30 @@ function bulkRows(
 }
 
 /**
+ * `extra` with the batch's label set in the same transaction: after the batch row is written (the
+ * insert writes it first) and before any task, so the label is there exactly when the tasks are.
+ */
+function withLabel(
+  env: Env,
+  batchId: string,
+  owner: string,
+  label: string | undefined,
+  extra: BulkExtra | undefined,
+): BulkExtra | undefined {
+  if (label === undefined) return extra;
+  const setLabel = getDb(env)
+    .$client.prepare("UPDATE batches SET label = ?1 WHERE batch_id = ?2 AND owner = ?3")
+    .bind(label, batchId, owner);
+  return {
+    before: [setLabel, ...(extra?.before ?? [])],
+    guard: extra?.guard ?? { sql: "1", params: [] },
+  };
+}
+
+/**
  * Validates every spec first — one bad spec (say the 318th) fails the whole call with its index
- * and writes nothing — then inserts all tasks in one transaction as one batch, publishes their
- * events and wakes their methods' schedulers.
+ * and writes nothing — then inserts all tasks in one transaction as one batch (labelled when a
+ * label is given), publishes their events and wakes their methods' schedulers.
  */
 export async function enqueueBulk(
   env: Env,
@@ -124,7 +150,7 @@ export async function enqueueBulk(
     getDb(env),
     rows,
     { id: batchId, owner: user.name, policy: body.failure_policy, now },
-    extra?.(batchId),
+    withLabel(env, batchId, user.name, body.label, extra?.(batchId)),
   );
   await publishTaskEvents(env, inserted);
   await wakeSchedulers(
@@ -134,27 +160,26 @@ export async function enqueueBulk(
   return { batchId, rows: inserted };
 }
 
+/** Chunked bulk over ids: the ids, the chunking, and the task options every chunk task runs with. */
 export const ChunkedBulkBody = z
   .strictObject({
     ids: z
       .union([z.array(z.string()), z.string()])
       .openapi({ description: "Item ids: a JSON array, or a comma-separated string (as Frappe's UI sends)" }),
     chunk_size: z.int().min(1).max(CHUNK_MAX).default(200),
-    queue: z.enum(QUEUE_NAMES).optional(),
     arguments: z.record(z.string(), z.unknown()).optional(),
-    job_name: z.string().min(1).max(100).optional(),
-    priority: z.int().optional(),
-    max_retries: z.int().min(0).max(100).optional(),
-    retry_delay: z
-      .int()
-      .min(0)
-      .max(7 * 86_400)
-      .optional(),
-    timeout: z.int().min(1).max(86_400).optional(),
     batch_id: BATCH_ID.optional(),
+    label: BatchLabel.optional(),
     failure_policy: z.enum(FAILURE_POLICIES).optional(),
+    ...TaskOptions.partial().shape,
   })
   .openapi("ChunkedBulk");
+
+/** The job name of chunk `n` ("<base>:<n>"), shortened so that it stays within the job name limit. */
+function chunkJobName(base: string, n: number): string {
+  const suffix = `:${n}`;
+  return `${base.slice(0, JOB_NAME_MAX - suffix.length)}${suffix}`;
+}
 export type ChunkedBulkBody = z.infer<typeof ChunkedBulkBody>;
 
 /** The ids of a chunked bulk call: CSV accepted, blanks dropped, duplicates removed (order kept). */
@@ -197,18 +222,18 @@ export async function enqueueChunks(
     const n = tasks.length + 1;
     tasks.push({
       method,
-      job_name: `${body.job_name ?? `bulk:${method}`}:${n}`,
+      job_name: chunkJobName(body.job_name ?? `bulk:${method}`, n),
       arguments: { ...body.arguments, ids: ids.slice(i, i + chunkSize) },
     });
   }
   const defaults: Record<string, unknown> = {};
-  for (const key of ["queue", "priority", "max_retries", "retry_delay", "timeout"] as const) {
+  for (const key of ["queue", "priority", "max_retries", "retry_delay", "retry_backoff", "timeout"] as const) {
     if (body[key] !== undefined) defaults[key] = body[key];
   }
   const result = await enqueueBulk(
     env,
     user,
-    { tasks, defaults, batch_id: body.batch_id, failure_policy: body.failure_policy },
+    { tasks, defaults, batch_id: body.batch_id, label: body.label, failure_policy: body.failure_policy },
     extra,
   );
   return { ...result, total: ids.length, duplicates };

@@ -152,6 +152,7 @@ export function buildTaskRow(
     runAt,
     wakeAt: runAt !== null && runAt > now ? runAt : null,
     dedupeKey: spec.dedupe_key ?? null,
+    rerunOf: spec.rerun_of ?? null,
     createdAt: now,
   };
 }

@@ -50,6 +50,7 @@ export function taskJson(row: TaskRow, viewer: User | null) {
     job_id: row.jobId,
     scheduled_job: row.scheduledJob,
     scheduled_for: iso(row.scheduledFor),
+    rerun_of: row.rerunOf,
   };
 }
 

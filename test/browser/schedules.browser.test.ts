@@ -38,7 +38,7 @@ describe("scheduled jobs", () => {
     expect(await row.textContent()).toContain("Europe/Berlin");
     expect(await row.textContent()).toMatch(/02:30/); // the timing in words
     expect(await row.getByTestId("next-run").textContent()).toMatch(/02:30:00 \+0[12]:00/);
-    expect(await row.getByTestId("enabled").textContent()).toBe("On");
+    expect(await row.getByTestId("state").textContent()).toBe("Started");
     expect(await row.locator("td").nth(6).textContent()).toBe("API");
     // The last run's task status, linked to the task.
     await expect.poll(() => row.getByTestId("last-run").locator(".pill").textContent()).toBe("Finished");
@@ -48,14 +48,14 @@ describe("scheduled jobs", () => {
     const code = page.locator('tr[data-schedule="demo.heartbeat"]');
     await code.waitFor();
     expect(await code.locator("td").nth(6).textContent()).toBe("code");
-    expect(await code.getByTestId("enabled").textContent()).toBe("Stopped");
+    expect(await code.getByTestId("state").textContent()).toBe("Stopped");
     await screenshot(page, "scheduled-jobs");
     expect(problems).toEqual([]);
     await context.close();
     expect((await api("DELETE", `/api/v1/scheduled-jobs/${name}`)).status).toBe(204);
   });
 
-  it("creates, pauses, resumes, runs now, edits and deletes a schedule — each change after confirming", async () => {
+  it("creates, stops, starts, runs now, edits and deletes a schedule — each change after confirming", async () => {
     const name = `console-${tag()}`;
     // A viewer in New York: next runs show in the schedule's zone (Berlin) and in the viewer's.
     const { page, context, problems } = await newPage(browser, undefined, "America/New_York");
@@ -69,6 +69,8 @@ describe("scheduled jobs", () => {
     await form.getByLabel("Frequency").selectOption("cron");
     await form.getByLabel("Cron (5 or 6 fields)").fill("0 4 * * *");
     await form.getByLabel("Time zone").fill("Europe/Berlin");
+    // The form previews what it would schedule before anything is saved.
+    await expect.poll(() => page.getByTestId("preview-runs").locator("li").count()).toBe(10);
     await screenshot(page, "scheduled-job-form");
     await form.getByRole("button", { name: "Create schedule" }).click();
 
@@ -91,23 +93,23 @@ describe("scheduled jobs", () => {
     // but Berlin is always six hours ahead of New York except for a few weeks a year, when it is five).
     expect(await nextRuns.textContent()).toMatch(/, (10|11):00:00 PM \(America\/New_York\)/);
 
-    // Pause: going back changes nothing; confirming stops it with the note.
-    await page.getByRole("button", { name: "Pause…" }).click();
+    // Stop: going back changes nothing; confirming stops it with the note.
+    await page.getByRole("button", { name: "Stop…" }).click();
     await page.getByRole("dialog").getByRole("button", { name: "Go back" }).click();
     expect((await api("GET", `/api/v1/scheduled-jobs/${name}`)).body.stopped).toBe(false);
-    await page.getByRole("button", { name: "Pause…" }).click();
+    await page.getByRole("button", { name: "Stop…" }).click();
     await page.getByRole("dialog").getByLabel("Note (optional)").fill("maintenance window");
-    await page.getByRole("dialog").getByRole("button", { name: "Pause schedule" }).click();
-    await page.getByRole("button", { name: "Resume…" }).waitFor();
+    await page.getByRole("dialog").getByRole("button", { name: "Stop schedule" }).click();
+    await page.getByRole("button", { name: "Start…" }).waitFor();
     expect((await api("GET", `/api/v1/scheduled-jobs/${name}`)).body).toMatchObject({
       stopped: true,
       stop_note: "maintenance window",
     });
     await page.getByText(/maintenance window/).waitFor();
 
-    await page.getByRole("button", { name: "Resume…" }).click();
-    await page.getByRole("dialog").getByRole("button", { name: "Resume schedule" }).click();
-    await page.getByRole("button", { name: "Pause…" }).waitFor();
+    await page.getByRole("button", { name: "Start…" }).click();
+    await page.getByRole("dialog").getByRole("button", { name: "Start schedule" }).click();
+    await page.getByRole("button", { name: "Stop…" }).waitFor();
     expect((await api("GET", `/api/v1/scheduled-jobs/${name}`)).body.stopped).toBe(false);
 
     // Run now: the run shows up in the log with its task, which runs to Finished.
@@ -116,6 +118,8 @@ describe("scheduled jobs", () => {
     const notice = page.getByRole("status").filter({ hasText: "Run enqueued as task" });
     await notice.waitFor();
     const task = /task (\w+)/.exec((await notice.textContent()) ?? "")?.[1] ?? "";
+    // The task's name in the notice is a link to it, as in the run log below.
+    await notice.getByRole("link", { name: task }).waitFor();
     const runRow = page.getByTestId("runs").locator(`tr[data-task="${task}"]`);
     await runRow.waitFor();
     expect(await runRow.getAttribute("data-outcome")).toBe("manual");
@@ -211,7 +215,7 @@ describe("scheduled jobs", () => {
     for (const n of [edited, remote]) expect((await api("DELETE", `/api/v1/scheduled-jobs/${n}`)).status).toBe(204);
   });
 
-  it("a code schedule can be paused and resumed but not edited or deleted", async () => {
+  it("a code schedule can be stopped and started but not edited or deleted", async () => {
     const { page, context } = await newPage(browser);
     await signIn(page, undefined, "/ui/#/scheduled-jobs/demo.heartbeat");
     await page.getByRole("heading", { name: "demo.heartbeat" }).waitFor();
@@ -219,13 +223,13 @@ describe("scheduled jobs", () => {
     const actions = page.getByRole("group", { name: "Schedule actions" });
     expect(await actions.getByRole("link", { name: "Edit" }).count()).toBe(0);
     expect(await actions.getByRole("button", { name: "Delete…" }).count()).toBe(0);
-    await actions.getByRole("button", { name: "Resume…" }).click();
-    await page.getByRole("dialog").getByRole("button", { name: "Resume schedule" }).click();
-    await actions.getByRole("button", { name: "Pause…" }).waitFor();
+    await actions.getByRole("button", { name: "Start…" }).click();
+    await page.getByRole("dialog").getByRole("button", { name: "Start schedule" }).click();
+    await actions.getByRole("button", { name: "Stop…" }).waitFor();
     expect((await api("GET", "/api/v1/scheduled-jobs/demo.heartbeat")).body.stopped).toBe(false);
-    await actions.getByRole("button", { name: "Pause…" }).click();
-    await page.getByRole("dialog").getByRole("button", { name: "Pause schedule" }).click();
-    await actions.getByRole("button", { name: "Resume…" }).waitFor();
+    await actions.getByRole("button", { name: "Stop…" }).click();
+    await page.getByRole("dialog").getByRole("button", { name: "Stop schedule" }).click();
+    await actions.getByRole("button", { name: "Start…" }).waitFor();
     expect((await api("GET", "/api/v1/scheduled-jobs/demo.heartbeat")).body.stopped).toBe(true);
     await context.close();
   });

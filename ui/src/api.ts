@@ -1,14 +1,31 @@
 // The console's one way to talk to the server: the public API through the shared TypeScript client in
 // cookie mode (no key in the page), so the console can do nothing a user could not do with curl.
-import { SwitchyardError, createClient } from "../../src/client/index";
+import { SwitchyardError, createClient, isTransient } from "../../clients/typescript/src/index";
 
-export { SwitchyardError };
-
-/** The client bound to this origin and the session cookie. */
-export const client = createClient({ baseUrl: location.origin });
+export { SwitchyardError, isTransient };
 
 type Listener = (message: string) => void;
 const signedOutListeners = new Set<Listener>();
+
+/**
+ * fetch, telling the app about every 401 — whichever client call (or watch's ticket) met it — with
+ * the server's message, so an ended session is noticed however the page talks to the server.
+ */
+async function fetchNoticingSignOut(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
+  const response = await fetch(input, init);
+  if (response.status === 401) {
+    const body = (await response
+      .clone()
+      .json()
+      .catch(() => null)) as { error?: { message?: string } } | null;
+    const message = body?.error?.message ?? "Your session has ended; sign in again.";
+    for (const listener of signedOutListeners) listener(message);
+  }
+  return response;
+}
+
+/** The client bound to this origin and the session cookie. */
+export const client = createClient({ baseUrl: location.origin, fetch: fetchNoticingSignOut });
 
 /** Subscribes to "the session ended" (any 401), with the server's message for the sign-in page. */
 export function onSignedOut(listener: Listener): () => void {
@@ -16,23 +33,9 @@ export function onSignedOut(listener: Listener): () => void {
   return () => signedOutListeners.delete(listener);
 }
 
-/** Tells the app the session is gone (used by the API wrapper and by watches that get a 401). */
-export function signalSignedOut(error: unknown): boolean {
-  if (error instanceof SwitchyardError && error.status === 401) {
-    for (const listener of signedOutListeners) listener(error.message);
-    return true;
-  }
-  return false;
-}
-
-/** One API call; a 401 also signs the console out (an expired session goes back to sign-in). */
-export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
-  try {
-    return await client.request<T>(method, path, body);
-  } catch (error) {
-    signalSignedOut(error);
-    throw error;
-  }
+/** One API call; a 401 also signs the console out (the client's fetch tells the app). */
+export function api<T>(method: string, path: string, body?: unknown): Promise<T> {
+  return client.request<T>(method, path, body);
 }
 
 /** A query string from key/values, skipping empty ones; arrays repeat the key. */

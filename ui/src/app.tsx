@@ -7,10 +7,10 @@ import { ErrorBox, Loading } from "./components/States";
 import { match, navigate, useLocation } from "./router";
 import { ROUTES, homePath } from "./routes";
 import { SessionContext, isAdmin } from "./session";
-import type { Me } from "./types";
+import type { Session } from "./types";
 import { SignIn } from "./views/SignIn";
 
-type State = { kind: "loading" } | { kind: "signed-out"; notice: string | null } | { kind: "in"; me: Me };
+type State = { kind: "loading" } | { kind: "signed-out"; notice: string | null } | { kind: "in"; me: Session };
 
 /** Maps the server's 401 messages to what the sign-in page says (none when there simply was no session). */
 function noticeFor(message: string): string | null {
@@ -26,7 +26,7 @@ export function App() {
   const loc = useLocation();
 
   useEffect(() => {
-    api<Me>("GET", "/api/v1/session")
+    api<Session>("GET", "/api/v1/session")
       .then((me) => setState({ kind: "in", me }))
       .catch((e: unknown) => setState({ kind: "signed-out", notice: noticeFor(errorText(e)) }));
     // Only a signed-in console is signed out by a 401 (a wrong key on the sign-in page is that page's error).

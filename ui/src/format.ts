@@ -19,12 +19,12 @@ export function formatShort(iso: string | null | undefined): string {
   return iso ? shortTime.format(new Date(iso)) : "—";
 }
 
-/** Seconds as "850 ms", "12.3 s", "4 min 5 s", "2 h 3 min". */
+/** Seconds as "850 ms", "12 s", "4 min 5 s", "2 h 3 min": whole units, never "12.347 s". */
 export function formatDuration(seconds: number | null | undefined): string {
   if (seconds === null || seconds === undefined) return "—";
   if (seconds < 1) return `${Math.round(seconds * 1000)} ms`;
-  if (seconds < 60) return `${seconds.toFixed(seconds < 10 ? 2 : 1)} s`;
   const s = Math.round(seconds);
+  if (s < 60) return `${s} s`;
   if (s < 3600) return `${Math.floor(s / 60)} min ${s % 60} s`;
   return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
 }

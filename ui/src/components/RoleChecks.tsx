@@ -1,5 +1,5 @@
 // The roles an API key holds or a remote target admits, as one checkbox each.
-import { ROLES } from "../../../src/shared/states";
+import { ROLES, type Role } from "../../../src/shared/states";
 
 export function RoleChecks({
   legend,
@@ -7,8 +7,8 @@ export function RoleChecks({
   onChange,
 }: {
   legend: string;
-  roles: ReadonlySet<string>;
-  onChange: (roles: Set<string>) => void;
+  roles: ReadonlySet<Role>;
+  onChange: (roles: Set<Role>) => void;
 }) {
   return (
     <fieldset class="field roles">

@@ -1,21 +1,29 @@
 // API keys (System Manager): create one (its secret is shown once, here, and never again) and revoke
-// (which also ends the sessions signed in with it).
+// (which also ends the sessions signed in with it). When the server says when each key was last used
+// (`last_used_at`), the table shows it — "never" for a key not used yet.
 import { useState } from "preact/hooks";
 import { api, errorText } from "../api";
 import { ConfirmDialog, type ConfirmRequest } from "../components/ConfirmDialog";
 import { RoleChecks } from "../components/RoleChecks";
+import type { Role } from "../../../src/shared/states";
 import { SecretOnce } from "../components/SecretOnce";
-import { ErrorBox, Loading } from "../components/States";
-import { formatShort } from "../format";
+import { Empty, ErrorBox, Loading } from "../components/States";
+import { formatRelative, formatShort } from "../format";
 import { useResource } from "../hooks";
 import type { ApiKey, Page } from "../types";
 
+/**
+ * A key as listed; `last_used_at` is sent by servers that record it, as this one does (absent: a
+ * server that does not, and the column is not shown; null: never used).
+ */
+type ListedKey = ApiKey & { last_used_at?: string | null };
+
 /** The API keys page. */
 export function ApiKeys() {
-  const keys = useResource<Page<ApiKey>>("/api/v1/api-keys");
+  const keys = useResource<Page<ListedKey>>("/api/v1/api-keys");
   const [user, setUser] = useState("");
   const [label, setLabel] = useState("");
-  const [roles, setRoles] = useState<Set<string>>(new Set(["Task User"]));
+  const [roles, setRoles] = useState<Set<Role>>(new Set(["Task User"]));
   const [created, setCreated] = useState<(ApiKey & { api_key: string }) | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [confirm, setConfirm] = useState<ConfirmRequest | null>(null);
@@ -49,7 +57,9 @@ export function ApiKeys() {
   const revoke = (key: ApiKey) =>
     setConfirm({
       title: `Revoke the key of ${key.user}?`,
-      body: `Key ${key.key} stops working at once, and console sessions signed in with it end.`,
+      body:
+        `Key ${key.key} stops working within 10 s everywhere (KEY_CACHE_TTL_S), and console sessions signed in ` +
+        `with it end with it. If it is ${key.user}'s last key, their API schedules stop.`,
       confirmLabel: "Revoke",
       danger: true,
       onConfirm: async () => {
@@ -62,6 +72,7 @@ export function ApiKeys() {
       },
     });
 
+  const lastUsedKnown = (keys.data?.data ?? []).some((k) => "last_used_at" in k);
   return (
     <section aria-labelledby="keys-title">
       <h1 id="keys-title">API keys</h1>
@@ -89,7 +100,8 @@ export function ApiKeys() {
       ) : null}
       {keys.error ? <ErrorBox error={keys.error} /> : null}
       {!keys.data ? <Loading what="Loading keys" /> : null}
-      {keys.data ? (
+      {keys.data && keys.data.data.length === 0 ? <Empty>No API keys yet: create the first one above.</Empty> : null}
+      {keys.data && keys.data.data.length > 0 ? (
         <div class="table-wrap">
           <table class="table">
             <thead>
@@ -99,6 +111,7 @@ export function ApiKeys() {
                 <th>Roles</th>
                 <th>Label</th>
                 <th>Created</th>
+                {lastUsedKnown ? <th>Last used</th> : null}
                 <th>Status</th>
                 <th>
                   <span class="sr-only">Actions</span>
@@ -115,6 +128,9 @@ export function ApiKeys() {
                   <td>
                     {formatShort(k.created_at)} by {k.created_by}
                   </td>
+                  {lastUsedKnown ? (
+                    <td data-testid="last-used">{k.last_used_at ? formatRelative(k.last_used_at) : "never"}</td>
+                  ) : null}
                   <td>{k.revoked_at ? `revoked ${formatShort(k.revoked_at)}` : "active"}</td>
                   <td>
                     {k.revoked_at ? null : (

@@ -1,5 +1,6 @@
-// One batch: live server-authoritative counters and progress bar (WebSocket), its failure policy,
-// the status breakdown, and resume / retry failed / cancel / requeue failed items.
+// One batch: live server-authoritative counters and progress bar (WebSocket, polled while realtime is
+// unavailable), its label, failure policy, the status and method breakdowns, and resume / retry
+// failed / cancel / requeue failed items — each offered only when there is something to act on.
 import { useEffect, useState } from "preact/hooks";
 import { api, errorText } from "../api";
 import { ConfirmDialog, type ConfirmRequest } from "../components/ConfirmDialog";
@@ -8,10 +9,11 @@ import { ErrorBox, Loading } from "../components/States";
 import { StatusPill } from "../components/StatusPill";
 import { formatDateTime } from "../format";
 import { useResource } from "../hooks";
-import { useBatchEvents } from "../live";
+import { LiveStatus } from "../components/LiveStatus";
+import { useBatchEvents, usePollWhileOffline } from "../live";
 import { href } from "../router";
 import type { ViewProps } from "../routes";
-import type { Batch, BulkResult } from "../types";
+import type { Batch, BulkActionResult } from "../types";
 
 const ACTIONS = [
   { path: "resume", label: "Resume paused" },
@@ -20,10 +22,14 @@ const ACTIONS = [
   { path: "cancel", label: "Cancel batch", danger: true },
 ] as const;
 
-/** Whether an action has anything to act on (a finished batch offers no cancel, none failed no retry). */
+/**
+ * Whether an action has anything to act on: a finished batch offers no cancel, none failed no retry,
+ * and failed items only exist where chunk tasks recorded some that were not requeued yet.
+ */
 function applies(action: (typeof ACTIONS)[number]["path"], batch: Batch): boolean {
-  if (action === "resume") return (batch.statuses?.Paused ?? 0) > 0;
+  if (action === "resume") return (batch.statuses.Paused ?? 0) > 0;
   if (action === "cancel") return batch.done < batch.total;
+  if (action === "requeue-failed-items") return batch.failed_items > 0;
   return batch.failed > 0;
 }
 
@@ -38,15 +44,16 @@ export function BatchDetail({ params }: ViewProps) {
   useEffect(() => setBatch(resource.data), [resource.data]);
 
   const running = batch !== null && batch.done < batch.total;
-  useBatchEvents(id, running, (progress, event) => {
+  const connection = useBatchEvents(id, running, (progress, event) => {
     setBatch((b) => (b ? { ...b, done: progress.done, total: progress.total } : b));
     // Counters per final state and the status breakdown come with a re-read, at most on ends.
     if (event === null || progress.done >= progress.total) void resource.reload();
   });
+  usePollWhileOffline(connection, () => void resource.reload());
 
   const act = async (action: string, body?: Record<string, unknown>) => {
     try {
-      const result = await api<BulkResult & { requeued?: unknown[] }>("POST", `${path}/${action}`, body ?? {});
+      const result = await api<BulkActionResult & { requeued?: unknown[] }>("POST", `${path}/${action}`, body ?? {});
       setMessage(
         result.requeued !== undefined
           ? `Requeued into ${result.requeued.length} new batch(es).`
@@ -66,8 +73,8 @@ export function BatchDetail({ params }: ViewProps) {
         <a href={href("/batches")}>Batches</a> / <span class="mono">{batch.batch_id}</span>
       </p>
       <header class="detail-head">
-        <h1 id="batch-title">Batch {batch.batch_id}</h1>
-        {running ? <span class="live-dot" aria-label="Live updates" /> : null}
+        <h1 id="batch-title">{batch.label ?? `Batch ${batch.batch_id}`}</h1>
+        <LiveStatus state={connection} />
         <div class="actions" role="group" aria-label="Batch actions">
           {ACTIONS.map((a) => (
             <button
@@ -108,8 +115,19 @@ export function BatchDetail({ params }: ViewProps) {
       </section>
       <section class="card">
         <dl class="fields fields-inline">
+          <dt>Batch</dt>
+          <dd class="mono">{batch.batch_id}</dd>
           <dt>Owner</dt>
           <dd>{batch.owner}</dd>
+          <dt>Methods</dt>
+          <dd data-testid="batch-methods">
+            {Object.entries(batch.methods).map(([method, n], i) => (
+              <span key={method}>
+                {i > 0 ? ", " : ""}
+                <a href={href("/tasks", { batch_id: batch.batch_id, method })}>{method}</a> ({n})
+              </span>
+            ))}
+          </dd>
           <dt>Failure policy</dt>
           <dd>{batch.failure_policy === "pause_rest" ? "pause the rest on a final failure" : "continue"}</dd>
           <dt>Created</dt>
@@ -118,8 +136,14 @@ export function BatchDetail({ params }: ViewProps) {
           <dd>
             {batch.finished} / {batch.failed} / {batch.canceled}
           </dd>
+          {batch.failed_items > 0 ? (
+            <>
+              <dt>Failed items</dt>
+              <dd>{batch.failed_items} not requeued yet</dd>
+            </>
+          ) : null}
         </dl>
-        {batch.statuses ? (
+        {Object.keys(batch.statuses).length > 0 ? (
           <ul class="breakdown" aria-label="Tasks by status">
             {Object.entries(batch.statuses).map(([status, n]) => (
               <li key={status}>

@@ -1,15 +1,16 @@
-// Batches: newest first with their exact counters and a progress bar, keyset-paged, live over the
-// WebSocket (the same task events the tasks page watches).
+// Batches: newest first with their label, exact counters and a progress bar, keyset-paged, live over
+// the WebSocket (the same task events the tasks page watches; polled while realtime is unavailable).
 import { useEffect, useState } from "preact/hooks";
 import { api, query } from "../api";
 import { ProgressBar } from "../components/ProgressBar";
 import { Empty, ErrorBox, Loading } from "../components/States";
 import { formatShort } from "../format";
 import { useCoalesced } from "../hooks";
-import { useTaskListEvents } from "../live";
+import { LiveStatus } from "../components/LiveStatus";
+import { usePollWhileOffline, useTaskListEvents } from "../live";
 import { href } from "../router";
 import { isAdmin, useMe } from "../session";
-import type { Batch, Page } from "../types";
+import type { BatchSummary as Batch, Page } from "../types";
 
 /** The batches page. */
 export function BatchList() {
@@ -48,7 +49,7 @@ export function BatchList() {
     }
   };
   const refreshHead = useCoalesced(() => void readHead(), 1000);
-  useTaskListEvents(
+  const connection = useTaskListEvents(
     admin,
     (event) => {
       if (event.batch_id === null) return;
@@ -58,14 +59,21 @@ export function BatchList() {
     },
     refreshHead,
   );
+  usePollWhileOffline(connection, () => void readHead());
 
   return (
     <section aria-labelledby="batches-title">
-      <h1 id="batches-title">Batches</h1>
+      <header class="detail-head">
+        <h1 id="batches-title">Batches</h1>
+        <LiveStatus state={connection} />
+      </header>
       {error ? <ErrorBox error={error} retry={() => void load()} /> : null}
       {loading ? <Loading what="Loading batches" /> : null}
       {!loading && rows.length === 0 && !error ? (
-        <Empty>No batches yet: POST /api/v1/tasks/bulk makes one.</Empty>
+        <Empty>
+          No batches yet. A bulk enqueue (POST /api/v1/tasks/bulk, with a label if you like) or a chunked bulk over ids
+          (POST /api/v1/bulk/&lt;method&gt;) makes one.
+        </Empty>
       ) : null}
       {rows.length > 0 ? (
         <div class="table-wrap">
@@ -86,7 +94,8 @@ export function BatchList() {
               {rows.map((b) => (
                 <tr key={b.batch_id} data-batch={b.batch_id}>
                   <td class="cell-main">
-                    <a href={href(`/batches/${encodeURIComponent(b.batch_id)}`)}>{b.batch_id}</a>
+                    <a href={href(`/batches/${encodeURIComponent(b.batch_id)}`)}>{b.label ?? b.batch_id}</a>
+                    {b.label !== null ? <div class="muted small mono">{b.batch_id}</div> : null}
                   </td>
                   {admin ? <td>{b.owner}</td> : null}
                   <td class="col-progress-wide">

@@ -1,9 +1,11 @@
-// Bulk actions on the task list: on the selected rows, or on everything the current filter matches
-// (repeating the API call while it reports `truncated`), with a done / skipped-and-why summary.
+// Bulk actions on the task list: on the selected rows, or on everything the current filter matches —
+// counted first, so the confirmation says how many tasks the action will touch and how many it
+// skips — repeating the API call while it reports `truncated`, with a done / skipped-and-why summary.
 import { useState } from "preact/hooks";
-import { api, errorText } from "../api";
+import { api, client, errorText } from "../api";
 import type { ConfirmRequest } from "../components/ConfirmDialog";
-import type { BulkResult } from "../types";
+import { formatCount } from "../format";
+import type { BulkActionResult, TaskCounts, TaskFilter, TaskStatus } from "../types";
 
 type Action = "cancel" | "retry" | "pause" | "resume" | "run-now";
 const ACTIONS: { action: Action; label: string }[] = [
@@ -13,6 +15,8 @@ const ACTIONS: { action: Action; label: string }[] = [
   { action: "resume", label: "Resume" },
   { action: "run-now", label: "Run now" },
 ];
+/** The most tasks an "apply to filter" goes through (200 calls of 500), and so the most it counts. */
+const FILTER_MAX = 100_000;
 
 export interface Summary {
   action: Action;
@@ -22,8 +26,8 @@ export interface Summary {
   error: string | null;
 }
 
-/** The list's filter as the bulk API's `filter` body. */
-export function filterBody(query: URLSearchParams): Record<string, unknown> {
+/** The list's filter (the URL's query) as the API's task filter. */
+export function filterBody(query: URLSearchParams): TaskFilter {
   const filter: Record<string, unknown> = {};
   for (const key of ["status", "method", "batch_id", "owner", "job_name", "created_after", "created_before"]) {
     const v = query.get(key);
@@ -31,10 +35,11 @@ export function filterBody(query: URLSearchParams): Record<string, unknown> {
   }
   const args = query.getAll("arg");
   if (args.length > 0) filter.arg = args;
+  // The URL is user-editable: a value the API refuses comes back as its 400, shown by the list.
   return filter;
 }
 
-function addResult(summary: Summary, result: BulkResult): void {
+function addResult(summary: Summary, result: BulkActionResult): void {
   summary.done += result.done;
   for (const r of result.results) {
     if (r.outcome === "skipped") {
@@ -45,7 +50,7 @@ function addResult(summary: Summary, result: BulkResult): void {
 }
 
 /** Runs `action` on names or on the filter; loops while the server truncates (and progress is made). */
-async function run(action: Action, target: { names: string[] } | { filter: Record<string, unknown> }, message: string) {
+async function run(action: Action, target: { names: string[] } | { filter: TaskFilter }, message: string) {
   const summary: Summary = {
     action,
     scope: "names" in target ? `${target.names.length} selected` : "everything matching the filter",
@@ -55,8 +60,8 @@ async function run(action: Action, target: { names: string[] } | { filter: Recor
   };
   const extra = action === "cancel" && message ? { message } : {};
   try {
-    for (let round = 0; round < 200; round++) {
-      const result = await api<BulkResult>("POST", "/api/v1/tasks/actions", { action, ...target, ...extra });
+    for (let round = 0; round < FILTER_MAX / 500; round++) {
+      const result = await api<BulkActionResult>("POST", "/api/v1/tasks/actions", { action, ...target, ...extra });
       addResult(summary, result);
       if (!result.truncated || result.done === 0) break;
     }
@@ -66,7 +71,34 @@ async function run(action: Action, target: { names: string[] } | { filter: Recor
   return summary;
 }
 
-/** The bulk toolbar: actions on the selection, or on the whole filter after a confirmation. */
+/** "1,000" or "100,000 or more" for a total that reached the cap. */
+const total = (counts: TaskCounts) => `${formatCount(counts.total)}${counts.capped.length > 0 ? " or more" : ""}`;
+
+/** "Pending 3, Queued 1": the statuses with tasks in them. */
+function byStatus(counts: TaskCounts): string {
+  return (Object.entries(counts.statuses) as [TaskStatus, number][])
+    .filter(([, n]) => n > 0)
+    .map(([status, n]) => `${status} ${formatCount(n)}${counts.capped.includes(status) ? "+" : ""}`)
+    .join(", ");
+}
+
+/**
+ * What an action on the whole filter will do, from the server's counts: how many tasks match, how
+ * many of them the action applies to (by status), and how many it will skip.
+ */
+export function filterImpact(label: string, matching: TaskCounts, acting: TaskCounts): string {
+  if (matching.total === 0) return "No task matches this filter: nothing will change.";
+  const skipped = matching.total - acting.total;
+  const applies =
+    acting.total === 0
+      ? `${label} applies to none of them: their statuses do not allow it.`
+      : `${label} applies to ${total(acting)} of them (${byStatus(acting)})${
+          skipped > 0 && acting.capped.length === 0 ? `; the other ${formatCount(skipped)} will be skipped` : ""
+        }.`;
+  return `This filter matches ${total(matching)} task${matching.total === 1 ? "" : "s"}. ${applies}`;
+}
+
+/** The bulk toolbar: actions on the selection, or on the whole filter after a counted confirmation. */
 export function BulkActions({
   selected,
   query,
@@ -79,8 +111,11 @@ export function BulkActions({
   onDone: (summary: Summary) => void;
 }) {
   const [filterAction, setFilterAction] = useState<Action>("cancel");
-  const ask = (action: Action, target: { names: string[] } | { filter: Record<string, unknown> }) => {
-    const label = ACTIONS.find((a) => a.action === action)?.label ?? action;
+  const [counting, setCounting] = useState(false);
+  const [countError, setCountError] = useState<string | null>(null);
+  const labelOf = (action: Action) => ACTIONS.find((a) => a.action === action)?.label ?? action;
+  const ask = (action: Action, target: { names: string[] } | { filter: TaskFilter }, impact?: string) => {
+    const label = labelOf(action);
     const unfiltered = "filter" in target && Object.keys(target.filter).length === 0;
     const what =
       "names" in target
@@ -93,12 +128,28 @@ export function BulkActions({
       body:
         "names" in target
           ? "Tasks whose status does not allow it are skipped and listed in the summary."
-          : "This applies to all matching tasks, not only the ones on this page.",
+          : `${impact ?? ""} This applies to all matching tasks, not only the ones on this page.`,
       confirmLabel: action === "cancel" ? "Cancel tasks" : label,
       danger: action === "cancel",
       messageLabel: action === "cancel" ? "Message (optional)" : undefined,
       onConfirm: async (message) => onDone(await run(action, target, message)),
     });
+  };
+  const askForFilter = async () => {
+    const filter = filterBody(query);
+    setCounting(true);
+    setCountError(null);
+    try {
+      const [matching, acting] = await Promise.all([
+        client.countTasks(filter, { cap: FILTER_MAX }),
+        client.countTasks(filter, { cap: FILTER_MAX, action: filterAction }),
+      ]);
+      ask(filterAction, { filter }, filterImpact(labelOf(filterAction), matching, acting));
+    } catch (e) {
+      setCountError(`Could not count the matching tasks: ${errorText(e)}`);
+    } finally {
+      setCounting(false);
+    }
   };
   return (
     <div class="bulkbar" role="toolbar" aria-label="Bulk actions">
@@ -131,9 +182,14 @@ export function BulkActions({
           ))}
         </select>
       </label>
-      <button type="button" class="btn btn-small" onClick={() => ask(filterAction, { filter: filterBody(query) })}>
-        Apply to filter…
+      <button type="button" class="btn btn-small" disabled={counting} onClick={() => void askForFilter()}>
+        {counting ? "Counting…" : "Apply to filter…"}
       </button>
+      {countError ? (
+        <span class="bad small" role="alert">
+          {countError}
+        </span>
+      ) : null}
     </div>
   );
 }

@@ -3,12 +3,15 @@
 // Managers (a remote method's by its full name).
 import { useState } from "preact/hooks";
 import { api, errorText } from "../api";
+import { Described } from "../components/Described";
 import { JsonView } from "../components/JsonView";
-import { ErrorBox, Loading } from "../components/States";
+import { Empty, ErrorBox, Loading } from "../components/States";
 import { useResource } from "../hooks";
 import { href } from "../router";
 import { isAdmin, useMe } from "../session";
 import type { MethodInfo, Page, TaskType } from "../types";
+import { matchesPattern } from "../../../src/shared/method-patterns";
+import { CONCURRENCY_LIMIT_MAX as LIMIT_MAX, PRIORITY_BOUND } from "../../../src/shared/limits";
 
 /** The methods page (task types editable by System Managers). */
 export function Methods() {
@@ -18,25 +21,22 @@ export function Methods() {
   if (methods.error) return <ErrorBox error={methods.error} retry={() => void methods.reload()} />;
   if (!methods.data) return <Loading what="Loading methods" />;
   const typeOf = new Map((types.data?.data ?? []).map((t) => [t.method, t]));
-  // Remote methods with their own limit or priority are task types whose names only a pattern lists.
-  const listed = new Set(methods.data.data.map((m) => m.method));
-  const configured: MethodInfo[] = (types.data?.data ?? [])
-    .filter((t) => !listed.has(t.method) && t.method.includes(":"))
-    .map((t) => ({
-      method: t.method,
-      description: "remote method with its own task type",
-      queue: null,
-      timeout: null,
-      roles: [],
-      can_enqueue: true,
-      arguments_schema: { type: "object" },
-      remote_target: t.method.slice(0, t.method.indexOf(":")),
-    }));
+  const configured = configuredRemoteMethods(methods.data.data, types.data?.data ?? []);
+  if (methods.data.data.length === 0 && configured.length === 0) {
+    return (
+      <section aria-labelledby="methods-title">
+        <h1 id="methods-title">Methods and task types</h1>
+        <Empty>
+          No methods are registered: add one with defineTask in src/methods/, or register a remote target's methods.
+        </Empty>
+      </section>
+    );
+  }
   return (
     <section aria-labelledby="methods-title">
       <h1 id="methods-title">Methods and task types</h1>
       <div class="table-wrap">
-        <table class="table">
+        <table class="table table-wrapping">
           <thead>
             <tr>
               <th>Method</th>
@@ -66,11 +66,39 @@ export function Methods() {
   );
 }
 
+/**
+ * Remote methods with their own limit or priority: task types whose names only a target's pattern
+ * lists. Each is shown as its pattern is — the target's roles, queue and timeout — since that
+ * pattern is what lets it run (a type whose target no longer allows it is shown as such).
+ */
+function configuredRemoteMethods(listed: MethodInfo[], types: TaskType[]): MethodInfo[] {
+  const names = new Set(listed.map((m) => m.method));
+  return types
+    .filter((t) => !names.has(t.method) && t.method.includes(":"))
+    .map((t) => {
+      const target = t.method.slice(0, t.method.indexOf(":"));
+      const pattern = listed.find(
+        (m) =>
+          m.remote_target === target &&
+          matchesPattern(t.method.slice(target.length + 1), m.method.slice(target.length + 1)),
+      );
+      return {
+        method: t.method,
+        description: pattern ? `matches ${pattern.method}` : `no pattern of ${target} allows it any more`,
+        document_type: null,
+        document_action: null,
+        queue: pattern?.queue ?? null,
+        timeout: pattern?.timeout ?? null,
+        roles: pattern?.roles ?? [],
+        can_enqueue: pattern?.can_enqueue ?? false,
+        arguments_schema: { type: "object" },
+        remote_target: target,
+      };
+    });
+}
+
 /** What a save said: done, or why not (shown as an error, not in the muted "saved" style). */
 type SaveStatus = { ok: boolean; text: string } | null;
-
-const LIMIT_MAX = 10_000;
-const PRIORITY_BOUND = 1_000_000;
 
 /** The task-type body from the two inputs' text, or why it cannot be sent (as the API would refuse it). */
 function typeBody(limit: string, priority: string): { concurrency_limit: number; priority: number } | string {
@@ -209,14 +237,17 @@ function MethodRow({
               method.remote_target
             )}
             {method.method.includes("*") ? " · a pattern: * is any run of characters" : ""}
+            {!method.method.includes("*") && method.description ? ` · ${method.description}` : ""}
           </div>
         ) : method.description ? (
-          <div class="muted small">{method.description}</div>
+          <div class="muted small description">
+            <Described text={method.description} />
+          </div>
         ) : null}
       </td>
       <td>{method.queue ?? "default"}</td>
       <td class="num">{method.timeout === null ? "queue default" : `${method.timeout} s`}</td>
-      <td>{method.roles.length > 0 ? method.roles.join(", ") : "System Manager"}</td>
+      <td data-testid="roles">{method.roles.length > 0 ? method.roles.join(", ") : "System Manager"}</td>
       {method.method.includes("*") ? (
         <td colSpan={2} class="muted small">
           {admin ? "set per method name (below)" : "set per method name"}
@@ -234,6 +265,7 @@ function MethodRow({
                 value={limit ?? type?.concurrency_limit ?? 0}
                 onInput={edited(setLimit, setStatus)}
               />
+              {Number(limit ?? type?.concurrency_limit ?? 0) === 0 ? <span class="muted small"> unlimited</span> : null}
             </form>
           </td>
           <td>
@@ -255,7 +287,7 @@ function MethodRow({
         </>
       ) : (
         <>
-          <td>{type?.concurrency_limit ? type.concurrency_limit : "unlimited"}</td>
+          <td data-testid="limit">{type?.concurrency_limit ? type.concurrency_limit : "unlimited"}</td>
           <td>{type?.priority ?? 0}</td>
         </>
       )}

@@ -86,7 +86,13 @@ export function Overview() {
         )}
       </div>
       <h2>Methods</h2>
-      {methods.length === 0 ? <Empty>No tasks yet.</Empty> : null}
+      {methods.length === 0 ? (
+        <Empty>
+          No tasks yet: a method shows up here once it has tasks. Enqueue one (see the{" "}
+          <a href="/api/v1/docs">API docs</a>
+          ), start a <a href={href("/reports")}>report</a> or a <a href={href("/scheduled-jobs")}>schedule</a>.
+        </Empty>
+      ) : null}
       {methods.length > 0 ? (
         <div class="table-wrap">
           <table class="table">

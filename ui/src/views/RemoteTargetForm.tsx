@@ -6,6 +6,7 @@ import { useEffect, useState } from "preact/hooks";
 import { api } from "../api";
 import { ConfirmDialog } from "../components/ConfirmDialog";
 import { RoleChecks } from "../components/RoleChecks";
+import type { Role } from "../../../src/shared/states";
 import { SecretOnce } from "../components/SecretOnce";
 import { ErrorBox, Loading } from "../components/States";
 import { useDraftForm } from "../form";
@@ -25,7 +26,7 @@ interface Draft {
   token: string;
   signingSecret: string;
   patterns: string;
-  roles: Set<string>;
+  roles: Set<Role>;
   timeout: string;
   maxResponseKb: string;
 }
@@ -40,7 +41,7 @@ const emptyDraft: Draft = {
   token: "",
   signingSecret: "",
   patterns: "",
-  roles: new Set(["Task User"]),
+  roles: new Set<Role>(["Task User"]),
   timeout: "",
   maxResponseKb: "1024",
 };

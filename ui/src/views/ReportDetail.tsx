@@ -1,13 +1,17 @@
 // One prepared report: its filter form, the live status of the job it starts (progress over the
-// WebSocket — a report job is a task), downloads as CSV / JSON / NDJSON, and recent jobs.
+// WebSocket — a report job is a task — polled while realtime is unavailable), whether that job was
+// reused from an earlier identical run (with a way to ask for a fresh one), downloads as CSV / JSON /
+// NDJSON, and recent jobs.
 import { useState } from "preact/hooks";
-import { api, errorText, query } from "../api";
+import { api, client, errorText, query } from "../api";
+import { Described } from "../components/Described";
+import { LiveStatus } from "../components/LiveStatus";
 import { ProgressBar } from "../components/ProgressBar";
 import { Empty, ErrorBox, Loading } from "../components/States";
 import { StatusPill } from "../components/StatusPill";
-import { formatDuration, formatShort } from "../format";
+import { formatDuration, formatRelative, formatShort } from "../format";
 import { useResource } from "../hooks";
-import { useTaskEvents } from "../live";
+import { usePollWhileOffline, useTaskEvents, type LiveState } from "../live";
 import { href } from "../router";
 import type { ViewProps } from "../routes";
 import type { Page, ReportInfo, ReportJob } from "../types";
@@ -21,25 +25,33 @@ export function ReportDetail({ params }: ViewProps) {
   const reports = useResource<Page<ReportInfo>>("/api/v1/reports");
   const recent = useResource<Page<ReportJob>>(`/api/v1/report-jobs${query({ report: name, limit: 10 })}`);
   const [job, setJob] = useState<ReportJob | null>(null);
+  /** The filters of the last start, for "Run fresh". */
+  const [filters, setFilters] = useState<Record<string, unknown> | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
 
   const refreshJob = async (jobId: string) => {
     const next = await api<ReportJob>("GET", `/api/v1/report-jobs/${encodeURIComponent(jobId)}`);
-    setJob(next);
+    // Only the start's answer says whether the job was reused: keep that across status reads.
+    setJob((j) => (j?.job_id === next.job_id ? { ...next, reused: j.reused, reused_from: j.reused_from } : next));
     if (ENDED.has(next.status)) void recent.reload();
   };
-  useTaskEvents(job?.job_id ?? "", job !== null && !ENDED.has(job.status), (event) => {
+  const connection = useTaskEvents(job?.job_id ?? "", job !== null && !ENDED.has(job.status), (event) => {
     setJob((j) => (j ? { ...j, progress: event.progress } : j));
     if (job && event.status !== job.task_status) void refreshJob(job.job_id).catch(() => undefined);
   });
+  usePollWhileOffline(connection, () => {
+    if (job) void refreshJob(job.job_id).catch(() => undefined);
+  });
 
-  const start = async (filters: Record<string, unknown>) => {
+  const start = async (given: Record<string, unknown>, fresh = false) => {
     setBusy(true);
     setError(null);
     try {
-      const started = await api<ReportJob>("POST", `/api/v1/reports/${encodeURIComponent(name)}/jobs`, { filters });
+      const started = await client.startReport(name, { filters: given, ...(fresh ? { fresh } : {}) });
+      // A status read keeps what only the start's answer says (reused, and since when).
       setJob(started);
+      setFilters(given);
       void recent.reload();
     } catch (e) {
       setError(errorText(e));
@@ -62,16 +74,27 @@ export function ReportDetail({ params }: ViewProps) {
         <a href={href("/reports")}>Reports</a> / {report.name}
       </p>
       <h1 id="report-title">{report.name}</h1>
-      <p class="muted">{report.description}</p>
+      <p class="muted">
+        <Described text={report.description} />
+      </p>
       <section class="card">
         <h2>Filters</h2>
         <FilterForm schema={report.filters_schema} busy={busy} onSubmit={(f) => void start(f)} />
         {error ? <ErrorBox error={new Error(error)} /> : null}
       </section>
-      {job ? <JobCard job={job} /> : null}
+      {job ? (
+        <JobCard
+          job={job}
+          connection={connection}
+          busy={busy}
+          onFresh={filters === null ? null : () => void start(filters, true)}
+        />
+      ) : null}
       <section class="card">
         <h2>Recent jobs</h2>
-        {recent.data && recent.data.data.length === 0 ? <Empty>No jobs yet.</Empty> : null}
+        {recent.data && recent.data.data.length === 0 ? (
+          <Empty>No jobs yet: run the report with the filters above.</Empty>
+        ) : null}
         {recent.data && recent.data.data.length > 0 ? (
           <div class="table-wrap">
             <table class="table">
@@ -111,13 +134,34 @@ export function ReportDetail({ params }: ViewProps) {
   );
 }
 
-function JobCard({ job }: { job: ReportJob }) {
+function JobCard({
+  job,
+  connection,
+  busy,
+  onFresh,
+}: {
+  job: ReportJob;
+  connection: LiveState;
+  busy: boolean;
+  onFresh: (() => void) | null;
+}) {
   const p = job.progress;
   return (
     <section class="card" aria-label="Current job" data-testid="report-job" data-status={job.status}>
       <h2>
-        Job <span class="mono">{job.job_id}</span> <StatusPill status={job.status} />
+        Job <span class="mono">{job.job_id}</span> <StatusPill status={job.status} /> <LiveStatus state={connection} />
       </h2>
+      {job.reused ? (
+        <p class="notice" data-testid="report-reused">
+          Reused: from a run {job.reused_from ? formatRelative(job.reused_from) : "earlier"} with the same filters
+          {ENDED.has(job.status) ? "" : " (still running)"}.{" "}
+          {onFresh && ENDED.has(job.status) ? (
+            <button type="button" class="btn btn-small" disabled={busy} onClick={onFresh}>
+              Run fresh
+            </button>
+          ) : null}
+        </p>
+      ) : null}
       <ProgressBar
         count={job.status === "Completed" ? (job.row_count ?? p?.count) : p?.count}
         total={job.status === "Completed" ? (job.row_count ?? p?.total) : p?.total}

@@ -1,4 +1,5 @@
 // Prepared reports: the reports this user may run, each opening its filter form and recent jobs.
+import { Described } from "../components/Described";
 import { Empty, ErrorBox, Loading } from "../components/States";
 import { useResource } from "../hooks";
 import { href } from "../router";
@@ -20,7 +21,9 @@ export function Reports() {
             <h2>
               <a href={href(`/reports/${encodeURIComponent(r.name)}`)}>{r.name}</a>
             </h2>
-            <p class="muted">{r.description}</p>
+            <p class="muted">
+              <Described text={r.description} />
+            </p>
             <p class="small muted">{r.columns.length} columns</p>
           </li>
         ))}

@@ -1,12 +1,13 @@
 // One scheduled job: its definition, counters and next runs in its own zone and the viewer's, the run
-// log with the tasks each run created (and each run's lag), and run now / stop / start / skip — plus
-// edit and delete for schedules made through the API (code schedules change with a deploy). Every
-// action asks first.
+// log with the tasks each run created (and each run's lag, its messages' task names linked), and run
+// now / stop / start / skip — the API's words — plus edit and delete for schedules made through the
+// API (code schedules change with a deploy). Every action asks first.
 import { useState } from "preact/hooks";
 import { api, errorText } from "../api";
 import { ConfirmDialog, type ConfirmRequest } from "../components/ConfirmDialog";
 import { Field } from "../components/Field";
 import { JsonView } from "../components/JsonView";
+import { Linked } from "../components/Linked";
 import { Empty, ErrorBox, Loading } from "../components/States";
 import { StatusPill } from "../components/StatusPill";
 import { formatDateTime, formatDuration, formatInViewerZone, formatRelative, formatZoned } from "../format";
@@ -14,7 +15,7 @@ import { useInterval, useResource } from "../hooks";
 import { href, navigate } from "../router";
 import type { ViewProps } from "../routes";
 import type { Schedule, ScheduleRun } from "../types";
-import { target } from "./ScheduledJobs";
+import { ScheduleState, target } from "./ScheduledJobs";
 
 const REFRESH_MS = 5_000;
 
@@ -74,19 +75,19 @@ export function ScheduleDetail({ params }: ViewProps) {
     });
   const stop = () =>
     setConfirm({
-      title: `Pause ${s.name}?`,
-      body: "No slot runs while it is paused. When it is resumed, the slots it missed follow its missed policy.",
-      confirmLabel: "Pause schedule",
+      title: `Stop ${s.name}?`,
+      body: "No slot runs while it is stopped. When it is started again, the slots it missed follow its missed policy.",
+      confirmLabel: "Stop schedule",
       danger: true,
       messageLabel: "Note (optional)",
-      onConfirm: (note) => act("Paused.", () => api("POST", `${path}/stop`, note ? { note } : {})),
+      onConfirm: (note) => act("Stopped.", () => api("POST", `${path}/stop`, note ? { note } : {})),
     });
   const start = () =>
     setConfirm({
-      title: `Resume ${s.name}?`,
-      body: `It runs again from its next slot; slots missed while paused follow its missed policy (${s.missed}).`,
-      confirmLabel: "Resume schedule",
-      onConfirm: () => act("Resumed.", () => api("POST", `${path}/start`, {})),
+      title: `Start ${s.name}?`,
+      body: `It runs again from its next slot; slots missed while stopped follow its missed policy (${s.missed}).`,
+      confirmLabel: "Start schedule",
+      onConfirm: () => act("Started.", () => api("POST", `${path}/start`, {})),
     });
   const skip = () =>
     setConfirm({
@@ -121,7 +122,7 @@ export function ScheduleDetail({ params }: ViewProps) {
       </p>
       <header class="detail-head">
         <h1 id="schedule-title">{s.name}</h1>
-        {s.stopped ? <span class="pill pill-paused">Stopped</span> : <span class="pill pill-finished">On</span>}
+        <ScheduleState schedule={s} />
         {s.overdue ? <span class="pill pill-failed">overdue</span> : null}
         <div class="actions" role="group" aria-label="Schedule actions">
           <button type="button" class="btn" onClick={runNow}>
@@ -129,7 +130,7 @@ export function ScheduleDetail({ params }: ViewProps) {
           </button>
           {s.stopped ? (
             <button type="button" class="btn" onClick={start}>
-              Resume…
+              Start…
             </button>
           ) : (
             <>
@@ -137,7 +138,7 @@ export function ScheduleDetail({ params }: ViewProps) {
                 Skip next…
               </button>
               <button type="button" class="btn btn-danger-outline" onClick={stop}>
-                Pause…
+                Stop…
               </button>
             </>
           )}
@@ -155,13 +156,13 @@ export function ScheduleDetail({ params }: ViewProps) {
       </header>
       {notice ? (
         <p class="notice" role="status">
-          {notice}
+          <Linked text={notice} />
         </p>
       ) : null}
       {failure ? <ErrorBox error={new Error(failure)} /> : null}
       {!fromApi ? (
         <p class="muted">
-          Defined in code (defineSchedule): it can be paused and resumed here, and changes with a deploy.
+          Defined in code (defineSchedule): it can be stopped and started here, and changes with a deploy.
         </p>
       ) : null}
       {s.stopped && s.stop_note ? (
@@ -250,7 +251,11 @@ export function ScheduleDetail({ params }: ViewProps) {
                     <td>
                       {OUTCOMES[r.outcome] ?? r.outcome}
                       {r.count > 1 ? ` (${r.count} slots)` : ""}
-                      {r.error ? <div class="muted small">{r.error}</div> : null}
+                      {r.error ? (
+                        <div class="muted small">
+                          <Linked text={r.error} />
+                        </div>
+                      ) : null}
                     </td>
                     <td class="mono">
                       {r.task_name ? (

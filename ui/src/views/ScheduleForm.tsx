@@ -1,16 +1,17 @@
 // Create or edit a scheduled job made through the API: what it runs (a method you may enqueue, or a
 // document action) with fixed arguments, its timing (a Frappe frequency, cron or every N seconds, in a
-// time zone) and its policies. The server checks everything and names the field that is wrong.
-import { useEffect, useMemo } from "preact/hooks";
-import { api } from "../api";
+// time zone) and its policies. The server checks everything and names the field that is wrong; as the
+// form changes it previews the schedule — its timing in words and next runs — before anything is saved.
+import { useEffect, useMemo, useState } from "preact/hooks";
+import { api, client, errorText } from "../api";
 import { ConfirmDialog } from "../components/ConfirmDialog";
 import { ErrorBox, Loading } from "../components/States";
-import { fromLocalInput, toLocalInput } from "../format";
+import { formatInViewerZone, formatZoned, fromLocalInput, toLocalInput } from "../format";
 import { useDraftForm } from "../form";
 import { useResource } from "../hooks";
 import { href, navigate } from "../router";
 import type { ViewProps } from "../routes";
-import type { MethodInfo, Page, Schedule, ScheduleSpec } from "../types";
+import type { MethodInfo, Page, Schedule, SchedulePreview, ScheduleSpec } from "../types";
 
 // The server's closed sets (src/shared/schedule-sets.ts); it refuses anything else with a 400.
 const FREQUENCIES = [
@@ -166,6 +167,78 @@ function specOf(d: Draft, withName: boolean): ScheduleSpec {
   return spec as ScheduleSpec;
 }
 
+/** How long the form waits after the last keystroke before it asks for a preview. */
+const PREVIEW_DELAY_MS = 400;
+
+type Preview = { kind: "ok"; preview: SchedulePreview } | { kind: "error"; message: string } | null;
+
+/**
+ * The server's preview of the draft (its timing in words and next 10 runs), asked again — after a
+ * short pause — whenever the draft changes; an edit is previewed for the schedule's owner.
+ */
+function usePreview(draft: Draft, editing: string | undefined): Preview {
+  const [preview, setPreview] = useState<Preview>(null);
+  const text = JSON.stringify(draft);
+  useEffect(() => {
+    let current = true;
+    const timer = setTimeout(() => {
+      let spec: ScheduleSpec;
+      try {
+        spec = specOf(draft, false);
+      } catch (e) {
+        setPreview({ kind: "error", message: errorText(e) });
+        return;
+      }
+      client
+        .previewSchedule(spec, editing)
+        .then((p) => current && setPreview({ kind: "ok", preview: p }))
+        .catch((e: unknown) => current && setPreview({ kind: "error", message: errorText(e) }));
+    }, PREVIEW_DELAY_MS);
+    return () => {
+      current = false;
+      clearTimeout(timer);
+    };
+  }, [text, editing]);
+  return preview;
+}
+
+/** The preview under the form: what saving would schedule, or why it could not be saved. */
+function PreviewCard({ preview }: { preview: Preview }) {
+  if (preview === null) return null;
+  if (preview.kind === "error") {
+    return (
+      <section class="card preview preview-error" aria-label="Preview" data-testid="schedule-preview">
+        <h2>Preview</h2>
+        <p class="bad">Not yet: {preview.message}</p>
+      </section>
+    );
+  }
+  const { timing, timezone, next_runs: runs } = preview.preview;
+  return (
+    <section class="card preview" aria-label="Preview" data-testid="schedule-preview">
+      <h2>Preview</h2>
+      <p>
+        <strong>{timing}</strong>
+        {timing.includes(timezone) ? null : <span class="muted"> ({timezone})</span>}
+      </p>
+      {runs.length === 0 ? (
+        <p class="bad">It would never run: no slot is left in its window.</p>
+      ) : (
+        <>
+          <p class="muted small">The next {runs.length} runs, in the schedule's zone · in yours:</p>
+          <ol class="next-runs" data-testid="preview-runs">
+            {runs.map((t) => (
+              <li key={t}>
+                {formatZoned(t)} <span class="muted small">· {formatInViewerZone(t)}</span>
+              </li>
+            ))}
+          </ol>
+        </>
+      )}
+    </section>
+  );
+}
+
 /** A datetime-local value that lies before now (an end that the schedule has already passed). */
 function isPast(local: string): boolean {
   const iso = fromLocalInput(local);
@@ -197,6 +270,7 @@ export function ScheduleForm({ params }: ViewProps) {
         },
   );
   const { draft, setDraft, set } = form;
+  const preview = usePreview(draft, editing);
   useEffect(() => {
     const stored = existing.data;
     if (stored) setDraft(() => draftOf(stored));
@@ -412,6 +486,7 @@ export function ScheduleForm({ params }: ViewProps) {
             </select>
           </label>
         </fieldset>
+        <PreviewCard preview={preview} />
         {form.error ? <ErrorBox error={new Error(form.error)} /> : null}
         <div class="filter-actions">
           <button type="submit" class="btn btn-primary" disabled={form.busy}>

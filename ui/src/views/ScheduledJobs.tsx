@@ -1,6 +1,7 @@
 // Scheduled jobs: every schedule the user sees (own; System Managers: all) with its timing in words,
-// next run in its own time zone, the status of its last run, whether it runs, and where it is
-// defined (code or API). New schedules are made here; each row opens its detail.
+// next run in its own time zone, the status of its last run, whether it is started or stopped (the
+// API's own words: stop / start), and where it is defined (code or API). New schedules are made
+// here; each row opens its detail.
 import { useEffect, useRef, useState } from "preact/hooks";
 import { SwitchyardError, api, query } from "../api";
 import { Empty, ErrorBox, Loading } from "../components/States";
@@ -55,7 +56,10 @@ export function ScheduledJobs() {
       {error ? <ErrorBox error={error} retry={() => void load()} /> : null}
       {loading ? <Loading what="Loading scheduled jobs" /> : null}
       {!loading && rows.length === 0 && !error ? (
-        <Empty>No scheduled jobs yet. Create one for a method you may enqueue.</Empty>
+        <Empty>
+          No scheduled jobs yet. <a href={href("/scheduled-jobs/+new")}>Create one</a> for a method you may enqueue —
+          its next runs are previewed before you save.
+        </Empty>
       ) : null}
       {rows.length > 0 ? (
         <div class="table-wrap">
@@ -67,7 +71,7 @@ export function ScheduledJobs() {
                 <th>Schedule</th>
                 <th>Next run</th>
                 <th>Last run</th>
-                <th>Enabled</th>
+                <th>State</th>
                 <th>Defined in</th>
                 {admin ? <th>Owner</th> : null}
               </tr>
@@ -100,12 +104,8 @@ export function ScheduledJobs() {
                   <td data-testid="last-run">
                     <LastRun schedule={s} reads={reads} />
                   </td>
-                  <td data-testid="enabled">
-                    {s.stopped ? (
-                      <span class="pill pill-paused">Stopped</span>
-                    ) : (
-                      <span class="pill pill-finished">On</span>
-                    )}
+                  <td data-testid="state">
+                    <ScheduleState schedule={s} />
                   </td>
                   <td>{s.source === "code" ? "code" : "API"}</td>
                   {admin ? <td>{s.owner}</td> : null}
@@ -121,6 +121,19 @@ export function ScheduledJobs() {
         </button>
       ) : null}
     </section>
+  );
+}
+
+/** Started or Stopped: the API's stop / start, one vocabulary everywhere. */
+export function ScheduleState({ schedule }: { schedule: Schedule }) {
+  return schedule.stopped ? (
+    <span class="pill pill-paused" data-state="stopped">
+      Stopped
+    </span>
+  ) : (
+    <span class="pill pill-finished" data-state="started">
+      Started
+    </span>
   );
 }
 

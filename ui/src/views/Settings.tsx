@@ -5,11 +5,11 @@ import { ConfirmDialog, type ConfirmRequest } from "../components/ConfirmDialog"
 import { ErrorBox, Loading } from "../components/States";
 import { formatDateTime } from "../format";
 import { useResource } from "../hooks";
-import type { Dispatcher } from "../types";
+import type { DispatcherState } from "../types";
 
 /** The settings page (dispatcher switch). */
 export function Settings() {
-  const state = useResource<Dispatcher>("/api/v1/dispatcher");
+  const state = useResource<DispatcherState>("/api/v1/dispatcher");
   const [confirm, setConfirm] = useState<ConfirmRequest | null>(null);
   const [error, setError] = useState<string | null>(null);
   if (state.error) return <ErrorBox error={state.error} retry={() => void state.reload()} />;

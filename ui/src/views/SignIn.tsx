@@ -2,10 +2,10 @@
 // stored by the page). Shows why the previous session ended, when it did.
 import { useState } from "preact/hooks";
 import { api, errorText } from "../api";
-import type { Me } from "../types";
+import type { Session } from "../types";
 
 /** The sign-in page; `notice` says why the last session ended. */
-export function SignIn({ notice, onSignedIn }: { notice: string | null; onSignedIn: (me: Me) => void }) {
+export function SignIn({ notice, onSignedIn }: { notice: string | null; onSignedIn: (me: Session) => void }) {
   const [key, setKey] = useState("");
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -20,7 +20,7 @@ export function SignIn({ notice, onSignedIn }: { notice: string | null; onSigned
     }
     setBusy(true);
     try {
-      const me = await api<Me>("POST", "/api/v1/session", { api_key: pair });
+      const me = await api<Session>("POST", "/api/v1/session", { api_key: pair });
       setKey("");
       onSignedIn(me);
     } catch (e) {

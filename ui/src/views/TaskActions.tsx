@@ -1,7 +1,9 @@
 // The buttons of one task: only the actions its status allows (the API refuses the others anyway),
-// a confirmation with a message for cancel.
-import { api, errorText } from "../api";
+// a confirmation with a message for cancel, and "Run again" for an ended task (a new task with the
+// same arguments, linked to this one).
+import { api, client, errorText } from "../api";
 import type { ConfirmRequest } from "../components/ConfirmDialog";
+import { navigate } from "../router";
 import type { Task } from "../types";
 
 type Action = { action: string; label: string; body?: Record<string, unknown>; danger?: boolean };
@@ -34,6 +36,13 @@ function allowed(task: Task): Action[] {
   }
 }
 
+/** Ended for good: Finished, Canceled, or Failed with no retry coming. */
+const ended = (task: Task) =>
+  task.status === "Finished" || task.status === "Canceled" || (task.status === "Failed" && task.retry_at === null);
+
+/** Report jobs are started from their report, never through the task API. */
+const canRunAgain = (task: Task) => ended(task) && !task.method.startsWith("report:");
+
 /** The action buttons of one task; `onChanged` gets the task the API returned. */
 export function TaskActions({
   task,
@@ -54,6 +63,20 @@ export function TaskActions({
       onError(errorText(e));
     }
   };
+  const runAgain = () =>
+    confirm({
+      title: `Run ${task.job_name} again?`,
+      body: `A new task of ${task.method} with the same arguments and options is enqueued, linked to this one (which stays as it is).`,
+      confirmLabel: "Run again",
+      onConfirm: async () => {
+        try {
+          const again = await client.runAgain(task);
+          navigate(`/tasks/${encodeURIComponent(again.name)}`);
+        } catch (e) {
+          onError(errorText(e));
+        }
+      },
+    });
   return (
     <div class="actions" role="group" aria-label="Task actions">
       {allowed(task).map((a) => (
@@ -77,6 +100,11 @@ export function TaskActions({
           {a.label}
         </button>
       ))}
+      {canRunAgain(task) ? (
+        <button type="button" class="btn" onClick={runAgain}>
+          Run again…
+        </button>
+      ) : null}
     </div>
   );
 }

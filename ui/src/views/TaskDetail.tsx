@@ -1,15 +1,19 @@
 // One task, Desk-form style: every field, arguments and result as JSON, timings, attempts and
-// retries, the error (with the stack for admins), the debug log, live progress and why it waits.
+// retries, the error (with the stack for admins), the debug log, live progress, why it waits, and
+// where it was run again from (or as).
 import { useEffect, useState } from "preact/hooks";
 import { ConfirmDialog, type ConfirmRequest } from "../components/ConfirmDialog";
+import { DispatcherBanner, useDispatcher } from "../components/DispatcherBanner";
 import { Field } from "../components/Field";
 import { JsonView } from "../components/JsonView";
+import { Linked } from "../components/Linked";
+import { LiveStatus } from "../components/LiveStatus";
 import { ProgressBar } from "../components/ProgressBar";
 import { ErrorBox, Loading } from "../components/States";
 import { StatusPill } from "../components/StatusPill";
 import { formatDateTime, formatDuration, taskDuration } from "../format";
-import { useResource } from "../hooks";
-import { useTaskEvents } from "../live";
+import { useCoalesced, useResource } from "../hooks";
+import { usePollWhileOffline, useTaskListEvents } from "../live";
 import { href } from "../router";
 import type { ViewProps } from "../routes";
 import { isAdmin, useMe } from "../session";
@@ -18,6 +22,8 @@ import { TaskActions } from "./TaskActions";
 import { WaitingReason } from "./WaitingReason";
 
 const ENDED = new Set(["Finished", "Canceled"]);
+/** A Task User cannot see other users' tasks of the method: their answer is re-checked this often. */
+const RECHECK_MS = 10_000;
 
 /** The page of one task, live until it ends. */
 export function TaskDetail({ params }: ViewProps) {
@@ -27,13 +33,33 @@ export function TaskDetail({ params }: ViewProps) {
   const [task, setTask] = useState<Task | null>(null);
   const [confirm, setConfirm] = useState<ConfirmRequest | null>(null);
   const [actionError, setActionError] = useState<string | null>(null);
+  /** Moves with every event of another task of this method: the waiting answer may have changed. */
+  const [methodEvents, setMethodEvents] = useState(0);
+  const dispatcher = useDispatcher();
   useEffect(() => setTask(resource.data), [resource.data]);
 
   const live = task !== null && !(ENDED.has(task.status) || (task.status === "Failed" && task.retry_at === null));
-  useTaskEvents(name, live, (event) => {
-    // Progress patches in place; a new status re-reads the whole task (timings, result, error).
-    setTask((t) => (t ? { ...t, progress: event.progress } : t));
-    if (event.status !== task?.status) void resource.reload();
+  const methodChanged = useCoalesced(() => setMethodEvents((n) => n + 1), 500);
+  // One subscription covers the task and its method: the caller's own tasks (for a System Manager,
+  // every user's) — so a canceled task ahead, or a slot freed, re-asks why this one waits.
+  const connection = useTaskListEvents(
+    admin,
+    (event) => {
+      if (event.name === name) {
+        // Progress patches in place; a new status re-reads the whole task (timings, result, error).
+        setTask((t) => (t ? { ...t, progress: event.progress } : t));
+        if (event.status !== task?.status || event.retry_at !== task.retry_at) void resource.reload();
+      } else if (event.method === task?.method) methodChanged();
+    },
+    () => {
+      void resource.reload();
+      methodChanged();
+    },
+    live,
+  );
+  usePollWhileOffline(connection, () => {
+    void resource.reload();
+    methodChanged();
   });
 
   if (resource.error && !task) return <ErrorBox error={resource.error} retry={() => void resource.reload()} />;
@@ -47,11 +73,16 @@ export function TaskDetail({ params }: ViewProps) {
       <header class="detail-head">
         <h1 id="task-title">{task.job_name}</h1>
         <StatusPill status={task.status} retry={task.retry_at !== null} />
-        {live ? <span class="live-dot" title="Live" aria-label="Live updates" /> : null}
+        <LiveStatus state={connection} />
         <TaskActions task={task} confirm={setConfirm} onChanged={setTask} onError={setActionError} />
       </header>
+      {live ? <DispatcherBanner state={dispatcher} /> : null}
       {actionError ? <ErrorBox error={new Error(actionError)} /> : null}
-      <WaitingReason name={task.name} version={`${task.status}:${task.retry_at ?? ""}`} />
+      <WaitingReason
+        name={task.name}
+        trigger={`${task.status}:${task.retry_at ?? ""}:${methodEvents}:${String(dispatcher?.enabled)}`}
+        recheckMs={admin ? null : RECHECK_MS}
+      />
       <section class="card" aria-label="Progress" data-testid="task-progress">
         <ProgressBar
           count={p?.count ?? (task.status === "Finished" ? 1 : null)}
@@ -88,6 +119,15 @@ export function TaskDetail({ params }: ViewProps) {
                 "—"
               )}
             </dd>
+            {task.scheduled_job ? (
+              <>
+                <dt>Scheduled job</dt>
+                <dd>
+                  <a href={href(`/scheduled-jobs/${encodeURIComponent(task.scheduled_job)}`)}>{task.scheduled_job}</a>
+                </dd>
+              </>
+            ) : null}
+            <RerunLinks task={task} />
           </dl>
         </section>
         <section class="card">
@@ -127,10 +167,46 @@ export function TaskDetail({ params }: ViewProps) {
       {task.debug_log ? (
         <section class="card">
           <h2>Debug log</h2>
-          <pre class="json">{task.debug_log}</pre>
+          <pre class="json">
+            <Linked text={task.debug_log} />
+          </pre>
         </section>
       ) : null}
       <ConfirmDialog request={confirm} onClose={() => setConfirm(null)} />
     </article>
+  );
+}
+
+/** "Run again of" the task it repeats, and the tasks that run it again (newest first). */
+function RerunLinks({ task }: { task: Task }) {
+  const reruns = task.reruns ?? [];
+  return (
+    <>
+      {task.rerun_of ? (
+        <>
+          <dt>Run again of</dt>
+          <dd data-testid="rerun-of">
+            <a class="mono" href={href(`/tasks/${encodeURIComponent(task.rerun_of)}`)}>
+              {task.rerun_of}
+            </a>
+          </dd>
+        </>
+      ) : null}
+      {reruns.length > 0 ? (
+        <>
+          <dt>Run again as</dt>
+          <dd data-testid="reruns">
+            {reruns.map((r, i) => (
+              <span key={r}>
+                {i > 0 ? ", " : ""}
+                <a class="mono" href={href(`/tasks/${encodeURIComponent(r)}`)}>
+                  {r}
+                </a>
+              </span>
+            ))}
+          </dd>
+        </>
+      ) : null}
+    </>
   );
 }

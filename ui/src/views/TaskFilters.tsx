@@ -1,6 +1,9 @@
 // The task list's filter form. Its state lives in the URL (the API's own query names), so a filtered
-// list is a shareable link; Enter applies.
+// list is a shareable link; Enter applies. An arguments condition is checked by the API's own
+// grammar before it is applied (refused with the reason, never a silent "no match"), written
+// canonically, and replaces any condition on the same path.
 import { useEffect, useState } from "preact/hooks";
+import { argText, parseArgCondition } from "../../../src/shared/arg-filter";
 import { fromLocalInput, toLocalInput } from "../format";
 import { navigate } from "../router";
 import { isAdmin, useMe } from "../session";
@@ -15,6 +18,7 @@ export function TaskFilters({ query, methods }: { query: URLSearchParams; method
   const admin = isAdmin(useMe());
   const [values, setValues] = useState<Record<Field, string>>(() => read(query));
   const [arg, setArg] = useState("");
+  const [argError, setArgError] = useState<string | null>(null);
   const args = query.getAll("arg");
   useEffect(() => setValues(read(query)), [query.toString()]);
 
@@ -25,9 +29,19 @@ export function TaskFilters({ query, methods }: { query: URLSearchParams; method
       const v = field.startsWith("created_") ? fromLocalInput(values[field]) : values[field].trim();
       if (v) next.set(field, v);
     }
-    for (const a of args) next.append("arg", a);
-    if (arg.trim()) next.append("arg", arg.trim());
+    let kept = args;
+    if (arg.trim()) {
+      const condition = parseArgCondition(arg.trim());
+      if ("error" in condition) {
+        setArgError(condition.error);
+        return;
+      }
+      // One condition per path: a new value for a path already filtered replaces its chip.
+      kept = [...args.filter((a) => pathOf(a) !== condition.path), argText(condition)];
+    }
+    for (const a of kept) next.append("arg", a);
     setArg("");
+    setArgError(null);
     navigate("/tasks", next);
   };
   const removeArg = (index: number) => {
@@ -94,8 +108,18 @@ export function TaskFilters({ query, methods }: { query: URLSearchParams; method
           name="arg"
           placeholder='customer = "CUST-0001"'
           value={arg}
-          onInput={(e) => setArg(e.currentTarget.value)}
+          aria-invalid={argError !== null}
+          aria-describedby={argError ? "arg-error" : undefined}
+          onInput={(e) => {
+            setArg(e.currentTarget.value);
+            setArgError(null);
+          }}
         />
+        {argError ? (
+          <span id="arg-error" class="bad small" role="alert">
+            {argError}
+          </span>
+        ) : null}
       </label>
       <div class="filter-actions">
         <button type="submit" class="btn btn-primary">
@@ -119,6 +143,12 @@ export function TaskFilters({ query, methods }: { query: URLSearchParams; method
       ) : null}
     </form>
   );
+}
+
+/** The canonical path of a condition in the URL (null when it does not parse: the API says why). */
+function pathOf(arg: string): string | null {
+  const condition = parseArgCondition(arg);
+  return "error" in condition ? null : condition.path;
 }
 
 function read(query: URLSearchParams): Record<Field, string> {

@@ -1,20 +1,26 @@
-// Tasks: filters in the URL, keyset paging ("Load more"), live rows over the WebSocket (own tasks, or
-// every user's for System Managers; existing rows update in place, new ones wait behind an "N new —
-// show" banner so the list never jumps), and bulk actions by selection or by filter.
+// Tasks: filters in the URL, per-status counts as tabs, keyset paging ("Load more"), live rows over
+// the WebSocket (own tasks, or every user's for System Managers; existing rows update in place, new
+// ones wait behind an "N new — show" banner so the list never jumps) — polled while realtime is
+// unavailable — and bulk actions by selection or by filter.
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
-import { api, query as toQuery } from "../api";
+import { api, client, query as toQuery } from "../api";
 import { ConfirmDialog, type ConfirmRequest } from "../components/ConfirmDialog";
+import { DispatcherBanner, useDispatcher } from "../components/DispatcherBanner";
+import { LiveStatus } from "../components/LiveStatus";
 import { Empty, ErrorBox, Loading } from "../components/States";
 import { useCoalesced, useResource } from "../hooks";
-import { useTaskListEvents } from "../live";
+import { usePollWhileOffline, useTaskListEvents } from "../live";
 import type { ViewProps } from "../routes";
 import { isAdmin, useMe } from "../session";
-import type { MethodInfo, Page, Task, TaskEvent } from "../types";
-import { BulkActions, BulkSummary, type Summary } from "./BulkActions";
+import type { MethodInfo, Page, Task, TaskCounts, TaskEvent } from "../types";
+import { BulkActions, BulkSummary, filterBody, type Summary } from "./BulkActions";
+import { StatusTabs } from "./StatusTabs";
 import { TaskFilters } from "./TaskFilters";
 import { TaskTable } from "./TaskTable";
 
 const PAGE = 50;
+/** Counts read up to 1,000 rows per status: at most one re-count this often while events come. */
+const COUNTS_EVERY_MS = 3_000;
 
 function listPath(query: URLSearchParams, cursor?: string): string {
   const params: Record<string, string | string[]> = {};
@@ -39,7 +45,9 @@ export function TaskList({ query }: ViewProps) {
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [summary, setSummary] = useState<Summary | null>(null);
   const [confirm, setConfirm] = useState<ConfirmRequest | null>(null);
+  const [counts, setCounts] = useState<TaskCounts | null>(null);
   const methods = useResource<Page<MethodInfo>>("/api/v1/methods");
+  const dispatcher = useDispatcher();
   const rowsRef = useRef(rows);
   rowsRef.current = rows;
 
@@ -62,10 +70,23 @@ export function TaskList({ query }: ViewProps) {
     }
   }, [key]);
 
+  /** The tabs count every status under the other filters (the status filter picks the tab). */
+  const loadCounts = useCallback(async () => {
+    const others = filterBody(query);
+    delete others.status;
+    try {
+      setCounts(await client.countTasks(others));
+    } catch {
+      setCounts(null); // a filter the API refuses shows its error above the table
+    }
+  }, [key]);
+
   useEffect(() => {
     setSelected(new Set());
+    setCounts(null);
     void loadFirst();
-  }, [loadFirst]);
+    void loadCounts();
+  }, [loadFirst, loadCounts]);
 
   const loadMore = async () => {
     if (!cursor) return;
@@ -93,16 +114,25 @@ export function TaskList({ query }: ViewProps) {
   }, [key]);
 
   const scheduleHead = useCoalesced(() => void refreshHead(), 300);
+  const scheduleCounts = useCoalesced(() => void loadCounts(), COUNTS_EVERY_MS);
 
-  useTaskListEvents(
+  const connection = useTaskListEvents(
     admin,
     (event) => {
       if (rowsRef.current.some((t) => t.name === event.name)) {
         setRows((r) => r.map((t) => (t.name === event.name ? applyEvent(t, event) : t)));
       } else scheduleHead();
+      scheduleCounts();
     },
-    () => scheduleHead(),
+    () => {
+      scheduleHead();
+      scheduleCounts();
+    },
   );
+  usePollWhileOffline(connection, () => {
+    void refreshHead();
+    void loadCounts();
+  });
 
   const toggle = (name: string) =>
     setSelected((s) => {
@@ -115,8 +145,13 @@ export function TaskList({ query }: ViewProps) {
 
   return (
     <section aria-labelledby="tasks-title">
-      <h1 id="tasks-title">Tasks</h1>
+      <header class="detail-head">
+        <h1 id="tasks-title">Tasks</h1>
+        <LiveStatus state={connection} />
+      </header>
+      <DispatcherBanner state={dispatcher} />
       <TaskFilters query={query} methods={(methods.data?.data ?? []).map((m) => m.method)} />
+      <StatusTabs query={query} counts={counts} />
       <BulkActions
         selected={[...selected]}
         query={query}
@@ -125,6 +160,7 @@ export function TaskList({ query }: ViewProps) {
           setSummary(s);
           setSelected(new Set());
           void loadFirst();
+          void loadCounts();
         }}
       />
       {summary ? <BulkSummary summary={summary} onClose={() => setSummary(null)} /> : null}
@@ -139,7 +175,11 @@ export function TaskList({ query }: ViewProps) {
       {error ? <ErrorBox error={error} retry={() => void loadFirst()} /> : null}
       {loading && rows.length === 0 ? <Loading what="Loading tasks" /> : null}
       {!loading && !error && rows.length === 0 ? (
-        <Empty>No tasks match. Enqueue one through the API, or clear the filters.</Empty>
+        <Empty>
+          {key === ""
+            ? "No tasks yet. Enqueue one with POST /api/v1/tasks (see API docs), or start a report or a schedule."
+            : "No tasks match these filters. Clear them, or widen the time range."}
+        </Empty>
       ) : null}
       {rows.length > 0 ? (
         <TaskTable rows={rows} showOwner={admin} selected={selected} onToggle={toggle} onToggleAll={toggleAll} />

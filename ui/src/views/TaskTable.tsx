@@ -1,5 +1,6 @@
 // The task list's table: fixed-height rows (live updates never shift the layout), a selection
-// checkbox per row, status pill and progress.
+// checkbox per row, status pill and progress. Every column fits the width it is given (a laptop's
+// 1280 px); on a phone each row becomes a small card whose cells name themselves (data-label).
 import { ProgressBar } from "../components/ProgressBar";
 import { StatusPill } from "../components/StatusPill";
 import { formatDuration, formatShort, taskDuration } from "../format";
@@ -34,13 +35,13 @@ export function TaskTable({
                 onChange={(e) => onToggleAll(e.currentTarget.checked)}
               />
             </th>
-            <th>Job</th>
-            <th>Method</th>
-            <th>Status</th>
+            <th class="col-job">Job</th>
+            <th class="col-method">Method</th>
+            <th class="col-status">Status</th>
             <th class="col-progress">Progress</th>
-            {showOwner ? <th>Owner</th> : null}
-            <th>Created</th>
-            <th class="num">Duration</th>
+            {showOwner ? <th class="col-owner">Owner</th> : null}
+            <th class="col-created">Created</th>
+            <th class="num col-duration">Duration</th>
           </tr>
         </thead>
         <tbody>
@@ -54,16 +55,18 @@ export function TaskTable({
                   onChange={() => onToggle(t.name)}
                 />
               </td>
-              <td class="cell-main">
-                <a href={href(`/tasks/${t.name}`)} title={t.name}>
+              <td class="cell-main col-job" data-label="Job">
+                <a href={href(`/tasks/${t.name}`)} title={`${t.job_name} (${t.name})`}>
                   {t.job_name}
                 </a>
               </td>
-              <td>{t.method}</td>
-              <td>
+              <td class="col-method" data-label="Method" title={t.method}>
+                {t.method}
+              </td>
+              <td class="col-status" data-label="Status">
                 <StatusPill status={t.status} retry={t.retry_at !== null} />
               </td>
-              <td class="col-progress">
+              <td class="col-progress" data-label="Progress">
                 {t.progress && (t.status === "Started" || t.progress.total) ? (
                   <ProgressBar
                     compact
@@ -73,9 +76,17 @@ export function TaskTable({
                   />
                 ) : null}
               </td>
-              {showOwner ? <td>{t.owner}</td> : null}
-              <td>{formatShort(t.created_at)}</td>
-              <td class="num">{formatDuration(taskDuration(t))}</td>
+              {showOwner ? (
+                <td class="col-owner" data-label="Owner" title={t.owner}>
+                  {t.owner}
+                </td>
+              ) : null}
+              <td class="col-created" data-label="Created">
+                {formatShort(t.created_at)}
+              </td>
+              <td class="num col-duration" data-label="Duration">
+                {formatDuration(taskDuration(t))}
+              </td>
             </tr>
           ))}
         </tbody>

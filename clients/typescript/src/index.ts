@@ -2,36 +2,40 @@
 // enqueue and manage tasks, and watch a task or a batch live — the show_progress /
 // show_batch_progress of this platform, with reconnects that resync from the server's snapshot.
 // Only erasable TypeScript syntax, so Node can run it directly (node --experimental-strip-types).
-import type { z } from "@hono/zod-openapi";
-import type { Run as RunSchema, Schedule as ScheduleSchema, Task as TaskSchema } from "../api/schemas";
-import type { ScheduleSpec as ScheduleSpecSchema } from "../schedules/spec";
-import type { TaskSpec as TaskSpecSchema } from "../tasks/spec";
-import type { TaskEvent } from "../realtime/event-types";
+import { SwitchyardError } from "./errors";
+import type {
+  BatchSummary,
+  Batch,
+  BulkEnqueueRequest,
+  BulkEnqueueResult,
+  Page,
+  ReportJob,
+  ReportJobStart,
+  Schedule,
+  SchedulePreview,
+  ScheduleRun,
+  ScheduleSpec,
+  Session,
+  Task,
+  TaskCounts,
+  TaskEvent,
+  TaskFilter,
+  TaskSpec,
+  Waiting,
+} from "./types";
+import { subscribe, type ServerMessage, type Watch, type WatchOptions } from "./watch";
 
-export type Task = z.output<typeof TaskSchema>;
-export type TaskSpec = z.input<typeof TaskSpecSchema>;
-export type Schedule = z.output<typeof ScheduleSchema>;
-export type ScheduleSpec = z.input<typeof ScheduleSpecSchema>;
-export type ScheduleRun = z.output<typeof RunSchema>;
-export type { TaskEvent };
+export { SwitchyardError, isTransient } from "./errors";
+export type * from "./types";
+export type { ConnectionState, Watch, WatchOptions } from "./watch";
+
+/** The actions that act on many tasks at once (POST /api/v1/tasks/actions). */
+export type BulkActionName = "cancel" | "retry" | "pause" | "resume" | "run-now";
 
 /** A batch's progress as events carry it. */
 export interface BatchProgress {
   done: number;
   total: number;
-}
-
-export interface BulkEnqueueRequest {
-  tasks: TaskSpec[];
-  batch_id?: string;
-  failure_policy?: "continue" | "pause_rest";
-  defaults?: Partial<TaskSpec>;
-}
-
-export interface BulkEnqueueResult {
-  batch_id: string;
-  enqueued: number;
-  tasks: { name: string; method: string; batch_order: number }[];
 }
 
 export interface ClientOptions {
@@ -46,50 +50,27 @@ export interface ClientOptions {
   WebSocket?: typeof WebSocket;
 }
 
-export interface WatchOptions {
-  /** Largest delay between reconnect attempts (default 10 s). */
-  maxBackoffMs?: number;
-  /** Called when the connection drops and when it is re-established. */
-  onConnection?: (state: "open" | "closed") => void;
-}
-
-/** A running watch: `done` settles when the watched thing ends; `stop()` ends it early. */
-export interface Watch<T> {
-  done: Promise<T>;
-  stop(): void;
-}
-
-/** An API error: the HTTP status plus the server's `{ error: { code, message, details } }`. */
-export class SwitchyardError extends Error {
-  readonly status: number;
-  readonly code: string;
-  readonly details: unknown;
-
-  constructor(status: number, code: string, message: string, details: unknown) {
-    super(message);
-    this.name = "SwitchyardError";
-    this.status = status;
-    this.code = code;
-    this.details = details;
-  }
-}
-
-interface Snapshot {
-  scope: string;
-  tasks: TaskEvent[];
-  batch: { total: number; done: number } | null;
-}
-
-type ServerMessage = { type: "snapshot"; data: Snapshot } | { type: "async_task_status"; data: TaskEvent };
-
 /** True when a task will not change again without a manual retry. */
 export function isFinal(event: Pick<TaskEvent, "status" | "retry_at">): boolean {
   return event.status === "Finished" || event.status === "Canceled" || (event.status === "Failed" && !event.retry_at);
 }
 
+/** A query string from a task filter (`arg` repeats), with extra parameters; "" when empty. */
+export function filterQuery(filter: TaskFilter, extra: Record<string, string | number> = {}): string {
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries({ ...filter, ...extra })) {
+    if (value === undefined || value === null || value === "") continue;
+    if (Array.isArray(value)) for (const v of value as unknown[]) search.append(key, String(v));
+    else search.set(key, String(value));
+  }
+  const text = search.toString();
+  return text === "" ? "" : `?${text}`;
+}
+
+const taskPath = (name: string) => `/api/v1/tasks/${encodeURIComponent(name)}`;
 const schedulePath = (name: string) => `/api/v1/scheduled-jobs/${encodeURIComponent(name)}`;
 
-/** Creates a client bound to one server and API key. */
+/** Creates a client bound to one server and API key (or, in a console page, its session). */
 export function createClient(options: ClientOptions) {
   const base = options.baseUrl.replace(/\/+$/, "");
   const doFetch = options.fetch ?? globalThis.fetch.bind(globalThis);
@@ -106,7 +87,13 @@ export function createClient(options: ClientOptions) {
       ...(options.apiKey === undefined ? { credentials: "same-origin" as const } : {}),
     });
     const text = await response.text();
-    const json: unknown = text === "" ? null : JSON.parse(text);
+    let json: unknown = null;
+    try {
+      json = text === "" ? null : JSON.parse(text);
+    } catch {
+      // Not our JSON (a proxy's error page): the status speaks for it.
+      if (response.ok) throw new SwitchyardError(response.status, "invalid_response", "the answer is not JSON", text);
+    }
     if (!response.ok) {
       const error = (json as { error?: { code?: string; message?: string; details?: unknown } } | null)?.error;
       throw new SwitchyardError(
@@ -119,95 +106,19 @@ export function createClient(options: ClientOptions) {
     return json as T;
   }
 
-  /**
-   * Opens a subscription and keeps it open until `stop()` or until `onMessage` returns true.
-   * Every (re)connection starts with a snapshot, so nothing that matters is missed across drops.
-   */
-  function subscribe<T>(
+  const transport = {
+    Socket,
+    socketUrl: async (query: string) => {
+      const ticket = await request<{ url: string }>("POST", "/api/v1/realtime/tickets");
+      return `${base.replace(/^http/, "ws")}${ticket.url}${query}`;
+    },
+  };
+  const open = <T>(
     query: string,
     precheck: () => Promise<unknown>,
     onMessage: (message: ServerMessage, finish: (value: T) => void) => void,
     watch: WatchOptions,
-  ): Watch<T> {
-    let stopped = false;
-    let socket: WebSocket | null = null;
-    let attempt = 0;
-    let heartbeat: ReturnType<typeof setInterval> | undefined;
-    const stopHeartbeat = () => {
-      if (heartbeat !== undefined) clearInterval(heartbeat);
-      heartbeat = undefined;
-    };
-    let resolveDone: (value: T) => void = () => {};
-    let rejectDone: (error: unknown) => void = () => {};
-    const done = new Promise<T>((resolve, reject) => {
-      resolveDone = resolve;
-      rejectDone = reject;
-    });
-    const finish = (value: T) => {
-      stopped = true;
-      stopHeartbeat();
-      socket?.close(1000, "done");
-      resolveDone(value);
-    };
-
-    const connect = async (): Promise<void> => {
-      if (stopped) return;
-      let ticket: { url: string };
-      try {
-        // A refused WebSocket upgrade looks like a network error to the client, so ask over HTTP
-        // first: a task or batch that is missing (or not ours) is a 404 here.
-        await precheck();
-        ticket = await request<{ url: string }>("POST", "/api/v1/realtime/tickets");
-      } catch (error) {
-        // A rejected key or a missing task will not get better by retrying.
-        if (error instanceof SwitchyardError && error.status < 500) {
-          stopped = true;
-          rejectDone(error);
-          return;
-        }
-        scheduleReconnect();
-        return;
-      }
-      const url = `${base.replace(/^http/, "ws")}${ticket.url}${query}`;
-      const ws = new Socket(url);
-      socket = ws;
-      ws.addEventListener("open", () => {
-        attempt = 0;
-        watch.onConnection?.("open");
-        stopHeartbeat();
-        // Answered by the server's auto-response without waking anything.
-        heartbeat = setInterval(() => ws.readyState === 1 && ws.send("ping"), 30_000);
-      });
-      ws.addEventListener("message", (event) => {
-        if (typeof event.data !== "string" || event.data === "pong") return;
-        onMessage(JSON.parse(event.data) as ServerMessage, finish);
-      });
-      ws.addEventListener("close", () => {
-        stopHeartbeat();
-        if (stopped) return;
-        watch.onConnection?.("closed");
-        scheduleReconnect();
-      });
-    };
-
-    const scheduleReconnect = () => {
-      if (stopped) return;
-      const max = watch.maxBackoffMs ?? 10_000;
-      const delay = Math.min(max, 250 * 2 ** attempt) * (0.5 + Math.random() / 2);
-      attempt++;
-      setTimeout(() => void connect(), delay);
-    };
-
-    void connect();
-    return {
-      done,
-      stop() {
-        stopped = true;
-        stopHeartbeat();
-        socket?.close(1000, "stopped");
-      },
-    };
-  }
+  ) => subscribe<T>(transport, query, precheck, onMessage, watch);
 
   /** Delivers each task's events once, in seq order (snapshot entries included). */
   function dedupe(onEvent: (event: TaskEvent) => void) {
@@ -220,29 +131,100 @@ export function createClient(options: ClientOptions) {
     };
   }
 
+  /** Follows a scope of many tasks (own, or every user's) until `stop()`. */
+  function watchMany(
+    query: string,
+    precheck: () => Promise<unknown>,
+    onEvent: (event: TaskEvent) => void,
+    watch: WatchOptions & { onSnapshot?: (events: TaskEvent[]) => void },
+  ): Watch<never> {
+    const deliver = dedupe(onEvent);
+    return open<never>(
+      query,
+      precheck,
+      (message) => {
+        if (message.type === "snapshot") watch.onSnapshot?.(message.data.tasks);
+        const events = message.type === "snapshot" ? message.data.tasks : [message.data];
+        for (const event of events) deliver(event);
+      },
+      watch,
+    );
+  }
+
   return {
     /** Any API call: JSON in and out; errors throw SwitchyardError with the server's envelope. */
     request,
+    /** Who the key (or session) belongs to, and its roles. */
+    session: () => request<Session>("GET", "/api/v1/session"),
+
     /** Enqueues one task (201), or returns the live task with the same dedupe_key (200). */
     enqueue: (spec: TaskSpec) => request<Task>("POST", "/api/v1/tasks", spec),
+    /**
+     * Runs a task again: a new task with the same method (or document action), arguments and
+     * options, linked to the first by `rerun_of`.
+     */
+    runAgain: (task: Task) =>
+      request<Task>("POST", "/api/v1/tasks", {
+        ...(task.document_type === null
+          ? { method: task.method }
+          : {
+              document_type: task.document_type,
+              document_name: task.document_name,
+              document_action: task.document_action,
+            }),
+        job_name: task.job_name,
+        queue: task.queue,
+        timeout: task.timeout,
+        priority: task.priority,
+        max_retries: task.max_retries,
+        retry_delay: task.retry_delay,
+        retry_backoff: task.retry_backoff,
+        arguments: task.arguments,
+        rerun_of: task.name,
+      }),
     /** Enqueues up to 1,000 tasks as one batch, all or nothing. */
     bulkEnqueue: (body: BulkEnqueueRequest) => request<BulkEnqueueResult>("POST", "/api/v1/tasks/bulk", body),
-    getTask: (name: string) => request<Task>("GET", `/api/v1/tasks/${encodeURIComponent(name)}`),
-    getBatch: (batchId: string) =>
-      request<BatchProgress & Record<string, unknown>>("GET", `/api/v1/batches/${encodeURIComponent(batchId)}`),
-    cancel: (name: string, message?: string) =>
-      request<Task>("POST", `/api/v1/tasks/${encodeURIComponent(name)}/cancel`, { message }),
-    retry: (name: string, now = false) =>
-      request<Task>("POST", `/api/v1/tasks/${encodeURIComponent(name)}/retry`, { now }),
+    getTask: (name: string) => request<Task>("GET", taskPath(name)),
+    /** Why a task has not started: the scheduler's own answer. */
+    waiting: (name: string) => request<Waiting>("GET", `${taskPath(name)}/waiting`),
+    /** A page of tasks matching `filter` (own tasks; System Managers see all), newest first. */
+    listTasks: (filter: TaskFilter = {}, page: { limit?: number; cursor?: string } = {}) =>
+      request<Page<Task>>("GET", `/api/v1/tasks${filterQuery(filter, page)}`),
+    /**
+     * How many tasks `filter` matches per status, each counted up to `cap` (default 1,000); with
+     * `action`, only those a bulk action on the filter would act on.
+     */
+    countTasks: (filter: TaskFilter = {}, options: { cap?: number; action?: BulkActionName } = {}) =>
+      request<TaskCounts>("GET", `/api/v1/tasks/counts${filterQuery(filter, options)}`),
+    getBatch: (batchId: string) => request<Batch>("GET", `/api/v1/batches/${encodeURIComponent(batchId)}`),
+    listBatches: (cursor?: string) =>
+      request<Page<BatchSummary>>("GET", `/api/v1/batches${filterQuery({}, cursor === undefined ? {} : { cursor })}`),
+    cancel: (name: string, message?: string) => request<Task>("POST", `${taskPath(name)}/cancel`, { message }),
+    retry: (name: string, now = false) => request<Task>("POST", `${taskPath(name)}/retry`, { now }),
+
+    /** Starts a prepared report (or gets the identical recent one; `fresh: true` never reuses a finished one). */
+    startReport: (report: string, body: ReportJobStart = {}) =>
+      request<ReportJob>("POST", `/api/v1/reports/${encodeURIComponent(report)}/jobs`, body),
+    getReportJob: (jobId: string) => request<ReportJob>("GET", `/api/v1/report-jobs/${encodeURIComponent(jobId)}`),
 
     /** Scheduled jobs visible to the caller (own; all for a System Manager), a page at a time. */
     listSchedules: (cursor?: string) =>
-      request<{ data: Schedule[]; next_cursor: string | null }>(
+      request<Page<Schedule>>(
         "GET",
         `/api/v1/scheduled-jobs${cursor === undefined ? "" : `?cursor=${encodeURIComponent(cursor)}`}`,
       ),
     /** Creates a scheduled job for a method the caller may enqueue. */
     createSchedule: (spec: ScheduleSpec) => request<Schedule>("POST", "/api/v1/scheduled-jobs", spec),
+    /**
+     * What a spec would do — its timing in words and next 10 runs — checked like a save (of the
+     * schedule `name` when it edits one), saving nothing.
+     */
+    previewSchedule: (spec: ScheduleSpec, name?: string) =>
+      request<SchedulePreview>(
+        "POST",
+        name === undefined ? "/api/v1/scheduled-jobs/preview" : `${schedulePath(name)}/preview`,
+        spec,
+      ),
     /** A scheduled job with its next 10 fire times in its own time zone. */
     getSchedule: (name: string) => request<Schedule>("GET", schedulePath(name)),
     /** Replaces a scheduled job's definition (counters and run log are kept). */
@@ -267,9 +249,9 @@ export function createClient(options: ClientOptions) {
      */
     watchTask(name: string, onEvent: (event: TaskEvent) => void, watch: WatchOptions = {}): Watch<TaskEvent> {
       const deliver = dedupe(onEvent);
-      return subscribe<TaskEvent>(
+      return open<TaskEvent>(
         `&task=${encodeURIComponent(name)}`,
-        () => request("GET", `/api/v1/tasks/${encodeURIComponent(name)}`),
+        () => request("GET", taskPath(name)),
         (message, finish) => {
           const events = message.type === "snapshot" ? message.data.tasks : [message.data];
           for (const event of events) {
@@ -302,7 +284,7 @@ export function createClient(options: ClientOptions) {
         }
         onEvent(event, progress);
       });
-      return subscribe<BatchProgress>(
+      return open<BatchProgress>(
         `&batch=${encodeURIComponent(batchId)}`,
         () => request("GET", `/api/v1/batches/${encodeURIComponent(batchId)}`),
         (message, finish) => {
@@ -328,20 +310,15 @@ export function createClient(options: ClientOptions) {
       onEvent: (event: TaskEvent) => void,
       watch: WatchOptions & { onSnapshot?: (events: TaskEvent[]) => void } = {},
     ): Watch<never> {
-      const deliver = dedupe(onEvent);
-      return subscribe<never>(
+      return watchMany(
         "&all=1",
         async () => {
-          const me = await request<{ roles: string[] }>("GET", "/api/v1/session");
+          const me = await request<Session>("GET", "/api/v1/session");
           if (!me.roles.includes("System Manager")) {
             throw new SwitchyardError(403, "forbidden", "only a System Manager can watch every user's tasks", null);
           }
         },
-        (message) => {
-          if (message.type === "snapshot") watch.onSnapshot?.(message.data.tasks);
-          const events = message.type === "snapshot" ? message.data.tasks : [message.data];
-          for (const event of events) deliver(event);
-        },
+        onEvent,
         watch,
       );
     },
@@ -355,17 +332,7 @@ export function createClient(options: ClientOptions) {
       onEvent: (event: TaskEvent) => void,
       watch: WatchOptions & { onSnapshot?: (events: TaskEvent[]) => void } = {},
     ): Watch<never> {
-      const deliver = dedupe(onEvent);
-      return subscribe<never>(
-        "",
-        () => request("GET", "/api/v1/session"),
-        (message) => {
-          if (message.type === "snapshot") watch.onSnapshot?.(message.data.tasks);
-          const events = message.type === "snapshot" ? message.data.tasks : [message.data];
-          for (const event of events) deliver(event);
-        },
-        watch,
-      );
+      return watchMany("", () => request("GET", "/api/v1/session"), onEvent, watch);
     },
   };
 }
