@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // `npm run bench:reports`: prepared-report benchmarks against a local `wrangler dev` that this script
 // starts (throwaway state directory, free port) and stops: time to first byte and throughput of
-// 100k- and 1M-row results in every format, workerd memory growth between the two sizes, and how
-// soon check_status notices a finished job. Results are printed and saved under bench-results/.
+// 100k- and 1M-row results in every format, the Worker isolate's JS heap during each job and
+// download (through the inspector port: what a deployed isolate's 128 MB limit is about), workerd
+// process memory growth between the two sizes, and how soon check_status notices a finished job.
+// Results are printed and saved under bench-results/.
 //
 //   node scripts/bench-reports.mjs [--sizes 100000,1000000] [--probes 10] [--formats json,csv,ndjson] [--control off]
 //
@@ -13,6 +15,7 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSyn
 import { createServer } from "node:net";
 import { cpus, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
+import { heapSampler } from "./heap-sampler.mjs";
 
 const args = new Map();
 for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i].replace(/^--/, ""), process.argv[i + 1]);
@@ -83,6 +86,7 @@ function workerdRss(rootPid) {
 const workerdRssMiB = (rootPid) => Object.values(workerdRss(rootPid)).reduce((a, b) => a + b, 0);
 
 const port = await freePort();
+const inspectorPort = await freePort();
 const base = `http://127.0.0.1:${port}`;
 const state = mkdtempSync(join(tmpdir(), "switchyard-bench-reports-"));
 const wrangler = "node_modules/.bin/wrangler";
@@ -108,8 +112,10 @@ const dev = spawn(
     "--var",
     `ADMIN_API_KEY:${KEY}`,
     "--show-interactive-dev-session=false",
+    "--inspector-port",
+    String(inspectorPort),
   ],
-  { env, stdio: ["ignore", "ignore", "inherit"], detached: true },
+  { env: { ...env, CLOUDFLARE_CF_FETCH_ENABLED: "false" }, stdio: ["ignore", "ignore", "inherit"], detached: true },
 );
 
 function stop() {
@@ -295,6 +301,15 @@ await settle(warm);
 for (const f of FORMATS) await download(warm, f);
 await sleep(500);
 const baselineRss = workerdRssMiB(dev.pid);
+const heap = await heapSampler(inspectorPort);
+const baselineHeap = await heap.live();
+
+/** Runs `fn` as a heap phase: the isolate's live heap before and after it, and its peak while it ran. */
+async function heapDuring(fn) {
+  const phase = await heap.phase();
+  const value = await fn();
+  return { value, heap: await phase.end() };
+}
 
 const sizes = [];
 /** Runs `fn` and returns its result with the peak total workerd RSS seen while it ran. */
@@ -304,18 +319,20 @@ async function peakDuring(fn) {
   return { value, peak: round(peak) };
 }
 for (const rows of SIZES) {
-  const t0 = performance.now();
-  const generated = await peakDuring(async () => {
-    const jobId = await startJob({ rows });
-    return { jobId, job: await settle(jobId) };
-  });
-  const { jobId, job } = generated.value;
-  const generateMs = performance.now() - t0;
+  const { value: generated, heap: jobHeap } = await heapDuring(() =>
+    peakDuring(async () => {
+      const t0 = performance.now();
+      const jobId = await startJob({ rows });
+      return { jobId, job: await settle(jobId), ms: performance.now() - t0 };
+    }),
+  );
+  const { jobId, job, ms: generateMs } = generated.value;
   const downloads = [];
   for (const f of FORMATS) {
-    const { value: d, peak: p } = await peakDuring(() => download(jobId, f));
+    const { value: measured, heap: downloadHeap } = await heapDuring(() => peakDuring(() => download(jobId, f)));
+    const { value: d, peak: p } = measured;
     if (d.rows !== rows) throw new Error(`${f}: expected ${rows} rows, counted ${d.rows}`);
-    downloads.push({ ...d, peak_rss_mib: p });
+    downloads.push({ ...d, peak_rss_mib: p, heap_mib: downloadHeap });
   }
   sizes.push({
     rows,
@@ -323,6 +340,8 @@ for (const rows of SIZES) {
     generate_rows_per_s: Math.round(rows / (generateMs / 1000)),
     stored_mb: round(job.bytes / 1e6),
     generate_peak_rss_mib: generated.peak,
+    generate_heap_mib: jobHeap,
+    peak_heap_mib: Math.max(jobHeap.peak_mib, ...downloads.map((d) => d.heap_mib.peak_mib)),
     peak_rss_mib: Math.max(generated.peak, ...downloads.map((d) => d.peak_rss_mib)),
     rss_after_mib: round(workerdRssMiB(dev.pid)),
     rss_by_process_mib: Object.fromEntries(Object.entries(workerdRss(dev.pid)).map(([k, v]) => [k, round(v)])),
@@ -344,6 +363,7 @@ for (let i = 0; i < PROBES; i++) {
   delays.push(answered - Date.parse(job.ended_at));
 }
 clearInterval(sampler);
+heap.close();
 
 // Control: the same object sizes through local R2 alone (a bare Worker that only puts a multipart
 // object and streams it back), to tell the local runtime's own R2 costs from ours.
@@ -354,6 +374,9 @@ const result = {
   machine: `${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${process.platform}`,
   command: `node scripts/bench-reports.mjs --sizes ${SIZES.join(",")} --probes ${PROBES}`,
   baseline_rss_mib: round(baselineRss),
+  heap_target: heap.target,
+  baseline_heap_mib: baselineHeap,
+  heap_growth_mib: sizes.length >= 2 ? round(sizes[sizes.length - 1].peak_heap_mib - sizes[0].peak_heap_mib) : null,
   sizes,
   rss_growth_mib: sizes.length >= 2 ? round(sizes[sizes.length - 1].peak_rss_mib - sizes[0].peak_rss_mib) : null,
   r2_control: control,
@@ -369,6 +392,17 @@ console.log(JSON.stringify(result, null, 2));
 if (control) {
   console.log("\n| R2 alone: object MB | get TTFB ms | get total ms | peak RSS MiB |\n|---:|---:|---:|---:|");
   for (const c of control.objects) console.log(`| ${c.mb} | ${c.ttfb_ms} | ${c.total_ms} | ${c.peak_rss_mib} |`);
+}
+console.log(
+  "\n| rows | phase | live heap before, MiB | peak used heap, MiB | live heap after, MiB |\n|---:|---|---:|---:|---:|",
+);
+const heapRow = (rows, phase, h) =>
+  console.log(`| ${rows} | ${phase} | ${h.live_before_mib} | ${h.peak_mib} | ${h.live_after_mib} |`);
+for (const s of sizes) {
+  heapRow(s.rows, "job", s.generate_heap_mib);
+  for (const d of s.downloads) {
+    heapRow(s.rows, `${d.format} download`, d.heap_mib);
+  }
 }
 console.log(
   "\n| rows | format | TTFB ms | total ms | MB | rows/s | MB/s | peak RSS MiB |\n|---:|---|---:|---:|---:|---:|---:|---:|",

@@ -3,10 +3,10 @@
 // creates the admin API key and the secrets key once (in .dev.vars) and prints the key, then runs
 // `wrangler dev` (local D1, Queues, Durable Objects, R2 and the minute cron, all in workerd), and
 // beside it the demo Frappe site (sites/demo-frappe) on PORT+1, registered as remote target
-// `demo-frappe` once the platform answers.
+// `demo-frappe` once the platform answers. Ctrl-C stops both and says so.
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 
 const port = process.env.PORT ?? "8787";
 // The demo Frappe site's port (PORT+1 unless SITE_PORT says otherwise; SITE_INSPECTOR_PORT its
@@ -14,7 +14,14 @@ const port = process.env.PORT ?? "8787";
 const sitePort = process.env.SITE_PORT ?? String(Number(port) + 1);
 // A separate local state folder (the browser tests start a fresh platform in a temp folder).
 const persist = process.env.SWITCHYARD_PERSIST_TO ? ["--persist-to", process.env.SWITCHYARD_PERSIST_TO] : [];
-const env = { ...process.env, WRANGLER_SEND_METRICS: "false" };
+// wrangler dev fetches a sample `request.cf` object from workers.cloudflare.com at every start and
+// prints a stack trace when the machine is offline. Nothing here reads request.cf, so the local
+// placeholder is used from the start (set CLOUDFLARE_CF_FETCH_ENABLED=true to fetch it anyway).
+const env = {
+  ...process.env,
+  WRANGLER_SEND_METRICS: "false",
+  CLOUDFLARE_CF_FETCH_ENABLED: process.env.CLOUDFLARE_CF_FETCH_ENABLED ?? "false",
+};
 
 function readVars(path) {
   const vars = new Map();
@@ -42,13 +49,26 @@ if (!vars.get("REMOTE_SECRETS_KEY")) vars.set("REMOTE_SECRETS_KEY", randomBytes(
 if (!vars.get("SESSION_SECRET")) vars.set("SESSION_SECRET", randomBytes(32).toString("hex"));
 writeFileSync(".dev.vars", [...vars].map(([k, v]) => `${k}="${v}"`).join("\n") + "\n", { mode: 0o600 });
 
+// wrangler applies migrations one by one and prints its whole status table after each: its output
+// is kept, and one summary is printed instead (all of it when something fails).
 const migrate = spawnSync("wrangler", ["d1", "migrations", "apply", "DB", "--local", ...persist], {
-  stdio: ["ignore", "inherit", "inherit"],
+  stdio: ["ignore", "pipe", "pipe"],
   env: { ...env, CI: "1" },
+  encoding: "utf8",
 });
 if (migrate.status !== 0) {
-  console.error("Applying local D1 migrations failed.");
+  process.stdout.write(migrate.stdout ?? "");
+  process.stderr.write(migrate.stderr ?? "");
+  console.error("Applying local D1 migrations failed (wrangler's output is above).");
   process.exit(migrate.status ?? 1);
+}
+const applied = [...new Set((migrate.stdout ?? "").match(/\d{4}_[\w-]+\.sql(?=\s*│\s*✅)/g) ?? [])];
+const known = readdirSync("migrations").filter((f) => f.endsWith(".sql")).length;
+if (/No migrations to apply/.test(migrate.stdout ?? "")) {
+  console.log(`Local D1 database: up to date (${known} migrations).`);
+} else {
+  console.log(`Local D1 database: ${applied.length} migration(s) applied, ${known} in all:`);
+  for (const name of applied) console.log(`  ✅ ${name}`);
 }
 
 const key = vars.get("ADMIN_API_KEY");
@@ -92,15 +112,29 @@ const dev = spawn(
 // The site starts once the platform answers: two wrangler dev processes starting at the same
 // moment can pick the same free port for their internal sockets.
 let site = null;
+let siteRunning = false;
+let stopping = false;
 for (const signal of ["SIGINT", "SIGTERM"]) {
   process.on(signal, () => {
+    if (!stopping) console.log("\nStopping Switchyard (the platform and the demo Frappe site)…");
+    stopping = true;
     dev.kill(signal);
     site?.kill(signal);
   });
 }
-dev.on("exit", (code) => {
+/** Resolves when the demo site has exited (at once when it never started or already stopped). */
+const siteExited = () => (site === null || !siteRunning ? Promise.resolve() : new Promise((r) => site.once("exit", r)));
+dev.on("exit", async (code, signal) => {
   site?.kill("SIGTERM");
-  process.exit(code ?? 0);
+  await siteExited();
+  if (stopping) {
+    console.log(`Switchyard stopped: nothing runs on ${url} or on port ${sitePort} any more.`);
+    process.exit(0);
+  }
+  console.error(
+    `The platform (wrangler dev) stopped by itself (${signal ?? `exit ${code}`}); Switchyard is not running.`,
+  );
+  process.exit(code ?? 1);
 });
 void registerDemoSite();
 
@@ -128,6 +162,7 @@ async function registerDemoSite() {
     }
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
+  if (stopping) return;
   site = spawn(
     "wrangler",
     [
@@ -146,8 +181,14 @@ async function registerDemoSite() {
     ],
     { stdio: ["ignore", "ignore", "inherit"], env },
   );
-  site.on("exit", (code) => {
-    if (code) console.error(`The demo Frappe site stopped (exit ${code}); the platform keeps running.`);
+  siteRunning = true;
+  site.on("exit", (code, signal) => {
+    siteRunning = false;
+    if (!stopping) {
+      console.error(
+        `The demo Frappe site stopped by itself (${signal ?? `exit ${code}`}); the platform keeps running without it.`,
+      );
+    }
   });
   try {
     const created = await fetch(target, {

@@ -59,6 +59,12 @@ describe("configuration", () => {
     expect(config({ ...env, QUEUED_LEASE_S: "" }).queuedLeaseMs).toBe(120_000);
   });
 
+  it("KEY_CACHE_TTL_S is the stated revocation bound: 10 s by default, never more, 0 turns the cache off", () => {
+    expect(config({ ...env, KEY_CACHE_TTL_S: "" }).keyCacheTtlMs).toBe(10_000);
+    expect(config({ ...env, KEY_CACHE_TTL_S: "0" }).keyCacheTtlMs).toBe(0);
+    expect(() => config({ ...env, KEY_CACHE_TTL_S: "11" })).toThrow(/KEY_CACHE_TTL_S must be at most 10 seconds/);
+  });
+
   it("a too-short SESSION_SECRET is named but its value is never shown", async () => {
     const res = await fetchWith({ SESSION_SECRET: "short-secret-value" }, "/api/v1/health");
     expect(res.status).toBe(500);

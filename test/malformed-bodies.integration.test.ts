@@ -10,33 +10,61 @@ const FRAPPE_PATHS = [
 ];
 
 /** Bodies that parsers choke on, with the content type that claims them. */
-const BAD_BODIES: { label: string; contentType: string; body: string }[] = [
-  { label: "multipart without boundary", contentType: "multipart/form-data", body: "a=1" },
+const BAD_BODIES: { label: string; contentType: string; body: string; v1: { status: number; code: string } }[] = [
+  {
+    label: "multipart without boundary",
+    contentType: "multipart/form-data",
+    body: "a=1",
+    v1: { status: 415, code: "unsupported_media_type" },
+  },
   {
     label: "multipart with a boundary that never appears",
     contentType: "multipart/form-data; boundary=xyz",
     body: "a=1",
+    v1: { status: 415, code: "unsupported_media_type" },
   },
   {
     label: "multipart cut short",
     contentType: "multipart/form-data; boundary=xyz",
     body: '--xyz\r\nContent-Disposition: form-data; name="a"\r\n\r\n1',
+    v1: { status: 415, code: "unsupported_media_type" },
   },
-  { label: "malformed JSON", contentType: "application/json", body: '{"a":' },
-  { label: "JSON that is not an object", contentType: "application/json", body: "[1,2]" },
-  { label: "urlencoded garbage", contentType: "application/x-www-form-urlencoded", body: "%%%=&&=%zz" },
-  { label: "plain text", contentType: "text/plain", body: "hello" },
+  {
+    label: "malformed JSON",
+    contentType: "application/json",
+    body: '{"a":',
+    v1: { status: 400, code: "malformed_json" },
+  },
+  {
+    label: "JSON that is not an object",
+    contentType: "application/json",
+    body: "[1,2]",
+    v1: { status: 400, code: "validation_failed" },
+  },
+  {
+    label: "urlencoded garbage",
+    contentType: "application/x-www-form-urlencoded",
+    body: "%%%=&&=%zz",
+    v1: { status: 415, code: "unsupported_media_type" },
+  },
+  {
+    label: "plain text",
+    contentType: "text/plain",
+    body: "hello",
+    v1: { status: 415, code: "unsupported_media_type" },
+  },
 ];
 
-/** Every route of the OpenAPI document that takes a body, with path parameters filled in. */
+/** Every operation of the OpenAPI document that declares a request body, with path parameters filled in. */
 async function bodyRoutes(): Promise<{ method: string; path: string }[]> {
   const doc = await call("/api/v1/openapi.json");
   expect(doc.status).toBe(200);
   const routes: { method: string; path: string }[] = [];
-  for (const [path, item] of Object.entries(doc.body.paths as Record<string, Record<string, unknown>>)) {
+  for (const [path, item] of Object.entries(doc.body.paths as Record<string, Record<string, any>>)) {
     for (const method of ["post", "put", "patch", "delete"]) {
-      if (item[method] === undefined) continue;
-      routes.push({ method: method.toUpperCase(), path: `/api/v1${path}`.replace(/\{[^}]+\}/g, "x1") });
+      if (item[method]?.requestBody === undefined) continue;
+      // The document's paths are complete (they already start with /api/v1 or /api/method).
+      routes.push({ method: method.toUpperCase(), path: path.replace(/\{[^}]+\}/g, "x1") });
     }
   }
   expect(routes.length).toBeGreaterThan(15);
@@ -79,9 +107,28 @@ describe("malformed request bodies", () => {
           headers: { "content-type": bad.contentType },
         });
         const where = `${route.method} ${route.path} with ${bad.label}: ${res.status} ${JSON.stringify(res.body)}`;
-        expect(res.status, where).toBeLessThan(500);
-        if (res.status >= 400) expect(res.body?.error?.code, where).toBeTypeOf("string");
+        // The body is refused as a body: not a 404 for the filled-in path, not a 401, never a 2xx.
+        if (route.path.startsWith("/api/method/")) {
+          expect(res.status, where).toBeGreaterThanOrEqual(400);
+          expect(res.status, where).toBeLessThan(500);
+          expect(res.body?.exc_type, where).toBeTypeOf("string");
+        } else {
+          expect(res.status, where).toBe(bad.v1.status);
+          expect(res.body?.error?.code, where).toBe(bad.v1.code);
+        }
       }
+    }
+  });
+
+  it("every /api/v1 body refuses a field it does not know with a 400 that names it", async () => {
+    for (const route of await bodyRoutes()) {
+      // A task spec's unknown top-level keys are the method's keyword arguments, by design.
+      if (route.path === "/api/v1/tasks") continue;
+      const res = await call(route.path, { method: route.method, body: { surprise_field: 1 } });
+      const where = `${route.method} ${route.path}: ${res.status} ${JSON.stringify(res.body)}`;
+      expect(res.status, where).toBe(400);
+      expect(res.body?.error?.code, where).toBe("validation_failed");
+      expect(JSON.stringify(res.body.error.details), where).toContain("surprise_field");
     }
   });
 });

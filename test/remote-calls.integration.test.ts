@@ -157,7 +157,7 @@ describe("remote methods on a Frappe site", () => {
   });
 
   it("flags the target auth_failed on 401, lists it in ops, and a good test clears it", async () => {
-    const { name } = await siteTarget({ credentials: { api_key: "demo-key", api_secret: "wrong" } });
+    const { name } = await siteTarget({ credentials: { api_key: "demo-key", api_secret: "wrong-secret" } });
     const task = await enqueue({
       method: `${name}:myapp.api.sync_customer`,
       arguments: { customer: "C" },
@@ -345,8 +345,10 @@ describe("202 and callbacks", () => {
       arguments: { steps: 1, step_ms: 60_000 },
       timeout: 600,
     });
-    const started = await waitForStatus(task.name, "Started");
-    expect(started.status_message).toBeDefined();
+    // The site answered 202 (the attempt waits for callbacks) — not a call still in flight.
+    await expect
+      .poll(async () => (await getTask(task.name)).status_message, { interval: 50 })
+      .toBe(`accepted by ${name}; waiting for its callbacks`);
     const failed = await waitForStatus(task.name, "Failed", 30_000);
     expect(failed.error_message).toMatch(/^WorkerLost: no outcome or callback was recorded/);
   });

@@ -8,7 +8,7 @@ import { ADMIN, call, createKey } from "./helpers";
 const frappe = (overrides: Record<string, unknown> = {}) => ({
   kind: "frappe",
   base_url: "https://erp.example.com",
-  credentials: { api_key: "k-123", api_secret: "s3cr3t-value-never-shown" },
+  credentials: { api_key: "k-1234567", api_secret: "s3cr3t-value-never-shown" },
   allowed_methods: ["myapp.api.*", "Sales Invoice.submit"],
   roles: ["Task User"],
   ...overrides,
@@ -126,7 +126,11 @@ describe("remote targets", () => {
   });
 
   it("checks credentials fit the kind and can travel in a header, and patterns are method paths", async () => {
-    expectErrorEnvelope(await put(`x-${uid()}`, frappe({ credentials: { token: "t" } })), 400, "invalid_credentials");
+    expectErrorEnvelope(
+      await put(`x-${uid()}`, frappe({ credentials: { token: "t-123456" } })),
+      400,
+      "invalid_credentials",
+    );
     expectErrorEnvelope(
       await put(`x-${uid()}`, frappe({ credentials: { api_key: "k", api_secret: "a\r\nX-Evil: 1" } })),
       400,
@@ -138,12 +142,18 @@ describe("remote targets", () => {
       400,
       "invalid_pattern",
     );
+    // Too short to be told apart from ordinary text when it is redacted from a remote's answers.
+    expectErrorEnvelope(
+      await put(`x-${uid()}`, frappe({ credentials: { api_key: "k-1234567", api_secret: "short" } })),
+      400,
+      "validation_failed",
+    );
     expectErrorEnvelope(await put("Report", frappe()), 400);
     expectErrorEnvelope(await put("report", frappe()), 400, "invalid_name");
     const http = await put(`h-${uid()}`, {
       kind: "http",
       base_url: "https://hooks.example.com/switchyard",
-      credentials: { token: "tok" },
+      credentials: { token: "tok-1234" },
       allowed_methods: ["jobs/*"],
     });
     expect(http.status).toBe(201);

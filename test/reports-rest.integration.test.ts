@@ -94,6 +94,17 @@ describe("a job through REST", () => {
     expect(missing.body.error.code).toBe("not_found");
   });
 
+  it("a start body with a field it does not know (a misspelt `filter`) is a 400, and no job starts", async () => {
+    const jobs = async () =>
+      (await env.DB.prepare("SELECT count(*) AS n FROM report_jobs").first<{ n: number }>())?.n ?? -1;
+    const before = await jobs();
+    const res = await call("/api/v1/reports/Demo%20Numbers/jobs", { body: { filter: { rows: 5 } } });
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe("validation_failed");
+    expect(res.body.error.message).toMatch(/filter/);
+    expect(await jobs()).toBe(before);
+  });
+
   it('filters in a JSON body are typed: [], "", false, null, [7] and "7" for a number are 400s, 7 is accepted', async () => {
     for (const rows of [[], "", false, null, [7], "7", { n: 7 }]) {
       const res = await call("/api/v1/reports/Demo%20Numbers/jobs", { body: { filters: { rows } } });

@@ -1,11 +1,12 @@
 // Unit tests of the report building blocks: filter normalisation, row and CSV encoding, and the
 // R2 writer/reader round trip, including the multipart path and an aborted write.
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { defineReport } from "../src/reports/define";
 import type { Column } from "../src/shared/report-column";
 import { filtersFromArgs } from "../src/reports/filters";
 import { canonicalJson } from "../src/shared/json";
+import { pulled } from "../src/reports/output";
 import { csvField, jsonArray, resultBody } from "../src/reports/reader";
 import { PART_BYTES, rowLine, writeRows } from "../src/reports/writer";
 import { reportMethod } from "../src/reports/run";
@@ -103,7 +104,7 @@ describe("encoding", () => {
             controller.close();
           },
         });
-        const out = await text(stream.pipeThrough(jsonArray("[", "]")));
+        const out = await text(pulled(stream, jsonArray("[", "]")));
         expect(out, `split at ${i}, ${j}`).toBe('[{"a":1},\n{"a":"é"},\n{"a":3}]');
         expect(JSON.parse(out)).toHaveLength(3);
       }
@@ -155,6 +156,58 @@ describe("R2 round trip", () => {
     const lines = csv.trimEnd().split("\r\n");
     expect(lines).toHaveLength(160_001);
     expect(lines[160_000]).toMatch(/^160000,[0-9a-f]{64}$/);
+  });
+
+  it("the writer never builds a text chunk V8 would put straight into its old generation (> 128 KB)", async () => {
+    // A string over 128 KB skips the young generation and stays until a full collection: 256 KB
+    // chunks made a 1M-row job's heap climb (docs/benchmarks.md). Every chunk is encoded once.
+    const encode = vi.spyOn(TextEncoder.prototype, "encode");
+    try {
+      const key = `test/${crypto.randomUUID()}.ndjson.gz`;
+      const written = await writeRows(env.RESULTS, key, columns, noisyRows(20_000), {
+        signal: new AbortController().signal,
+      });
+      expect(written.rowCount).toBe(20_000);
+      const sizes = encode.mock.calls.map(([input]) => (input ?? "").length);
+      expect(
+        sizes.reduce((a, b) => a + b, 0),
+        "every row went through encode",
+      ).toBeGreaterThan(20_000 * 80);
+      expect(Math.max(...sizes)).toBeLessThanOrEqual(64 * 1024);
+    } finally {
+      encode.mockRestore();
+    }
+  });
+
+  it("a format reads the stored result only as its reader asks (no read-ahead, one merged chunk per read)", async () => {
+    let pulls = 0;
+    const line = new TextEncoder().encode(`${JSON.stringify({ i: 1, noise: "x".repeat(4000) })}\n`);
+    const source = new ReadableStream<Uint8Array>(
+      {
+        pull(controller) {
+          pulls++;
+          controller.enqueue(line);
+        },
+      },
+      { highWaterMark: 0 },
+    );
+    const reader = pulled(source, jsonArray("[", "]")).getReader();
+    const first = await reader.read();
+    expect(first.value?.byteLength).toBeGreaterThanOrEqual(64 * 1024);
+    const afterFirst = pulls;
+    expect(afterFirst).toBeLessThanOrEqual(Math.ceil((64 * 1024) / line.byteLength) + 1);
+    // Nothing more is read until the next read.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(pulls).toBe(afterFirst);
+    await reader.cancel();
+  });
+
+  it("CSV converts rows of any length, short and far longer than a parsing batch, in order", async () => {
+    const rows = [1, 20_000, 3, 50_000, 5].map((n, i) => ({ i, noise: "n".repeat(n) }));
+    const ndjson = rows.map((r) => JSON.stringify(r)).join("\n") + "\n";
+    const gzip = new Blob([ndjson]).stream().pipeThrough(new CompressionStream("gzip"));
+    const csv = await text(resultBody(gzip, columns, "csv"));
+    expect(csv.split("\r\n")).toEqual(["I,Noise", ...rows.map((r) => `${r.i},${r.noise}`), ""]);
   });
 
   it("an empty result is a valid JSON envelope with no rows", async () => {

@@ -56,6 +56,49 @@ describe("creating a scheduled job", () => {
     );
   });
 
+  it("refuses a start_at too far ahead to arm with a 400 at save (POST and PUT), changing nothing", async () => {
+    // An every-10-s timing has slots in 9999, but no alarm can be set for them; a daily cron has
+    // none past the cron engine's horizon. Either would have been saved and never fired.
+    for (const spec of [
+      { method: "demo.echo", frequency: "every", every_s: 10, start_at: "9999-12-31T23:59:59Z" },
+      { method: "demo.echo", frequency: "daily", start_at: "3000-01-01T00:00:00Z" },
+    ]) {
+      const error = await refuse(spec, 400, "validation_failed");
+      expect(error.message).toMatch(/^start_at: /);
+    }
+    const name = uniqueName("far");
+    const saved = await createSchedule({ name, method: "demo.echo", frequency: "every", every_s: 10 });
+    const put = await call(`/api/v1/scheduled-jobs/${name}`, {
+      method: "PUT",
+      body: { method: "demo.echo", frequency: "every", every_s: 10, start_at: "9999-12-31T23:59:59Z" },
+    });
+    expectErrorEnvelope(put, 400, "validation_failed");
+    const after = await getSchedule(name);
+    expect(after.start_at).toBeNull();
+    expect(after.next_execution).toBe(saved.next_execution);
+    // Within the bound it is accepted, with its first run at the start.
+    const later = await createSchedule({
+      name: uniqueName("later"),
+      method: "demo.echo",
+      frequency: "every",
+      every_s: 10,
+      start_at: "2100-01-01T00:00:00Z",
+    });
+    expect(later.next_execution).toBe("2100-01-01T00:00:00+00:00");
+  });
+
+  it("stop and start refuse fields they do not know (400) and leave the schedule as it was", async () => {
+    const name = uniqueName("strict");
+    await createSchedule({ name, method: "demo.echo", frequency: "every", every_s: 10 });
+    const stop = await call(`/api/v1/scheduled-jobs/${name}/stop`, { body: { note: "x", reason: "typo" } });
+    expectErrorEnvelope(stop, 400, "validation_failed");
+    expect((await getSchedule(name)).stopped).toBe(false);
+    expect((await call(`/api/v1/scheduled-jobs/${name}/stop`, { body: { note: "x" } })).status).toBe(200);
+    const start = await call(`/api/v1/scheduled-jobs/${name}/start`, { body: { now: true } });
+    expectErrorEnvelope(start, 400, "validation_failed");
+    expect((await getSchedule(name)).stopped).toBe(true);
+  });
+
   it("refuses a method the caller may not enqueue (403) and a taken name (409)", async () => {
     const reporter = await createKey(`sched-ru-${crypto.randomUUID().slice(0, 6)}`, ["Report User"]);
     await refuse({ method: "demo.echo", frequency: "hourly" }, 403, "forbidden", reporter);

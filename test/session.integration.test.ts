@@ -183,19 +183,73 @@ describe("console sessions", () => {
     expect(res.body.ticket).toEqual(expect.any(String));
   });
 
-  it("logout clears the cookie; console 401s carry no Basic challenge", async () => {
+  it("logout clears the cookie and ends the session on the server: the old cookie replayed is a 401", async () => {
     const { cookie } = await signIn();
+    expect((await send("/api/v1/session", { headers: { cookie } })).status).toBe(200);
     const out = await send("/api/v1/session", { method: "DELETE", headers: { cookie, ...CSRF } });
     expect(out.status).toBe(204);
     expect(out.headers.get("set-cookie")).toMatch(/^switchyard_session=;.*Max-Age=0/);
-    const me = await send("/api/v1/session", { headers: { "x-switchyard-csrf": "1" } });
-    expect(me.status).toBe(401);
-    expect(me.headers.get("www-authenticate")).toBeNull();
-    // A forced logout from another site is refused.
+    // The browser dropped it; whoever kept a copy cannot use it any more.
+    const replayed = await send("/api/v1/session", { headers: { cookie } });
+    expect(replayed.status).toBe(401);
+    expect(replayed.body.error.code).toBe("session_ended");
+    const write = await send("/api/v1/realtime/tickets", { method: "POST", headers: { cookie, ...CSRF } });
+    expect(write.status).toBe(401);
+    // Another session of the same key is untouched.
+    const other = await signIn();
+    expect((await send("/api/v1/session", { headers: { cookie: other.cookie } })).status).toBe(200);
+    // A forced logout from another site is refused, and ends nothing.
     const cross = await send("/api/v1/session", {
       method: "DELETE",
-      headers: { cookie, origin: "https://evil.example" },
+      headers: { cookie: other.cookie, origin: "https://evil.example" },
     });
     expect(cross.status).toBe(403);
+    expect((await send("/api/v1/session", { headers: { cookie: other.cookie } })).status).toBe(200);
+  });
+
+  it("a console request never gets a Basic challenge, even a download link after the session ended", async () => {
+    const { cookie } = await signIn();
+    expect((await send("/api/v1/session", { method: "DELETE", headers: { cookie, ...CSRF } })).status).toBe(204);
+    const download = "/api/v1/report-jobs/01ZZZZZZZZZZZZZZZZZZZZZZZZ/result?format=csv";
+    // A plain link: no CSRF header, only the (ended) cookie.
+    const link = await send(download, { headers: { cookie } });
+    expect(link.status).toBe(401);
+    expect(link.body.error.code).toBe("session_ended");
+    expect(link.headers.get("www-authenticate")).toBeNull();
+    // The cookie already gone: the link is still the console's page's own (same-origin) request.
+    const noCookie = await send(download, { headers: { "sec-fetch-site": "same-origin" } });
+    expect(noCookie.status).toBe(401);
+    expect(noCookie.headers.get("www-authenticate")).toBeNull();
+    // Power BI (no cookie, not from our pages) still gets the challenge it needs.
+    const powerBi = await send(download);
+    expect(powerBi.status).toBe(401);
+    expect(powerBi.headers.get("www-authenticate")).toMatch(/^Basic /);
+  });
+
+  it("sign-in is rate limited per client address: 429 with Retry-After, other addresses unaffected", async () => {
+    const address = `198.51.100.${Math.floor(Math.random() * 250) + 1}`;
+    const attempt = (ip: string) =>
+      send("/api/v1/session", {
+        body: { api_key: "unknown-key:wrong-secret" },
+        headers: { ...CSRF, "cf-connecting-ip": ip },
+      });
+    let refused: Awaited<ReturnType<typeof send>> | undefined;
+    let tries = 0;
+    for (; tries < 100 && refused === undefined; tries++) {
+      const res = await attempt(address);
+      if (res.status === 429) refused = res;
+      else expect(res.status).toBe(401);
+    }
+    expect(refused?.body.error.code).toBe("rate_limited");
+    expect(Number(refused?.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect(tries, "the limit is the configured 30 a minute").toBeLessThanOrEqual(31);
+    // Even the right key is refused from that address now, and nothing is signed in.
+    const right = await send("/api/v1/session", {
+      body: { api_key: ADMIN },
+      headers: { ...CSRF, "cf-connecting-ip": address },
+    });
+    expect(right.status).toBe(429);
+    expect(right.headers.get("set-cookie")).toBeNull();
+    expect((await attempt("198.51.100.251")).status).toBe(401);
   });
 });

@@ -205,6 +205,65 @@ const longJob: PyFunction = {
   },
 };
 
+/** Every header of the request, as received (the credentials in clear). */
+function rawHeaders(request: Request): Record<string, string> {
+  const headers: Record<string, string> = {};
+  request.headers.forEach((value, name) => {
+    headers[name] = value;
+  });
+  return headers;
+}
+
+/**
+ * @frappe.whitelist() def echo_request(mode="result"): a careless debugging endpoint that hands
+ * the request back — its headers, credentials and callback token included — as the result
+ * ("result"), in a ValidationError ("error"), or through the callbacks after a 202: in progress
+ * and a debug log, then a failure ("callback_fail") or a result ("callback_complete"). What
+ * Switchyard keeps of it must not contain a secret.
+ */
+const echoRequest: PyFunction = {
+  name: "echo_request",
+  whitelisted: true,
+  params: [["mode", "result"]],
+  run({ mode }, { local, request, record, waitUntil }) {
+    const headers = rawHeaders(request);
+    const dump = JSON.stringify(headers);
+    const auth = headers.authorization ?? "";
+    if (mode === "result") return { headers };
+    if (mode === "error") {
+      local.throw(`Rejected request ${dump}`, Exc.ValidationError, inApi(120, "echo_request", "frappe.throw(...)"));
+    }
+    const callback = callbackOf(local, request);
+    local.response.http_status_code = 202;
+    waitUntil(
+      (async () => {
+        record.background = "running";
+        try {
+          const said = `seen ${auth} and ${callback.token}`;
+          await postCallback(record, callback, "progress", {
+            count: 1,
+            total: 2,
+            description: said,
+            status_message: said,
+          });
+          if (mode === "callback_fail") {
+            await postCallback(record, callback, "fail", {
+              error: `gave up on ${dump}`,
+              debug_log: dump,
+              permanent: true,
+            });
+          } else {
+            await postCallback(record, callback, "complete", { result: { headers }, debug_log: dump });
+          }
+        } finally {
+          record.background = "done";
+        }
+      })(),
+    );
+    return "accepted";
+  },
+};
+
 /** @frappe.whitelist() in frappe/auth.py: the session user (Switchyard's "test connection"). */
 const getLoggedUser: PyFunction = {
   name: "get_logged_user",
@@ -231,6 +290,7 @@ export const SITE_CODE: SiteCode = {
       slow,
       moved,
       internal_helper: internalHelper,
+      echo_request: echoRequest,
     },
   },
   handlerGlobals: { ping, run_doc_method: runDocMethod, runserverobj: runDocMethod },

@@ -1,11 +1,14 @@
-// /api/v1/api-keys (System Manager): create (the secret is shown once), list, revoke.
+// /api/v1/api-keys (System Manager): create (the secret is shown once), list (with each key's last
+// use), revoke (its sessions end with it, and when it was its user's last key, their API schedules stop).
 import { createRoute, z } from "@hono/zod-openapi";
 import { ApiKey, ApiKeyCreate as CreateBody, NewApiKey } from "../contract/access";
 import { and, desc, eq, isNull } from "drizzle-orm";
-import { generateKeyPair, hashSecret, parseRoles } from "../auth/keys";
+import { forgetKey } from "../auth/key-cache";
+import { borrowsReservedName, generateKeyPair, hashSecret, parseRoles } from "../auth/keys";
 import { getDb } from "../db/client";
 import { apiKeys, type ApiKeyRow } from "../db/schema";
-import { notFound } from "../shared/errors";
+import { stopSchedulesOfKeyless } from "../schedules/owner";
+import { invalid, notFound } from "../shared/errors";
 import { toJson } from "../shared/json";
 import { errorResponses, json, pathParam, requireRole, router } from "./router";
 
@@ -18,6 +21,7 @@ function keyJson(row: ApiKeyRow) {
     created_by: row.createdBy,
     created_at: new Date(row.createdAt).toISOString(),
     revoked_at: row.revokedAt === null ? null : new Date(row.revokedAt).toISOString(),
+    last_used_at: row.lastUsedAt === null ? null : new Date(row.lastUsedAt).toISOString(),
   };
 }
 
@@ -47,6 +51,12 @@ export const apiKeysApi = router()
     async (c) => {
       const user = c.get("user");
       const body = c.req.valid("json");
+      // Owners are compared by name: a Task User named Administrator would see the admin's work.
+      if (borrowsReservedName(body.user, body.roles)) {
+        throw invalid("reserved_user", `user ${body.user} is reserved: only a System Manager key may use it`, [
+          { path: "user", message: "reserved for System Manager keys" },
+        ]);
+      }
       const { key, secret } = generateKeyPair();
       const [row] = await getDb(c.env)
         .insert(apiKeys)
@@ -68,19 +78,22 @@ export const apiKeysApi = router()
     createRoute({
       method: "delete",
       path: "/{key}",
-      summary: "Revoke an API key (System Manager)",
+      summary:
+        "Revoke an API key (System Manager): refused within KEY_CACHE_TTL_S (≤ 10 s) everywhere, its console sessions with it; when it was its user's last key, their API schedules stop",
       middleware: [requireRole("System Manager")] as const,
       request: { params: z.object({ key: pathParam("key", 64) }) },
       responses: { 204: { description: "Revoked" }, ...errorResponses },
     }),
     async (c) => {
       const { key } = c.req.valid("param");
-      const rows = await getDb(c.env)
+      const [revoked] = await getDb(c.env)
         .update(apiKeys)
         .set({ revokedAt: Date.now() })
         .where(and(eq(apiKeys.key, key), isNull(apiKeys.revokedAt)))
-        .returning({ key: apiKeys.key });
-      if (rows.length === 0) throw notFound(`API key ${key}`);
+        .returning({ key: apiKeys.key, user: apiKeys.user });
+      if (!revoked) throw notFound(`API key ${key}`);
+      forgetKey(c.env, key);
+      await stopSchedulesOfKeyless(c.env, revoked.user);
       return c.body(null, 204);
     },
   );

@@ -4,7 +4,7 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { z } from "zod";
-import { CSRF_HEADER } from "../auth/session";
+import { CSRF_HEADER, sessionCookie } from "../auth/session";
 import { ConfigError } from "../shared/config";
 import { DomainError, issueDetails, type ErrorKind } from "../shared/errors";
 import { describeError, log } from "../shared/log";
@@ -102,6 +102,21 @@ function basicAuthPath(path: string): boolean {
 }
 
 /**
+ * Whether a request comes from the console, which must never get a Basic challenge (the browser
+ * would pop its own login dialog over the page): it carries the session cookie — even an ended
+ * one, as a download link clicked after the session ended does — or the CSRF header, or it was
+ * made by a page of this origin (`Sec-Fetch-Site: same-origin`: the cookie is gone after a logout).
+ * Power BI and Frappe clients send none of these.
+ */
+function fromConsole(request: Request): boolean {
+  return (
+    sessionCookie(request) !== undefined ||
+    request.headers.get(CSRF_HEADER) !== null ||
+    request.headers.get("sec-fetch-site") === "same-origin"
+  );
+}
+
+/**
  * The app's onError: domain errors and hono's HTTPExceptions answer their status with the
  * envelope (Frappe-style on /api/method/); an invalid configuration answers 500 naming the var;
  * anything else is logged with the request id and answered with a generic 500.
@@ -134,8 +149,8 @@ export function handleError(error: Error, c: Context<AppEnv>) {
     });
   }
   // Only where Power BI and Frappe clients expect it: elsewhere a browser must not pop a dialog —
-  // nor on the console's own requests (they carry the CSRF header) to those paths.
-  if (status === 401 && basicAuthPath(c.req.path) && c.req.header(CSRF_HEADER) === undefined) {
+  // nor on the console's own requests to those paths.
+  if (status === 401 && basicAuthPath(c.req.path) && !fromConsole(c.req.raw)) {
     c.header("WWW-Authenticate", 'Basic realm="Switchyard", charset="UTF-8"');
   }
   const body = c.req.path.startsWith("/api/method/")

@@ -17,7 +17,9 @@ export const router = () => new OpenAPIHono<AppEnv>({ defaultHook: validationHoo
  * (and `sessionExpiresAt` for a session).
  */
 export const requireUser = createMiddleware<AppEnv>(async (c, next) => {
-  const { user, sessionExpiresAt } = await authenticate(c.env, c.req.raw, c.req.path);
+  const { user, sessionExpiresAt } = await authenticate(c.env, c.req.raw, c.req.path, (work) =>
+    c.executionCtx.waitUntil(work),
+  );
   c.set("user", user);
   c.set("sessionExpiresAt", sessionExpiresAt);
   await next();

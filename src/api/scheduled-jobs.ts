@@ -21,7 +21,10 @@ import { Limit, errorResponse, errorResponses, json, page, pathParam, router } f
 import { ScheduleRun as Run, ScheduledJob as Schedule } from "../contract/schedules";
 
 const NameParam = z.object({ name: pathParam("name", 100) });
-const changed = errorResponse(409, "Defined in code, the name is taken, or it changed meanwhile");
+const changed = errorResponse(
+  409,
+  "Defined in code, the name is taken, it changed meanwhile, or (start, run) its owner holds no valid API key (owner_without_key)",
+);
 
 const action = <B extends z.ZodType>(path: string, summary: string, body: B, required: boolean) =>
   createRoute({
@@ -157,7 +160,7 @@ export const scheduledJobsApi = base
     },
   )
   .openapi(
-    action("stop", "Stop the schedule (with a note)", z.object({ note: z.string().max(500).optional() }), false),
+    action("stop", "Stop the schedule (with a note)", z.strictObject({ note: z.string().max(500).optional() }), false),
     async (c) => {
       const user = c.get("user");
       const row = await visibleSchedule(c.env, user, c.req.valid("param").name);
@@ -166,7 +169,12 @@ export const scheduledJobsApi = base
     },
   )
   .openapi(
-    action("start", "Start a stopped schedule (slots missed meanwhile follow its missed policy)", z.object({}), false),
+    action(
+      "start",
+      "Start a stopped schedule (slots missed meanwhile follow its missed policy)",
+      z.strictObject({}),
+      false,
+    ),
     async (c) => {
       const row = await visibleSchedule(c.env, c.get("user"), c.req.valid("param").name);
       return c.json(scheduleJson(await startSchedule(c.env, row), Date.now(), true), 200);

@@ -3,7 +3,7 @@ import { createRoute } from "@hono/zod-openapi";
 import { Session, SignIn } from "../contract/access";
 import type { Context } from "hono";
 import { deleteCookie, setCookie } from "hono/cookie";
-import { COOKIE_GRACE_MS, checkCsrf, cookieName, sessionCookie, signIn } from "../auth/session";
+import { COOKIE_GRACE_MS, cookieName, endSessionOf, signIn } from "../auth/session";
 import { getDb } from "../db/client";
 import { unauthorized } from "../shared/errors";
 import type { AppEnv } from "./context";
@@ -18,7 +18,8 @@ export const sessionPublicApi = router()
     createRoute({
       method: "post",
       path: "/",
-      summary: "Sign in to the console: verifies an API key and sets an HttpOnly session cookie (8 h)",
+      summary:
+        "Sign in to the console: verifies an API key and sets an HttpOnly session cookie (8 h); at most 30 attempts a minute per client address (429 + Retry-After)",
       security: [],
       request: { body: { required: true, content: { "application/json": { schema: SignIn } } } },
       responses: { 201: json(Session, "Signed in; the cookie is set"), ...errorResponses },
@@ -52,13 +53,14 @@ export const sessionPublicApi = router()
     createRoute({
       method: "delete",
       path: "/",
-      summary: "Log out: clears the session cookie",
+      summary:
+        "Log out: ends the session on the server (the same cookie replayed later is a 401 session_ended) and clears the cookie",
       security: [],
       responses: { 204: { description: "Logged out" }, ...errorResponses },
     }),
-    (c) => {
-      // No forced logout from another site.
-      if (sessionCookie(c.req.raw) !== undefined) checkCsrf(c.req.raw);
+    async (c) => {
+      // Refused from another site (no forced logout).
+      await endSessionOf(getDb(c.env), c.env, c.req.raw);
       deleteCookie(c, cookieName(c.req.url), { path: "/", secure: secure(c), httpOnly: true, sameSite: "Strict" });
       return c.body(null, 204);
     },

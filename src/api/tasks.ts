@@ -72,9 +72,9 @@ const actionRoute = <B extends z.ZodType>(action: TaskAction, summary: string, b
     },
   });
 
-const CancelBody = z.object({ message: z.string().max(1000).optional() });
-const RetryBody = z.object({ now: z.boolean().optional() });
-const Empty = z.object({});
+const CancelBody = z.strictObject({ message: z.string().max(1000).optional() });
+const RetryBody = z.strictObject({ now: z.boolean().optional() });
+const Empty = z.strictObject({});
 
 /** A task the caller may see, as it is now; another user's task is not found, exactly like a missing one. */
 async function visibleTask(env: Env, user: User, name: string): Promise<TaskRecord> {

@@ -4,7 +4,7 @@ import { getDb } from "../db/client";
 import { unauthorized } from "../shared/errors";
 import type { User } from "../shared/user";
 import { queryCredentialAllowed, readCredential } from "./credentials";
-import { verifyCredential } from "./keys";
+import { noteKeyUse, verifyCredential } from "./keys";
 import { chargeRequest } from "./rate-limit";
 import { sessionOf } from "./session";
 
@@ -21,14 +21,22 @@ export interface Authenticated {
  * stands for the key it was signed in with (re-checked against the key, plus the CSRF rule).
  * Throws `unauthorized` without a valid credential, `forbidden` (csrf_refused) for a cookie-borne
  * state change without the CSRF proof, and `rate_limited` when the key is over its limit — a
- * session's requests count against its key like the key's own.
+ * session's requests count against its key like the key's own. The key's last use is recorded
+ * through `defer` (the request's waitUntil), at most once a minute per key and isolate.
  */
-export async function authenticate(env: Env, request: Request, path: string): Promise<Authenticated> {
+export async function authenticate(
+  env: Env,
+  request: Request,
+  path: string,
+  defer: (work: Promise<unknown>) => void,
+): Promise<Authenticated> {
+  const db = getDb(env);
   const credential = readCredential(request);
   if (credential === null) {
-    const session = path.startsWith("/api/v1/") ? await sessionOf(getDb(env), env, request) : null;
+    const session = path.startsWith("/api/v1/") ? await sessionOf(db, env, request) : null;
     if (!session) throw unauthorized("an API key is required: Authorization: token <key>:<secret>");
     await chargeRequest(env, session.user);
+    noteKeyUse(db, env, session.user, defer);
     return { user: session.user, sessionExpiresAt: session.expiresAt };
   }
   if (credential === "malformed") throw unauthorized("malformed credentials: expected <key>:<secret>");
@@ -37,8 +45,9 @@ export async function authenticate(env: Env, request: Request, path: string): Pr
       "send the API key in the Authorization header (token <key>:<secret>); ?api_key= is only accepted by the Power BI report endpoints",
     );
   }
-  const user = await verifyCredential(getDb(env), env, credential);
+  const user = await verifyCredential(db, env, credential);
   if (!user) throw unauthorized("invalid or revoked API key");
   await chargeRequest(env, user);
+  noteKeyUse(db, env, user, defer);
   return { user, sessionExpiresAt: null };
 }

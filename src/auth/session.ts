@@ -2,11 +2,14 @@
 // cookie-authenticated state change must pass. The key's secret never leaves the sign-in request.
 import { parse } from "hono/utils/cookie";
 import type { Db } from "../db/client";
+import { endSession, isSessionEnded } from "../db/sessions";
 import { config } from "../shared/config";
 import { forbidden, unauthorized, unavailable } from "../shared/errors";
 import type { User } from "../shared/user";
 import type { Credential } from "./credentials";
+import { authCaches } from "./key-cache";
 import { keyHolder, verifyCredential } from "./keys";
+import { chargeSignIn } from "./rate-limit";
 
 /** How long a session lasts (the expiry signed into the cookie). */
 export const SESSION_TTL_MS = 8 * 3_600_000;
@@ -95,10 +98,16 @@ async function verifySignature(env: object, value: string): Promise<Payload | nu
   const bytes = fromBase64url(body);
   try {
     const parsed = bytes ? (JSON.parse(new TextDecoder().decode(bytes)) as Partial<Payload>) : null;
-    if (!parsed || typeof parsed.k !== "string" || typeof parsed.e !== "number" || typeof parsed.h !== "string") {
+    if (
+      !parsed ||
+      typeof parsed.k !== "string" ||
+      typeof parsed.e !== "number" ||
+      typeof parsed.n !== "string" ||
+      typeof parsed.h !== "string"
+    ) {
       return null;
     }
-    return { k: parsed.k, e: parsed.e, n: String(parsed.n), h: parsed.h };
+    return { k: parsed.k, e: parsed.e, n: parsed.n, h: parsed.h };
   } catch {
     return null;
   }
@@ -130,10 +139,20 @@ export function sessionCookie(request: Request): string | undefined {
   return parse(header, cookieName(request.url))[cookieName(request.url)];
 }
 
+/** Whether the session was logged out (from this isolate's memory for up to KEY_CACHE_TTL_S). */
+async function ended(db: Db, env: Env, nonce: string): Promise<boolean> {
+  const { ended: known } = authCaches(env);
+  const cached = known.get(nonce);
+  if (cached !== undefined) return cached;
+  const value = await isSessionEnded(db, nonce);
+  known.set(nonce, value);
+  return value;
+}
+
 /**
  * The session of the request's cookie, or null when it carries none. A cookie that is tampered
- * with, expired or whose key was revoked is a 401 with a code and a message the console shows on
- * its sign-in page; a state change without the CSRF proof is a 403.
+ * with, expired, logged out or whose key was revoked is a 401 with a code and a message the
+ * console shows on its sign-in page; a state change without the CSRF proof is a 403.
  */
 export async function sessionOf(db: Db, env: Env, request: Request): Promise<Session | null> {
   const value = sessionCookie(request);
@@ -145,8 +164,26 @@ export async function sessionOf(db: Db, env: Env, request: Request): Promise<Ses
   if (!holder || !holder.secretHash.startsWith(payload.h)) {
     throw unauthorized("the API key of this session was revoked; sign in again", "session_revoked");
   }
+  if (await ended(db, env, payload.n))
+    throw unauthorized("you logged out of this session; sign in again", "session_ended");
   checkCsrf(request);
   return { user: holder.user, expiresAt: payload.e };
+}
+
+/**
+ * Logout on the server: the request's session (if its cookie is genuine and not yet expired) is
+ * recorded as ended, so the same cookie replayed later is a 401 `session_ended` — at once in this
+ * isolate, within KEY_CACHE_TTL_S in every other. Refused cross-site (no forced logout).
+ */
+export async function endSessionOf(db: Db, env: Env, request: Request): Promise<void> {
+  const value = sessionCookie(request);
+  if (value === undefined) return;
+  checkCsrf(request);
+  const payload = await verifySignature(env, value);
+  const now = Date.now();
+  if (!payload || payload.e <= now) return;
+  await endSession(db, payload.n, payload.e, now);
+  authCaches(env).ended.set(payload.n, true);
 }
 
 /**
@@ -162,6 +199,7 @@ export async function signIn(
   checkCsrf(request);
   // Checked before the key, so a deployment without sessions says so whatever key is sent.
   await hmacKey(env);
+  await chargeSignIn(env, request);
   const user = await verifyCredential(db, env, credential);
   const holder = user ? await keyHolder(db, env, user.key) : null;
   if (!user || !holder) throw unauthorized("invalid or revoked API key");

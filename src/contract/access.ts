@@ -1,5 +1,7 @@
 // The API's contract for who may call: the console session and API keys.
 import { z } from "zod";
+import { LAST_USED_EVERY_MS } from "../shared/limits";
+import { idRule, userChosenId } from "../shared/names";
 import { ROLES } from "../shared/states";
 
 export const RoleList = z.array(z.enum(ROLES));
@@ -26,6 +28,12 @@ export const ApiKey = z
     created_by: z.string(),
     created_at: z.string(),
     revoked_at: z.string().nullable(),
+    last_used_at: z
+      .string()
+      .nullable()
+      .meta({
+        description: `when the key last authenticated a request (or a console session of it); recorded at most once every ${LAST_USED_EVERY_MS / 1000} s per key and Worker isolate, so it may lag a minute — and more while a key is used from several isolates`,
+      }),
   })
   .meta({ id: "ApiKey" });
 
@@ -37,9 +45,12 @@ export const NewApiKey = ApiKey.extend({
 export const ApiKeyCreate = z.strictObject({
   user: z
     .string()
-    .min(1)
-    .max(140)
-    .regex(/^[^:\s][^:]*$/, "user must not contain ':'"),
+    .trim()
+    .pipe(userChosenId("user"))
+    .meta({
+      description: `who the key acts as (leading and trailing spaces dropped): ${idRule("user")}; Administrator and Guest only with System Manager`,
+      example: "ana@example.com",
+    }),
   roles: RoleList.min(1),
   label: z.string().max(140).optional(),
 });

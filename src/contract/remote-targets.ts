@@ -5,10 +5,19 @@ import { ROLES } from "../shared/states";
 
 /** Printable ASCII without spaces: what may travel in an Authorization header. */
 const HEADER_SAFE = /^[\x21-\x7e]+$/;
-const secretText = (max: number) => z.string().min(1).max(max).regex(HEADER_SAFE, "printable ASCII without spaces");
+const secretText = (max: number, min = 1) =>
+  z.string().min(min).max(max).regex(HEADER_SAFE, "printable ASCII without spaces");
+/**
+ * Credential values are redacted from everything a remote answers (src/remote/redact.ts): a value of
+ * a few characters would be found in ordinary words, so credentials are at least 8 characters.
+ */
+const CREDENTIAL_MIN = 8;
 
-const FrappeCredentials = z.strictObject({ api_key: secretText(200), api_secret: secretText(200) });
-const HttpCredentials = z.strictObject({ token: secretText(4096) });
+const FrappeCredentials = z.strictObject({
+  api_key: secretText(200, CREDENTIAL_MIN),
+  api_secret: secretText(200, CREDENTIAL_MIN),
+});
+const HttpCredentials = z.strictObject({ token: secretText(4096, CREDENTIAL_MIN) });
 
 export const RemoteTargetSpec = z
   .strictObject({
@@ -20,7 +29,8 @@ export const RemoteTargetSpec = z
       .meta({
         description:
           "Write-only. frappe: { api_key, api_secret } (sent as `Authorization: token key:secret`); http: { token } " +
-          "(sent as a Bearer token). Omitted on a replace: kept. null: removed.",
+          "(sent as a Bearer token); each value 8+ printable characters, and redacted from everything the remote answers. " +
+          "Omitted on a replace: kept. null: removed.",
       }),
     signing_secret: secretText(200)
       .optional()

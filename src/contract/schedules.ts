@@ -1,11 +1,9 @@
 // The API's contract for scheduled jobs: what a schedule is asked to be (its run takes the task
 // options of src/contract/tasks.ts), how it is shown, its run log, and the preview of its next runs.
 import { z } from "zod";
+import { idRule, userChosenId } from "../shared/names";
 import { FREQUENCIES, MISSED_POLICIES, OVERLAP_POLICIES, RUN_OUTCOMES } from "../shared/schedule-sets";
 import { TaskOptions } from "./tasks";
-
-/** Schedule names: 1–100 of A-Z a-z 0-9 _ . : - */
-export const SCHEDULE_NAME = /^[A-Za-z0-9_.:-]{1,100}$/;
 
 const iso = z.iso.datetime({ offset: true });
 const O = TaskOptions.shape;
@@ -13,7 +11,9 @@ const O = TaskOptions.shape;
 /** A schedule as the API takes it (POST creates; PUT replaces the definition, keeping the run history). */
 export const ScheduleSpec = z
   .strictObject({
-    name: z.string().regex(SCHEDULE_NAME, "name: 1-100 of A-Z a-z 0-9 _ . : -").optional(),
+    name: userChosenId("schedule")
+      .optional()
+      .meta({ description: `${idRule("schedule")} (default: a generated sched-… name)` }),
     description: z.string().max(500).optional(),
     method: z.string().min(1).max(140).optional().meta({ example: "demo.echo" }),
     document_type: z.string().min(1).max(140).optional(),

@@ -12,10 +12,11 @@ import {
   RETRY_DELAY_MAX_S,
   TIMEOUT_MAX_S,
 } from "../shared/limits";
+import { userChosenId } from "../shared/names";
 import { FAILURE_POLICIES, QUEUE_NAMES, RETRY_BACKOFFS, TASK_STATUSES, WAITING_REASONS } from "../shared/states";
 
-/** Batch ids: 1–100 of A-Z a-z 0-9 _ . : - */
-export const BATCH_ID = /^[A-Za-z0-9_.:-]{1,100}$/;
+/** A batch id a caller chooses: the shared id grammar (src/shared/names.ts). */
+export const BATCH_ID = userChosenId("batch");
 /** What a batch is for, shown in lists (bulk enqueue and chunked bulk take it). */
 export const BatchLabel = z.string().trim().min(1).max(BATCH_LABEL_MAX).meta({ description: "what the batch is for" });
 /** Task names (ids) as paths and references carry them. */
@@ -57,7 +58,7 @@ export const TaskSpec = z
     retry_backoff: optional(O.retry_backoff),
     run_at: optional(z.iso.datetime({ offset: true })).meta({ description: "delayed start (ISO 8601)" }),
     dedupe_key: optional(z.string().min(1).max(200)),
-    batch_id: optional(z.string().regex(BATCH_ID, "batch_id: 1-100 of A-Z a-z 0-9 _ . : -")),
+    batch_id: optional(BATCH_ID),
     batch_order: optional(z.int().min(0).max(1_000_000_000)),
     rerun_of: optional(TaskNameText).meta({
       description: "Run again: the name of an earlier task (one you can see) that this task repeats",
@@ -190,7 +191,7 @@ export const BulkEnqueue = z
       .min(1)
       .max(BULK_MAX)
       .meta({ description: "task specs (TaskSpec), each validated exactly as a single enqueue" }),
-    batch_id: z.string().regex(BATCH_ID).optional(),
+    batch_id: BATCH_ID.optional(),
     label: BatchLabel.optional(),
     failure_policy: z.enum(FAILURE_POLICIES).optional(),
     defaults: z

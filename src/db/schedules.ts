@@ -85,6 +85,14 @@ export async function runsMissingTasks(db: Db, from: number, to: number) {
     WHERE s.last_execution BETWEEN ${from} AND ${to} AND r.task_name IS NOT NULL AND t.name IS NULL`);
 }
 
+/** An owner's API schedules that are not stopped. */
+export async function runningSchedulesOf(db: Db, owner: string): Promise<ScheduleRow[]> {
+  return db
+    .select()
+    .from(scheduledJobs)
+    .where(and(eq(scheduledJobs.owner, owner), eq(scheduledJobs.source, "api"), eq(scheduledJobs.stopped, false)));
+}
+
 /** Running schedules whose next firing is due at or before `before` (the watchdog's question). */
 export async function dueSchedules(db: Db, before: number, limit: number): Promise<string[]> {
   const rows = await db

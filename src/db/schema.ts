@@ -134,15 +134,32 @@ export const settings = sqliteTable("settings", {
 });
 
 /** API keys in Frappe's key:secret format. Only a SHA-256 hash of the secret is stored. */
-export const apiKeys = sqliteTable("api_keys", {
-  key: text("key").primaryKey(),
-  secretHash: text("secret_hash").notNull(),
-  user: text("user").notNull(),
-  roles: text("roles").$type<Json<Role[]>>().notNull(),
-  label: text("label"),
-  createdBy: text("created_by").notNull(),
-  createdAt: integer("created_at").notNull(),
-  revokedAt: integer("revoked_at"),
+export const apiKeys = sqliteTable(
+  "api_keys",
+  {
+    key: text("key").primaryKey(),
+    secretHash: text("secret_hash").notNull(),
+    user: text("user").notNull(),
+    roles: text("roles").$type<Json<Role[]>>().notNull(),
+    label: text("label"),
+    createdBy: text("created_by").notNull(),
+    createdAt: integer("created_at").notNull(),
+    revokedAt: integer("revoked_at"),
+    /** When the key last authenticated a request: written at most once a minute per key per isolate. */
+    lastUsedAt: integer("last_used_at"),
+  },
+  // A schedule's owner must still hold a live key (schedules/owner.ts).
+  (t) => [
+    index("api_keys_live_user")
+      .on(t.user)
+      .where(sql`"api_keys"."revoked_at" IS NULL`),
+  ],
+);
+
+/** Console sessions logged out before their expiry (a row goes once the session would have expired). */
+export const endedSessions = sqliteTable("ended_sessions", {
+  nonce: text("nonce").primaryKey(),
+  expiresAt: integer("expires_at").notNull(),
 });
 
 /**

@@ -14,7 +14,8 @@ import { parseFrappeResponse } from "./frappe-response";
 import { splitRemote } from "../shared/method-names";
 import { allowed } from "./methods";
 import { retryAfterMs } from "./retry-after";
-import { openSecrets } from "./vault";
+import { redactorFor, type Redactor } from "./redact";
+import { openSecrets, type Credentials } from "./vault";
 import { signHeaders } from "./signing";
 import { callUrl, describeRedirect, isRedirect } from "./url-policy";
 
@@ -66,11 +67,14 @@ export async function callRemote(env: Env, task: TaskRecord, signal: AbortSignal
   const { url, body } = request(row, task, path, cfg.remoteAllowInsecureLocal);
   if (!url.ok) return failed(`PermanentError: target ${row.name}: ${url.reason}`, true);
   const text = JSON.stringify(body);
-  const headers = await signedHeaders(env, row, `${task.name}_${task.attempt}`, text, now);
+  const { headers, credentials } = await signedHeaders(env, row, `${task.name}_${task.attempt}`, text, now);
   headers.set("x-switchyard-task", task.name);
   headers.set("x-switchyard-attempt", String(task.attempt));
   const key = env.REMOTE_SECRETS_KEY;
-  if (key) headers.set("x-switchyard-callback-token", await callbackToken(key, task.name, task.attempt));
+  const token = key ? await callbackToken(key, task.name, task.attempt) : null;
+  if (token !== null) headers.set("x-switchyard-callback-token", token);
+  // Whatever the remote answers is kept and shown: none of what we sent it may come back in it.
+  const redact = redactorFor(credentials, token);
   if (cfg.publicUrl !== null) headers.set("x-switchyard-callback-url", `${cfg.publicUrl}/api/v1/tasks/${task.name}`);
 
   const timeout = row.timeoutS === null ? signal : AbortSignal.any([signal, AbortSignal.timeout(row.timeoutS * 1000)]);
@@ -84,7 +88,7 @@ export async function callRemote(env: Env, task: TaskRecord, signal: AbortSignal
     await markTarget(db, row.name, { ok: false, error: reason, authFailed: false }, now);
     return failed(`RemoteError: ${row.name}: ${reason}`, false);
   }
-  const outcome = await classify(row, response, url.url, now);
+  const outcome = redacted(await classify(row, response, url.url, now, redact), redact);
   await markTarget(
     db,
     row.name,
@@ -100,11 +104,27 @@ export async function callRemote(env: Env, task: TaskRecord, signal: AbortSignal
   return outcome;
 }
 
+/** The outcome with the call's secrets redacted from its error or result (after any decoding). */
+function redacted(outcome: RemoteOutcome, redact: Redactor): RemoteOutcome {
+  if (outcome.kind === "failed") return { ...outcome, error: redact.text(outcome.error) };
+  if (outcome.kind === "finished" && outcome.result !== null) {
+    return { kind: "finished", result: toJson(redact.json(fromJson(outcome.result))) };
+  }
+  return outcome;
+}
+
 /**
- * The headers of any call to `row`: JSON both ways, the Standard Webhooks signature of `text`
- * under every signing secret still valid (rotation), and the target's credentials.
+ * The headers of any call to `row` — JSON both ways, the Standard Webhooks signature of `text`
+ * under every signing secret still valid (rotation), and the target's credentials — and the
+ * credentials themselves, for redacting the answer.
  */
-export async function signedHeaders(env: Env, row: RemoteTargetRow, id: string, text: string, now: number) {
+export async function signedHeaders(
+  env: Env,
+  row: RemoteTargetRow,
+  id: string,
+  text: string,
+  now: number,
+): Promise<{ headers: Headers; credentials: Credentials | null }> {
   const secrets = await openSecrets(env, row, now);
   const headers = new Headers({
     "content-type": "application/json",
@@ -116,11 +136,17 @@ export async function signedHeaders(env: Env, row: RemoteTargetRow, id: string, 
   } else if (secrets.credentials?.token !== undefined) {
     headers.set("authorization", `Bearer ${secrets.credentials.token}`);
   }
-  return headers;
+  return { headers, credentials: secrets.credentials };
 }
 
-/** The outcome an answer means (see the README's remote methods section for the table). */
-async function classify(row: RemoteTargetRow, response: Response, url: string, now: number): Promise<RemoteOutcome> {
+/** The outcome an answer means (see the table in docs/remote-methods.md). */
+async function classify(
+  row: RemoteTargetRow,
+  response: Response,
+  url: string,
+  now: number,
+  redact: Redactor,
+): Promise<RemoteOutcome> {
   const { status } = response;
   if (isRedirect(status)) {
     await response.body?.cancel();
@@ -133,7 +159,10 @@ async function classify(row: RemoteTargetRow, response: Response, url: string, n
     await response.body?.cancel();
     return { kind: "accepted" };
   }
-  const { text, truncated } = await readCappedText(response, row.maxResponseBytes);
+  const read = await readCappedText(response, row.maxResponseBytes);
+  // Redacted before parsing too: a secret cut by a later clip would otherwise leave its start.
+  const text = redact.text(read.text);
+  const { truncated } = read;
   const type = response.headers.get("content-type");
   if (status >= 200 && status < 300) {
     if (truncated)

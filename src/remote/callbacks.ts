@@ -3,17 +3,20 @@
 // task's object on the task being Started in that attempt, so a late, repeated or stale callback
 // changes nothing.
 import { getDb } from "../db/client";
+import { getTarget } from "../db/remote-targets";
 import { methodOfTask } from "../db/routes";
 import type { OutcomeReport } from "../live/outcome";
 import type { TaskRecord } from "../live/store";
 import { config } from "../shared/config";
 import { conflict, unauthorized } from "../shared/errors";
-import type { Json } from "../shared/json";
+import { fromJson, toJson, type Json } from "../shared/json";
 import { splitRemote } from "../shared/method-names";
 import type { Progress } from "../shared/states";
 import { objectOf } from "../live/client";
 import { readTask } from "../live/read";
 import { tokenAttempt } from "./callback-token";
+import { redactorFor, type Redactor } from "./redact";
+import { openSecrets } from "./vault";
 /** The attempt a callback speaks for: the token must be this task's, for a remote method. */
 async function attemptOf(env: Env, name: string, token: string | null): Promise<number> {
   const secret = env.REMOTE_SECRETS_KEY;
@@ -49,6 +52,21 @@ const answer = (row: {
   lease_until: row.leaseUntil == null ? null : new Date(row.leaseUntil).toISOString(),
 });
 
+/**
+ * A redactor for the secrets the method's target is called with and for the callback's own token:
+ * a remote may echo them into what it reports, which the task's owner can read.
+ */
+async function redactorOf(env: Env, method: string, token: string | null): Promise<Redactor> {
+  const target = splitRemote(method)?.target;
+  const row = target === undefined ? null : await getTarget(getDb(env), target);
+  const secrets = row ? await openSecrets(env, row, Date.now()) : null;
+  return redactorFor(secrets?.credentials ?? null, token);
+}
+
+/** Progress (its description) with the secrets redacted. */
+const redactProgress = (redact: Redactor, progress: Json<Progress>): Json<Progress> =>
+  toJson(redact.json(fromJson(progress)) as Progress);
+
 /** Throws attempt_over (409) with the task's current status. */
 async function refuse(env: Env, name: string, attempt: number): Promise<never> {
   const row = await readTask(env, name);
@@ -63,8 +81,7 @@ async function methodOf(env: Env, name: string, attempt: number): Promise<string
 }
 
 /** Reports one outcome to the task's object: the task after it, or null when the attempt is over. */
-async function reportOne(env: Env, name: string, report: OutcomeReport): Promise<TaskRecord | null> {
-  const method = await methodOf(env, name, report.attempt);
+async function reportOne(env: Env, method: string, report: OutcomeReport): Promise<TaskRecord | null> {
   const [result] = await objectOf(env, method, (o) => o.report([report]));
   return result?.task ?? null;
 }
@@ -80,7 +97,17 @@ export async function remoteProgress(
   const cfg = config(env);
   const until = Date.now() + cfg.remoteHeartbeatMs + cfg.leaseGraceMs;
   const method = await methodOf(env, name, attempt);
-  const row = await objectOf(env, method, (o) => o.heartbeat(name, attempt, until, news));
+  // A bare heartbeat carries no text: no secrets to look up then.
+  const redact =
+    news.statusMessage === undefined && news.progress === undefined ? null : await redactorOf(env, method, token);
+  const clean =
+    redact === null
+      ? news
+      : {
+          ...(news.progress === undefined ? {} : { progress: redactProgress(redact, news.progress) }),
+          ...(news.statusMessage === undefined ? {} : { statusMessage: redact.text(news.statusMessage) }),
+        };
+  const row = await objectOf(env, method, (o) => o.heartbeat(name, attempt, until, clean));
   if (!row) return refuse(env, name, attempt);
   return answer(row);
 }
@@ -93,11 +120,19 @@ export async function remoteComplete(
   outcome: { result: Json<unknown> | null; debugLog: string | null; progress: Json<Progress> | null },
 ): Promise<CallbackAnswer> {
   const attempt = await attemptOf(env, name, token);
-  const row = await reportOne(env, name, {
+  const method = await methodOf(env, name, attempt);
+  const redact = await redactorOf(env, method, token);
+  const row = await reportOne(env, method, {
     name,
     attempt,
-    outcome: { kind: "finished", result: outcome.result },
-    record: { debugLog: outcome.debugLog, progress: outcome.progress },
+    outcome: {
+      kind: "finished",
+      result: outcome.result === null ? null : toJson(redact.json(fromJson(outcome.result))),
+    },
+    record: {
+      debugLog: outcome.debugLog === null ? null : redact.text(outcome.debugLog),
+      progress: outcome.progress === null ? null : redactProgress(redact, outcome.progress),
+    },
   });
   if (!row) return refuse(env, name, attempt);
   return answer({ ...row, leaseUntil: null });
@@ -119,16 +154,20 @@ export async function remoteFail(
   const attempt = await attemptOf(env, name, token);
   const method = await methodOf(env, name, attempt);
   const target = splitRemote(method)?.target ?? method;
-  const row = await reportOne(env, name, {
+  const redact = await redactorOf(env, method, token);
+  const row = await reportOne(env, method, {
     name,
     attempt,
     outcome: {
       kind: "failed",
-      error: `RemoteError: ${target}: ${failure.error}`,
+      error: redact.text(`RemoteError: ${target}: ${failure.error}`),
       permanent: failure.permanent,
       ...(failure.minDelayMs === undefined ? {} : { minDelayMs: failure.minDelayMs }),
     },
-    record: { debugLog: failure.debugLog, progress: failure.progress },
+    record: {
+      debugLog: failure.debugLog === null ? null : redact.text(failure.debugLog),
+      progress: failure.progress === null ? null : redactProgress(redact, failure.progress),
+    },
   });
   if (!row) return refuse(env, name, attempt);
   return answer({ ...row, leaseUntil: null });

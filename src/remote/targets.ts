@@ -11,8 +11,10 @@ import { fromJson, toJson } from "../shared/json";
 import type { User } from "../shared/user";
 import { readCappedText } from "./body";
 import { signedHeaders } from "./call";
+import { redactorFor, type Redactor } from "./redact";
 import { parseFrappeResponse } from "./frappe-response";
-import { TARGET_NAME } from "../shared/method-names";
+import { isTargetName } from "../shared/method-names";
+import { idRule } from "../shared/names";
 import { errorTextFromBody } from "./plain-text";
 import { newSigningSecret, signingSecretProblem } from "./signing";
 import { checkedBaseUrl, checkedCredentials, checkedPatterns, type TargetSpec } from "./target-spec";
@@ -49,7 +51,7 @@ export async function targetJson(env: Env, row: RemoteTargetRow, now = Date.now(
 
 /** The target, or a 404. */
 export async function visibleTarget(env: Env, name: string): Promise<RemoteTargetRow> {
-  const row = TARGET_NAME.test(name) ? await getTarget(getDb(env), name) : null;
+  const row = isTargetName(name) ? await getTarget(getDb(env), name) : null;
   if (!row) throw notFound(`remote target ${name}`);
   return row;
 }
@@ -66,12 +68,7 @@ export async function defineTarget(
   spec: TargetSpec,
   now = Date.now(),
 ): Promise<{ row: RemoteTargetRow; created: boolean; signingSecret: string | null }> {
-  if (!TARGET_NAME.test(name) || name === "report") {
-    throw invalid(
-      "invalid_name",
-      "a target name is 1-40 of a-z 0-9 _ -, starting with a letter or digit, and not 'report'",
-    );
-  }
+  if (!isTargetName(name)) throw invalid("invalid_name", `a target name is ${idRule("target")}, and not 'report'`);
   const cfg = config(env);
   const db = getDb(env);
   const definition = {
@@ -199,7 +196,8 @@ export async function testTarget(env: Env, name: string, now = Date.now()): Prom
       : checkedUrl(row.baseUrl, cfg.remoteAllowInsecureLocal);
   if (!url.ok) return { ok: false, status: null, user: null, message: url.reason };
   const text = row.kind === "frappe" ? "{}" : JSON.stringify({ test: true });
-  const headers = await signedHeaders(env, row, `test_${crypto.randomUUID()}`, text, now);
+  const { headers, credentials } = await signedHeaders(env, row, `test_${crypto.randomUUID()}`, text, now);
+  const redact = redactorFor(credentials);
   let response: Response;
   try {
     response = await fetch(url.url, {
@@ -214,7 +212,12 @@ export async function testTarget(env: Env, name: string, now = Date.now()): Prom
     await markTarget(getDb(env), name, { ok: false, error: message, authFailed: false }, Date.now());
     return { ok: false, status: null, user: null, message };
   }
-  const result = await readTest(row, response);
+  const read = await readTest(row, response, redact);
+  const result = {
+    ...read,
+    message: redact.text(read.message),
+    user: read.user === null ? null : redact.text(read.user),
+  };
   await markTarget(
     getDb(env),
     name,
@@ -234,13 +237,13 @@ function checkedUrl(base: string, allowInsecureLocal: boolean) {
   }
 }
 
-async function readTest(row: RemoteTargetRow, response: Response): Promise<TestResult> {
+async function readTest(row: RemoteTargetRow, response: Response, redact: Redactor): Promise<TestResult> {
   const { status } = response;
   if (isRedirect(status)) {
     await response.body?.cancel();
     return { ok: false, status, user: null, message: `answered ${status} (a redirect); redirects are not followed` };
   }
-  const { text } = await readCappedText(response, 64 * 1024);
+  const text = redact.text((await readCappedText(response, 64 * 1024)).text);
   const type = response.headers.get("content-type");
   if (row.kind === "frappe") {
     const parsed = parseFrappeResponse(status, type, text);

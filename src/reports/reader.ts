@@ -1,6 +1,8 @@
-// Turns a stored result (gzip NDJSON in R2) into the response formats by streaming transforms:
-// Frappe's {"message": {"columns", "result"}} JSON, CSV, or NDJSON. Nothing is buffered beyond one chunk.
+// Turns a stored result (gzip NDJSON in R2) into the response formats by streaming: Frappe's
+// {"message": {"columns", "result"}} JSON, CSV, or NDJSON. Nothing is read before the client asks for
+// it, and nothing is buffered beyond one response chunk.
 import type { Column } from "../shared/report-column";
+import { pulled, type FormatStep } from "./output";
 
 /** The formats a result can be read in (`?format=`). */
 export const RESULT_FORMATS = ["json", "csv", "ndjson"] as const;
@@ -29,97 +31,54 @@ const COMMA = 44;
 
 /**
  * Joins NDJSON lines into the body of a JSON array wrapped in `prefix`/`suffix`, on bytes (no
- * decoding): every line ends with "\n" and JSON never holds a raw newline, so each newline but the
- * last becomes ",\n". A newline that ends a chunk is held until more data shows it was not the last.
+ * decoding, no allocation per chunk): every line ends with "\n" and JSON never holds a raw newline,
+ * so each newline but the last becomes ",\n" — a newline is held until more data shows it was not
+ * the last.
  */
-export function jsonArray(prefix: string, suffix: string): TransformStream<Uint8Array, Uint8Array> {
-  const encoder = new TextEncoder();
+export function jsonArray(prefix: string, suffix: string): FormatStep {
   let held = false;
-  return new TransformStream({
-    start(controller) {
-      controller.enqueue(encoder.encode(prefix));
-    },
-    transform(chunk, controller) {
-      if (chunk.byteLength === 0) return;
-      let newlines = 0;
-      for (let i = chunk.indexOf(NEWLINE); i !== -1; i = chunk.indexOf(NEWLINE, i + 1)) newlines++;
-      const out = new Uint8Array(chunk.byteLength + newlines + 2);
-      let pos = 0;
-      if (held) {
-        out[pos++] = COMMA;
-        out[pos++] = NEWLINE;
-        held = false;
-      }
-      let start = 0;
-      for (let nl = chunk.indexOf(NEWLINE); nl !== -1; nl = chunk.indexOf(NEWLINE, start)) {
-        out.set(chunk.subarray(start, nl), pos);
-        pos += nl - start;
-        start = nl + 1;
-        if (start === chunk.byteLength) {
+  return {
+    start: (out) => out.text(prefix),
+    chunk(chunk, out) {
+      const buffer = out.reserve(chunk.byteLength * 2 + 2);
+      let pos = out.size;
+      for (let i = 0; i < chunk.byteLength; i++) {
+        const byte = chunk[i] as number;
+        if (byte === NEWLINE) {
           held = true;
-          break;
+          continue;
         }
-        out[pos++] = COMMA;
-        out[pos++] = NEWLINE;
+        if (held) {
+          buffer[pos++] = COMMA;
+          buffer[pos++] = NEWLINE;
+          held = false;
+        }
+        buffer[pos++] = byte;
       }
-      out.set(chunk.subarray(start), pos);
-      pos += chunk.byteLength - start;
-      controller.enqueue(out.subarray(0, pos));
+      out.size = pos;
     },
-    flush(controller) {
-      controller.enqueue(encoder.encode(suffix));
-    },
-  });
-}
-
-/** Response chunks are at least this big: DecompressionStream emits ~4 KB chunks, and passing each
- * through the response separately costs more than copying them together. */
-const MIN_CHUNK_BYTES = 64 * 1024;
-
-/** Merges small chunks into chunks of at least MIN_CHUNK_BYTES (the last may be smaller). */
-function coalesce(): TransformStream<Uint8Array, Uint8Array> {
-  let parts: Uint8Array[] = [];
-  let size = 0;
-  const emit = (controller: TransformStreamDefaultController<Uint8Array>) => {
-    const out = new Uint8Array(size);
-    let pos = 0;
-    for (const part of parts) {
-      out.set(part, pos);
-      pos += part.byteLength;
-    }
-    controller.enqueue(out);
-    parts = [];
-    size = 0;
+    end: (out) => out.text(suffix),
   };
-  return new TransformStream({
-    transform(chunk, controller) {
-      parts.push(chunk);
-      size += chunk.byteLength;
-      if (size >= MIN_CHUNK_BYTES) emit(controller);
-    },
-    flush(controller) {
-      if (size > 0) emit(controller);
-    },
-  });
 }
 
-/** One CSV field (RFC 4180): quoted when it holds a separator, quote, line break or edge space. */
+/**
+ * One CSV field (RFC 4180): quoted when it holds a separator, quote, line break or edge space.
+ * Numbers go through JSON.stringify, not String(): V8 keeps what String() makes of a number in a
+ * cache in its old generation, which promoted one string per field to garbage a full GC collects.
+ */
 export function csvField(value: unknown): string {
   if (value === null || value === undefined) return "";
-  if (typeof value === "number") return String(value);
-  const text =
-    typeof value === "string"
-      ? value
-      : typeof value === "number" || typeof value === "boolean"
-        ? String(value)
-        : JSON.stringify(value);
+  if (typeof value === "number") return JSON.stringify(value);
+  const text = typeof value === "string" ? value : typeof value === "boolean" ? String(value) : JSON.stringify(value);
   return /[",\r\n]|^\s|\s$/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
-/** NDJSON rows → CSV with a header of column labels. Each chunk's whole lines are parsed at once. */
-function csv(columns: readonly Column[]): TransformStream<Uint8Array, Uint8Array> {
+/** How many characters of NDJSON lines the CSV format parses at a time. */
+const CSV_BATCH_CHARS = 8 * 1024;
+
+/** NDJSON rows → CSV with a header of column labels, a few KB of whole lines parsed at a time. */
+function csv(columns: readonly Column[]): FormatStep {
   const decoder = new TextDecoder();
-  const encoder = new TextEncoder();
   const names = columns.map((c) => c.fieldname);
   let rest = "";
   const toCsv = (lines: string) => {
@@ -132,25 +91,28 @@ function csv(columns: readonly Column[]): TransformStream<Uint8Array, Uint8Array
     }
     return out;
   };
-  return new TransformStream({
-    start(controller) {
-      controller.enqueue(encoder.encode(columns.map((c) => csvField(c.label)).join(",") + "\r\n"));
-    },
-    transform(chunk, controller) {
+  return {
+    start: (out) => out.text(columns.map((c) => csvField(c.label)).join(",") + "\r\n"),
+    chunk(chunk, out) {
       const text = rest + decoder.decode(chunk, { stream: true });
-      const end = text.lastIndexOf("\n");
-      if (end === -1) {
-        rest = text;
-        return;
+      let from = 0;
+      // A few KB of lines at a time: their parsed rows die before the next batch is parsed, so
+      // V8 never has to promote them (a whole 64 KB read at once would keep hundreds alive).
+      for (;;) {
+        let end = text.lastIndexOf("\n", from + CSV_BATCH_CHARS);
+        // A line longer than a batch is taken whole, up to its own end.
+        if (end < from) end = text.indexOf("\n", from + CSV_BATCH_CHARS);
+        if (end === -1) break;
+        if (end > from) out.text(toCsv(text.slice(from, end)));
+        from = end + 1;
       }
-      rest = text.slice(end + 1);
-      if (end > 0) controller.enqueue(encoder.encode(toCsv(text.slice(0, end))));
+      rest = text.slice(from);
     },
-    flush(controller) {
+    end(out) {
       const text = (rest + decoder.decode()).trim();
-      if (text.length > 0) controller.enqueue(encoder.encode(toCsv(text)));
+      if (text.length > 0) out.text(toCsv(text));
     },
-  });
+  };
 }
 
 /** The response body for a stored result in `format`. */
@@ -161,9 +123,9 @@ export function resultBody(
 ): ReadableStream<Uint8Array> {
   const ndjson = stored.pipeThrough(new DecompressionStream("gzip"));
   if (format === "ndjson") return ndjson;
-  const transform =
+  const step =
     format === "csv"
       ? csv(columns)
       : jsonArray(`{"message":{"columns":${JSON.stringify(publicColumns(columns))},"result":[\n`, "\n]}}\n");
-  return ndjson.pipeThrough(transform).pipeThrough(coalesce());
+  return pulled(ndjson, step);
 }

@@ -40,9 +40,20 @@ export type Definition = Pick<
 >;
 
 /**
+ * How far ahead a schedule may start. Its timer is a Durable Object alarm, which refuses dates past
+ * the 2180s, and the cron engine finds no slot past its own horizon: a schedule saved beyond either
+ * would be accepted and then never fire, so it is refused at save instead.
+ */
+export const MAX_START_AHEAD_MS = 100 * 365 * 86_400_000;
+
+const startProblem = (message: string) =>
+  invalid("validation_failed", `start_at: ${message}`, [{ path: "start_at", message }]);
+
+/**
  * Checks a spec for `owner` and turns it into a definition, with the next slot after `now`.
- * Throws `invalid` (400) naming the field — an unknown zone, a bad cron, every_s < 10, a method
- * the owner may not enqueue, arguments the method refuses — and writes nothing.
+ * Throws `invalid` (400) naming the field — an unknown zone, a bad cron, every_s < 10, a start_at
+ * too far ahead to arm, a method the owner may not enqueue, arguments the method refuses — and
+ * writes nothing.
  */
 export function definitionOf(
   env: Env,
@@ -69,6 +80,9 @@ export function definitionOf(
   const endAt = spec.end_at === undefined ? null : Date.parse(spec.end_at);
   if (startAt !== null && endAt !== null && endAt <= startAt) {
     throw invalid("validation_failed", "end_at: must be after start_at", { path: "end_at" });
+  }
+  if (startAt !== null && startAt > now + MAX_START_AHEAD_MS) {
+    throw startProblem("at most 100 years ahead: the schedule's timer cannot be armed further");
   }
   // The method, the owner's roles and the arguments, checked exactly as an enqueue would.
   const probe = TaskSpec.parse({
@@ -104,5 +118,10 @@ export function definitionOf(
     endAt,
     maxRuns: spec.max_runs ?? null,
   };
-  return { definition, nextSlot: nextSlot(timing.timing, now, slotOptionsOf({ startAt, endAt })) };
+  const next = nextSlot(timing.timing, now, slotOptionsOf({ startAt, endAt }));
+  // A start with no slot after it could never be armed (past the cron engine's horizon).
+  if (next === null && startAt !== null && startAt > now && (endAt === null || endAt > startAt)) {
+    throw startProblem("the timing has no run at or after start_at, so the schedule could never fire");
+  }
+  return { definition, nextSlot: next };
 }

@@ -18,6 +18,7 @@ import { buildTask, newTaskName } from "../tasks/enqueue";
 import { MethodResolver } from "../tasks/resolve";
 import { TaskSpec } from "../tasks/spec";
 import { jitterMs, planCatchUp } from "./catch-up";
+import { ownerMayRun, stopOwnerless } from "./owner";
 import { isoInZone } from "./describe";
 import { slotOptionsOf, timingOf } from "./stored";
 import { slotSequence, type Timing } from "./timing";
@@ -187,6 +188,10 @@ export async function fireSchedule(env: Env, name: string, now = Date.now()): Pr
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
     const row = await getSchedule(db, name);
     if (!row || row.stopped) return null;
+    if (!(await ownerMayRun(env, row))) {
+      if (await stopOwnerless(env, row, now)) return null;
+      continue; // changed meanwhile: read it again
+    }
     const active = await activeRuns(env, row);
     const planned = plan(row, active, now);
     if (planned === null) {

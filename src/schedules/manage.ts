@@ -17,6 +17,7 @@ import { describeError, log } from "../shared/log";
 import { canSee, type User } from "../shared/user";
 import { MethodResolver } from "../tasks/resolve";
 import { handOver, runTask } from "./fire";
+import { requireOwnerKey } from "./owner";
 import { codeSchedules } from "./registry";
 import { definitionOf } from "./definition";
 import type { ScheduleSpec } from "./spec";
@@ -129,6 +130,7 @@ export async function stopSchedule(env: Env, row: ScheduleRow, note: string | nu
  */
 export async function startSchedule(env: Env, row: ScheduleRow): Promise<ScheduleRow> {
   if (!row.stopped) return row;
+  await requireOwnerKey(env, row);
   const started = await write(env, row, { stopped: false, stopNote: null, stoppedAt: null, nextFireAt: Date.now() });
   try {
     await env.SCHEDULE_TIMER.getByName(row.name).fire();
@@ -151,6 +153,7 @@ export function skipSlots(env: Env, row: ScheduleRow, count: number): Promise<Sc
  * the run log). Returns the task's name.
  */
 export async function runNow(env: Env, row: ScheduleRow): Promise<string> {
+  await requireOwnerKey(env, row);
   const db = getDb(env);
   const now = Date.now();
   const resolver = await MethodResolver.load(env, [row.method, row.documentType]);

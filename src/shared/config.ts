@@ -1,5 +1,5 @@
 // Tunables read from Worker vars and checked with zod: a var that is set but invalid is an error
-// that names it, never a silent fallback to the default. Defaults are documented in the README.
+// that names it, never a silent fallback to the default. Defaults are documented in docs/configuration.md.
 import { z } from "zod";
 
 /** A configuration var is set to something unusable. */
@@ -42,6 +42,9 @@ const Vars = z.object({
   RATE_LIMIT_PERIOD_S: whole(10, 1, "seconds"),
   MAX_TICKETS_PER_KEY: whole(20, 1, "tickets"),
   MAX_LONG_POLLS_PER_KEY: whole(10, 1, "long polls"),
+  // The stated bound on how long a revoked key (or a logged-out session) still works in an isolate
+  // that checked it just before: at most 10 s; 0 checks D1 on every request.
+  KEY_CACHE_TTL_S: whole(10, 0, "seconds").refine((n) => n <= 10, { message: "must be at most 10 seconds" }),
   CORS_ORIGINS: z.string().optional(),
   PUBLIC_URL: z.union([z.literal(""), z.url({ protocol: /^https?$/ })]).optional(),
   REMOTE_ALLOW_INSECURE_LOCAL: onOff,
@@ -90,6 +93,8 @@ export interface Config {
   maxTicketsPerKey: number;
   /** Long polls (report status waits) one API key may hold open at once. */
   maxLongPollsPerKey: number;
+  /** How long an isolate trusts what it found about a key or a session without asking D1 again. */
+  keyCacheTtlMs: number;
   /** Origins allowed to call the API from a browser; empty means CORS is off. */
   corsOrigins: string[];
   /** The key that signs console session cookies; null when console sign-in is not configured. */
@@ -146,6 +151,7 @@ export function config(env: object): Config {
     rateLimitPeriodS: v.RATE_LIMIT_PERIOD_S,
     maxTicketsPerKey: v.MAX_TICKETS_PER_KEY,
     maxLongPollsPerKey: v.MAX_LONG_POLLS_PER_KEY,
+    keyCacheTtlMs: v.KEY_CACHE_TTL_S * 1000,
     corsOrigins: (v.CORS_ORIGINS ?? "")
       .split(",")
       .map((origin) => origin.trim())

@@ -17,3 +17,5 @@ export const CONCURRENCY_LIMIT_MAX = 10_000;
 export const BATCH_LABEL_MAX = 140;
 /** Most task specs in one bulk enqueue. */
 export const BULK_MAX = 1000;
+/** How often one Worker isolate writes an API key's last_used_at (at most), in ms. */
+export const LAST_USED_EVERY_MS = 60_000;

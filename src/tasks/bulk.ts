@@ -179,7 +179,7 @@ export const ChunkedBulkBody = z
       .openapi({ description: "Item ids: a JSON array, or a comma-separated string (as Frappe's UI sends)" }),
     chunk_size: z.int().min(1).max(CHUNK_MAX).default(200),
     arguments: z.record(z.string(), z.unknown()).optional(),
-    batch_id: z.string().regex(BATCH_ID).optional(),
+    batch_id: BATCH_ID.optional(),
     label: BatchLabel.optional(),
     failure_policy: z.enum(FAILURE_POLICIES).optional(),
     ...TaskOptions.partial().shape,

@@ -1,5 +1,6 @@
 // Browser-test helpers: Debian's Chromium driven headless by playwright-core, API calls with a key,
 // sign-in through the page, and screenshots for the README.
+import { randomInt } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -37,8 +38,16 @@ export async function launch(): Promise<{ browser: Browser; close: () => Promise
 }
 
 /**
+ * A client address of its own (IPv6 documentation range), sent as CF-Connecting-IP, which `wrangler
+ * dev` passes on as Cloudflare's edge would set it. Console sign-in is limited per client address
+ * (RATE_LIMIT_SIGN_IN: 30 a minute) and the suite, all from this one machine, signs in more often
+ * than that; each context is a separate user's browser, as in real use.
+ */
+const clientAddress = () => `2001:db8::${randomInt(0x10000).toString(16)}:${randomInt(0x10000).toString(16)}`;
+
+/**
  * A new page at 1280×800 (or `width`×`height`), in `timezoneId` if given (else the machine's), that
- * fails the test on page errors and CSP violations.
+ * fails the test on page errors and CSP violations. Each page's context has its own client address.
  */
 export async function newPage(
   browser: Browser,
@@ -49,6 +58,7 @@ export async function newPage(
     viewport: size,
     acceptDownloads: true,
     locale: "en-US",
+    extraHTTPHeaders: { "CF-Connecting-IP": clientAddress() },
     ...(timezoneId === undefined ? {} : { timezoneId }),
   });
   // Waits for elements are waits for conditions: as long as the test may take, not playwright's 30 s.

@@ -13,8 +13,8 @@ import { useResource } from "../hooks";
 import type { ApiKey, Page } from "../types";
 
 /**
- * A key as listed; `last_used_at` is sent by servers that record it (absent: this server does not,
- * and the column is not shown; null: never used).
+ * A key as listed; `last_used_at` is sent by servers that record it, as this one does (absent: a
+ * server that does not, and the column is not shown; null: never used).
  */
 type ListedKey = ApiKey & { last_used_at?: string | null };
 
@@ -57,7 +57,9 @@ export function ApiKeys() {
   const revoke = (key: ApiKey) =>
     setConfirm({
       title: `Revoke the key of ${key.user}?`,
-      body: `Key ${key.key} stops working at once, and console sessions signed in with it end.`,
+      body:
+        `Key ${key.key} stops working within 10 s everywhere (KEY_CACHE_TTL_S), and console sessions signed in ` +
+        `with it end with it. If it is ${key.user}'s last key, their API schedules stop.`,
       confirmLabel: "Revoke",
       danger: true,
       onConfirm: async () => {
