@@ -11,6 +11,7 @@ export default tseslint.config(
       "worker-configuration.d.ts",
       "migrations/",
       "scripts/**/*.mjs",
+      "bench/**/*.mjs",
     ],
   },
   js.configs.recommended,

@@ -1,5 +1,5 @@
 // `npm run bench -- --fanout N`: N WebSocket subscribers on one batch, and how late each
-// async_task_status event reaches each of them. Called by scripts/bench.mjs with the running stack
+// async_task_status event reaches each of them. Called by bench/bench.mjs with the running stack
 // (`ctx`); returns one JSON section. See docs/benchmarks.md.
 //
 // The batch is created with the dispatcher off, so nothing runs before every subscriber has its
@@ -13,7 +13,7 @@ import { monitorEventLoopDelay } from "node:perf_hooks";
 const nowMs = () => performance.timeOrigin + performance.now();
 
 /**
- * @param {object} ctx helpers and the running stack from scripts/bench.mjs
+ * @param {object} ctx helpers and the running stack from bench/bench.mjs
  * @param {{ subscribers: number, tasks: number, parallel: number, method: string }} params
  */
 export async function fanoutBench(ctx, { subscribers, tasks, parallel, method }) {

@@ -8,12 +8,12 @@
 //
 //   npm run -s bench -- [--tasks N] [--concurrency C] [--clients K] [--warmup W] [--rounds R]
 //                       [--history H] [--drain] [--port P] [--keep] [--out FILE]
-//   npm run -s bench -- --batch-bench [--batch-size B] [--batch-reps R]      (scripts/bench-batch.mjs)
-//   npm run -s bench -- --fanout S [--fanout-tasks T] [--fanout-parallel P]  (scripts/bench-fanout.mjs)
-//   npm run -s bench -- --probe [--probe-requests Q]                         (scripts/bench-probe.mjs)
-//   npm run -s bench -- --schedules S [--schedule-seconds T]                 (scripts/bench-schedules.mjs)
-//   npm run -s bench -- --remote N [--rounds R]                              (scripts/bench-remote.mjs)
-//   npm run bench -- --ui [--tasks N] [--requests R]                          (scripts/bench-ui.mjs)
+//   npm run -s bench -- --batch-bench [--batch-size B] [--batch-reps R]      (bench/batch.mjs)
+//   npm run -s bench -- --fanout S [--fanout-tasks T] [--fanout-parallel P]  (bench/fanout.mjs)
+//   npm run -s bench -- --probe [--probe-requests Q]                         (bench/probe.mjs)
+//   npm run -s bench -- --schedules S [--schedule-seconds T]                 (bench/schedules.mjs)
+//   npm run -s bench -- --remote N [--rounds R]                              (bench/remote.mjs)
+//   npm run bench -- --ui [--tasks N] [--requests R]                          (bench/ui.mjs)
 // (`-s` keeps npm's own banner off stdout, so stdout is exactly the JSON.) --batch-bench, --fanout
 // and --probe replace the managed-vs-raw rounds; they may be combined.
 //
@@ -26,16 +26,16 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { batchBench } from "./bench-batch.mjs";
-import { fanoutBench } from "./bench-fanout.mjs";
-import { probeBench } from "./bench-probe.mjs";
-import { remoteBench } from "./bench-remote.mjs";
-import { schedulesBench } from "./bench-schedules.mjs";
+import { batchBench } from "./batch.mjs";
+import { fanoutBench } from "./fanout.mjs";
+import { probeBench } from "./probe.mjs";
+import { remoteBench } from "./remote.mjs";
+import { schedulesBench } from "./schedules.mjs";
 
 // `--ui [--tasks N] [--requests R]`: the console's first tasks page with 100,000 tasks in D1 instead
-// (scripts/bench-ui.mjs, also `npm run bench:ui`).
+// (bench/ui.mjs, also `npm run bench:ui`).
 if (process.argv.includes("--ui")) {
-  await import("./bench-ui.mjs");
+  await import("./ui.mjs");
   process.exit(0);
 }
 

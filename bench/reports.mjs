@@ -2,9 +2,9 @@
 // `npm run bench:reports`: prepared-report benchmarks against a local `wrangler dev` that this script
 // starts (throwaway state directory, free port) and stops: time to first byte and throughput of
 // 100k- and 1M-row results in every format, workerd memory growth between the two sizes, and how
-// soon check_status notices a finished job. Results are printed and saved under bench-results/.
+// soon check_status notices a finished job. Results are printed and saved under bench/results/.
 //
-//   node scripts/bench-reports.mjs [--sizes 100000,1000000] [--probes 10] [--formats json,csv,ndjson] [--control off]
+//   node bench/reports.mjs [--sizes 100000,1000000] [--probes 10] [--formats json,csv,ndjson] [--control off]
 //
 // The control run puts and reads objects of the same sizes through local R2 from a bare Worker, so
 // the runtime's own R2 costs (time to first byte, memory) can be told apart from the report code's.
@@ -352,7 +352,7 @@ const control = args.get("control") === "off" ? null : await r2Control(sizes.map
 const result = {
   when: new Date().toISOString(),
   machine: `${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${process.platform}`,
-  command: `node scripts/bench-reports.mjs --sizes ${SIZES.join(",")} --probes ${PROBES}`,
+  command: `node bench/reports.mjs --sizes ${SIZES.join(",")} --probes ${PROBES}`,
   baseline_rss_mib: round(baselineRss),
   sizes,
   rss_growth_mib: sizes.length >= 2 ? round(sizes[sizes.length - 1].peak_rss_mib - sizes[0].peak_rss_mib) : null,
@@ -380,6 +380,6 @@ for (const s of sizes) {
     );
   }
 }
-mkdirSync("bench-results", { recursive: true });
-writeFileSync(`bench-results/reports-${result.when.replace(/[:.]/g, "-")}.json`, JSON.stringify(result, null, 2));
+mkdirSync("bench/results", { recursive: true });
+writeFileSync(`bench/results/reports-${result.when.replace(/[:.]/g, "-")}.json`, JSON.stringify(result, null, 2));
 process.exit(0);

@@ -1,5 +1,5 @@
 // `npm run bench -- --probe`: where an enqueue request's time goes, next to the raw worker's send.
-// Called by scripts/bench.mjs with both stacks running (`ctx`); returns one JSON section.
+// Called by bench/bench.mjs with both stacks running (`ctx`); returns one JSON section.
 //
 // Request kinds, each timed by the client around one HTTP request:
 //   health       GET /api/v1/health            (switchyard's Worker and router; no auth, no D1)
@@ -14,7 +14,7 @@
 // See docs/benchmarks.md.
 
 /**
- * @param {object} ctx helpers and the running stacks from scripts/bench.mjs
+ * @param {object} ctx helpers and the running stacks from bench/bench.mjs
  * @param {{ requests: number, clients: number, method: string }} params
  */
 export async function probeBench(ctx, { requests, clients, method }) {

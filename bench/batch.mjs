@@ -1,10 +1,10 @@
 // `npm run bench -- --batch-bench`: what enqueueing a 1,000-task batch costs (POST /api/v1/tasks/bulk),
 // measured with the dispatcher off so no execution mixes in, and a batch of the same size run to
-// completion. Called by scripts/bench.mjs with the running stack (`ctx`); returns one JSON section.
+// completion. Called by bench/bench.mjs with the running stack (`ctx`); returns one JSON section.
 // See docs/benchmarks.md.
 
 /**
- * @param {object} ctx helpers and the running stack from scripts/bench.mjs
+ * @param {object} ctx helpers and the running stack from bench/bench.mjs
  * @param {{ size: number, reps: number, method: string }} params
  */
 export async function batchBench(ctx, { size, reps, method }) {

@@ -1,5 +1,5 @@
 // `npm run bench -- --schedules S [--schedule-seconds T]`: fire lag of scheduled jobs. Called by
-// scripts/bench.mjs with the stack running (`ctx`); returns one JSON section.
+// bench/bench.mjs with the stack running (`ctx`); returns one JSON section.
 //
 // S schedules of `method` every 10 s (plus one `* * * * *` cron in Europe/Berlin) run for T seconds
 // on their timers' alarms alone (the minute cron of `npm start` is not running here). Afterwards
@@ -7,7 +7,7 @@
 // slot must have exactly one task. See docs/benchmarks.md.
 
 /**
- * @param {object} ctx helpers and the running stack from scripts/bench.mjs
+ * @param {object} ctx helpers and the running stack from bench/bench.mjs
  * @param {{ schedules: number, seconds: number, method: string }} params
  */
 export async function schedulesBench(ctx, { schedules, seconds, method }) {

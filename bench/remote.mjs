@@ -1,5 +1,5 @@
 // `npm run bench -- --remote N`: what running a method on a remote site costs next to running it in
-// the Worker. Called by scripts/bench.mjs with the stack and the demo Frappe site running (`ctx`,
+// the Worker. Called by bench/bench.mjs with the stack and the demo Frappe site running (`ctx`,
 // `site`); returns one JSON section.
 //
 // Three kinds of task alternate in rounds (same client, same machine noise), each run to
@@ -17,7 +17,7 @@ const KINDS = {
 };
 
 /**
- * @param {object} ctx helpers and the running stack from scripts/bench.mjs
+ * @param {object} ctx helpers and the running stack from bench/bench.mjs
  * @param {{ tasks: number, rounds: number, clients: number, concurrency: number, site: { url: string, secret: string } }} params
  */
 export async function remoteBench(ctx, { tasks, rounds, clients, concurrency, site }) {
