@@ -1,7 +1,7 @@
 // One switchyard stack under `wrangler dev` (the current checkout, or the old design built from a
 // scratch copy of an older commit) and what the benchmark does with it: counters that leave out
 // the benchmark's own reads, managed runs, completion polls, task timestamps, the dispatch-only run.
-import { rmSync, symlinkSync, mkdirSync, existsSync } from "node:fs";
+import { existsSync, mkdirSync, symlinkSync } from "node:fs";
 import path from "node:path";
 import { spawnSync } from "node:child_process";
 import { combine, diff, same, scale, add, zero } from "./counters.mjs";
@@ -39,11 +39,6 @@ export function checkoutRev(rev, dir) {
     symlinkSync(path.join(root, "node_modules"), path.join(dir, "node_modules"));
   const described = spawnSync("git", ["-C", root, "rev-parse", "--short", rev]);
   return described.stdout.toString().trim();
-}
-
-/** Removes a scratch copy made by checkoutRev. */
-export function removeCheckout(dir) {
-  rmSync(dir, { recursive: true, force: true });
 }
 
 /**

@@ -131,7 +131,7 @@ export function processCpu() {
   const own = process.cpuUsage();
   const bench_s = (own.user + own.system) / 1e6;
   const byName = {};
-  let pids = [];
+  let pids;
   try {
     pids = readdirSync("/proc").filter((d) => /^\d+$/.test(d));
   } catch {
