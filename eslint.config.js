@@ -12,6 +12,7 @@ export default tseslint.config(
       "migrations/",
       "scripts/**/*.mjs",
       "clients/typescript/scripts/**/*.mjs",
+      "bench/**/*.mjs",
     ],
   },
   js.configs.recommended,

@@ -4,18 +4,19 @@
 // 100k- and 1M-row results in every format, the Worker isolate's JS heap during each job and
 // download (through the inspector port: what a deployed isolate's 128 MB limit is about), workerd
 // process memory growth between the two sizes, and how soon check_status notices a finished job.
-// Results are printed and saved under bench-results/.
+// Results are printed and saved under bench/results/ (git-ignored).
 //
-//   node scripts/bench-reports.mjs [--sizes 100000,1000000] [--probes 10] [--formats json,csv,ndjson] [--control off]
+//   node bench/reports.mjs [--sizes 100000,1000000] [--probes 10] [--formats json,csv,ndjson] [--control off]
 //
 // The control run puts and reads objects of the same sizes through local R2 from a bare Worker, so
 // the runtime's own R2 costs (time to first byte, memory) can be told apart from the report code's.
 import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { cpus, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { heapSampler } from "./heap-sampler.mjs";
+import { freePort, root } from "./stack.mjs";
+import { percentileOf, round as roundTo, sleep } from "./stats.mjs";
 
 const args = new Map();
 for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i].replace(/^--/, ""), process.argv[i + 1]);
@@ -24,15 +25,6 @@ const PROBES = Number(args.get("probes") ?? 10);
 const FORMATS = (args.get("formats") ?? "json,csv,ndjson").split(",");
 const KEY = "bench:bench-secret-key";
 const env = { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "1" };
-
-const freePort = () =>
-  new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
 
 /** Pids of every descendant of `pid` (from /proc). */
 function descendants(pid) {
@@ -89,8 +81,9 @@ const port = await freePort();
 const inspectorPort = await freePort();
 const base = `http://127.0.0.1:${port}`;
 const state = mkdtempSync(join(tmpdir(), "switchyard-bench-reports-"));
-const wrangler = "node_modules/.bin/wrangler";
+const wrangler = join(root, "node_modules", ".bin", "wrangler");
 const migrate = spawnSync(wrangler, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", state], {
+  cwd: root,
   env,
   stdio: ["ignore", "ignore", "inherit"],
 });
@@ -115,7 +108,12 @@ const dev = spawn(
     "--inspector-port",
     String(inspectorPort),
   ],
-  { env: { ...env, CLOUDFLARE_CF_FETCH_ENABLED: "false" }, stdio: ["ignore", "ignore", "inherit"], detached: true },
+  {
+    cwd: root,
+    env: { ...env, CLOUDFLARE_CF_FETCH_ENABLED: "false" },
+    stdio: ["ignore", "ignore", "inherit"],
+    detached: true,
+  },
 );
 
 function stop() {
@@ -223,7 +221,6 @@ const api = async (path, init = {}) => {
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : null };
 };
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 for (let i = 0; ; i++) {
   try {
@@ -283,11 +280,7 @@ async function download(jobId, format) {
   };
 }
 
-const round = (x) => Math.round(x * 10) / 10;
-const percentile = (xs, p) => {
-  const sorted = [...xs].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-};
+const round = (x) => roundTo(x, 1);
 
 // Memory is sampled every 100 ms for the whole run; each phase records its peak.
 let peak = 0;
@@ -372,7 +365,7 @@ const control = args.get("control") === "off" ? null : await r2Control(sizes.map
 const result = {
   when: new Date().toISOString(),
   machine: `${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${process.platform}`,
-  command: `node scripts/bench-reports.mjs --sizes ${SIZES.join(",")} --probes ${PROBES}`,
+  command: `node bench/reports.mjs --sizes ${SIZES.join(",")} --probes ${PROBES}`,
   baseline_rss_mib: round(baselineRss),
   heap_target: heap.target,
   baseline_heap_mib: baselineHeap,
@@ -382,8 +375,8 @@ const result = {
   r2_control: control,
   check_status_delay_ms: {
     samples: delays,
-    median: percentile(delays, 50),
-    p95: percentile(delays, 95),
+    median: percentileOf(delays, 50),
+    p95: percentileOf(delays, 95),
     max: Math.max(...delays),
   },
 };
@@ -414,6 +407,9 @@ for (const s of sizes) {
     );
   }
 }
-mkdirSync("bench-results", { recursive: true });
-writeFileSync(`bench-results/reports-${result.when.replace(/[:.]/g, "-")}.json`, JSON.stringify(result, null, 2));
+mkdirSync(join(root, "bench", "results"), { recursive: true });
+writeFileSync(
+  join(root, "bench", "results", `reports-${result.when.replace(/[:.]/g, "-")}.json`),
+  JSON.stringify(result, null, 2),
+);
 process.exit(0);

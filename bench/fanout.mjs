@@ -1,5 +1,5 @@
 // `npm run bench -- --fanout N`: N WebSocket subscribers on one batch, and how late each
-// async_task_status event reaches each of them. Called by scripts/bench.mjs with the running stack
+// async_task_status event reaches each of them. Called by bench/bench.mjs with the running stack
 // (`ctx`); returns one JSON section. See docs/benchmarks.md.
 //
 // The batch is created with the dispatcher off, so nothing runs before every subscriber has its
@@ -8,17 +8,18 @@
 // handler and parsed only afterwards, so JSON parsing does not delay later stamps.
 
 import { monitorEventLoopDelay } from "node:perf_hooks";
+import { expectStatus, log } from "./stack.mjs";
+import { maxOf, minOf, percentileOf, pool, round, roundSummary, sleep, summary } from "./stats.mjs";
 
 /** Wall-clock epoch ms with sub-millisecond resolution (same clock as Date.now()). */
 const nowMs = () => performance.timeOrigin + performance.now();
 
 /**
- * @param {object} ctx helpers and the running stack from scripts/bench.mjs
+ * @param {object} ctx the running stack from bench/bench.mjs
  * @param {{ subscribers: number, tasks: number, parallel: number, method: string }} params
  */
 export async function fanoutBench(ctx, { subscribers, tasks, parallel, method }) {
-  const { api, expectStatus, settle, diff, COUNTERS, log, sleep, round, summary, pool, port } = ctx;
-  const { processCpu, cpuDelta } = ctx;
+  const { api, settle, delta, port, processCpu, cpuDelta } = ctx;
 
   // ---- 1. The batch, not runnable yet.
   expectStatus(await api("PUT", "/api/v1/dispatcher", { enabled: false }), 200, "suspend dispatcher");
@@ -213,9 +214,8 @@ export async function fanoutBench(ctx, { subscribers, tasks, parallel, method })
     for (const { events } of parsed.slice(0, 1))
       for (const e of events) statusCounts[e.status] = (statusCounts[e.status] ?? 0) + 1;
 
-    const subscribeDelta = diff(afterSubscribe.total, beforeSubscribe.total);
-    const runDelta = diff(afterRun.total, beforeRun.total);
-    const latencySummary = summary(latencies);
+    const subscribeDelta = delta(afterSubscribe, beforeSubscribe);
+    const runDelta = delta(afterRun, beforeRun);
     const result = {
       note:
         "latency = receipt by the subscriber (Node, Date clock) − the event's server ts (the transition's time, same machine clock); " +
@@ -228,13 +228,13 @@ export async function fanoutBench(ctx, { subscribers, tasks, parallel, method })
       connect_parallelism: parallel,
       subscribe: {
         wall_s: round((subscribeEnd - subscribeStart) / 1000, 3),
-        ticket_request_to_snapshot_ms: roundMs(summary(connectMs), round),
-        ticket_request_ms: roundMs(summary(ticketMs), round),
-        upgrade_ms: roundMs(summary(upgradeMs), round),
-        open_to_snapshot_ms: roundMs(summary(openToSnapshotMs), round),
+        ticket_request_to_snapshot_ms: roundSummary(connectMs, 1),
+        ticket_request_ms: roundSummary(ticketMs, 1),
+        upgrade_ms: roundSummary(upgradeMs, 1),
+        open_to_snapshot_ms: roundSummary(openToSnapshotMs, 1),
         counters: subscribeDelta,
         per_subscriber: Object.fromEntries(
-          COUNTERS.map((k) => [k, round(subscribeDelta[k] / Math.max(1, subscribers), 3)]),
+          Object.entries(subscribeDelta).map(([k, v]) => [k, round(v / Math.max(1, subscribers), 3)]),
         ),
       },
       run: {
@@ -243,7 +243,7 @@ export async function fanoutBench(ctx, { subscribers, tasks, parallel, method })
         resume_to_server_done_s: serverDoneAt === null ? null : round((serverDoneAt - resumedAt) / 1000, 3),
         counters: runDelta,
         per_event_counters: Object.fromEntries(
-          COUNTERS.map((k) => [k, round(runDelta[k] / Math.max(1, expectedPerSubscriber), 3)]),
+          Object.entries(runDelta).map(([k, v]) => [k, round(v / Math.max(1, expectedPerSubscriber), 3)]),
         ),
       },
       events: {
@@ -256,15 +256,15 @@ export async function fanoutBench(ctx, { subscribers, tasks, parallel, method })
       },
       latency_ms: {
         ts_to_receipt: {
-          ...roundMs(latencySummary, round),
+          ...roundSummary(latencies, 1),
           p90: round(percentileOf(latencies, 90), 1),
           min: round(minOf(latencies), 1),
         },
         ts_to_receipt_by_status: Object.fromEntries(
-          Object.entries(byStatus).map(([status, list]) => [status, roundMs(summary(list), round)]),
+          Object.entries(byStatus).map(([status, list]) => [status, roundSummary(list, 1)]),
         ),
-        first_receipt: roundMs(summary(firstReceipts), round),
-        spread_first_to_last_subscriber: roundMs(summary(spreads), round),
+        first_receipt: roundSummary(firstReceipts, 1),
+        spread_first_to_last_subscriber: roundSummary(spreads, 1),
       },
       completeness: {
         saw_final_batch_done_eq_total: sawFinal,
@@ -287,24 +287,14 @@ export async function fanoutBench(ctx, { subscribers, tasks, parallel, method })
         max: round(loopDelay.max / 1e6, 1),
       },
     };
-    return { result, close: () => closeAll(subs, sleep) };
+    return { result, close: () => closeAll(subs) };
   } finally {
     if (!dispatcherOn) await api("PUT", "/api/v1/dispatcher", { enabled: true });
   }
 }
 
-function roundMs(s, round) {
-  return { p50: round(s.p50, 1), p99: round(s.p99, 1), max: round(s.max, 1), n: s.n };
-}
-
-function percentileOf(values, p) {
-  const sorted = [...values].sort((a, b) => a - b);
-  if (sorted.length === 0) return null;
-  return sorted[Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length))) - 1];
-}
-
 /** Closes every socket and waits (up to 10 s) for the closes to complete. */
-async function closeAll(subs, sleep) {
+async function closeAll(subs) {
   for (const s of subs) {
     try {
       if (s.ws && s.ws.readyState <= 1) s.ws.close(1000, "bench done");
@@ -314,13 +304,4 @@ async function closeAll(subs, sleep) {
   }
   const deadline = Date.now() + 10_000;
   while (subs.some((s) => s.ws && s.ws.readyState !== 3) && Date.now() < deadline) await sleep(100);
-}
-
-/** Smallest / largest of a (possibly very long) array; spreading it into Math.min would overflow the stack. */
-function minOf(values) {
-  return values.reduce((a, b) => (b < a ? b : a), Infinity);
-}
-
-function maxOf(values) {
-  return values.reduce((a, b) => (b > a ? b : a), -Infinity);
 }

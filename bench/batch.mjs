@@ -1,16 +1,19 @@
 // `npm run bench -- --batch-bench`: what enqueueing a 1,000-task batch costs (POST /api/v1/tasks/bulk),
 // measured with the dispatcher off so no execution mixes in, and a batch of the same size run to
-// completion. Called by scripts/bench.mjs with the running stack (`ctx`); returns one JSON section.
+// completion. Called by bench/bench.mjs with the running stack (`ctx`); returns one JSON section.
 // See docs/benchmarks.md.
+import { ms } from "./design.mjs";
+import { expectStatus, log } from "./stack.mjs";
+import { maxOf, minOf, round, roundSummary, sleep, summary } from "./stats.mjs";
 
 /**
- * @param {object} ctx helpers and the running stack from scripts/bench.mjs
+ * @param {object} ctx the running stack from bench/bench.mjs (api; settle and delta: counters net of metrics reads)
  * @param {{ size: number, reps: number, method: string }} params
  */
 export async function batchBench(ctx, { size, reps, method }) {
-  const { api, expectStatus, settle, diff, COUNTERS, log, sleep, round, roundSummary, summary, ms } = ctx;
+  const { api, settle, delta: net } = ctx;
   const specs = Array.from({ length: size }, () => ({ method }));
-  const perTask = (delta) => Object.fromEntries(COUNTERS.map((k) => [k, round(delta[k] / size, 3)]));
+  const perTask = (delta) => Object.fromEntries(Object.keys(delta).map((k) => [k, round(delta[k] / size, 3)]));
 
   /** One bulk call; wall time measured by the client around the request. */
   async function bulk() {
@@ -31,13 +34,13 @@ export async function batchBench(ctx, { size, reps, method }) {
       const before = await settle();
       const { wall, body } = await bulk();
       const after = await settle();
-      const delta = diff(after.total, before.total);
+      const delta = net(after, before);
       batchIds.push(body.batch_id);
       calls.push({ wall_ms: round(wall, 1), ...delta });
       log(
         `bulk enqueue ${r + 1}/${reps}: ${size} tasks in ${Math.round(wall)} ms, ` +
           `${delta.d1Statements} statements, ${delta.d1RowsWritten} rows written, ${delta.d1RowsRead} rows read, ` +
-          `${delta.doRequests} DO requests`,
+          `${delta.objectRowsWritten} object rows written, ${delta.doRequests} DO requests`,
       );
     }
     // The measured batches are not run: cancel them (500 per call) so they do not delay the run below.
@@ -54,12 +57,12 @@ export async function batchBench(ctx, { size, reps, method }) {
 
   const median = (key) => summary(calls.map((c) => c[key])).p50;
   const enqueue = {
-    note: "POST /api/v1/tasks/bulk with the dispatcher off (the call still wakes the scheduler, whose pass admits nothing); counter delta around each call",
+    note: "POST /api/v1/tasks/bulk with the dispatcher off (the tasks wait in their method's object, which writes them to the log); counter delta around each call, less the metrics reads",
     tasks_per_call: size,
     repetitions: reps,
     wall_ms: { ...roundSummary(calls.map((c) => c.wall_ms)), all: calls.map((c) => c.wall_ms) },
-    per_call_p50: Object.fromEntries(COUNTERS.map((k) => [k, median(k)])),
-    per_task_p50: Object.fromEntries(COUNTERS.map((k) => [k, round(median(k) / size, 3)])),
+    per_call_p50: Object.fromEntries(counterKeys(calls).map((k) => [k, median(k)])),
+    per_task_p50: Object.fromEntries(counterKeys(calls).map((k) => [k, round(median(k) / size, 3)])),
     calls,
   };
 
@@ -93,7 +96,7 @@ export async function batchBench(ctx, { size, reps, method }) {
   }
   const seenDoneAt = Date.now();
   const after = await settle();
-  const delta = diff(after.total, before.total);
+  const delta = net(after, before);
 
   // Server timestamps of the batch's tasks (read after the counters, so not counted).
   const rows = [];
@@ -115,12 +118,12 @@ export async function batchBench(ctx, { size, reps, method }) {
   const cal1 = await settle();
   for (let i = 0; i < 5; i++) await api("GET", `/api/v1/batches/${batchId}`);
   const cal2 = await settle();
-  const perTaskPoll = diff(cal1.total, cal0.total);
-  const perBatchPoll = diff(cal2.total, cal1.total);
+  const perTaskPoll = net(cal1, cal0);
+  const perBatchPoll = net(cal2, cal1);
   const overhead = Object.fromEntries(
-    COUNTERS.map((k) => [k, (perTaskPoll[k] / 5) * polls.task + (perBatchPoll[k] / 5) * polls.batch]),
+    Object.keys(delta).map((k) => [k, (perTaskPoll[k] / 5) * polls.task + (perBatchPoll[k] / 5) * polls.batch]),
   );
-  const net = Object.fromEntries(COUNTERS.map((k) => [k, delta[k] - overhead[k]]));
+  const runNet = Object.fromEntries(Object.keys(delta).map((k) => [k, delta[k] - overhead[k]]));
 
   const run = {
     note: "POST /api/v1/tasks/bulk with the dispatcher on, then every task run; times from server timestamps unless client_*",
@@ -142,17 +145,14 @@ export async function batchBench(ctx, { size, reps, method }) {
     },
     totals: delta,
     bench_overhead: { polls, ...overhead },
-    per_task: perTask(net),
-    per_task_note: "counter delta of the whole run minus the completion polls (measured at rest), divided by the tasks",
+    per_task: perTask(runNet),
+    per_task_note:
+      "counter delta of the whole run minus the completion polls (measured at rest) and metrics reads, divided by the tasks",
   };
   return { enqueue_only: enqueue, run_to_completion: run };
 }
 
-/** Smallest / largest of a (possibly very long) array; spreading it into Math.min would overflow the stack. */
-function minOf(values) {
-  return values.reduce((a, b) => (b < a ? b : a), Infinity);
-}
-
-function maxOf(values) {
-  return values.reduce((a, b) => (b > a ? b : a), -Infinity);
+/** The counter names of the measured calls (every key but the wall time). */
+function counterKeys(calls) {
+  return Object.keys(calls[0] ?? {}).filter((k) => k !== "wall_ms");
 }

@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startPlatform } from "../test/browser/platform.ts";
+import { percentile } from "./stats.mjs";
 
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(name);
@@ -79,7 +80,7 @@ async function measure(label, url, headers) {
       rows = JSON.parse(body).data?.length ?? null;
   }
   times.sort((a, b) => a - b);
-  const pct = (p) => times[Math.min(times.length - 1, Math.ceil((p / 100) * times.length) - 1)];
+  const pct = (p) => percentile(times, p);
   const line = {
     label,
     status,

@@ -1,17 +1,19 @@
 // `npm run bench -- --schedules S [--schedule-seconds T]`: fire lag of scheduled jobs. Called by
-// scripts/bench.mjs with the stack running (`ctx`); returns one JSON section.
+// bench/bench.mjs with the stack running (`ctx`); returns one JSON section.
 //
 // S schedules of `method` every 10 s (plus one `* * * * *` cron in Europe/Berlin) run for T seconds
 // on their timers' alarms alone (the minute cron of `npm start` is not running here). Afterwards
 // every run log is read: fire lag = enqueue time − slot (jitter-free frequencies), per run; and every
 // slot must have exactly one task. See docs/benchmarks.md.
+import { expectStatus, log } from "./stack.mjs";
+import { roundSummary, sleep } from "./stats.mjs";
 
 /**
- * @param {object} ctx helpers and the running stack from scripts/bench.mjs
+ * @param {object} ctx the running stack from bench/bench.mjs
  * @param {{ schedules: number, seconds: number, method: string }} params
  */
 export async function schedulesBench(ctx, { schedules, seconds, method }) {
-  const { api, expectStatus, log, round, summary, sleep } = ctx;
+  const { api } = ctx;
   const tag = Math.random().toString(36).slice(2, 8);
   const names = [];
   const specs = Array.from({ length: schedules }, (_, i) => ({
@@ -53,7 +55,6 @@ export async function schedulesBench(ctx, { schedules, seconds, method }) {
       ? Math.floor(ended / 60_000) - Math.floor(started / 60_000)
       : Math.floor(ended / 10_000) - Math.floor(started / 10_000);
   }
-  const lag = summary(lags);
   return {
     schedules: names.length,
     seconds,
@@ -61,7 +62,7 @@ export async function schedulesBench(ctx, { schedules, seconds, method }) {
     slots_expected_about: expected,
     missed_counted: missed,
     duplicate_runs_of_a_slot: duplicates,
-    fire_lag_ms: { p50: round(lag.p50, 0), p99: round(lag.p99, 0), max: round(lag.max, 0), n: lag.n },
+    fire_lag_ms: roundSummary(lags),
     target: "p99 <= 5000 ms",
     note: "lag = run enqueued − slot, from each schedule's run log; the timers' alarms alone (no cron)",
   };

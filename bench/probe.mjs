@@ -1,24 +1,26 @@
 // `npm run bench -- --probe`: where an enqueue request's time goes, next to the raw worker's send.
-// Called by scripts/bench.mjs with both stacks running (`ctx`); returns one JSON section.
+// Called by bench/bench.mjs with both stacks running (`ctx`); returns one JSON section.
 //
 // Request kinds, each timed by the client around one HTTP request:
 //   health       GET /api/v1/health            (switchyard's Worker and router; no auth, no D1)
-//   get_task     GET /api/v1/tasks/{name}      (+ API-key auth and one primary-key read)
-//   enqueue_off  POST /api/v1/tasks, dispatcher off (+ validation and the INSERT; no wake-up)
-//   enqueue_on   POST /api/v1/tasks, dispatcher on (+ the wake-up in waitUntil and the task running)
-//   delayed      POST /api/v1/tasks of demo.echo with run_at an hour ahead (a wake-up, a pass, no run)
+//   get_task     GET /api/v1/tasks/{name}      (+ API-key auth and the exact read from the method's object)
+//   enqueue_off  POST /api/v1/tasks, dispatcher off (+ validation and the object's insert; no admission)
+//   enqueue_on   POST /api/v1/tasks, dispatcher on (+ admission, the queue send and the task running)
+//   delayed      POST /api/v1/tasks of demo.echo with run_at an hour ahead (stored with a timer, no run)
 //   raw_send     POST /send?n=1 on the raw worker (one queue send)
 // First sequentially (one request at a time, kinds interleaved so they share the machine's noise; with
 // the dispatcher on also spaced 200 ms apart, so no earlier task is still running), then with
 // `clients` parallel requests per kind (requests per second, as the main rounds load it).
 // See docs/benchmarks.md.
+import { expectStatus, log } from "./stack.mjs";
+import { percentileOf, pool, round, sleep } from "./stats.mjs";
 
 /**
- * @param {object} ctx helpers and the running stacks from scripts/bench.mjs
+ * @param {object} ctx the running stacks from bench/bench.mjs
  * @param {{ requests: number, clients: number, method: string }} params
  */
 export async function probeBench(ctx, { requests, clients, method }) {
-  const { api, raw, expectStatus, settle, log, round, summary, pool, sleep } = ctx;
+  const { api, raw, settle } = ctx;
   const seed = expectStatus(await api("POST", "/api/v1/tasks", { method }), 201, "enqueue");
   const kinds = {
     health: async () => expectStatus(await api("GET", "/api/v1/health"), 200, "health"),
@@ -41,11 +43,11 @@ export async function probeBench(ctx, { requests, clients, method }) {
     await fn();
     return performance.now() - t0;
   };
-  const ms = (values) => {
-    const sorted = [...values].sort((a, b) => a - b);
-    const at = (p) => sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)];
-    return { p50: round(at(50), 1), p90: round(at(90), 1), n: sorted.length };
-  };
+  const ms = (values) => ({
+    p50: round(percentileOf(values, 50), 1),
+    p90: round(percentileOf(values, 90), 1),
+    n: values.length,
+  });
 
   /** Sequential: every kind once per turn, `requests` turns; `gapMs` between requests. */
   async function sequential(names, label, gapMs = 0) {
@@ -56,7 +58,7 @@ export async function probeBench(ctx, { requests, clients, method }) {
         if (gapMs > 0) await sleep(gapMs);
       }
     }
-    log(`probe ${label}: ${names.map((k) => `${k} p50 ${round(summary(times[k]).p50, 1)} ms`).join(", ")}`);
+    log(`probe ${label}: ${names.map((k) => `${k} p50 ${round(percentileOf(times[k], 50), 1)} ms`).join(", ")}`);
     return times;
   }
 
@@ -118,7 +120,7 @@ export async function probeBench(ctx, { requests, clients, method }) {
 }
 
 /** Waits until the method has no live task. */
-async function waitIdle({ api, expectStatus, sleep }, method) {
+async function waitIdle({ api }, method) {
   const deadline = Date.now() + 300_000;
   for (;;) {
     const ops = expectStatus(await api("GET", "/api/v1/ops"), 200, "ops");

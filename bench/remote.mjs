@@ -1,5 +1,5 @@
 // `npm run bench -- --remote N`: what running a method on a remote site costs next to running it in
-// the Worker. Called by scripts/bench.mjs with the stack and the demo Frappe site running (`ctx`,
+// the Worker. Called by bench/bench.mjs with the stack and the demo Frappe site running (`ctx`,
 // `site`); returns one JSON section.
 //
 // Three kinds of task alternate in rounds (same client, same machine noise), each run to
@@ -9,6 +9,9 @@
 // (created → ended), time in the attempt (started → ended), and per-task D1 statements, rows and
 // Durable Object requests from the platform's own counters (the demo site's work is not counted:
 // it is the remote side).
+import { ms } from "./design.mjs";
+import { expectStatus, log } from "./stack.mjs";
+import { pool, round, sleep, summary } from "./stats.mjs";
 
 const KINDS = {
   local: { method: "demo.noop", arguments: {} },
@@ -17,11 +20,11 @@ const KINDS = {
 };
 
 /**
- * @param {object} ctx helpers and the running stack from scripts/bench.mjs
+ * @param {object} ctx the running stack from bench/bench.mjs
  * @param {{ tasks: number, rounds: number, clients: number, concurrency: number, site: { url: string, secret: string } }} params
  */
 export async function remoteBench(ctx, { tasks, rounds, clients, concurrency, site }) {
-  const { api, expectStatus, log, round, summary, pool, sleep, ms, metricsOf, COUNTERS } = ctx;
+  const { api, design, settle, delta } = ctx;
   expectStatus(
     await api("PUT", "/api/v1/remote-targets/bench-site", {
       kind: "frappe",
@@ -43,7 +46,9 @@ export async function remoteBench(ctx, { tasks, rounds, clients, concurrency, si
       "set concurrency_limit",
     );
   }
-  const counters = async () => metricsOf(methods);
+  // The counters include the remote methods' objects from now on (their objects wake on this read).
+  design.watch(methods);
+  await settle();
 
   /** Enqueues `n` tasks of `kind` and waits (on the ops summary) until none is live; returns their names. */
   async function runKind(kind, n) {
@@ -82,25 +87,11 @@ export async function remoteBench(ctx, { tasks, rounds, clients, concurrency, si
     return rows;
   }
 
-  /** Waits until the counters stop moving. */
-  async function settle() {
-    let prev = await counters();
-    for (let i = 0; i < 40; i++) {
-      await sleep(500);
-      const cur = await counters();
-      if (JSON.stringify(cur.total) === JSON.stringify(prev.total)) return cur;
-      prev = cur;
-    }
-    return prev;
-  }
-
   // Warm-up of each kind (JIT, DO instances, the site's isolate), not counted.
   for (const kind of Object.keys(KINDS)) await runKind(kind, 20);
 
   const results = Object.fromEntries(Object.keys(KINDS).map((k) => [k, { rows: [], ops: null }]));
-  const totals = Object.fromEntries(
-    Object.keys(KINDS).map((k) => [k, Object.fromEntries(COUNTERS.map((c) => [c, 0]))]),
-  );
+  const totals = Object.fromEntries(Object.keys(KINDS).map((k) => [k, {}]));
   for (let r = 0; r < rounds; r++) {
     const n = Math.floor(tasks / rounds) + (r < tasks % rounds ? 1 : 0);
     for (const kind of Object.keys(KINDS)) {
@@ -112,7 +103,7 @@ export async function remoteBench(ctx, { tasks, rounds, clients, concurrency, si
       if (JSON.stringify(before.isolates) !== JSON.stringify(after.isolates)) {
         throw new Error("the worker restarted during the run: counters were reset");
       }
-      for (const c of COUNTERS) totals[kind][c] += after.total[c] - before.total[c];
+      for (const [c, v] of Object.entries(delta(after, before))) totals[kind][c] = (totals[kind][c] ?? 0) + v;
     }
   }
 
@@ -128,7 +119,7 @@ export async function remoteBench(ctx, { tasks, rounds, clients, concurrency, si
       created_to_ended_ms: { p50: round(e2e.p50, 1), p99: round(e2e.p99, 1) },
       in_attempt_ms: { p50: round(attempt.p50, 1), p99: round(attempt.p99, 1) },
       created_to_started_ms: { p50: round(wait.p50, 1), p99: round(wait.p99, 1) },
-      per_task_raw: Object.fromEntries(COUNTERS.map((c) => [c, round(totals[kind][c] / n, 2)])),
+      per_task_raw: Object.fromEntries(Object.entries(totals[kind]).map(([c, v]) => [c, round(v / n, 2)])),
     };
   }
   const overhead = (p) => round(section.remote.created_to_ended_ms[p] - section.local.created_to_ended_ms[p], 1);
