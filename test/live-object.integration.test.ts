@@ -125,6 +125,40 @@ describe("held bulk enqueues", () => {
   });
 });
 
+describe("pause_rest across objects", () => {
+  it("a pause the failing object could not deliver yet survives its eviction and is delivered after it", async () => {
+    await setDispatcher(false);
+    try {
+      const res = await call("/api/v1/tasks/bulk", {
+        body: { tasks: [{ method: "demo.noop" }, { method: "demo.echo" }, { method: "demo.echo" }] },
+      });
+      expect(res.status, JSON.stringify(res.body)).toBe(201);
+      const batchId = res.body.batch_id as string;
+      const echoes = (res.body.tasks as { name: string; method: string }[]).filter((t) => t.method === "demo.echo");
+      // demo.noop's object decided to pause the rest (as a final failure does) and was evicted
+      // before it reached demo.echo's object.
+      const failing = env.METHOD_TASKS.getByName("demo.noop");
+      await runInDurableObject(failing, (instance) => {
+        const live = (instance as unknown as { live: Live }).live;
+        live.notePauseOut([batchId]);
+      });
+      await evictDurableObject(failing);
+      for (const t of echoes) expect((await getTask(t.name)).status).toBe("Pending");
+      // Its next wake (the alarm it keeps while a pause is owed, or the minute cron) delivers it.
+      await failing.tick();
+      await vi.waitUntil(async () => (await getTask(echoes[0]?.name ?? "")).status === "Paused", { timeout: 10_000 });
+      for (const t of echoes) expect((await getTask(t.name)).status).toBe("Paused");
+      await vi.waitUntil(
+        () =>
+          runInDurableObject(failing, (instance) => (instance as unknown as { live: Live }).live.pauseOut.size === 0),
+        { timeout: 10_000 },
+      );
+    } finally {
+      await setDispatcher(true);
+    }
+  });
+});
+
 describe("the log", () => {
   it("a group written twice changes nothing the second time (no row, no counter)", async () => {
     const res = await call("/api/v1/tasks/bulk", {

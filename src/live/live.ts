@@ -59,6 +59,8 @@ export class Live {
   readonly stopping = new Map<string, number>();
   /** Batches whose final failure pauses the rest (pause_rest) with tasks here. */
   readonly pauseRest = new Set<string>();
+  /** Batches whose other methods' objects have yet to confirm a pause_rest this object sent. */
+  readonly pauseOut = new Set<string>();
   readonly line: Line;
   private seqFloor = 0;
 
@@ -88,6 +90,8 @@ export class Live {
     }
     this.pauseRest.clear();
     for (const id of JSON.parse(this.store.metaText("pause_rest") ?? "[]") as string[]) this.pauseRest.add(id);
+    this.pauseOut.clear();
+    for (const id of JSON.parse(this.store.metaText("pause_out") ?? "[]") as string[]) this.pauseOut.add(id);
     const rows = this.store.exec<{ id: string; entries: string }>(`SELECT id, entries FROM claims`);
     const stale: string[] = [];
     for (const { id, entries } of rows) {
@@ -341,6 +345,23 @@ export class Live {
     if (fresh.length === 0) return;
     for (const id of fresh) this.pauseRest.add(id);
     this.store.setMeta("pause_rest", JSON.stringify([...this.pauseRest]));
+  }
+
+  /**
+   * Remembers that the rest of these batches must be paused in the other methods' objects (in the
+   * transaction of the failure that decided it), until `pauseDelivered`.
+   */
+  notePauseOut(batchIds: readonly string[]): void {
+    const fresh = batchIds.filter((id) => !this.pauseOut.has(id));
+    if (fresh.length === 0) return;
+    for (const id of fresh) this.pauseOut.add(id);
+    this.store.setMeta("pause_out", JSON.stringify([...this.pauseOut]));
+  }
+
+  /** Every other object of the batch has paused its tasks. */
+  pauseDelivered(batchId: string): void {
+    if (!this.pauseOut.delete(batchId)) return;
+    this.store.setMeta("pause_out", JSON.stringify([...this.pauseOut]));
   }
 
   persistHolds(): void {

@@ -24,6 +24,8 @@ export class LogWriter {
   private busy: Promise<void> | null = null;
   private failures = 0;
   private liveMarkUntil = 0;
+  /** Someone waits for a change the object owes the log: write the next group without the usual wait. */
+  private urgent = false;
 
   constructor(
     private readonly object: ObjectContext,
@@ -36,13 +38,25 @@ export class LogWriter {
   schedule(): void {
     if (this.timer !== null || this.object.live.dirty.size === 0) return;
     const wait =
-      this.failures === 0
-        ? this.object.live.cfg.logFlushMs
-        : Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** (this.failures - 1));
+      this.failures > 0
+        ? Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** (this.failures - 1))
+        : this.urgent
+          ? 0
+          : this.object.live.cfg.logFlushMs;
     this.timer = setTimeout(() => {
       this.timer = null;
       void this.exclusive(() => this.write(this.object.live.cfg.logDelayMs));
     }, wait);
+  }
+
+  /** Writes the next group at once (unless D1 is failing): a task someone waits for has ended. */
+  urge(): void {
+    this.urgent = true;
+    if (this.timer !== null && this.failures === 0) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    this.schedule();
   }
 
   /** Writes everything owed now (new tasks too), group after group; stops early if D1 fails. */
@@ -88,6 +102,7 @@ export class LogWriter {
   private async write(delayMs: number): Promise<void> {
     if (!this.ready()) return;
     const { env, live, method, storage } = this.object;
+    this.urgent = false;
     try {
       const now = Date.now();
       const group = takeLogGroup(live, now, delayMs, GROUP_MAX);

@@ -8,6 +8,7 @@ import { DurableObject } from "cloudflare:workers";
 import { getDb } from "../db/client";
 import { committedBulks, readBatch } from "../db/live-log";
 import { config } from "../shared/config";
+import { isEnded } from "../shared/states";
 import { describeError, log } from "../shared/log";
 import { count, snapshot } from "../shared/metrics";
 import { callObject } from "../shared/object-call";
@@ -33,7 +34,10 @@ import { Store, type TaskRecord } from "./store";
 import { waitingFacts, type WaitingFacts } from "./waiting";
 import { Watching } from "./watching";
 
-/** While the object owes the log anything, its alarm is never further away than this (a wake after eviction). */
+/**
+ * While the object owes the log anything (or a pause_rest to other objects), its alarm is never
+ * further away than this (a wake after eviction).
+ */
 const SAFETY_ALARM_MS = 30_000;
 /** How soon to try again when D1 or a queue could not be reached. */
 const RETRY_MS = 5_000;
@@ -48,6 +52,8 @@ export class MethodTasks extends DurableObject<Env> {
   private settled = false;
   private settling: Promise<void> | null = null;
   private alarmAt: number | null | undefined;
+  /** pause_rest deliveries under way (see pauseElsewhere). */
+  private readonly pausing = new Set<string>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -175,6 +181,7 @@ export class MethodTasks extends DurableObject<Env> {
       applyAction(this.live, action, names, options, now, logged),
     );
     tellOver(this.ctx, this.live, stopped);
+    this.urgeLog(changed);
     this.afterChange(changed.length > 0 && ACTION_ADMITS[action]);
     return { changed, refused };
   }
@@ -209,8 +216,13 @@ export class MethodTasks extends DurableObject<Env> {
   report(reports: OutcomeReport[]): OutcomeResult[] {
     count({ doRequests: 1 });
     const now = Date.now();
-    const { results, pauseBatches } = this.ctx.storage.transactionSync(() => applyOutcomes(this.live, reports, now));
-    this.pauseElsewhere(pauseBatches);
+    const { results } = this.ctx.storage.transactionSync(() => {
+      const applied = applyOutcomes(this.live, reports, now);
+      this.live.notePauseOut(applied.pauseBatches);
+      return applied;
+    });
+    this.pauseElsewhere();
+    this.urgeLog(results.map((r) => r.task));
     this.afterChange(true);
     return results;
   }
@@ -244,8 +256,12 @@ export class MethodTasks extends DurableObject<Env> {
     const a = this.live.inFlight.get(name);
     if (!a || a.attempt !== attempt || a.status !== "Queued") return null;
     const failure = { error: "DeadLettered: the task's queue message could not be processed", permanent: false };
-    const result = this.ctx.storage.transactionSync(() => failAttempt(this.live, a, failure, null, Date.now()));
-    this.pauseElsewhere(result.pauseBatch === null ? [] : [result.pauseBatch]);
+    const result = this.ctx.storage.transactionSync(() => {
+      const failed = failAttempt(this.live, a, failure, null, Date.now());
+      if (failed.pauseBatch !== null) this.live.notePauseOut([failed.pauseBatch]);
+      return failed;
+    });
+    this.pauseElsewhere();
     this.afterChange(true);
     return result.task;
   }
@@ -310,10 +326,15 @@ export class MethodTasks extends DurableObject<Env> {
 
   private async onTimers(): Promise<void> {
     if (!this.settled) await this.settle();
-    const fired = this.ctx.storage.transactionSync(() => fireTimers(this.live, Date.now()));
+    const fired = this.ctx.storage.transactionSync(() => {
+      const due = fireTimers(this.live, Date.now());
+      this.live.notePauseOut(due.pauseBatches);
+      return due;
+    });
     for (const name of fired.lost) log.warn("lease expired", { task: name, method: this.object.method });
     tellOver(this.ctx, this.live, fired.lost);
-    this.pauseElsewhere(fired.pauseBatches);
+    // Also any pause_rest an earlier wake could not deliver.
+    this.pauseElsewhere();
     if (fired.resend.length > 0) {
       log.warn("re-sending lost messages", { method: this.object.method, tasks: fired.resend.map((a) => a.name) });
       await this.admitter.send(fired.resend);
@@ -345,7 +366,8 @@ export class MethodTasks extends DurableObject<Env> {
   /** Keeps the single alarm at the earliest timer (and within reach while the log is owed anything). */
   private async armAlarm(at?: number): Promise<void> {
     let next = at ?? nextTimer(this.live);
-    if (this.live.owesLog()) next = Math.min(next ?? Infinity, Date.now() + SAFETY_ALARM_MS);
+    if (this.live.owesLog() || this.live.pauseOut.size > 0)
+      next = Math.min(next ?? Infinity, Date.now() + SAFETY_ALARM_MS);
     if (next === null || next === Infinity) return;
     if (this.alarmAt === undefined) this.alarmAt = await this.ctx.storage.getAlarm();
     if (this.alarmAt !== null && this.alarmAt <= next) return;
@@ -395,9 +417,15 @@ export class MethodTasks extends DurableObject<Env> {
     }
   }
 
-  /** pause_rest reaches the batch's tasks in other objects. */
-  private pauseElsewhere(batchIds: readonly string[]): void {
-    for (const batchId of batchIds) {
+  /**
+   * pause_rest reaches the batch's tasks in other objects: every batch in `live.pauseOut` is sent
+   * to the batch's other methods' objects, and forgotten only once all of them answered; until
+   * then the alarm tries again, after a restart too.
+   */
+  private pauseElsewhere(): void {
+    for (const batchId of this.live.pauseOut) {
+      if (this.pausing.has(batchId)) continue;
+      this.pausing.add(batchId);
       void (async () => {
         try {
           const batch = await readBatch(getDb(this.env), batchId);
@@ -406,10 +434,23 @@ export class MethodTasks extends DurableObject<Env> {
           await Promise.all(
             others.map((m) => callObject(() => this.env.METHOD_TASKS.getByName(m).pauseBatch(batchId, message))),
           );
+          this.ctx.storage.transactionSync(() => this.live.pauseDelivered(batchId));
         } catch (error) {
-          log.error("could not pause the rest of a batch", { batch: batchId, ...describeError(error) });
+          log.error("could not pause the rest of a batch yet; trying again", {
+            batch: batchId,
+            ...describeError(error),
+          });
+          await this.armAlarm(Date.now() + RETRY_MS).catch(() => undefined);
+        } finally {
+          this.pausing.delete(batchId);
         }
       })();
     }
+  }
+
+  /** An ended task someone waits for (a long poll, a watcher) goes to the log — and out — at once. */
+  private urgeLog(tasks: readonly (TaskRecord | null)[]): void {
+    const now = Date.now();
+    if (tasks.some((t) => t !== null && isEnded(t) && this.watching.isWatched(t.name, now))) this.writer.urge();
   }
 }

@@ -27,6 +27,11 @@ export class Watching {
     if (watches.allWatchUntil !== null) this.allUntil = Math.max(this.allUntil ?? 0, watches.allWatchUntil);
   }
 
+  /** Whether anyone is known to watch the task (its own scope, its batch's or its owner's). */
+  isWatched(name: string, now: number): boolean {
+    return (this.byTask.get(name)?.watchUntil ?? 0) > now;
+  }
+
   /** The realtime hub says the task got a subscriber until `until`. */
   watched(name: string, until: number): void {
     const known = this.byTask.get(name);
