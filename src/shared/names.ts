@@ -1,14 +1,7 @@
 // The one grammar of every id a user chooses — schedule names, batch ids, remote target names and the
 // user names of API keys: a single URL path segment that routers, URL parsers and proxies leave as it is.
 import { z } from "zod";
-
-/**
- * Letters, digits and `_ . : @ + -`, starting with a letter, a digit or `_`. So never `.` or `..`
- * (URL parsers resolve those away, and the resource could never be addressed again), never a `/`,
- * `%`, `?`, `#`, `\`, space or control character, and never a leading `-` or `.`.
- */
-const ID = /^[A-Za-z0-9_][A-Za-z0-9_.:@+-]*$/;
-const ID_TEXT = "A-Z a-z 0-9 _ . : @ + -, starting with a letter, a digit or _";
+import { ID, ID_TEXT } from "./id-grammar";
 
 /** What each kind of id adds to the grammar: a length, and for some a narrower alphabet. */
 export const ID_KINDS = {

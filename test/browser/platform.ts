@@ -14,6 +14,8 @@ export interface Platform {
   stop: () => Promise<void>;
   /** Kills it at once (SIGKILL, the whole process group), keeping its state folder: a crash. */
   kill: () => Promise<void>;
+  /** Everything `npm start` has printed so far (stdout and stderr, the last 200,000 characters). */
+  output: () => string;
 }
 
 /** The ports the platforms we start may use (the machine's other services keep out of this range). */
@@ -79,8 +81,8 @@ export async function startPlatform(
     detached: true,
   });
   let output = "";
-  child.stdout?.on("data", (chunk: Buffer) => (output = (output + chunk.toString()).slice(-20_000)));
-  child.stderr?.on("data", (chunk: Buffer) => (output = (output + chunk.toString()).slice(-20_000)));
+  child.stdout?.on("data", (chunk: Buffer) => (output = (output + chunk.toString()).slice(-200_000)));
+  child.stderr?.on("data", (chunk: Buffer) => (output = (output + chunk.toString()).slice(-200_000)));
   let exited = false;
   child.once("exit", () => (exited = true));
 
@@ -135,5 +137,5 @@ export async function startPlatform(
     }
     await new Promise((r) => setTimeout(r, 500));
   }
-  return { url, adminKey: readAdminKey(root), stop, kill };
+  return { url, adminKey: readAdminKey(root), stop, kill, output: () => output };
 }

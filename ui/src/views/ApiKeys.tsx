@@ -1,6 +1,6 @@
 // API keys (System Manager): create one (its secret is shown once, here, and never again) and revoke
-// (which also ends the sessions signed in with it). When the server says when each key was last used
-// (`last_used_at`), the table shows it — "never" for a key not used yet.
+// (which also ends the sessions signed in with it). The table shows when each key was last used —
+// "never" for a key not used yet.
 import { useState } from "preact/hooks";
 import { api, errorText } from "../api";
 import { ConfirmDialog, type ConfirmRequest } from "../components/ConfirmDialog";
@@ -12,15 +12,9 @@ import { formatRelative, formatShort } from "../format";
 import { useResource } from "../hooks";
 import type { ApiKey, Page } from "../types";
 
-/**
- * A key as listed; `last_used_at` is sent by servers that record it, as this one does (absent: a
- * server that does not, and the column is not shown; null: never used).
- */
-type ListedKey = ApiKey & { last_used_at?: string | null };
-
 /** The API keys page. */
 export function ApiKeys() {
-  const keys = useResource<Page<ListedKey>>("/api/v1/api-keys");
+  const keys = useResource<Page<ApiKey>>("/api/v1/api-keys");
   const [user, setUser] = useState("");
   const [label, setLabel] = useState("");
   const [roles, setRoles] = useState<Set<Role>>(new Set(["Task User"]));
@@ -72,7 +66,6 @@ export function ApiKeys() {
       },
     });
 
-  const lastUsedKnown = (keys.data?.data ?? []).some((k) => "last_used_at" in k);
   return (
     <section aria-labelledby="keys-title">
       <h1 id="keys-title">API keys</h1>
@@ -111,7 +104,7 @@ export function ApiKeys() {
                 <th>Roles</th>
                 <th>Label</th>
                 <th>Created</th>
-                {lastUsedKnown ? <th>Last used</th> : null}
+                <th>Last used</th>
                 <th>Status</th>
                 <th>
                   <span class="sr-only">Actions</span>
@@ -128,9 +121,7 @@ export function ApiKeys() {
                   <td>
                     {formatShort(k.created_at)} by {k.created_by}
                   </td>
-                  {lastUsedKnown ? (
-                    <td data-testid="last-used">{k.last_used_at ? formatRelative(k.last_used_at) : "never"}</td>
-                  ) : null}
+                  <td data-testid="last-used">{k.last_used_at ? formatRelative(k.last_used_at) : "never"}</td>
                   <td>{k.revoked_at ? `revoked ${formatShort(k.revoked_at)}` : "active"}</td>
                   <td>
                     {k.revoked_at ? null : (

@@ -3,6 +3,7 @@
 // time zone) and its policies. The server checks everything and names the field that is wrong; as the
 // form changes it previews the schedule — its timing in words and next runs — before anything is saved.
 import { useEffect, useMemo, useState } from "preact/hooks";
+import { ID_HTML_PATTERN, ID_TEXT } from "../../../src/shared/id-grammar";
 import { api, client, errorText } from "../api";
 import { ConfirmDialog } from "../components/ConfirmDialog";
 import { ErrorBox, Loading } from "../components/States";
@@ -317,8 +318,8 @@ export function ScheduleForm({ params }: ViewProps) {
                 name="name"
                 required
                 maxLength={100}
-                pattern="[A-Za-z0-9_.:\-]{1,100}"
-                title="1–100 of A-Z a-z 0-9 _ . : -"
+                pattern={ID_HTML_PATTERN}
+                title={`1–100 characters of ${ID_TEXT}`}
                 value={draft.name}
                 onInput={set("name")}
               />
