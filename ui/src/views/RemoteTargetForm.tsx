@@ -113,9 +113,15 @@ export function RemoteTargetForm({ params }: ViewProps) {
         },
   );
   const { draft, setDraft, set } = form;
+  // The stored definition the draft was filled from: until then the form is not shown, so nothing
+  // typed into it can be overwritten when the stored definition arrives.
+  const [filledFrom, setFilledFrom] = useState<unknown>(null);
   useEffect(() => {
     const stored = existing.data;
-    if (stored) setDraft(() => draftOf(stored));
+    if (stored) {
+      setDraft(() => draftOf(stored));
+      setFilledFrom(stored);
+    }
   }, [existing.data]);
 
   if (created?.signing_secret) {
@@ -133,7 +139,8 @@ export function RemoteTargetForm({ params }: ViewProps) {
     );
   }
   if (editing !== undefined && existing.error) return <ErrorBox error={existing.error} />;
-  if (editing !== undefined && !existing.data) return <Loading what="Loading remote target" />;
+  if (editing !== undefined && (!existing.data || filledFrom !== existing.data))
+    return <Loading what="Loading remote target" />;
   const title = editing === undefined ? "New remote target" : `Edit ${editing}`;
   const keepable = existing.data?.has_credentials === true;
   return (

@@ -272,9 +272,15 @@ export function ScheduleForm({ params }: ViewProps) {
   );
   const { draft, setDraft, set } = form;
   const preview = usePreview(draft, editing);
+  // The stored definition the draft was filled from: until then the form is not shown, so nothing
+  // typed into it can be overwritten when the stored definition arrives.
+  const [filledFrom, setFilledFrom] = useState<unknown>(null);
   useEffect(() => {
     const stored = existing.data;
-    if (stored) setDraft(() => draftOf(stored));
+    if (stored) {
+      setDraft(() => draftOf(stored));
+      setFilledFrom(stored);
+    }
   }, [existing.data]);
   const zones = useMemo(() => {
     try {
@@ -291,7 +297,8 @@ export function ScheduleForm({ params }: ViewProps) {
   const patterns = (methods.data?.data ?? []).filter((m) => m.can_enqueue && m.method.includes("*"));
 
   if (editing !== undefined && existing.error) return <ErrorBox error={existing.error} />;
-  if (editing !== undefined && !existing.data) return <Loading what="Loading scheduled job" />;
+  if (editing !== undefined && (!existing.data || filledFrom !== existing.data))
+    return <Loading what="Loading scheduled job" />;
   if (existing.data && existing.data.source === "code") {
     return <ErrorBox error={new Error(`${existing.data.name} is defined in code: change it there and deploy.`)} />;
   }
