@@ -136,11 +136,13 @@ describe("pause_rest across objects", () => {
       const batchId = res.body.batch_id as string;
       const echoes = (res.body.tasks as { name: string; method: string }[]).filter((t) => t.method === "demo.echo");
       // demo.noop's object decided to pause the rest (as a final failure does) and was evicted
-      // before it reached demo.echo's object.
+      // while its delivery to demo.echo's object was under way (marked so here, so that no other
+      // wake of the object delivers it before the eviction).
       const failing = env.METHOD_TASKS.getByName("demo.noop");
       await runInDurableObject(failing, (instance) => {
-        const live = (instance as unknown as { live: Live }).live;
-        live.notePauseOut([batchId]);
+        const object = instance as unknown as { live: Live; pausing: Set<string> };
+        object.pausing.add(batchId);
+        object.live.notePauseOut([batchId]);
       });
       await evictDurableObject(failing);
       for (const t of echoes) expect((await getTask(t.name)).status).toBe("Pending");
