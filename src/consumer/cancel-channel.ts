@@ -95,6 +95,14 @@ export class CancelChannels {
       return;
     }
     socket.accept();
+    // Attempts that ended while the socket was opening (or a batch closed meanwhile) no longer
+    // listen: a socket none of them still needs is closed at once, not left open.
+    const current = group.filter((l) => !this.closed && this.listeners.get(l.name) === l);
+    if (current.length === 0) {
+      socket.close(1000, "attempts ended");
+      return;
+    }
+    group = current;
     for (const l of group) l.socket = socket;
     socket.addEventListener("message", (event) => {
       const over = parseOver(event.data);
