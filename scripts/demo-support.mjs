@@ -17,6 +17,19 @@ export function adminKey(flag) {
 }
 
 /**
+ * Exits with a plain message (not a stack trace) when nothing answers at `url`: the usual cause is
+ * that `npm start` is not running, or runs on another port.
+ */
+export async function requirePlatform(url) {
+  try {
+    await fetch(`${url.replace(/\/+$/, "")}/api/v1/health`);
+  } catch {
+    console.error(`Nothing answers at ${url}. Start the platform with \`npm start\` (or pass --url / set PORT).`);
+    process.exit(2);
+  }
+}
+
+/**
  * A progress line. On a terminal it is rewritten in place (\r); elsewhere (CI logs, pipes) each
  * change is printed on its own line, at most once a second, so the log stays readable.
  */

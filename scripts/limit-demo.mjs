@@ -6,7 +6,7 @@
 //          --key <key:secret> (default: ADMIN_API_KEY from .dev.vars)
 import { parseArgs } from "node:util";
 import { createClient } from "../clients/typescript/dist/index.js";
-import { adminKey, platformUrl, progressLine } from "./demo-support.mjs";
+import { adminKey, platformUrl, progressLine, requirePlatform } from "./demo-support.mjs";
 
 const { values } = parseArgs({
   options: {
@@ -20,6 +20,7 @@ if (!key) {
   console.error("No API key: pass --key <key:secret> or run `npm start` first (it writes .dev.vars).");
   process.exit(2);
 }
+await requirePlatform(url);
 const base = url.replace(/\/+$/, "");
 const headers = { authorization: `token ${key}`, "content-type": "application/json" };
 const api = async (method, path, body) => {
