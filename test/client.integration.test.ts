@@ -1,6 +1,6 @@
 // The TypeScript client against the Worker: typed calls, watchTask/watchBatch, reconnect + resync.
 import { exports } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { SwitchyardError, createClient, type TaskEvent } from "../clients/typescript/src/index";
 import { ADMIN, createKey, setDispatcher } from "./helpers";
 
@@ -133,6 +133,24 @@ describe("client", () => {
     const stranger = as(await createKey("client-stranger"));
     await expect(stranger.watchTask(task.name, () => {}).done).rejects.toMatchObject({ status: 404 });
     await expect(as("nobody:wrong").watchTask(task.name, () => {}).done).rejects.toMatchObject({ status: 401 });
+  });
+
+  it("a watch in a runtime without WebSocket fails with a reason instead of retrying forever", async () => {
+    vi.stubGlobal("WebSocket", undefined);
+    try {
+      const bare = createClient({
+        baseUrl: "http://switchyard.test",
+        apiKey: ADMIN,
+        fetch: (input, init) => exports.default.fetch(new Request(input, init)),
+      });
+      const task = await client.enqueue({ method: "demo.sleep", arguments: { ms: 1 } });
+      const closed: string[] = [];
+      const watch = bare.watchTask(task.name, () => {}, { onConnection: (_s, reason) => closed.push(reason ?? "") });
+      await expect(watch.done).rejects.toThrow(/no WebSocket: use Node.js 22/);
+      expect(closed).toEqual([]);
+    } finally {
+      vi.unstubAllGlobals();
+    }
   });
 });
 

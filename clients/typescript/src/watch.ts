@@ -97,6 +97,16 @@ export function subscribe<T>(
 
   const connect = async (): Promise<void> => {
     if (stopped) return;
+    if (typeof transport.Socket !== "function") {
+      // No retry can help: this runtime has no WebSocket (Node before 22) and none was passed in.
+      stopped = true;
+      rejectDone(
+        new TypeError(
+          "this runtime has no WebSocket: use Node.js 22 or newer, or pass one in createClient({ WebSocket })",
+        ),
+      );
+      return;
+    }
     let url: string;
     try {
       await precheck();
