@@ -6,7 +6,7 @@ import { getDb } from "../db/client";
 import { taskTypes, type TaskTypeRow } from "../db/schema";
 import { isKnownMethod } from "../remote/methods";
 import { invalid, notFound } from "../shared/errors";
-import { deleteTaskType, saveTaskType } from "../tasks/task-types";
+import { deleteTaskType, effectiveFlowControl, saveTaskType } from "../tasks/task-types";
 import { errorResponse, errorResponses, json, pathParam, requireRole, router } from "./router";
 
 const MethodParam = z.object({ method: pathParam("method", 140) });
@@ -18,6 +18,8 @@ function typeJson(row: TaskTypeRow) {
     concurrency_limit: row.concurrencyLimit,
     is_standard: row.isStandard,
     updated_at: new Date(row.updatedAt).toISOString(),
+    flow_control: row.flowControl === null ? null : (JSON.parse(row.flowControl) as Record<string, unknown>),
+    effective_flow_control: effectiveFlowControl(row.method, row) as Record<string, unknown> | null,
   };
 }
 
@@ -72,6 +74,7 @@ export const taskTypesApi = router()
         ...(body.priority !== undefined && { priority: body.priority }),
         ...(body.concurrency_limit !== undefined && { concurrencyLimit: body.concurrency_limit }),
         ...(body.is_standard !== undefined && { isStandard: body.is_standard }),
+        ...(body.flow_control !== undefined && { flowControl: body.flow_control }),
       });
       return c.json(typeJson(row), 200);
     },

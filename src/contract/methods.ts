@@ -4,6 +4,18 @@ import { z } from "zod";
 import { ROLES } from "../shared/states";
 import { CONCURRENCY_LIMIT_MAX, PRIORITY_BOUND } from "../shared/limits";
 
+/** Flow control settings (docs/flow-control.md); checked field by field by shared/flow.ts checkFlow. */
+export const FlowControlSchema = z.record(z.string(), z.unknown()).meta({
+  id: "FlowControl",
+  description:
+    "Inngest's options: fairness (false | { key?, weights? }), concurrency [{ key, limit }], throttle { limit, period, burst?, key? }, rateLimit { limit, period, key? }, debounce { key, period, timeout? }, singleton { key, mode: skip | cancel }. Keys: owner or arguments.<path>; periods: \"500ms\", \"1s\", \"5m\", \"4h\", \"1d\".",
+  example: {
+    concurrency: [{ key: "arguments.customer", limit: 2 }],
+    throttle: { limit: 20, period: "1s", burst: 5 },
+    rateLimit: { limit: 100, period: "1h", key: "owner" },
+  },
+});
+
 export const Method = z
   .object({
     method: z.string(),
@@ -28,6 +40,12 @@ export const TaskType = z
     concurrency_limit: z.number().meta({ description: "0 = unlimited" }),
     is_standard: z.boolean(),
     updated_at: z.string(),
+    flow_control: FlowControlSchema.nullable().meta({
+      description: "set on the task type; null: the settings declared in code (see effective_flow_control)",
+    }),
+    effective_flow_control: FlowControlSchema.nullable().meta({
+      description: "what the method's object admits by: flow_control, else defineTask's flow, else null (fairness by owner only)",
+    }),
   })
   .meta({ id: "TaskType" });
 
@@ -35,4 +53,7 @@ export const TaskTypeBody = z.strictObject({
   priority: z.int().min(-PRIORITY_BOUND).max(PRIORITY_BOUND).optional(),
   concurrency_limit: z.int().min(0).max(CONCURRENCY_LIMIT_MAX).optional(),
   is_standard: z.boolean().optional(),
+  flow_control: FlowControlSchema.nullable().optional().meta({
+    description: "replaces the method's flow control (null: back to what its code declares); bad input is a 400 naming the field",
+  }),
 });
