@@ -53,7 +53,11 @@ export function insertTasks(
     // Flow control: keys evaluated once (a missing key path throws: nothing is inserted).
     const flowKeys = flowKeysFor(live.settings.flow, base);
     const keyed: TaskRecord = { ...base, flowKeys: flowKeys === null ? null : JSON.stringify(flowKeys) };
-    const decided = flowKeys === null ? { task: keyed, supersede: null } : admitAtEnqueue(live, keyed, flowKeys, windows, fresh, now);
+    const { rateLimit, singleton, debounce } = live.settings.flow;
+    const decided =
+      rateLimit || singleton || debounce
+        ? admitAtEnqueue(live, keyed, flowKeys ?? {}, windows, fresh, now)
+        : { task: keyed, supersede: null };
     const task = decided.task;
     if (decided.supersede) supersedes.push(decided.supersede);
     if (task.dedupeKey !== null) keys.set(`${task.owner}\u0000${task.dedupeKey}`, task);
