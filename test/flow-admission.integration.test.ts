@@ -191,9 +191,9 @@ describe("throttle (GCRA)", () => {
     expect(starts.length).toBeLessThanOrEqual(gcraAllowance(20, 1000, 5, 10_000));
   });
 
-  it("a restart never lets more through: the new wake's floor is at or above any TAT it could have had", () => {
+  it("a restart never lets a fast throttle through early: the new wake's floor is at or above any TAT it could have had", () => {
     const flow = { limit: 10, periodMs: 1000, burst: 2, key: null };
-    const before = new Throttles(0);
+    const before = new Throttles(0, null);
     const starts: number[] = [];
     // Spend the whole burst and rate up to t = 5000, then restart at 5000.
     for (let t = 1000; t <= 5000; t += 10) {
@@ -202,7 +202,8 @@ describe("throttle (GCRA)", () => {
         starts.push(t);
       }
     }
-    const after = new Throttles(5000);
+    // Restarted at 5000 with the note "admitting until 5000" (the worst case: it admitted just now).
+    const after = new Throttles(5000, null);
     for (let t = 5000; t <= 8000; t += 10) {
       if (after.allowedAt(flow, "") <= t) {
         after.take(flow, "", t);
@@ -213,6 +214,18 @@ describe("throttle (GCRA)", () => {
       const inWindow = starts.filter((s) => s >= (starts[i] as number) && s < (starts[i] as number) + 1000).length;
       expect(inWindow).toBeLessThanOrEqual(gcraAllowance(10, 1000, 2, 1000));
     }
+  });
+
+  it("a slow throttle keeps its TATs in storage: after an eviction the next start still waits its turn", async () => {
+    const method = freshMethod("throttle-slow");
+    await configure(method, 0, { throttle: { limit: 1, period: "1h" } });
+    const [a, b] = await put(method, [task(method, "A"), task(method, "A")]);
+    const t = Date.now() + 5_000;
+    expect(await admitNow(method, t)).toEqual([a?.name]);
+    await claimAll(method, [a?.name ?? ""]);
+    await evict(method);
+    expect(await admitNow(method, t + 3_599_000)).toEqual([]);
+    expect(await admitNow(method, t + 3_600_000)).toEqual([b?.name]);
   });
 
   it("the excess waits (never dropped) and the object's alarm is set for the next allowed start", async () => {

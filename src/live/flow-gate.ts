@@ -1,9 +1,8 @@
 // What holds a dispatchable task back beyond the method's limit: per-key concurrency, singletons
 // (at most one Queued or Started task per key) and throttles (GCRA). Usage is counted from the
 // attempts in flight at the start of each admission pass — exact by construction, nothing stored
-// per task. A throttle's state is one theoretical arrival time (TAT) per key, kept in memory only:
-// after a restart every key starts from a TAT of (wake + burst·T + T), at or above any TAT it
-// could have had, so a restart can delay starts but never let one exceed the allowance.
+// per task. A throttle's state is one theoretical arrival time (TAT) per key (see Throttles): a
+// restart can delay starts but never let one exceed the allowance.
 import type { FlowKeys, ResolvedFlow } from "../shared/flow";
 import { keyLabel } from "../shared/flow";
 import type { FairEntry } from "./fair-line";
@@ -17,32 +16,75 @@ export type Hold =
 /** A task's value for a per-key concurrency expression ("" when it was enqueued before the rule). */
 export const concurrencyValue = (keys: FlowKeys, expression: string) => keys.c?.[expression] ?? "";
 
-/** The throttle state of one method's object (TAT per key), kept across passes. */
+/** A throttle whose restart floor would delay starts by more than this keeps its TATs in storage. */
+export const SLOW_THROTTLE_MS = 1000;
+/** How far ahead the object notes that it is admitting under a throttle (one row per this, at most). */
+export const ADMITTING_NOTE_MS = 250;
+
+/** Where the throttle state survives a restart. */
+export interface TatStore {
+  /** Slow throttles' TATs (one row per key value, written as a start is admitted). */
+  load(): Map<string, number>;
+  save(key: string, tat: number): void;
+  /** Until when the object noted it might admit under a throttle (null: it never has). */
+  loadUntil(): number | null;
+  saveUntil(until: number): void;
+}
+
+/**
+ * The throttle state of one method's object: one TAT per key. A key's TAT never exceeds the time
+ * of its last admitted start + (burst + 1)·T, so after a restart every key's TAT is taken to be at
+ * least `base + (burst + 1)·T`, where `base` is when the object last might have admitted (noted in
+ * storage at most once per ADMITTING_NOTE_MS while it admits) — at or above any TAT it could have
+ * had. An object that had been idle a while loses nothing to a restart. For a slow throttle
+ * ((burst + 1)·T over 1 s) that wait is capped at 1 s and its TATs are written instead (one row
+ * per admitted start, at most one a second per key), so a restart keeps them exactly.
+ */
 export class Throttles {
-  private readonly tat = new Map<string, number>();
+  private readonly tat: Map<string, number>;
+  /** Restart floor base (null: no throttled start before this wake). */
+  private readonly base: number | null;
+  private noted: number;
 
   constructor(
-    /** When the object woke: the floor of every TAT (see the module comment). */
-    private readonly wokeAt: number,
-  ) {}
+    wokeAt: number,
+    private readonly store: TatStore | null = null,
+  ) {
+    this.tat = store?.load() ?? new Map();
+    const until = store?.loadUntil() ?? null;
+    this.base = until === null ? (store ? null : wokeAt) : Math.min(until, wokeAt);
+    this.noted = until ?? 0;
+  }
 
   private floor(flow: NonNullable<ResolvedFlow["throttle"]>): number {
+    if (this.base === null) return 0;
     const t = flow.periodMs / flow.limit;
-    return this.wokeAt + flow.burst * t + t;
+    return this.base + Math.min((flow.burst + 1) * t, SLOW_THROTTLE_MS);
+  }
+
+  /** A key's TAT belongs to the throttle's settings: changed settings start afresh. */
+  private static keyOf(flow: NonNullable<ResolvedFlow["throttle"]>, value: string): string {
+    return `${flow.limit}/${flow.periodMs}/${flow.burst}/${flow.key ?? ""}\u0000${value}`;
   }
 
   /** When a start of `value` is allowed (≤ now: at once). */
   allowedAt(flow: NonNullable<ResolvedFlow["throttle"]>, value: string): number {
     const t = flow.periodMs / flow.limit;
-    const tat = Math.max(this.tat.get(value) ?? 0, this.floor(flow));
+    const tat = Math.max(this.tat.get(Throttles.keyOf(flow, value)) ?? 0, this.floor(flow));
     return tat - flow.burst * t;
   }
 
-  /** Records a start of `value` at `now`. */
+  /** Records a start of `value` at `now` (before the start can be sent: storage first). */
   take(flow: NonNullable<ResolvedFlow["throttle"]>, value: string, now: number): void {
     const t = flow.periodMs / flow.limit;
-    const tat = Math.max(this.tat.get(value) ?? 0, this.floor(flow), now);
-    this.tat.set(value, tat + t);
+    const key = Throttles.keyOf(flow, value);
+    const tat = Math.max(this.tat.get(key) ?? 0, this.floor(flow), now) + t;
+    this.tat.set(key, tat);
+    if (now >= this.noted) {
+      this.noted = now + ADMITTING_NOTE_MS;
+      this.store?.saveUntil(this.noted);
+    }
+    if ((flow.burst + 1) * t > SLOW_THROTTLE_MS) this.store?.save(key, tat);
     // Keys whose TAT has passed are as good as new: forget them (memory stays bounded).
     if (this.tat.size > 1000) for (const [k, v] of this.tat) if (v <= now) this.tat.delete(k);
   }

@@ -145,7 +145,21 @@ export class Live {
       this.stopping.set(row.name, row.lease_until);
     }
     this.line.reset();
-    this.throttles = new Throttles(now);
+    this.throttles = new Throttles(now, {
+      load: () =>
+        new Map(this.store.exec<{ key: string; tat: number }>(`SELECT key, tat FROM flow_tats`).map((r) => [r.key, r.tat])),
+      save: (key, tat) =>
+        this.store.exec(
+          `INSERT INTO flow_tats (key, tat) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET tat = excluded.tat`,
+          key,
+          tat,
+        ),
+      loadUntil: () => {
+        const until = this.store.meta("throttle_until");
+        return typeof until === "number" ? until : null;
+      },
+      saveUntil: (until) => this.store.setMeta("throttle_until", until),
+    });
   }
 
   /** The task as it is now (row and attempt), or null when this object does not hold it (or holds it back). */

@@ -38,6 +38,8 @@ const SCHEMA = [
   `CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID`,
   // Rate limits (flow control): one window per key value — when it began, how many it accepted.
   `CREATE TABLE IF NOT EXISTS flow_windows (key TEXT PRIMARY KEY, start INTEGER NOT NULL, n INTEGER NOT NULL) WITHOUT ROWID`,
+  // Slow throttles (flow control): one theoretical arrival time per key value.
+  `CREATE TABLE IF NOT EXISTS flow_tats (key TEXT PRIMARY KEY, tat REAL NOT NULL) WITHOUT ROWID`,
 ];
 
 /** Indexes on columns a table from an earlier version may lack: created once the columns are there. */

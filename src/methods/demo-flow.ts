@@ -1,5 +1,5 @@
 // An example method with flow control declared in code (docs/flow-control.md): work for a
-// customer that sleeps `ms`, at most 2 running per customer. Registered where DEMO_METHODS is "on".
+// customer that sleeps `ms` and leaves one R2 mark per run, at most 2 running per customer. Registered where DEMO_METHODS is "on".
 import { z } from "zod";
 import { sleep } from "../shared/sleep";
 import { defineTask } from "./registry";
@@ -17,6 +17,8 @@ export const demoCustomer = defineTask({
   flow: { concurrency: [{ key: "arguments.customer", limit: 2 }] },
   async run(args, ctx) {
     if (args.ms > 0) await sleep(args.ms, ctx.signal);
-    return { customer: args.customer, started_at: Date.now() };
+    // One R2 object per run, like demo.mark: how many times a task really ran.
+    await ctx.env.RESULTS.put(`demo/marks/${ctx.name}/${ctx.attempt}-${crypto.randomUUID()}`, args.customer);
+    return { customer: args.customer };
   },
 });
