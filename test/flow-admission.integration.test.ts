@@ -61,7 +61,9 @@ describe("fairness", () => {
     const { order, lateNames } = await floodThenLate(null, 200, 10, 10);
     // Round-robin: B's 10 tasks take every other free slot, so the last starts by the 20th admission.
     expect(order.length).toBeLessThanOrEqual(20);
-    expect(order.map((n) => (lateNames.has(n) ? "B" : "A")).join("")).toBe("BABABABABABABABABABA".slice(0, order.length));
+    expect(order.map((n) => (lateNames.has(n) ? "B" : "A")).join("")).toBe(
+      "BABABABABABABABABABA".slice(0, order.length),
+    );
   });
 
   it("with fairness off the late owner waits behind the whole flood (first in, first out)", async () => {
@@ -125,7 +127,10 @@ describe("per-key concurrency and singletons", () => {
       expect(sample.length).toBeLessThanOrEqual(6);
       if (round === 10) {
         // Claimed attempts survive the restart as running; admitted-only ones are admitted again.
-        await claimAll(method, sample.map((t) => t.name));
+        await claimAll(
+          method,
+          sample.map((t) => t.name),
+        );
         await evict(method);
         continue;
       }
@@ -176,7 +181,7 @@ describe("throttle (GCRA)", () => {
     const starts = await inLive(method, (live) => {
       const at: number[] = [];
       live.settings.dispatcherOn = true;
-      for (let t = t0; t < t0 + 10_000; t += 5) for (const _ of admit(live, t, 10_000)) at.push(t);
+      for (let t = t0; t < t0 + 10_000; t += 5) for (const a of admit(live, t, 10_000)) at.push(a.queuedAt);
       live.settings.dispatcherOn = false;
       return at;
     });
@@ -231,7 +236,11 @@ describe("throttle (GCRA)", () => {
   it("the excess waits (never dropped) and the object's alarm is set for the next allowed start", async () => {
     const method = freshMethod("throttle-wait");
     await configure(method, 0, { throttle: { limit: 1, period: "1h", key: "arguments.site" } });
-    const tasks = await put(method, [task(method, "A", { site: "s1" }), task(method, "A", { site: "s1" }), task(method, "A", { site: "s2" })]);
+    const tasks = await put(method, [
+      task(method, "A", { site: "s1" }),
+      task(method, "A", { site: "s1" }),
+      task(method, "A", { site: "s2" }),
+    ]);
     const t = Date.now() + 7_200_000;
     const admitted = await admitNow(method, t);
     expect(admitted).toEqual([tasks[0]?.name, tasks[2]?.name]);
@@ -249,7 +258,7 @@ describe("debounce and rate limit", () => {
     const method = freshMethod("debounce");
     await configure(method, 0, { debounce: { key: "arguments.customer", period: "1s", timeout: "3s" } });
     const t0 = Date.now();
-    const burst = [];
+    const burst: ({ name: string } | undefined)[] = [];
     // 10 tasks 500 ms apart: each would push the start 1 s on, but the timeout caps it at t0 + 3 s.
     for (let i = 0; i < 10; i++) {
       const [t] = await put(method, [task(method, "A", { customer: "ACME", n: i })], t0 + i * 500);
@@ -268,7 +277,10 @@ describe("debounce and rate limit", () => {
   it("the excess of a rate limit is Canceled with rate_limited and its reason — the window survives a restart", async () => {
     const method = freshMethod("ratelimit");
     await configure(method, 0, { rateLimit: { limit: 3, period: "1h", key: "owner" } });
-    const first = await put(method, Array.from({ length: 5 }, () => task(method, "A")));
+    const first = await put(
+      method,
+      Array.from({ length: 5 }, () => task(method, "A")),
+    );
     expect(first.map((t) => t.status)).toEqual(["Pending", "Pending", "Pending", "Canceled", "Canceled"]);
     expect(first[3]?.flowOutcome).toBe("rate_limited");
     expect(first[3]?.statusMessage).toMatch(/^Rate limited: 3 per 3600s for owner = A/);

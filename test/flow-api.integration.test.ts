@@ -91,11 +91,7 @@ describe("task type flow_control", () => {
       concurrency_limit: 0,
       flow_control: { concurrency: [{ key: "arguments.region", limit: 1 }] },
     });
-    const error = await rejectEnqueue(
-      { method: METHOD, arguments: { customer: "ACME" } },
-      400,
-      "flow_key_missing",
-    );
+    const error = await rejectEnqueue({ method: METHOD, arguments: { customer: "ACME" } }, 400, "flow_key_missing");
     expect(error.message).toContain("arguments.region");
     const bulk = await call("/api/v1/tasks/bulk", {
       body: {
@@ -137,7 +133,8 @@ describe("outcomes and waiting causes", () => {
     await setTaskType(METHOD, { concurrency_limit: 0, flow_control: null });
     const customer = `ACME-${uid()}`;
     const names: string[] = [];
-    for (let i = 0; i < 3; i++) names.push((await enqueue({ method: METHOD, arguments: { customer, ms: 600_000 } })).name);
+    for (let i = 0; i < 3; i++)
+      names.push((await enqueue({ method: METHOD, arguments: { customer, ms: 600_000 } })).name);
     await waitForStatus(names[0] as string, ["Queued", "Started"]);
     await waitForStatus(names[1] as string, ["Queued", "Started"]);
     const third = await waiting(names[2] as string);
@@ -159,7 +156,8 @@ describe("outcomes and waiting causes", () => {
     await setTaskType(METHOD, { concurrency_limit: 1, flow_control: null });
     const other = await createKey(`fair-${uid()}`);
     const mine: string[] = [];
-    for (let i = 0; i < 3; i++) mine.push((await enqueue({ method: METHOD, arguments: { customer: `f${i}`, ms: 600_000 } })).name);
+    for (let i = 0; i < 3; i++)
+      mine.push((await enqueue({ method: METHOD, arguments: { customer: `f${i}`, ms: 600_000 } })).name);
     await waitForStatus(mine[0] as string, ["Queued", "Started"]);
     const theirs = (await enqueue({ method: METHOD, arguments: { customer: "g" } }, other)).name;
     const last = await waiting(mine[2] as string);
@@ -241,29 +239,35 @@ describe("chaos with controls on", () => {
         await new Promise((r) => setTimeout(r, 60));
       }
     })();
-    await vi.waitUntil(
-      async () => {
-        // An atomic sample: the tasks holding a slot, read inside the object at one instant.
-        try {
-          const sample = await running(METHOD);
-          samples++;
-          if (sample.length > 4) overMethod++;
-          if (maxPerKey(sample, (t) => String(t.args.customer)) > 2) overKey++;
-        } catch {
-          // evicted at this instant
-        }
+    await vi
+      .waitUntil(
+        async () => {
+          // An atomic sample: the tasks holding a slot, read inside the object at one instant.
+          try {
+            const sample = await running(METHOD);
+            samples++;
+            if (sample.length > 4) overMethod++;
+            if (maxPerKey(sample, (t) => String(t.args.customer)) > 2) overKey++;
+          } catch {
+            // evicted at this instant
+          }
+          const tasks = await Promise.all(names.map((n) => getTask(n)));
+          return tasks.every((t) => t.status === "Finished");
+        },
+        { timeout: 120_000, interval: 20 },
+      )
+      .catch(async (e: unknown) => {
         const tasks = await Promise.all(names.map((n) => getTask(n)));
-        return tasks.every((t) => t.status === "Finished");
-      },
-      { timeout: 120_000, interval: 20 },
-    ).catch(async (e: unknown) => {
-      const tasks = await Promise.all(names.map((n) => getTask(n)));
-      const stuck = tasks.filter((t) => t.status !== "Finished");
-      console.log("STUCK", JSON.stringify(stuck.map((t) => [t.name, t.status, t.attempt, t.arguments.customer, t.owner])));
-      for (const t of stuck.slice(0, 3)) console.log("WAIT", JSON.stringify((await call(`/api/v1/tasks/${t.name}/waiting`)).body));
-      console.log("SUMMARY", JSON.stringify(await stub.summary()));
-      throw e;
-    });
+        const stuck = tasks.filter((t) => t.status !== "Finished");
+        console.log(
+          "STUCK",
+          JSON.stringify(stuck.map((t) => [t.name, t.status, t.attempt, t.arguments.customer, t.owner])),
+        );
+        for (const t of stuck.slice(0, 3))
+          console.log("WAIT", JSON.stringify((await call(`/api/v1/tasks/${t.name}/waiting`)).body));
+        console.log("SUMMARY", JSON.stringify(await stub.summary()));
+        throw e;
+      });
     stop = true;
     await evictor;
     expect(evictions).toBeGreaterThan(0);

@@ -8,7 +8,7 @@ import { CONCURRENCY_LIMIT_MAX, PRIORITY_BOUND } from "../shared/limits";
 export const FlowControlSchema = z.record(z.string(), z.unknown()).meta({
   id: "FlowControl",
   description:
-    "Inngest's options: fairness (false | { key?, weights? }), concurrency [{ key, limit }], throttle { limit, period, burst?, key? }, rateLimit { limit, period, key? }, debounce { key, period, timeout? }, singleton { key, mode: skip | cancel }. Keys: owner or arguments.<path>; periods: \"500ms\", \"1s\", \"5m\", \"4h\", \"1d\".",
+    'Inngest\'s options: fairness (false | { key?, weights? }), concurrency [{ key, limit }], throttle { limit, period, burst?, key? }, rateLimit { limit, period, key? }, debounce { key, period, timeout? }, singleton { key, mode: skip | cancel }. Keys: owner or arguments.<path>; periods: "500ms", "1s", "5m", "4h", "1d".',
   example: {
     concurrency: [{ key: "arguments.customer", limit: 2 }],
     throttle: { limit: 20, period: "1s", burst: 5 },
@@ -44,7 +44,8 @@ export const TaskType = z
       description: "set on the task type; null: the settings declared in code (see effective_flow_control)",
     }),
     effective_flow_control: FlowControlSchema.nullable().meta({
-      description: "what the method's object admits by: flow_control, else defineTask's flow, else null (fairness by owner only)",
+      description:
+        "what the method's object admits by: flow_control, else defineTask's flow, else null (fairness by owner only)",
     }),
   })
   .meta({ id: "TaskType" });
@@ -54,6 +55,7 @@ export const TaskTypeBody = z.strictObject({
   concurrency_limit: z.int().min(0).max(CONCURRENCY_LIMIT_MAX).optional(),
   is_standard: z.boolean().optional(),
   flow_control: FlowControlSchema.nullable().optional().meta({
-    description: "replaces the method's flow control (null: back to what its code declares); bad input is a 400 naming the field",
+    description:
+      "replaces the method's flow control (null: back to what its code declares); bad input is a 400 naming the field",
   }),
 });

@@ -141,12 +141,10 @@ export const Waiting = z
     ahead: z.number().nullable().meta({ description: "tasks of its method admitted before it (in line only)" }),
     limit: z.number().nullable().meta({ description: "the method's concurrency limit (null: unlimited)" }),
     running: z.number().nullable().meta({ description: "the method's tasks holding a slot now" }),
-    causes: z
-      .array(z.object({ reason: z.enum(WAITING_REASONS), message: z.string() }))
-      .meta({
-        description:
-          "every cause holding it back now, the deciding one first — flow control adds throttled (\"throttled — next start at …\"), key_limit (\"2 of 2 running for customer = ACME\"), singleton, fair_share (\"fair share: 3 other owners' tasks go first\") and debounced (docs/flow-control.md)",
-      }),
+    causes: z.array(z.object({ reason: z.enum(WAITING_REASONS), message: z.string() })).meta({
+      description:
+        'every cause holding it back now, the deciding one first — flow control adds throttled ("throttled — next start at …"), key_limit ("2 of 2 running for customer = ACME"), singleton, fair_share ("fair share: 3 other owners\' tasks go first") and debounced (docs/flow-control.md)',
+    }),
   })
   .meta({ id: "Waiting" });
 

@@ -7,6 +7,7 @@
 import {
   evaluateKey,
   keyLabel,
+  parseFlowKeys,
   type FlowIssue,
   type FlowKeys,
   type FlowOutcome,
@@ -50,7 +51,8 @@ export function flowKeysFor(flow: ResolvedFlow, task: TaskRecord): FlowKeys | nu
   let args: Record<string, unknown> = {};
   try {
     const parsed: unknown = JSON.parse(task.arguments);
-    if (parsed !== null && typeof parsed === "object" && !Array.isArray(parsed)) args = parsed as Record<string, unknown>;
+    if (parsed !== null && typeof parsed === "object" && !Array.isArray(parsed))
+      args = parsed as Record<string, unknown>;
   } catch {
     // arguments are always JSON objects by the time they get here
   }
@@ -182,7 +184,7 @@ export function admitAtEnqueue(
     const waiting = [...holdersOf(live, "d", value), ...fresh.filter((t) => sameKey(t, "d", value))].filter(
       (t) => t.status === "Pending" && t.wakeAt !== null && !live.inFlight.has(t.name),
     );
-    const first = waiting.reduce((min, t) => Math.min(min, JSON.parse(t.flowKeys ?? "{}").df ?? t.createdAt), now);
+    const first = waiting.reduce((min, t) => Math.min(min, parseFlowKeys(t.flowKeys).df ?? t.createdAt), now);
     const { periodMs, timeoutMs } = flow.debounce;
     const until = Math.min(now + periodMs, timeoutMs === null ? Infinity : first + timeoutMs);
     const withStart: TaskRecord = {
@@ -206,12 +208,12 @@ export function admitAtEnqueue(
 }
 
 function sameKey(t: TaskRecord, field: "s" | "d", value: string): boolean {
-  return t.flowKeys !== null && (JSON.parse(t.flowKeys) as Record<string, unknown>)[field] === value;
+  return parseFlowKeys(t.flowKeys)[field] === value;
 }
 
 /** The value of a key expression for a task whose keys were just evaluated (rate limit keys are not stored). */
 function keyValueOf(task: TaskRecord, expression: string): string | null {
-  let args: Record<string, unknown> = {};
+  let args: Record<string, unknown>;
   try {
     args = JSON.parse(task.arguments) as Record<string, unknown>;
   } catch {

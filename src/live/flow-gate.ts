@@ -50,7 +50,7 @@ export class Throttles {
     wokeAt: number,
     private readonly store: TatStore | null = null,
   ) {
-    this.tat = store?.load() ?? new Map();
+    this.tat = store?.load() ?? new Map<string, number>();
     const until = store?.loadUntil() ?? null;
     this.base = until === null ? (store ? null : wokeAt) : Math.min(until, wokeAt);
     this.noted = until ?? 0;

@@ -147,7 +147,9 @@ export class Live {
     this.line.reset();
     this.throttles = new Throttles(now, {
       load: () =>
-        new Map(this.store.exec<{ key: string; tat: number }>(`SELECT key, tat FROM flow_tats`).map((r) => [r.key, r.tat])),
+        new Map(
+          this.store.exec<{ key: string; tat: number }>(`SELECT key, tat FROM flow_tats`).map((r) => [r.key, r.tat]),
+        ),
       save: (key, tat) =>
         this.store.exec(
           `INSERT INTO flow_tats (key, tat) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET tat = excluded.tat`,

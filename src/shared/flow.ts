@@ -110,7 +110,10 @@ export function evaluateKey(
   let value: unknown = task.arguments;
   for (const part of path) {
     if (value === null || typeof value !== "object" || !Object.hasOwn(value, part)) {
-      return { path: `arguments.${path.join(".")}`, message: `the flow control key arguments.${path.join(".")} is missing from the task's arguments` };
+      return {
+        path: `arguments.${path.join(".")}`,
+        message: `the flow control key arguments.${path.join(".")} is missing from the task's arguments`,
+      };
     }
     value = (value as Record<string, unknown>)[part];
   }
@@ -275,7 +278,7 @@ export function parseFlowKeys(json: string | null): FlowKeys {
   if (json === null) return {};
   try {
     const value: unknown = JSON.parse(json);
-    return isObject(value) ? (value as FlowKeys) : {};
+    return isObject(value) ? value : {};
   } catch {
     return {};
   }

@@ -51,7 +51,7 @@ export function taskJson(row: TaskFields, viewer: User | null) {
     scheduled_job: row.scheduledJob,
     scheduled_for: iso(row.scheduledFor),
     rerun_of: row.rerunOf,
-    flow_keys: row.flowKeys === null ? null : (fromJson(row.flowKeys) as Record<string, unknown>),
+    flow_keys: row.flowKeys === null ? null : fromJson<Record<string, unknown>>(row.flowKeys),
     flow_outcome: row.flowOutcome as FlowOutcome | null,
   };
 }
