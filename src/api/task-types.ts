@@ -1,6 +1,7 @@
 // /api/v1/task-types: per-method priority and concurrency limit (Async Task Type). System Manager to change.
 import { createRoute, z } from "@hono/zod-openapi";
-import { TaskType, TaskTypeBody } from "../contract/methods";
+import { FlowUsage, TaskType, TaskTypeBody } from "../contract/methods";
+import { objectOf } from "../live/client";
 import { asc, eq } from "drizzle-orm";
 import { getDb } from "../db/client";
 import { taskTypes, type TaskTypeRow } from "../db/schema";
@@ -52,6 +53,29 @@ export const taskTypesApi = router()
       const [row] = await getDb(c.env).select().from(taskTypes).where(eq(taskTypes.method, method));
       if (!row) throw notFound(`task type ${method}`);
       return c.json(typeJson(row), 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/{method}/flow",
+      summary: "Flow control in use now: running per key, throttles, waiting per fairness key",
+      request: { params: MethodParam },
+      responses: { 200: json(FlowUsage, "What flow control is doing now in the method's object"), ...errorResponses },
+    }),
+    async (c) => {
+      const { method } = c.req.valid("param");
+      if (!(await isKnownMethod(c.env, method))) throw notFound(`method ${method}`);
+      const [row] = await getDb(c.env).select().from(taskTypes).where(eq(taskTypes.method, method));
+      const usage = await objectOf(c.env, method, (o) => o.flowUsage());
+      return c.json(
+        {
+          method,
+          flow_control: effectiveFlowControl(method, row ?? null) as Record<string, unknown> | null,
+          ...usage,
+        },
+        200,
+      );
     },
   )
   .openapi(

@@ -30,6 +30,9 @@ export const Method = z
     remote_target: z.string().nullable().meta({
       description: "Remote methods: the target that runs them; `method` is then a pattern (`*` = any run)",
     }),
+    flow_control: z.record(z.string(), z.unknown()).nullable().meta({
+      description: "flow control declared in code (defineTask's flow); a task type's flow_control replaces it",
+    }),
   })
   .meta({ id: "Method" });
 
@@ -49,6 +52,28 @@ export const TaskType = z
     }),
   })
   .meta({ id: "TaskType" });
+
+/** GET /api/v1/task-types/{method}/flow (src/live/flow-usage.ts). */
+export const FlowUsage = z
+  .object({
+    method: z.string(),
+    flow_control: FlowControlSchema.nullable(),
+    limit: z.number().meta({ description: "the method's concurrency limit (0 = unlimited)" }),
+    running: z.number(),
+    keys: z
+      .array(z.object({ key: z.string(), value: z.string(), running: z.number(), limit: z.number() }))
+      .meta({ description: "running tasks per concurrency key value (busiest first, at most 50)" }),
+    singletons: z.array(z.object({ value: z.string(), running: z.number() })),
+    throttles: z
+      .array(z.object({ value: z.string(), next_start_at: z.string().nullable() }))
+      .meta({ description: "per throttle key of waiting tasks: when its next start is allowed (null: now)" }),
+    waiting: z
+      .array(z.object({ fair_key: z.string(), waiting: z.number() }))
+      .meta({ description: "waiting tasks per fairness key (most first, at most 50)" }),
+    throttled: z.number().meta({ description: "waiting tasks a throttle holds back now" }),
+    rate_limited: z.number().meta({ description: "tasks a rate limit refused so far" }),
+  })
+  .meta({ id: "FlowUsage" });
 
 export const TaskTypeBody = z.strictObject({
   priority: z.int().min(-PRIORITY_BOUND).max(PRIORITY_BOUND).optional(),

@@ -74,6 +74,7 @@ export function flowKeysFor(flow: ResolvedFlow, task: TaskRecord): FlowKeys | nu
 /** Rate-limit windows touched by one enqueue call, written once at its end. */
 export class RateWindows {
   private readonly touched = new Map<string, { start: number; n: number }>();
+  private refused = 0;
 
   constructor(private readonly live: Live) {}
 
@@ -89,13 +90,20 @@ export class RateWindows {
     }
     if (now >= window.start + limit.periodMs) window = { start: now, n: 0 };
     this.touched.set(value, window);
-    if (window.n >= limit.limit) return { ok: false, start: window.start };
+    if (window.n >= limit.limit) {
+      this.refused++;
+      return { ok: false, start: window.start };
+    }
     window.n++;
     return { ok: true, start: window.start };
   }
 
-  /** Writes the windows this call changed (one row per key). */
+  /** Writes the windows this call changed (one row per key), and the count of tasks refused. */
   save(): void {
+    if (this.refused > 0) {
+      const total = Number(this.live.store.meta("rate_limited") ?? 0) + this.refused;
+      this.live.store.setMeta("rate_limited", total);
+    }
     for (const [key, w] of this.touched) {
       this.live.store.exec(
         `INSERT INTO flow_windows (key, start, n) VALUES (?, ?, ?)

@@ -30,6 +30,7 @@ import {
   type OutcomeReport,
   type OutcomeResult,
 } from "./outcome";
+import { flowUsage, type FlowUsage } from "./flow-usage";
 import { readSettings, reconcile } from "./settle";
 import { Store, type TaskRecord } from "./store";
 import { waitingFacts, type WaitingFacts } from "./waiting";
@@ -102,10 +103,24 @@ export class MethodTasks extends DurableObject<Env> {
     return waitingFacts(this.live, name);
   }
 
-  /** Counts of live tasks by status, for ops. */
+  /** Counts of live tasks by status, for ops (with what flow control holds back and refused). */
   summary() {
     count({ doRequests: 1 });
-    return { ...this.live.summary(), limit: this.live.settings.limit, running: this.live.running() };
+    const usage = flowUsage(this.live, Date.now(), true);
+    return {
+      ...this.live.summary(),
+      limit: this.live.settings.limit,
+      running: this.live.running(),
+      throttled: usage.throttled,
+      rateLimited: usage.rate_limited,
+    };
+  }
+
+  /** Flow control in use now: per-key running counts, throttles, waiting per fairness key. */
+  async flowUsage(): Promise<FlowUsage & { limit: number; running: number }> {
+    count({ doRequests: 1 });
+    await this.settledNow();
+    return { ...flowUsage(this.live, Date.now()), limit: this.live.settings.limit, running: this.live.running() };
   }
 
   /** The tasks of a batch this object holds, as they are now. */
