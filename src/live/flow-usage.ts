@@ -41,7 +41,8 @@ export function flowUsage(live: Live, now: number, light = false): FlowUsage {
     }
   }
   const singletons = new Map<string, number>();
-  if (flow.singleton) for (const k of running) if (k.s !== undefined) singletons.set(k.s, (singletons.get(k.s) ?? 0) + 1);
+  if (flow.singleton)
+    for (const k of running) if (k.s !== undefined) singletons.set(k.s, (singletons.get(k.s) ?? 0) + 1);
   const waitingRows = live.store.exec<{ fair: string; n: number }>(
     `SELECT ${FAIR_KEY_SQL} AS fair, count(*) AS n FROM tasks WHERE status = 'Pending' AND wake_at IS NULL
      GROUP BY 1 ORDER BY 2 DESC LIMIT ${LISTED}`,
@@ -50,7 +51,15 @@ export function flowUsage(live: Live, now: number, light = false): FlowUsage {
   const throttles: FlowUsage["throttles"] = [];
   if (flow.throttle) {
     const gate = new FlowGate(flow, live.throttles, now, running);
-    const rows = live.store.exec<{ name: string; lane: number; priority: number; order_key: string; batch_order: number; owner: string; flow_keys: string | null }>(
+    const rows = live.store.exec<{
+      name: string;
+      lane: number;
+      priority: number;
+      order_key: string;
+      batch_order: number;
+      owner: string;
+      flow_keys: string | null;
+    }>(
       `SELECT name, lane, priority, order_key, batch_order, owner, flow_keys FROM tasks
        WHERE status = 'Pending' AND wake_at IS NULL LIMIT ${THROTTLE_SCAN}`,
     );

@@ -85,8 +85,14 @@ describe("flow control in the console", () => {
     await page.goto(page.url().replace(/#.*$/, "#/"));
     const overview = page.locator(`tr[data-method="${METHOD}"]`);
     await overview.waitFor();
-    await overview.getByTestId("rate-limited").filter({ hasText: /^[1-9]/ }).waitFor();
-    await overview.getByTestId("throttled").filter({ hasText: /^[1-9]/ }).waitFor();
+    await overview
+      .getByTestId("rate-limited")
+      .filter({ hasText: /^[1-9]/ })
+      .waitFor();
+    await overview
+      .getByTestId("throttled")
+      .filter({ hasText: /^[1-9]/ })
+      .waitFor();
     await context.close();
     for (const t of [first, held]) await api("POST", `/api/v1/tasks/${t.body.name}/cancel`, {});
     await api("PUT", `/api/v1/task-types/${METHOD}`, { flow_control: null });

@@ -51,7 +51,7 @@ export function FlowCell({
     <div data-testid="flow">
       <span class="small">{describeFlow(effective)}</span>
       {own ? <span class="muted small"> (task type)</span> : null}
-      <details onToggle={(e) => setOpen((e.currentTarget as HTMLDetailsElement).open)}>
+      <details onToggle={(e) => setOpen(e.currentTarget.open)}>
         <summary>Flow control</summary>
         {open ? <FlowPanel method={method} own={own} effective={effective} admin={admin} onSaved={onSaved} /> : null}
       </details>

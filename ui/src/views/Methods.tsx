@@ -9,7 +9,7 @@ import { Empty, ErrorBox, Loading } from "../components/States";
 import { useResource } from "../hooks";
 import { href } from "../router";
 import { isAdmin, useMe } from "../session";
-import type { FlowControl, MethodInfo, Page, TaskType } from "../types";
+import type { MethodInfo, Page, TaskType } from "../types";
 import { FlowCell } from "./FlowControl";
 import { matchesPattern } from "../../../src/shared/method-patterns";
 import { CONCURRENCY_LIMIT_MAX as LIMIT_MAX, PRIORITY_BOUND } from "../../../src/shared/limits";
@@ -300,8 +300,8 @@ function MethodRow({
         ) : (
           <FlowCell
             method={method.method}
-            effective={(type?.effective_flow_control ?? method.flow_control) as FlowControl | null}
-            own={(type?.flow_control ?? null) as FlowControl | null}
+            effective={type?.effective_flow_control ?? method.flow_control}
+            own={type?.flow_control ?? null}
             admin={admin}
             onSaved={onSaved}
           />
