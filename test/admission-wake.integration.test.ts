@@ -42,6 +42,8 @@ async function task(method: string): Promise<NewTask> {
     wakeAt: null,
     dedupeKey: null,
     rerunOf: null,
+    flowKeys: null,
+    flowOutcome: null,
     createdAt: now,
     queuedAt: null,
     startedAt: null,

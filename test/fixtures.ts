@@ -75,6 +75,8 @@ async function newTask(method: string, overrides: Partial<NewTask>): Promise<New
     wakeAt: null,
     dedupeKey: null,
     rerunOf: null,
+    flowKeys: null,
+    flowOutcome: null,
     createdAt: now,
     queuedAt: null,
     startedAt: null,

@@ -11,7 +11,7 @@ import { ADMIN, call, createKey, enqueue, getTask, setDispatcher, setTaskType, w
 async function waiting(name: string, key = ADMIN) {
   const res = await call(`/api/v1/tasks/${name}/waiting`, { key });
   expect(res.status, JSON.stringify(res.body)).toBe(200);
-  expect(Object.keys(res.body).sort()).toEqual(["ahead", "limit", "message", "reason", "running", "until"]);
+  expect(Object.keys(res.body).sort()).toEqual(["ahead", "causes", "limit", "message", "reason", "running", "until"]);
   expect(res.body.message).toBeTypeOf("string");
   return res.body;
 }

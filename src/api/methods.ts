@@ -41,6 +41,7 @@ export const methodsApi = router().openapi(
       can_enqueue: m.startedBy === undefined && hasAnyRole(user, m.roles),
       arguments_schema: jsonSchema(m.args),
       remote_target: null,
+      flow_control: (m.flow ?? null) as Record<string, unknown> | null,
     }));
     const remote = (await listTargets(getDb(c.env))).flatMap((t) => {
       const roles = fromJson(t.roles);
@@ -55,6 +56,7 @@ export const methodsApi = router().openapi(
         can_enqueue: hasAnyRole(user, roles),
         arguments_schema: { type: "object" },
         remote_target: t.name,
+        flow_control: null,
       }));
     });
     return c.json({ data: [...local, ...remote], next_cursor: null }, 200);

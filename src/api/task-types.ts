@@ -1,12 +1,13 @@
 // /api/v1/task-types: per-method priority and concurrency limit (Async Task Type). System Manager to change.
 import { createRoute, z } from "@hono/zod-openapi";
-import { TaskType, TaskTypeBody } from "../contract/methods";
+import { FlowUsage, TaskType, TaskTypeBody } from "../contract/methods";
+import { objectOf } from "../live/client";
 import { asc, eq } from "drizzle-orm";
 import { getDb } from "../db/client";
 import { taskTypes, type TaskTypeRow } from "../db/schema";
 import { isKnownMethod } from "../remote/methods";
 import { invalid, notFound } from "../shared/errors";
-import { deleteTaskType, saveTaskType } from "../tasks/task-types";
+import { deleteTaskType, effectiveFlowControl, saveTaskType } from "../tasks/task-types";
 import { errorResponse, errorResponses, json, pathParam, requireRole, router } from "./router";
 
 const MethodParam = z.object({ method: pathParam("method", 140) });
@@ -18,6 +19,8 @@ function typeJson(row: TaskTypeRow) {
     concurrency_limit: row.concurrencyLimit,
     is_standard: row.isStandard,
     updated_at: new Date(row.updatedAt).toISOString(),
+    flow_control: row.flowControl === null ? null : (JSON.parse(row.flowControl) as Record<string, unknown>),
+    effective_flow_control: effectiveFlowControl(row.method, row) as Record<string, unknown> | null,
   };
 }
 
@@ -54,6 +57,29 @@ export const taskTypesApi = router()
   )
   .openapi(
     createRoute({
+      method: "get",
+      path: "/{method}/flow",
+      summary: "Flow control in use now: running per key, throttles, waiting per fairness key",
+      request: { params: MethodParam },
+      responses: { 200: json(FlowUsage, "What flow control is doing now in the method's object"), ...errorResponses },
+    }),
+    async (c) => {
+      const { method } = c.req.valid("param");
+      if (!(await isKnownMethod(c.env, method))) throw notFound(`method ${method}`);
+      const [row] = await getDb(c.env).select().from(taskTypes).where(eq(taskTypes.method, method));
+      const usage = await objectOf(c.env, method, (o) => o.flowUsage());
+      return c.json(
+        {
+          method,
+          flow_control: effectiveFlowControl(method, row ?? null) as Record<string, unknown> | null,
+          ...usage,
+        },
+        200,
+      );
+    },
+  )
+  .openapi(
+    createRoute({
       method: "put",
       path: "/{method}",
       summary: "Create or update a task type (System Manager)",
@@ -72,6 +98,7 @@ export const taskTypesApi = router()
         ...(body.priority !== undefined && { priority: body.priority }),
         ...(body.concurrency_limit !== undefined && { concurrencyLimit: body.concurrency_limit }),
         ...(body.is_standard !== undefined && { isStandard: body.is_standard }),
+        ...(body.flow_control !== undefined && { flowControl: body.flow_control }),
       });
       return c.json(typeJson(row), 200);
     },

@@ -2,6 +2,7 @@
 // registered in code, and one `report:<name>` method per prepared report. Add new task
 // definitions to the lists here.
 import { demoCount, demoEcho, demoFail, demoInvoice, demoItems, demoMark, demoNoop, demoSleep } from "../methods/demo";
+import { demoCustomer } from "../methods/demo-flow";
 import { reportMethods } from "../reports/registry";
 import { Registry, type DocTypeDefinition, type TaskDefinition } from "../methods/registry";
 
@@ -15,6 +16,7 @@ const tasks: TaskDefinition[] = [
   demoMark,
   demoNoop,
   demoItems,
+  demoCustomer,
 ] as TaskDefinition[];
 const doctypes: DocTypeDefinition[] = [demoInvoice] as DocTypeDefinition[];
 

@@ -16,6 +16,8 @@ const MethodSummary = z.object({
   failed_last_hour: z.number(),
   oldest_pending_at: z.string().nullable(),
   oldest_pending_age_s: z.number().nullable(),
+  throttled: z.number().meta({ description: "waiting tasks a throttle holds back now (flow control)" }),
+  rate_limited: z.number().meta({ description: "tasks a rate limit refused so far (flow control)" }),
 });
 
 export const OpsSummary = z

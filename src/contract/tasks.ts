@@ -3,6 +3,7 @@
 // gets back (a task, why it waits, counts, bulk outcomes). Zod schemas with OpenAPI metadata: the
 // routes validate with them and the TypeScript client (and through it the console) derives its types.
 import { z } from "zod";
+import { FLOW_OUTCOMES } from "../shared/flow";
 import {
   BATCH_LABEL_MAX,
   BULK_MAX,
@@ -117,6 +118,14 @@ export const Task = z
       .array(z.string())
       .optional()
       .meta({ description: "GET one task only: the newest tasks (up to 10) that run this one again" }),
+    flow_keys: z.record(z.string(), z.unknown()).nullable().meta({
+      description:
+        "flow control keys given at enqueue: f fairness, c per-key concurrency (by key), t throttle, s singleton, d debounce (df: its burst began, epoch ms) — docs/flow-control.md",
+    }),
+    flow_outcome: z.enum(FLOW_OUTCOMES).nullable().meta({
+      description:
+        "why flow control ended the task (it is then Canceled, with the reason in status_message): rate_limited, debounced, singleton_skipped, singleton_canceled",
+    }),
   })
   .meta({ id: "Task" });
 
@@ -125,13 +134,17 @@ export const Waiting = z
   .object({
     reason: z.enum(WAITING_REASONS).meta({
       description:
-        "ready: a slot is free, the object admits it at once · dispatcher_suspended · concurrency_limit: first in line, no slot free · queued_behind: tasks ahead take the free slots first · delayed (run_at) · paused · retry_scheduled · not_waiting: Queued, Started or ended",
+        "ready: a slot is free, the object admits it at once · dispatcher_suspended · concurrency_limit: first in line, no slot free · queued_behind: tasks ahead take the free slots first · delayed (run_at) · paused · retry_scheduled · not_waiting: Queued, Started or ended · flow control: throttled, key_limit, singleton, fair_share, debounced",
     }),
     message: z.string(),
     until: isoTime.meta({ description: "when a timer releases it (delayed, retry_scheduled)" }),
     ahead: z.number().nullable().meta({ description: "tasks of its method admitted before it (in line only)" }),
     limit: z.number().nullable().meta({ description: "the method's concurrency limit (null: unlimited)" }),
     running: z.number().nullable().meta({ description: "the method's tasks holding a slot now" }),
+    causes: z.array(z.object({ reason: z.enum(WAITING_REASONS), message: z.string() })).meta({
+      description:
+        'every cause holding it back now, the deciding one first — flow control adds throttled ("throttled — next start at …"), key_limit ("2 of 2 running for customer = ACME"), singleton, fair_share ("fair share: 3 other owners\' tasks go first") and debounced (docs/flow-control.md)',
+    }),
   })
   .meta({ id: "Waiting" });
 

@@ -31,6 +31,8 @@ export async function readMethodSettings(db: Db, method: string) {
     limit: type?.concurrencyLimit ?? 0,
     priority: type?.priority ?? 0,
     dispatcherOn: dispatcher === undefined || dispatcher.value === "1",
+    /** The task type's flow control (JSON), or null: the method's code declares it. */
+    flowControl: type?.flowControl ?? null,
   };
 }
 

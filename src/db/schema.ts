@@ -90,6 +90,10 @@ export const tasks = sqliteTable(
     scheduledFor: integer("scheduled_for"),
     /** Run again: the earlier task this one repeats (same method and arguments, asked for by a user). */
     rerunOf: text("rerun_of"),
+    /** Flow control keys given at enqueue (JSON, src/shared/flow.ts FlowKeys); NULL: none. */
+    flowKeys: text("flow_keys"),
+    /** Why flow control ended the task (it is Canceled): rate_limited, debounced, singleton_*. */
+    flowOutcome: text("flow_outcome"),
     /** When this row was last written by the log (its lag behind the live state is measured from it). */
     loggedAt: integer("logged_at"),
   },
@@ -122,6 +126,8 @@ export const taskTypes = sqliteTable(
     concurrencyLimit: integer("concurrency_limit").notNull().default(0),
     isStandard: integer("is_standard", { mode: "boolean" }).notNull().default(false),
     updatedAt: integer("updated_at").notNull(),
+    /** Flow control settings (JSON, src/shared/flow.ts FlowControl); NULL: those declared in code. */
+    flowControl: text("flow_control"),
   },
   (t) => [check("task_types_limit_check", sql`${t.concurrencyLimit} >= 0`)],
 );

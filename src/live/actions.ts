@@ -2,6 +2,7 @@
 // task's current status inside its method's object. Each writes the task's row (a cancel of a
 // running task thereby ends its attempt at once: the slot is free, and the attempt's late outcome
 // is discarded).
+import type { FlowOutcome } from "../shared/flow";
 import type { TaskStatus } from "../shared/states";
 import { clearedRun } from "./dispatch";
 import { adoptTask } from "./enqueue";
@@ -16,6 +17,8 @@ export interface ActionOptions {
   message?: string | null;
   /** Retry: put the task at the head of the line. */
   now?: boolean;
+  /** Cancel by flow control: why (kept as flow_outcome). */
+  flowOutcome?: FlowOutcome;
 }
 
 /** Which states each action starts from (its compare-and-set condition). */
@@ -55,6 +58,7 @@ function after(live: Live, action: TaskAction, task: TaskRecord, options: Action
         ...task,
         status: "Canceled",
         statusMessage: options.message ?? null,
+        flowOutcome: options.flowOutcome ?? null,
         endedAt: now,
         // A failed attempt waiting for its retry keeps its own duration.
         timeTaken:
@@ -73,6 +77,7 @@ function after(live: Live, action: TaskAction, task: TaskRecord, options: Action
         lane: options.now ? 2 : task.atFront ? 1 : 0,
         retryCount: task.retryCount + 1,
         ...clearedRun,
+        flowOutcome: null,
         seq,
       };
     case "pause":

@@ -18,6 +18,8 @@ export class Admitter {
     private readonly ready: () => boolean,
     /** Called when sends failed and admission must be tried again later. */
     private readonly retryLater: () => void,
+    /** Called after a pass that a throttle cut short (the alarm must wake the object for the next start). */
+    private readonly throttled: () => void = () => undefined,
   ) {}
 
   /** Asks for a pass; resolves when a pass that started after the request is done. */
@@ -42,6 +44,7 @@ export class Admitter {
         if (!this.ready()) return;
         const cap = this.object.live.cfg.admitPerPass;
         const admitted = admit(this.object.live, Date.now(), cap);
+        if (this.object.live.throttleWakeAt !== null) this.throttled();
         if (admitted.length === 0) continue;
         if (admitted.length >= cap) this.again = true;
         await this.send(admitted);

@@ -5,56 +5,61 @@ import { splitRemote } from "../shared/method-names";
 import type { QueueName } from "../shared/states";
 import type { Attempt } from "./attempt";
 import { Live } from "./live";
+import { FlowGate } from "./flow-gate";
 import { failAttempt } from "./outcome";
 import type { TaskRecord } from "./store";
 
 /**
- * Admits as many tasks as the admission rule allows (at most `cap`): each gets the attempt
- * number after its row's, a Queued lease, and a Queued change. Admission is not written to
- * storage — see attempt.ts for why that is safe. Returns the new attempts, in line order.
+ * Admits as many tasks as the admission rule allows (at most `cap`): the method's limit and the
+ * dispatcher switch, then the fair line's order (fair-line.ts) past what per-key limits,
+ * singletons and throttles hold back (flow-gate.ts). Each admitted task gets the attempt number
+ * after its row's, a Queued lease, and a Queued change. Admission is not written to storage —
+ * see attempt.ts for why that is safe. Returns the new attempts, in admission order.
  */
 export function admit(live: Live, now: number, cap: number): Attempt[] {
+  live.throttleWakeAt = null;
   const free = live.freeSlots(cap);
   if (free === 0) return [];
+  const gate = new FlowGate(live.settings.flow, live.throttles, now, live.runningKeys());
   const admitted: Attempt[] = [];
-  const skip = new Set<string>();
   while (admitted.length < free) {
-    const next = live.line.peek(free - admitted.length, skip);
-    if (next.length === 0) break;
-    const rows = new Map(live.store.readTasks(next.map((e) => e.name)).map((r) => [r.name, r]));
-    for (const entry of next) {
-      live.line.remove(entry.name);
-      const row = rows.get(entry.name);
-      // The head may name a task that left the line meanwhile; it is simply passed over.
-      if (!row || live.isHeld(row) || row.status !== "Pending" || row.wakeAt !== null || live.inFlight.has(row.name)) {
-        skip.add(entry.name);
-        continue;
-      }
-      const attempt: Attempt = {
-        name: row.name,
-        attempt: row.attempt + 1,
-        queue: row.queue,
-        status: "Queued",
-        queuedAt: now,
-        leaseUntil: now + live.cfg.queuedLeaseMs,
-        claim: null,
-        startedAt: null,
-        jobId: null,
-        endedAt: null,
-        timeTaken: null,
-        result: null,
-        errorMessage: null,
-        statusMessage: null,
-        debugLog: null,
-        progress: null,
-        wakeAt: null,
-        seq: live.nextSeq(row.seq),
-      };
-      live.inFlight.set(row.name, attempt);
-      live.markDirty(live.get(row.name), now);
-      admitted.push(attempt);
+    const entry = live.line.pick(gate.blocks);
+    if (entry === null) break;
+    live.line.remove(entry.name);
+    const row = live.store.readTask(entry.name);
+    // The head may name a task that left the line meanwhile; it is simply passed over.
+    if (!row || live.isHeld(row) || row.status !== "Pending" || row.wakeAt !== null || live.inFlight.has(row.name)) {
+      continue;
     }
+    live.line.charge(entry.key, entry.lane);
+    gate.take(entry.keys);
+    live.noteFlight(row.name, entry.keys);
+    const attempt: Attempt = {
+      name: row.name,
+      attempt: row.attempt + 1,
+      queue: row.queue,
+      status: "Queued",
+      queuedAt: now,
+      leaseUntil: now + live.cfg.queuedLeaseMs,
+      claim: null,
+      startedAt: null,
+      jobId: null,
+      endedAt: null,
+      timeTaken: null,
+      result: null,
+      errorMessage: null,
+      statusMessage: null,
+      debugLog: null,
+      progress: null,
+      wakeAt: null,
+      seq: live.nextSeq(row.seq),
+    };
+    live.inFlight.set(row.name, attempt);
+    live.markDirty(live.get(row.name), now);
+    admitted.push(attempt);
   }
+  // Held back by a throttle only: the alarm wakes the object when the next start is allowed.
+  if (admitted.length < free) live.throttleWakeAt = gate.nextAt;
   return admitted;
 }
 
@@ -120,6 +125,7 @@ export function nextTimer(live: Live): number | null {
   consider(row?.at ?? null);
   for (const since of live.holds.values()) consider(since + HOLD_CHECK_MS);
   for (const until of live.stopping.values()) consider(until);
+  consider(live.throttleWakeAt);
   return next;
 }
 

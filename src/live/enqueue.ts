@@ -1,6 +1,8 @@
 // New tasks in the method's object: inserted Pending (or held back, for a bulk enqueue that spans
 // objects, until its commit), each with a Pending change for the log. A live task of the same
 // owner holding the same dedupe_key is returned instead of a new one — dedupe is per method.
+import { applyAction } from "./actions";
+import { admitAtEnqueue, flowKeysFor, RateWindows, type Supersede } from "./flow-enqueue";
 import type { Live } from "./live";
 import type { TaskRecord } from "./store";
 
@@ -18,9 +20,18 @@ export interface Inserted {
  * Inserts `tasks` in one transaction. Idempotent by name (a call retried after a lost answer
  * inserts nothing twice). With `hold`, the tasks stay invisible and out of line until `release`.
  */
-export function insertTasks(live: Live, tasks: readonly NewTask[], hold: string | null, now: number): Inserted[] {
+export function insertTasks(
+  live: Live,
+  tasks: readonly NewTask[],
+  hold: string | null,
+  now: number,
+  /** Collects the running attempts that tasks replaced (singleton cancel) stopped. */
+  stopped: string[] = [],
+): Inserted[] {
   const results: Inserted[] = [];
   const fresh: TaskRecord[] = [];
+  const windows = new RateWindows(live);
+  const supersedes: Supersede[] = [];
   const existing = new Map(live.store.readTasks(tasks.map((t) => t.name)).map((row) => [row.name, row]));
   const keys = new Map<string, TaskRecord>();
   for (const spec of tasks) {
@@ -38,7 +49,17 @@ export function insertTasks(live: Live, tasks: readonly NewTask[], hold: string 
         continue;
       }
     }
-    const task: TaskRecord = { ...spec, priority: spec.priority ?? live.settings.priority, seq: live.nextSeq(0) };
+    const base: TaskRecord = { ...spec, priority: spec.priority ?? live.settings.priority, seq: live.nextSeq(0) };
+    // Flow control: keys evaluated once (a missing key path throws: nothing is inserted).
+    const flowKeys = flowKeysFor(live.settings.flow, base);
+    const keyed: TaskRecord = { ...base, flowKeys: flowKeys === null ? null : JSON.stringify(flowKeys) };
+    const { rateLimit, singleton, debounce } = live.settings.flow;
+    const decided =
+      rateLimit || singleton || debounce
+        ? admitAtEnqueue(live, keyed, flowKeys ?? {}, windows, fresh, now)
+        : { task: keyed, supersede: null };
+    const task = decided.task;
+    if (decided.supersede) supersedes.push(decided.supersede);
     if (task.dedupeKey !== null) keys.set(`${task.owner}\u0000${task.dedupeKey}`, task);
     fresh.push(task);
     results.push({ task, created: true });
@@ -47,24 +68,42 @@ export function insertTasks(live: Live, tasks: readonly NewTask[], hold: string 
     live.holds.set(hold, now);
     live.persistHolds();
   }
+  windows.save();
   live.store.insertTasks(fresh, hold, now);
   if (hold === null) {
     for (const task of fresh) {
       live.markDirty(task, now);
       live.enterLine(task);
     }
+    replace(live, supersedes, now, stopped);
+  } else if (supersedes.length > 0) {
+    // A held bulk replaces nothing until it commits (releaseHold looks again then).
+    live.store.setMeta(`supersede:${hold}`, JSON.stringify(supersedes));
   }
   return results;
 }
 
+/** Cancels the tasks newcomers replace (debounce, singleton cancel), each with its reason. */
+function replace(live: Live, supersedes: readonly Supersede[], now: number, stopped: string[]): void {
+  for (const s of supersedes) {
+    const done = applyAction(live, "cancel", s.names, { message: s.message, flowOutcome: s.outcome }, now);
+    stopped.push(...done.stopped);
+  }
+}
+
 /** Releases a bulk enqueue's held tasks: they join the line and the log. False when not held here. */
-export function releaseHold(live: Live, hold: string, now: number): boolean {
+export function releaseHold(live: Live, hold: string, now: number, stopped: string[] = []): boolean {
   if (!live.holds.delete(hold)) return false;
   live.persistHolds();
   const rows = live.store.exec<{ name: string }>(`SELECT name FROM tasks WHERE hold = ?`, hold);
   for (const task of live.getMany(rows.map((r) => r.name))) {
     live.markDirty(task, now);
     live.enterLine(task);
+  }
+  const pending = live.store.metaText(`supersede:${hold}`);
+  if (pending !== null) {
+    replace(live, JSON.parse(pending) as Supersede[], now, stopped);
+    live.store.exec(`DELETE FROM meta WHERE key = ?`, `supersede:${hold}`);
   }
   return true;
 }
@@ -73,6 +112,7 @@ export function releaseHold(live: Live, hold: string, now: number): boolean {
 export function dropHold(live: Live, hold: string): void {
   if (!live.holds.delete(hold)) return;
   live.store.exec(`DELETE FROM tasks WHERE hold = ?`, hold);
+  live.store.exec(`DELETE FROM meta WHERE key = ?`, `supersede:${hold}`);
   live.persistHolds();
 }
 

@@ -7,8 +7,18 @@ import type { TaskChange } from "../events/events";
 import type { Config } from "../shared/config";
 import { isEnded, isLive, type TaskStatus } from "../shared/states";
 import { effective, toEntry, type Attempt, type ClaimEntry } from "./attempt";
-import { Line, LINE_ORDER_SQL, type LineEntry } from "./line";
+import { parseFlowKeys, type FlowKeys, type ResolvedFlow } from "../shared/flow";
+import { FairLine, type FairEntry } from "./fair-line";
+import { Throttles } from "./flow-gate";
+import { LINE_ORDER_SQL } from "./line";
 import type { Store, StoredTask, TaskRecord } from "./store";
+
+/** A task's fairness key in SQL: its stored one, else its owner. */
+export const FAIR_KEY_SQL = "coalesce(flow_keys ->> '$.f', owner)";
+/** The dispatchable rows (the caller binds ?1: held bulk tokens, ?2: names in flight, as JSON). */
+const DISPATCHABLE_SQL = `status = 'Pending' AND wake_at IS NULL
+  AND (hold IS NULL OR hold NOT IN (SELECT value FROM json_each(?1)))
+  AND name NOT IN (SELECT value FROM json_each(?2))`;
 
 /** What the object knows of its method's configuration (task type, dispatcher switch). */
 export interface MethodSettings {
@@ -17,6 +27,8 @@ export interface MethodSettings {
   /** The task type's priority, for tasks enqueued without one. */
   priority: number;
   dispatcherOn: boolean;
+  /** Flow control (docs/flow-control.md). */
+  flow: ResolvedFlow;
 }
 
 /** A task's state at one transition, kept until the log has it and its event is published. */
@@ -61,7 +73,13 @@ export class Live {
   readonly pauseRest = new Set<string>();
   /** Batches whose other methods' objects have yet to confirm a pause_rest this object sent. */
   readonly pauseOut = new Set<string>();
-  readonly line: Line;
+  readonly line: FairLine;
+  /** Throttle state (one TAT per key, memory only; see flow-gate.ts). */
+  throttles = new Throttles(0);
+  /** When a throttle next lets a held-back task go (set by each admission pass; null: none). */
+  throttleWakeAt: number | null = null;
+  /** Flow keys of the tasks in flight (a cache of their rows' flow_keys). */
+  private readonly flightKeys = new Map<string, FlowKeys>();
   private seqFloor = 0;
 
   constructor(
@@ -70,7 +88,13 @@ export class Live {
     readonly cfg: Config,
     public settings: MethodSettings,
   ) {
-    this.line = new Line((limit, exclude) => this.lineFromStorage(limit, exclude));
+    this.line = new FairLine(
+      {
+        ofKey: (key, limit) => this.lineOfKey(key, limit),
+        ranked: (perKey, limit) => this.rankedLine(perKey, limit),
+      },
+      (key) => this.settings.flow.fairness?.weights[key] ?? 1,
+    );
   }
 
   /**
@@ -121,6 +145,23 @@ export class Live {
       this.stopping.set(row.name, row.lease_until);
     }
     this.line.reset();
+    this.throttles = new Throttles(now, {
+      load: () =>
+        new Map(
+          this.store.exec<{ key: string; tat: number }>(`SELECT key, tat FROM flow_tats`).map((r) => [r.key, r.tat]),
+        ),
+      save: (key, tat) =>
+        this.store.exec(
+          `INSERT INTO flow_tats (key, tat) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET tat = excluded.tat`,
+          key,
+          tat,
+        ),
+      loadUntil: () => {
+        const until = this.store.meta("throttle_until");
+        return typeof until === "number" ? until : null;
+      },
+      saveUntil: (until) => this.store.setMeta("throttle_until", until),
+    });
   }
 
   /** The task as it is now (row and attempt), or null when this object does not hold it (or holds it back). */
@@ -194,6 +235,7 @@ export class Live {
     const attempt = this.inFlight.get(name);
     if (!attempt) return;
     this.inFlight.delete(name);
+    this.flightKeys.delete(name);
     if (attempt.claim !== null) this.unref(attempt.claim, name);
   }
 
@@ -226,8 +268,19 @@ export class Live {
   }
 
   /** The line entry of a task. */
-  static entry(t: Pick<TaskRecord, "name" | "lane" | "priority" | "orderKey" | "batchOrder">): LineEntry {
-    return { name: t.name, lane: t.lane, priority: t.priority, orderKey: t.orderKey, batchOrder: t.batchOrder };
+  static entry(
+    t: Pick<TaskRecord, "name" | "lane" | "priority" | "orderKey" | "batchOrder" | "owner" | "flowKeys">,
+  ): FairEntry {
+    const keys = parseFlowKeys(t.flowKeys);
+    return {
+      name: t.name,
+      lane: t.lane,
+      priority: t.priority,
+      orderKey: t.orderKey,
+      batchOrder: t.batchOrder,
+      key: keys.f ?? t.owner,
+      keys,
+    };
   }
 
   /** Whether a task stands in the line: Pending, no timer, not held, no attempt in flight. */
@@ -240,34 +293,88 @@ export class Live {
     if (this.inLine(t)) this.line.add(Live.entry(t));
   }
 
-  /** The first dispatchable rows in storage, in admission order. */
-  private lineFromStorage(limit: number, exclude: ReadonlySet<string>): LineEntry[] {
-    const held = JSON.stringify([...this.holds.keys()]);
-    const skip = new Set([...exclude, ...this.inFlight.keys()]);
-    const rows = this.store.exec<{
-      name: string;
-      lane: number;
-      priority: number;
-      order_key: string;
-      batch_order: number;
-    }>(
-      `SELECT name, lane, priority, order_key, batch_order FROM tasks
-       WHERE status = 'Pending' AND wake_at IS NULL
-         AND (hold IS NULL OR hold NOT IN (SELECT value FROM json_each(?)))
-       ORDER BY ${LINE_ORDER_SQL} LIMIT ?`,
-      held,
-      limit + skip.size,
+  /** The flow keys of the tasks holding a slot (Queued or Started). */
+  runningKeys(): FlowKeys[] {
+    const missing = [...this.inFlight.values()]
+      .filter((a) => (a.status === "Queued" || a.status === "Started") && !this.flightKeys.has(a.name))
+      .map((a) => a.name);
+    for (const row of this.store.readTasks(missing)) this.flightKeys.set(row.name, parseFlowKeys(row.flowKeys));
+    const out: FlowKeys[] = [];
+    for (const a of this.inFlight.values()) {
+      if (a.status !== "Queued" && a.status !== "Started") continue;
+      const keys = this.flightKeys.get(a.name);
+      if (keys) out.push(keys);
+    }
+    return out;
+  }
+
+  /** Remembers the flow keys of a task going in flight (its row is at hand). */
+  noteFlight(name: string, keys: FlowKeys): void {
+    this.flightKeys.set(name, keys);
+  }
+
+  /** Bindings ?1 and ?2 of DISPATCHABLE_SQL. */
+  private dispatchableBindings(): [string, string] {
+    return [JSON.stringify([...this.holds.keys()]), JSON.stringify([...this.inFlight.keys()])];
+  }
+
+  private static fromLineRow(r: LineRow): FairEntry {
+    return Live.entry({
+      name: r.name,
+      lane: r.lane,
+      priority: r.priority,
+      orderKey: r.order_key,
+      batchOrder: r.batch_order,
+      owner: r.owner,
+      flowKeys: r.flow_keys,
+    });
+  }
+
+  /** The first dispatchable rows of one fairness key, in line order. */
+  private lineOfKey(key: string, limit: number): FairEntry[] {
+    const rows = this.store.exec<LineRow>(
+      `SELECT name, lane, priority, order_key, batch_order, owner, flow_keys FROM tasks
+       WHERE ${DISPATCHABLE_SQL} AND ${FAIR_KEY_SQL} = ?3
+       ORDER BY ${LINE_ORDER_SQL} LIMIT ?4`,
+      ...this.dispatchableBindings(),
+      key,
+      limit,
     );
-    return rows
-      .filter((r) => !skip.has(r.name))
-      .slice(0, limit)
-      .map((r) => ({
-        name: r.name,
-        lane: r.lane,
-        priority: r.priority,
-        orderKey: r.order_key,
-        batchOrder: r.batch_order,
-      }));
+    return rows.map((r) => Live.fromLineRow(r));
+  }
+
+  /** Every key's first `perKey` dispatchable rows, by rank within the key, then line order. */
+  private rankedLine(perKey: number, limit: number): (FairEntry & { rank: number })[] {
+    const rows = this.store.exec<LineRow & { rank: number }>(
+      `SELECT * FROM (
+         SELECT name, lane, priority, order_key, batch_order, owner, flow_keys,
+           row_number() OVER (PARTITION BY ${FAIR_KEY_SQL} ORDER BY ${LINE_ORDER_SQL}) AS rank
+         FROM tasks WHERE ${DISPATCHABLE_SQL})
+       WHERE rank <= ?3 ORDER BY rank, ${LINE_ORDER_SQL} LIMIT ?4`,
+      ...this.dispatchableBindings(),
+      perKey,
+      limit,
+    );
+    return rows.map((r) => ({ ...Live.fromLineRow(r), rank: r.rank }));
+  }
+
+  /**
+   * Per fairness key: its dispatchable tasks, and how many of them come before `entry` in line
+   * order (for "why is it waiting").
+   */
+  lineCounts(entry: FairEntry): { key: string; waiting: number; before: number; runNow: number }[] {
+    return this.store.exec<{ key: string; waiting: number; before: number; runNow: number }>(
+      `SELECT ${FAIR_KEY_SQL} AS key, count(*) AS waiting,
+         sum((-lane, -priority, order_key, batch_order, name) < (?3, ?4, ?5, ?6, ?7)) AS before,
+         sum(lane >= 2) AS runNow
+       FROM tasks WHERE ${DISPATCHABLE_SQL} GROUP BY 1`,
+      ...this.dispatchableBindings(),
+      -entry.lane,
+      -entry.priority,
+      entry.orderKey,
+      entry.batchOrder,
+      entry.name,
+    );
   }
 
   /** Counts per status of the tasks this object holds (for ops), and the oldest dispatchable one. */
@@ -367,4 +474,15 @@ export class Live {
   persistHolds(): void {
     this.store.setMeta("holds", JSON.stringify(Object.fromEntries(this.holds)));
   }
+}
+
+/** A row of the line as the line's queries read it. */
+interface LineRow extends Record<string, SqlStorageValue> {
+  name: string;
+  lane: number;
+  priority: number;
+  order_key: string;
+  batch_order: number;
+  owner: string;
+  flow_keys: string | null;
 }

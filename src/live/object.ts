@@ -9,6 +9,7 @@ import { getDb } from "../db/client";
 import { committedBulks, readBatch } from "../db/live-log";
 import { config } from "../shared/config";
 import { isEnded } from "../shared/states";
+import { DEFAULT_FLOW } from "../shared/flow";
 import { describeError, log } from "../shared/log";
 import { count, snapshot } from "../shared/metrics";
 import { callObject } from "../shared/object-call";
@@ -29,6 +30,7 @@ import {
   type OutcomeReport,
   type OutcomeResult,
 } from "./outcome";
+import { flowUsage, type FlowUsage } from "./flow-usage";
 import { readSettings, reconcile } from "./settle";
 import { Store, type TaskRecord } from "./store";
 import { waitingFacts, type WaitingFacts } from "./waiting";
@@ -63,6 +65,7 @@ export class MethodTasks extends DurableObject<Env> {
       limit: 0,
       priority: 0,
       dispatcherOn: true,
+      flow: DEFAULT_FLOW,
     });
     this.object = { env, method, live: this.live, storage: ctx.storage };
     this.watching = new Watching(this.object);
@@ -70,6 +73,7 @@ export class MethodTasks extends DurableObject<Env> {
       this.object,
       () => this.settled,
       () => void this.armAlarm(Date.now() + RETRY_MS),
+      () => void this.armAlarm().catch((error: unknown) => log.error("could not arm the alarm", describeError(error))),
     );
     this.writer = new LogWriter(this.object, this.watching, () => this.settled);
     void ctx.blockConcurrencyWhile(async () => {
@@ -99,10 +103,24 @@ export class MethodTasks extends DurableObject<Env> {
     return waitingFacts(this.live, name);
   }
 
-  /** Counts of live tasks by status, for ops. */
+  /** Counts of live tasks by status, for ops (with what flow control holds back and refused). */
   summary() {
     count({ doRequests: 1 });
-    return { ...this.live.summary(), limit: this.live.settings.limit, running: this.live.running() };
+    const usage = flowUsage(this.live, Date.now(), true);
+    return {
+      ...this.live.summary(),
+      limit: this.live.settings.limit,
+      running: this.live.running(),
+      throttled: usage.throttled,
+      rateLimited: usage.rate_limited,
+    };
+  }
+
+  /** Flow control in use now: per-key running counts, throttles, waiting per fairness key. */
+  async flowUsage(): Promise<FlowUsage & { limit: number; running: number }> {
+    count({ doRequests: 1 });
+    await this.settledNow();
+    return { ...flowUsage(this.live, Date.now()), limit: this.live.settings.limit, running: this.live.running() };
   }
 
   /** The tasks of a batch this object holds, as they are now. */
@@ -137,10 +155,12 @@ export class MethodTasks extends DurableObject<Env> {
   async enqueue(tasks: NewTask[], options: { hold?: string; pauseRest?: string[] } = {}): Promise<Inserted[]> {
     count({ doRequests: 1 });
     await this.settledNow();
+    const stopped: string[] = [];
     const results = this.ctx.storage.transactionSync(() => {
       if (options.pauseRest) this.live.notePauseRest(options.pauseRest);
-      return insertTasks(this.live, tasks, options.hold ?? null, Date.now());
+      return insertTasks(this.live, tasks, options.hold ?? null, Date.now(), stopped);
     });
+    tellOver(this.ctx, this.live, stopped);
     this.afterChange(results.some((r) => r.created) && options.hold === undefined);
     // The minute cron and the ops summary find this method by its mark: set it before answering.
     await this.writer.markLive();
@@ -150,7 +170,9 @@ export class MethodTasks extends DurableObject<Env> {
   /** Releases a committed bulk enqueue's held tasks. */
   release(hold: string): boolean {
     count({ doRequests: 1 });
-    const released = this.ctx.storage.transactionSync(() => releaseHold(this.live, hold, Date.now()));
+    const stopped: string[] = [];
+    const released = this.ctx.storage.transactionSync(() => releaseHold(this.live, hold, Date.now(), stopped));
+    tellOver(this.ctx, this.live, stopped);
     this.afterChange(released);
     return released;
   }
@@ -406,12 +428,14 @@ export class MethodTasks extends DurableObject<Env> {
   private async settleHolds(tokens: string[]): Promise<void> {
     try {
       const committed = await committedBulks(getDb(this.env), tokens);
+      const stopped: string[] = [];
       this.ctx.storage.transactionSync(() => {
         for (const token of tokens) {
-          if (committed.has(token)) releaseHold(this.live, token, Date.now());
+          if (committed.has(token)) releaseHold(this.live, token, Date.now(), stopped);
           else dropHold(this.live, token);
         }
       });
+      tellOver(this.ctx, this.live, stopped);
     } catch (error) {
       log.warn("could not check held bulk enqueues", { method: this.object.method, ...describeError(error) });
     }

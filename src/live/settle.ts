@@ -4,14 +4,22 @@
 // or a row the object lost); one it holds in another state is written to the log again. The caller
 // runs the reconciliation with no log write under way: a write's deletions could otherwise make a
 // task ended a moment ago look like one the object never had.
+import { registry } from "../catalog";
 import { getDb } from "../db/client";
+import { resolveFlow, type FlowControl } from "../shared/flow";
 import { readLiveLog, readMethodSettings } from "../db/live-log";
 import type { ObjectContext } from "./context";
 import { adoptTask } from "./enqueue";
 
 /** Reads the method's settings into the object's state. */
 export async function readSettings(object: ObjectContext): Promise<void> {
-  object.live.settings = await readMethodSettings(getDb(object.env), object.method);
+  const { flowControl, ...settings } = await readMethodSettings(getDb(object.env), object.method);
+  object.live.settings = { ...settings, flow: methodFlow(object.method, flowControl) };
+}
+
+/** The method's flow control: its task type's when set, else what its code declares. */
+export function methodFlow(method: string, flowControl: string | null) {
+  return resolveFlow(flowControl === null ? registry.flowOf(method) : (JSON.parse(flowControl) as FlowControl));
 }
 
 /** Reconciles the object with the log's live rows of its method; returns how many it adopted. */

@@ -36,12 +36,19 @@ const SCHEMA = [
   `CREATE INDEX IF NOT EXISTS tasks_schedule ON tasks (scheduled_job) WHERE scheduled_job IS NOT NULL`,
   `CREATE TABLE IF NOT EXISTS claims (id TEXT PRIMARY KEY, entries TEXT NOT NULL) WITHOUT ROWID`,
   `CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID`,
+  // Rate limits (flow control): one window per key value — when it began, how many it accepted.
+  `CREATE TABLE IF NOT EXISTS flow_windows (key TEXT PRIMARY KEY, start INTEGER NOT NULL, n INTEGER NOT NULL) WITHOUT ROWID`,
+  // Slow throttles (flow control): one theoretical arrival time per key value.
+  `CREATE TABLE IF NOT EXISTS flow_tats (key TEXT PRIMARY KEY, tat REAL NOT NULL) WITHOUT ROWID`,
 ];
 
 /** Indexes on columns a table from an earlier version may lack: created once the columns are there. */
 const INDEXES_ON_ADDED_COLUMNS = [
   // "Run again" links: only reruns enter it.
   `CREATE INDEX IF NOT EXISTS tasks_rerun_of ON tasks (rerun_of) WHERE rerun_of IS NOT NULL`,
+  // Flow control: singleton and debounce keys (only tasks with such a key enter them).
+  `CREATE INDEX IF NOT EXISTS tasks_flow_singleton ON tasks (flow_keys ->> '$.s') WHERE flow_keys ->> '$.s' IS NOT NULL`,
+  `CREATE INDEX IF NOT EXISTS tasks_flow_debounce ON tasks (flow_keys ->> '$.d') WHERE flow_keys ->> '$.d' IS NOT NULL`,
 ];
 
 /** The object's SQL, counted (rows read and written, as billed) for the benchmark. */

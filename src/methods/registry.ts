@@ -1,5 +1,6 @@
 // The method registry: defineTask / defineDocType, and lookup of what an HTTP caller may enqueue.
 import type { z } from "zod";
+import { checkFlow, type FlowControl } from "../shared/flow";
 import type { Progress, QueueName, Role } from "../shared/states";
 
 /** Structured progress, as stored on the task and sent with events. */
@@ -45,11 +46,21 @@ export interface TaskDefinition<S extends z.ZodType = z.ZodType> {
   readonly demo?: boolean;
   /** Set by defineItemTask: the method takes `ids` and can be used with POST /api/v1/bulk/{method}. */
   readonly itemTask?: boolean;
+  /**
+   * Flow control (docs/flow-control.md): fairness, per-key concurrency, throttle, rateLimit,
+   * debounce, singleton. A task type's `flow_control`, when set, replaces these.
+   */
+  readonly flow?: FlowControl;
   run(args: z.output<S>, ctx: TaskContext): unknown;
 }
 
 /** Declares a task handler; the returned value goes into the registry list in catalog/index.ts. */
 export function defineTask<S extends z.ZodType>(definition: TaskDefinition<S>): TaskDefinition<S> {
+  if (definition.flow !== undefined) {
+    const issues = checkFlow(definition.flow, 0, "flow");
+    if (issues.length > 0)
+      throw new Error(`defineTask ${definition.name}: ${issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`);
+  }
   return definition;
 }
 
@@ -93,6 +104,8 @@ export interface ResolvedMethod {
   readonly startedBy?: string;
   /** Set for remote methods (`<target>:<path>`): the target that runs it; `run` is not used. */
   readonly remote?: string;
+  /** Flow control declared in code (defineTask's `flow`). */
+  readonly flow?: FlowControl;
   /** Runs the handler. For document actions `documentName` is the document to load. */
   run(args: unknown, ctx: TaskContext, documentName: string | null): Promise<unknown>;
 }
@@ -114,6 +127,7 @@ function fromTask(def: TaskDefinition): ResolvedMethod {
     description: def.description,
     demo: def.demo ?? false,
     itemTask: def.itemTask ?? false,
+    flow: def.flow,
     run: (args, ctx) => Promise.resolve(def.run(args, ctx)),
   };
 }
@@ -171,6 +185,11 @@ export class Registry {
     const found = this.methods.get(method);
     if (!found || (found.demo && env.DEMO_METHODS !== "on")) return null;
     return found;
+  }
+
+  /** The flow control a method declares in code (demo methods included), if any. */
+  flowOf(method: string): FlowControl | undefined {
+    return this.methods.get(method)?.flow;
   }
 
   /** The document type, or null when unknown or hidden. */

@@ -106,6 +106,12 @@ export const WAITING_REASONS = [
   "retry_scheduled",
   "queued_behind",
   "not_waiting",
+  // Flow control (docs/flow-control.md).
+  "throttled",
+  "key_limit",
+  "singleton",
+  "fair_share",
+  "debounced",
 ] as const;
 export type WaitingReason = (typeof WAITING_REASONS)[number];
 

@@ -108,6 +108,8 @@ export function buildTask(
     wakeAt: runAt !== null && runAt > now ? runAt : null,
     dedupeKey: spec.dedupe_key ?? null,
     rerunOf: spec.rerun_of ?? null,
+    flowKeys: null,
+    flowOutcome: null,
     createdAt: now,
     queuedAt: null,
     startedAt: null,

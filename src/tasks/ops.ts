@@ -14,6 +14,10 @@ export interface MethodSummary {
   started: number;
   failed_last_hour: number;
   oldest_pending_at: number | null;
+  /** Waiting tasks a throttle holds back now. */
+  throttled: number;
+  /** Tasks a rate limit refused (since the method's object began counting). */
+  rate_limited: number;
 }
 
 /** Per-method counts of live tasks and of failures since `since`, sorted by method. */
@@ -33,6 +37,8 @@ export async function methodSummaries(env: Env, now: number, since: number): Pro
         started: s.counts.Started,
         failed_last_hour: failures.get(method) ?? 0,
         oldest_pending_at: s.oldestPendingAt,
+        throttled: s.throttled,
+        rate_limited: s.rateLimited,
       };
     }),
   );

@@ -1,6 +1,7 @@
 // The public JSON shape of a task (snake_case, ISO times), as every API response shows it.
 import type { TaskRow } from "../db/schema";
 import { errorSummary } from "../shared/errors";
+import type { FlowOutcome } from "../shared/flow";
 import { fromJson } from "../shared/json";
 import { isSystemManager, type User } from "../shared/user";
 
@@ -50,6 +51,8 @@ export function taskJson(row: TaskFields, viewer: User | null) {
     scheduled_job: row.scheduledJob,
     scheduled_for: iso(row.scheduledFor),
     rerun_of: row.rerunOf,
+    flow_keys: row.flowKeys === null ? null : fromJson<Record<string, unknown>>(row.flowKeys),
+    flow_outcome: row.flowOutcome as FlowOutcome | null,
   };
 }
 

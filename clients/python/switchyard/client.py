@@ -118,6 +118,26 @@ class Client:
         body = {} if message is None else {"message": message}
         return self._request("POST", f"/api/v1/tasks/{self._quote(name)}/cancel", body)
 
+    def waiting(self, name: str) -> dict:
+        """Why a task has not started: ``{reason, message, causes: [{reason, message}], ...}``
+        (flow control names each cause: throttled, key_limit, singleton, fair_share, debounced)."""
+        return self._request("GET", f"/api/v1/tasks/{self._quote(name)}/waiting")
+
+    def task_type(self, method: str) -> dict:
+        """A method's task type: ``{concurrency_limit, priority, flow_control, effective_flow_control, ...}``."""
+        return self._request("GET", f"/api/v1/task-types/{self._quote(method)}")
+
+    def set_task_type(self, method: str, **fields: Any) -> dict:
+        """Creates or updates a method's task type (System Manager). Fields: concurrency_limit,
+        priority, is_standard, flow_control — e.g. ``flow_control={"throttle": {"limit": 20,
+        "period": "1s", "burst": 5}}``; ``flow_control=None`` goes back to the code's settings.
+        A bad field raises SwitchyardError (400) naming it."""
+        return self._request("PUT", f"/api/v1/task-types/{self._quote(method)}", dict(fields))
+
+    def flow_usage(self, method: str) -> dict:
+        """Flow control in use now: ``{keys, singletons, throttles, waiting, throttled, rate_limited, ...}``."""
+        return self._request("GET", f"/api/v1/task-types/{self._quote(method)}/flow")
+
     def batch(self, batch_id: str) -> dict:
         """A batch's counters: ``{total, done, finished, failed, canceled, ...}``."""
         return self._request("GET", f"/api/v1/batches/{self._quote(batch_id)}")

@@ -76,6 +76,21 @@ class ClientTests(unittest.TestCase):
             {"tasks": [{"method": "demo.echo", "arguments": {"i": 1}}, {"method": "demo.echo"}], "batch_id": "B1", "defaults": {"queue": "short"}},
         )
 
+    def test_set_task_type_sends_flow_control_and_a_400_names_the_field(self):
+        flow = {"throttle": {"limit": 20, "period": "1s", "burst": 5}}
+        bad = {"error": {"code": "invalid_flow_control", "message": "flow_control.throttle.period: must be more than zero", "details": []}}
+        self.server.answer("PUT", "/api/v1/task-types/invoices.sync", 200, {"method": "invoices.sync", "flow_control": flow})
+        self.server.answer("PUT", "/api/v1/task-types/invoices.sync", 400, bad)
+        self.assertEqual(self.client.set_task_type("invoices.sync", flow_control=flow)["flow_control"], flow)
+        self.assertEqual(self.server.requests[0].json(), {"flow_control": flow})
+        with self.assertRaises(SwitchyardError) as caught:
+            self.client.set_task_type("invoices.sync", flow_control={"throttle": {"limit": 1, "period": "0s"}})
+        self.assertIn("flow_control.throttle.period", caught.exception.message)
+        self.server.answer("GET", "/api/v1/tasks/T1/waiting", 200, {"reason": "throttled", "causes": []})
+        self.assertEqual(self.client.waiting("T1")["reason"], "throttled")
+        self.server.answer("GET", "/api/v1/task-types/invoices.sync/flow", 200, {"throttled": 3})
+        self.assertEqual(self.client.flow_usage("invoices.sync")["throttled"], 3)
+
     def test_names_are_escaped_in_paths(self):
         self.server.answer("GET", "/api/v1/batches/a%2Fb", 200, {"total": 0})
         self.assertEqual(self.client.batch("a/b"), {"total": 0})

@@ -21,6 +21,9 @@ import type {
   TaskEvent,
   TaskFilter,
   TaskSpec,
+  TaskType,
+  TaskTypeChange,
+  FlowUsage,
   Waiting,
 } from "./types";
 import { subscribe, type ServerMessage, type Watch, type WatchOptions } from "./watch";
@@ -242,6 +245,18 @@ export function createClient(options: ClientOptions) {
     startSchedule: (name: string) => request<Schedule>("POST", `${schedulePath(name)}/start`, {}),
     /** Skips the schedule's next `count` slots. */
     skipSchedule: (name: string, count: number) => request<Schedule>("POST", `${schedulePath(name)}/skip`, { count }),
+
+    /** A method's task type: limit, priority and flow control (404 when it has none). */
+    getTaskType: (method: string) => request<TaskType>("GET", `/api/v1/task-types/${encodeURIComponent(method)}`),
+    /**
+     * Creates or updates a method's task type (System Manager), e.g. its flow control:
+     * `setTaskType("invoices.sync", { flow_control: { throttle: { limit: 20, period: "1s", burst: 5 } } })`.
+     * `flow_control: null` goes back to what the method's code declares (docs/flow-control.md).
+     */
+    setTaskType: (method: string, change: TaskTypeChange) =>
+      request<TaskType>("PUT", `/api/v1/task-types/${encodeURIComponent(method)}`, change),
+    /** Flow control in use now: running per key, throttles' next starts, waiting per fairness key. */
+    flowUsage: (method: string) => request<FlowUsage>("GET", `/api/v1/task-types/${encodeURIComponent(method)}/flow`),
 
     /**
      * Calls `onEvent` with the task's current state, then on every transition and progress

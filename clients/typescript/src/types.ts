@@ -41,6 +41,9 @@ export type RequeuedItems = z.output<typeof batches.RequeuedItems>;
 export type MethodInfo = z.output<typeof methods.Method>;
 export type TaskType = z.output<typeof methods.TaskType>;
 export type TaskTypeChange = z.input<typeof methods.TaskTypeBody>;
+/** Flow control as a task type (or defineTask) takes it: Inngest's option names (docs/flow-control.md). */
+export type { FlowControl } from "../../../src/shared/flow";
+export type FlowUsage = z.output<typeof methods.FlowUsage>;
 
 // Operations
 export type DispatcherState = z.output<typeof ops.DispatcherState>;

@@ -10,6 +10,7 @@ import { useResource } from "../hooks";
 import { href } from "../router";
 import { isAdmin, useMe } from "../session";
 import type { MethodInfo, Page, TaskType } from "../types";
+import { FlowCell } from "./FlowControl";
 import { matchesPattern } from "../../../src/shared/method-patterns";
 import { CONCURRENCY_LIMIT_MAX as LIMIT_MAX, PRIORITY_BOUND } from "../../../src/shared/limits";
 
@@ -45,6 +46,7 @@ export function Methods() {
               <th>Roles</th>
               <th>Concurrency limit</th>
               <th>Priority</th>
+              <th>Flow control</th>
               <th>Arguments</th>
             </tr>
           </thead>
@@ -93,6 +95,7 @@ function configuredRemoteMethods(listed: MethodInfo[], types: TaskType[]): Metho
         can_enqueue: pattern?.can_enqueue ?? false,
         arguments_schema: { type: "object" },
         remote_target: target,
+        flow_control: null,
       };
     });
 }
@@ -291,6 +294,19 @@ function MethodRow({
           <td>{type?.priority ?? 0}</td>
         </>
       )}
+      <td>
+        {method.method.includes("*") ? (
+          <span class="muted small">set per method name</span>
+        ) : (
+          <FlowCell
+            method={method.method}
+            effective={type?.effective_flow_control ?? method.flow_control}
+            own={type?.flow_control ?? null}
+            admin={admin}
+            onSaved={onSaved}
+          />
+        )}
+      </td>
       <td>
         <details>
           <summary>Schema</summary>

@@ -106,6 +106,8 @@ export function Overview() {
                 <th class="num">Started</th>
                 <th class="num">Failed (1 h)</th>
                 <th class="num">Concurrency</th>
+                <th class="num">Throttled</th>
+                <th class="num">Rate-limited</th>
                 <th class="num">Oldest pending</th>
                 <th class="num">p50</th>
                 <th class="num">p95</th>
@@ -136,6 +138,12 @@ export function Overview() {
                     </td>
                     <td class={limit > 0 && used >= limit ? "num bad" : "num"}>
                       {used} / {limit > 0 ? limit : "∞"}
+                    </td>
+                    <td class="num" data-testid="throttled">
+                      {formatCount(o?.throttled ?? 0)}
+                    </td>
+                    <td class="num" data-testid="rate-limited">
+                      {formatCount(o?.rate_limited ?? 0)}
                     </td>
                     <td class="num">{formatDuration(o?.oldest_pending_age_s ?? null)}</td>
                     <td class="num">{formatDuration(s?.p50_s ?? null)}</td>

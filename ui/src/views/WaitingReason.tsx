@@ -17,6 +17,11 @@ const TITLES: Record<string, string> = {
   paused: "Paused",
   retry_scheduled: "Retry scheduled",
   queued_behind: "Queued behind other tasks",
+  throttled: "Throttled",
+  key_limit: "Per-key limit full",
+  singleton: "Singleton run live",
+  fair_share: "Fair share",
+  debounced: "Debounced",
 };
 
 /**
@@ -77,6 +82,13 @@ export function WaitingReason({
         <span>
           {waiting.running ?? "?"} / {waiting.limit} running
         </span>
+      ) : null}
+      {waiting.causes.length > 1 ? (
+        <ul class="small" data-testid="waiting-causes">
+          {waiting.causes.slice(1).map((c) => (
+            <li key={c.message}>{c.message}</li>
+          ))}
+        </ul>
       ) : null}
     </div>
   );
