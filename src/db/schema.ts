@@ -90,6 +90,9 @@ export const tasks = sqliteTable(
     scheduledFor: integer("scheduled_for"),
     /** Run again: the earlier task this one repeats (same method and arguments, asked for by a user). */
     rerunOf: text("rerun_of"),
+    /** W3C trace context: the enqueue's traceparent (the caller's, or one made there) and tracestate. */
+    traceparent: text("traceparent"),
+    tracestate: text("tracestate"),
     /** When this row was last written by the log (its lag behind the live state is measured from it). */
     loggedAt: integer("logged_at"),
   },

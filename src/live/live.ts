@@ -7,6 +7,7 @@ import type { TaskChange } from "../events/events";
 import type { Config } from "../shared/config";
 import { isEnded, isLive, type TaskStatus } from "../shared/states";
 import { effective, toEntry, type Attempt, type ClaimEntry } from "./attempt";
+import { Counters } from "./counters";
 import { Line, LINE_ORDER_SQL, type LineEntry } from "./line";
 import type { Store, StoredTask, TaskRecord } from "./store";
 
@@ -18,6 +19,9 @@ export interface MethodSettings {
   priority: number;
   dispatcherOn: boolean;
 }
+
+/** The states a live task is counted in by `gauges` (a scheduled retry is "Retrying"). */
+export type LiveState = "Pending" | "Delayed" | "Paused" | "Queued" | "Started" | "Retrying";
 
 /** A task's state at one transition, kept until the log has it and its event is published. */
 export type Change = TaskChange;
@@ -62,6 +66,8 @@ export class Live {
   /** Batches whose other methods' objects have yet to confirm a pause_rest this object sent. */
   readonly pauseOut = new Set<string>();
   readonly line: Line;
+  /** The method's counters for GET /api/v1/metrics (counters.ts). */
+  readonly counters: Counters;
   private seqFloor = 0;
 
   constructor(
@@ -71,6 +77,7 @@ export class Live {
     public settings: MethodSettings,
   ) {
     this.line = new Line((limit, exclude) => this.lineFromStorage(limit, exclude));
+    this.counters = new Counters(cfg.taskMetrics);
   }
 
   /**
@@ -79,6 +86,7 @@ export class Live {
    */
   load(now: number): void {
     this.store.migrate();
+    this.counters.load(this.store);
     const epoch = Number(this.store.meta("epoch") ?? 0) + 1;
     this.store.setMeta("epoch", epoch);
     this.seqFloor = epoch * SEQ_EPOCH;
@@ -139,7 +147,7 @@ export class Live {
 
   /** A stored row as the task is now: without its hold, with its attempt laid over it. */
   private view(row: StoredTask): TaskRecord {
-    const { hold: _hold, ...record } = row;
+    const { hold: _hold, changedAt: _changedAt, ...record } = row;
     return effective(record, this.inFlight.get(row.name));
   }
 
@@ -299,6 +307,34 @@ export class Live {
     }
     counts.Pending -= delayed;
     return { counts, delayed, oldestPendingAt: oldest };
+  }
+
+  /**
+   * The method's live tasks by state now (Pending counts only dispatchable ones; Delayed and
+   * Retrying wait for a timer) and since when the longest-waiting dispatchable or Queued task could
+   * start (its row's last write: enqueue, due time, retry or resume).
+   */
+  gauges(): { states: Record<LiveState, number>; oldestWaitingSince: number | null } {
+    const states: Record<LiveState, number> = { Pending: 0, Delayed: 0, Paused: 0, Queued: 0, Started: 0, Retrying: 0 };
+    let oldest: number | null = null;
+    const held = JSON.stringify([...this.holds.keys()]);
+    const rows = this.store.exec<{ name: string; status: TaskStatus; wake_at: number | null; changed_at: number }>(
+      `SELECT name, status, wake_at, changed_at FROM tasks WHERE hold IS NULL OR hold NOT IN (SELECT value FROM json_each(?))`,
+      held,
+    );
+    for (const r of rows) {
+      const attempt = this.inFlight.get(r.name);
+      const status = attempt ? attempt.status : r.status;
+      const wakeAt = attempt ? attempt.wakeAt : r.wake_at;
+      if (isEnded({ status, wakeAt })) continue;
+      const state: LiveState =
+        status === "Pending" && wakeAt !== null ? "Delayed" : status === "Failed" ? "Retrying" : (status as LiveState);
+      if (!(state in states)) continue;
+      states[state]++;
+      if ((state === "Pending" || state === "Queued") && (oldest === null || r.changed_at < oldest))
+        oldest = r.changed_at;
+    }
+    return { states, oldestWaitingSince: oldest };
   }
 
   /** The tasks of a batch held here, as they are now. */

@@ -50,6 +50,7 @@ export function taskJson(row: TaskFields, viewer: User | null) {
     scheduled_job: row.scheduledJob,
     scheduled_for: iso(row.scheduledFor),
     rerun_of: row.rerunOf,
+    traceparent: row.traceparent,
   };
 }
 
