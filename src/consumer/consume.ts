@@ -15,6 +15,7 @@ import { count } from "../shared/metrics";
 import { objectOf } from "../live/client";
 import { runAttempt, CanceledError, type AttemptTrace, type RunOutcome } from "./attempt";
 import { DebugLog } from "./attempt-context";
+import { inAttemptSpan } from "./attempt-span";
 import { CancelChannels } from "./cancel-channel";
 
 /** One task attempt delivered in a message. */
@@ -115,11 +116,13 @@ export async function consumeTaskBatch(batch: MessageBatch, env: Env): Promise<v
 function runClaimed(task: TaskRecord, env: Env, cfg: Config, reporter: Reporter, channels: CancelChannels) {
   const span = attemptSpan(task);
   const fields = { task: task.name, method: task.method, attempt: task.attempt, ...(span ? traceFields(span) : {}) };
-  return withLogFields(fields, async () => {
-    if (span?.sampled) log.info("attempt started", { parent_id: span.parentId });
-    const outcome = await runAndReport(task, env, cfg, reporter, channels);
-    if (span?.sampled) log.info("attempt ended", { outcome });
-  });
+  return withLogFields(fields, () =>
+    inAttemptSpan(task, span, async () => {
+      if (span?.sampled) log.info("attempt started", { parent_id: span.parentId });
+      const outcome = await runAndReport(task, env, cfg, reporter, channels);
+      if (span?.sampled) log.info("attempt ended", { outcome });
+    }),
+  );
 }
 
 /** Runs a claimed attempt and reports how it ended; returns the outcome's kind. */
