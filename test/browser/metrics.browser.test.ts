@@ -30,7 +30,7 @@ describe("overview counters", () => {
       .toBe(true);
     const { page, context, problems } = await newPage(browser);
     await signIn(page, undefined, "/ui/#/overview");
-    const row = page.getByTestId("method-counters").locator('tr[data-method="demo.noop"]');
+    const row = page.getByTestId("method-counters").locator('tr[data-counters-method="demo.noop"]');
     await row.waitFor();
     // The page re-reads every 10 s; whatever it shows must be what the API says (the test's tasks included).
     await expect
@@ -40,7 +40,7 @@ describe("overview counters", () => {
         return api !== undefined && api.finished >= 2 && shown === api.finished;
       })
       .toBe(true);
-    const failRow = page.getByTestId("method-counters").locator('tr[data-method="demo.fail"]');
+    const failRow = page.getByTestId("method-counters").locator('tr[data-counters-method="demo.fail"]');
     const failedShown = Number(
       ((await failRow.locator('[data-counter="failed_final"]').textContent()) ?? "").replace(/\D/g, ""),
     );

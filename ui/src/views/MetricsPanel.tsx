@@ -68,7 +68,7 @@ export function MetricsPanel() {
             </thead>
             <tbody>
               {m.methods.map((x) => (
-                <tr key={x.method} data-method={x.method}>
+                <tr key={x.method} data-counters-method={x.method}>
                   <td class="cell-main">
                     <a href={href("/tasks", { method: x.method })}>{x.method}</a>
                   </td>
