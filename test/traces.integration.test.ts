@@ -1,11 +1,12 @@
 // W3C trace context end to end: the traceparent sent with an enqueue is stored on the task, given
 // to the handler's ctx, sent to the remote target (the demo Frappe site checks it), carried back
 // by its callbacks, and written on the attempt's log lines; a malformed one is a 400 that writes nothing.
-import { env } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
+import { createClient } from "../clients/typescript/src/index";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { attemptSpanId, parseTraceparent } from "../src/shared/trace";
 import { expectErrorEnvelope, expectNoTaskWritten, uid } from "./api-support";
-import { call, waitForStatus } from "./helpers";
+import { ADMIN, call, waitForStatus } from "./helpers";
 import { siteTarget, waitForCalls } from "./remote-support";
 
 const TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736";
@@ -130,6 +131,16 @@ describe("trace context", () => {
       headers: { traceparent: "garbage" },
     });
     expectErrorEnvelope(bulk, 400, "invalid_traceparent");
+  });
+
+  it("the TypeScript client sends the trace context of its enqueue", async () => {
+    const client = createClient({
+      baseUrl: "http://switchyard.test",
+      apiKey: ADMIN,
+      fetch: (input, init) => exports.default.fetch(new Request(input, init)),
+    });
+    const task = await client.enqueue({ method: "demo.echo" }, { traceparent: UPSTREAM, tracestate: "erp=frappe" });
+    expect(task.traceparent).toBe(UPSTREAM);
   });
 
   it("a bulk enqueue puts every task in the request's trace", async () => {
