@@ -19,6 +19,7 @@
 //   npm run -s bench -- --schedules S [--schedule-seconds T]                 (bench/schedules.mjs)
 //   npm run -s bench -- --remote N [--rounds R]                              (bench/remote.mjs)
 //   npm run bench -- --ui [--tasks N] [--requests R]                          (bench/ui.mjs)
+//   npm run -s bench -- --observability N [--rounds R] [--scrapes S]         (bench/observability.mjs)
 // The other measurements run against the new design only and print JSON (`-s` keeps npm's banner
 // off stdout); they may be combined.
 //
@@ -34,6 +35,7 @@ import { compare, LOAD_METHODS } from "./compare.mjs";
 import { COUNTERS } from "./counters.mjs";
 import { checkoutRev, ms, startSwitchyard } from "./design.mjs";
 import { fanoutBench } from "./fanout.mjs";
+import { observabilityBench } from "./observability.mjs";
 import { probeBench } from "./probe.mjs";
 import { startRaw } from "./raw-queue.mjs";
 import { remoteBench } from "./remote.mjs";
@@ -102,7 +104,10 @@ Other measurements against the new design only, instead of the comparison (combi
                      fire lag (enqueue − slot) p50/p99 and one task per slot
   --remote N         N tasks each of an in-Worker method, a remote call and a 202 remote job on the demo
                      Frappe site (started beside the stack), in --rounds: latency p50/p99 and per-task counts
-  --ui               the console's first tasks page with 100,000 tasks (bench/ui.mjs)`;
+  --ui               the console's first tasks page with 100,000 tasks (bench/ui.mjs)
+  --observability N  metrics on vs off: two stacks of this checkout, TASK_METRICS on and off, N demo.noop
+                     tasks each in --rounds interleaved (on, off, on, …): per-task D1 statements and rows,
+                     object rows and requests; then --scrapes reads of GET /api/v1/metrics (default 20)`;
 
 let opts;
 try {
@@ -134,6 +139,8 @@ try {
       schedules: { type: "string" },
       "schedule-seconds": { type: "string", default: "120" },
       remote: { type: "string" },
+      observability: { type: "string" },
+      scrapes: { type: "string", default: "20" },
       help: { type: "boolean", short: "h", default: false },
     },
     strict: true,
@@ -180,6 +187,8 @@ const PROBE_REQUESTS = intOption("probe-requests", 1, 10_000);
 const SCHEDULES = opts.schedules === undefined ? 0 : intOption("schedules", 1, 1000);
 const SCHEDULE_SECONDS = intOption("schedule-seconds", 20, 3600);
 const REMOTE = opts.remote === undefined ? 0 : intOption("remote", 10, 100_000);
+const OBSERVABILITY = opts.observability === undefined ? 0 : intOption("observability", 10, 100_000);
+const SCRAPES = intOption("scrapes", 1, 1000);
 /** --batch-bench / --fanout / --probe / --schedules / --remote: those measurements instead of the comparison. */
 const EXTRA_MODE = opts["batch-bench"] || FANOUT > 0 || opts.probe || SCHEDULES > 0 || REMOTE > 0;
 
@@ -230,6 +239,7 @@ async function main() {
 
   const port = PORT_OPTION ?? (await freePort());
   const methods = LOAD_METHODS.map((m) => m.method);
+  if (OBSERVABILITY > 0) return metricsOnOff({ adminKey, info, newRev, port, methods });
   const newDesign = await startSwitchyard({
     label: "new",
     cwd: root,
@@ -426,6 +436,44 @@ async function extraModes({ d, raw, info, newRev }) {
   };
 }
 
+/** --observability: two stacks of this checkout, TASK_METRICS on and off, interleaved round by round. */
+async function metricsOnOff({ adminKey, info, newRev, port, methods }) {
+  const stack = (label, metrics, p) =>
+    startSwitchyard({
+      label,
+      cwd: root,
+      stateDir: path.join(stateDir, label),
+      logFile: path.join(stateDir, `${label}.log`),
+      adminKey,
+      methods,
+      port: p,
+      extraVars: { TASK_METRICS: metrics },
+    });
+  // One after the other: wrangler dev processes starting together can race for a port.
+  const on = await stack("metrics-on", "on", port);
+  await on.ready();
+  const off = await stack("metrics-off", "off");
+  await off.ready();
+  log(`metrics-on up on :${on.port}, metrics-off on :${off.port}`);
+  const measured = await observabilityBench({
+    on,
+    off,
+    tasks: OBSERVABILITY,
+    rounds: ROUNDS,
+    clients: CLIENTS[0],
+    warmup: WARMUP,
+    scrapes: SCRAPES,
+  });
+  return {
+    benchmark: "metrics on vs off, interleaved (npm run bench -- --observability N)",
+    date: new Date().toISOString(),
+    command: `npm run bench -- ${process.argv.slice(2).join(" ")}`.trim(),
+    machine: { ...info, loadavg_at_end: os.loadavg().map((x) => round(x, 2)) },
+    designs: { new: { rev: newRev } },
+    observability: measured,
+  };
+}
+
 function gitRev(rev) {
   return spawnSync("git", ["-C", root, "rev-parse", "--short", rev]).stdout.toString().trim();
 }
@@ -444,7 +492,7 @@ try {
   const out = opts.out ?? path.join(RESULTS_DIR, `bench-${result.date.replace(/[:.]/g, "-")}.json`);
   writeFileSync(out, json);
   log(`result written to ${path.relative(process.cwd(), out) || out}`);
-  if (EXTRA_MODE || opts.json) process.stdout.write(json);
+  if (EXTRA_MODE || OBSERVABILITY > 0 || opts.json) process.stdout.write(json);
   else process.stdout.write(`${text(result)}\n`);
 } catch (error) {
   log(`failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);

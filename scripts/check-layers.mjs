@@ -21,6 +21,7 @@ const LAYERS = {
   remote: 3,
   live: 3,
   events: 3,
+  metrics: 3,
   db: 2,
   shared: 1,
   contract: 1,

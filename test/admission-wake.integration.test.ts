@@ -58,6 +58,8 @@ async function task(method: string): Promise<NewTask> {
     jobId: null,
     scheduledJob: null,
     scheduledFor: null,
+    traceparent: null,
+    tracestate: null,
   } as const;
   return { ...base };
 }

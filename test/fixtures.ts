@@ -91,6 +91,8 @@ async function newTask(method: string, overrides: Partial<NewTask>): Promise<New
     jobId: null,
     scheduledJob: null,
     scheduledFor: null,
+    traceparent: null,
+    tracestate: null,
     ...overrides,
   };
 }

@@ -271,6 +271,7 @@ describe("a report job's progress", () => {
         return Promise.reject(new TypeError("progress.count must be a non-negative finite number"));
       },
       log: () => {},
+      trace: null,
     };
     const result = await reportMethod(odd).run({ filters: {} }, ctx, null);
     expect(result).toEqual({ row_count: 1, bytes: expect.any(Number) });

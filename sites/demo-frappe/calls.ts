@@ -4,10 +4,14 @@
 // task names are unique, so tests never see each other's entries. The log is bounded so a long
 // `npm start` session does not grow without end.
 
+import { parseTraceparent } from "../../src/shared/trace";
+
 /** One callback the site made to Switchyard, and how Switchyard answered. */
 export interface CallbackRecord {
   kind: "progress" | "complete" | "fail";
   body: unknown;
+  /** The W3C traceparent the callback carried: the call's trace, with a span of this site as parent. */
+  traceparent: string | null;
   /** Switchyard's status, or null when the request itself failed (`error` says why). */
   status: number | null;
   error?: string;
@@ -26,6 +30,11 @@ export interface CallRecord {
   /** The body exactly as received (what the signature covers). */
   body: string;
   signature: "valid" | "invalid" | "unchecked";
+  /**
+   * The W3C trace context the call carried, checked as a traced Frappe site would: `valid` false
+   * when a traceparent came malformed, `trace_id` its trace (null without one).
+   */
+  trace: { traceparent: string | null; tracestate: string | null; valid: boolean; trace_id: string | null };
   /** The status the site answered with. */
   status: number | null;
   callbacks: CallbackRecord[];
@@ -34,6 +43,14 @@ export interface CallRecord {
 }
 
 export const MAX_CALLS = 500;
+
+/** A traceparent in the same trace with a new span of this site as parent. */
+function childTraceparent(parent: string): string | null {
+  const parts = parseTraceparent(parent);
+  if ("error" in parts) return null;
+  const span = [...crypto.getRandomValues(new Uint8Array(8))].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return `00-${parts.traceId}-${span}-${parts.flags}`;
+}
 const calls: CallRecord[] = [];
 
 /** Records a request and returns its (mutable) record. */
@@ -42,6 +59,14 @@ export function recordCall(request: Request, method: string, body: string): Call
   request.headers.forEach((value, name) => {
     headers[name] = name === "authorization" ? value.replace(/^(token\s+[^:]*:).*$/i, "$1***") : value;
   });
+  const traceparent = request.headers.get("traceparent");
+  const parsed = traceparent === null ? null : parseTraceparent(traceparent);
+  const trace = {
+    traceparent,
+    tracestate: request.headers.get("tracestate"),
+    valid: parsed !== null && !("error" in parsed),
+    trace_id: parsed === null || "error" in parsed ? null : parsed.traceId,
+  };
   const record: CallRecord = {
     at: new Date().toISOString(),
     http_method: request.method,
@@ -51,6 +76,7 @@ export function recordCall(request: Request, method: string, body: string): Call
     headers,
     body,
     signature: "unchecked",
+    trace,
     status: null,
     callbacks: [],
     background: null,
@@ -83,12 +109,20 @@ export async function postCallback(
   kind: CallbackRecord["kind"],
   body: unknown,
 ): Promise<number | null> {
-  const entry: CallbackRecord = { kind, body, status: null };
+  // The callback continues the call's trace, from a span of its own (as an OpenTelemetry-traced site would).
+  const traceparent = record.trace.trace_id === null ? null : childTraceparent(record.trace.traceparent ?? "");
+  const entry: CallbackRecord = { kind, body, traceparent, status: null };
   record.callbacks.push(entry);
+  const headers: Record<string, string> = {
+    authorization: `Bearer ${callback.token}`,
+    "content-type": "application/json",
+  };
+  if (traceparent !== null) headers.traceparent = traceparent;
+  if (traceparent !== null && record.trace.tracestate !== null) headers.tracestate = record.trace.tracestate;
   try {
     const response = await fetch(`${callback.url.replace(/\/+$/, "")}/${kind}`, {
       method: "POST",
-      headers: { authorization: `Bearer ${callback.token}`, "content-type": "application/json" },
+      headers,
       body: JSON.stringify(body),
     });
     await response.body?.cancel();

@@ -21,6 +21,7 @@ import { errorBody, frappeErrorBody, handleError, validationHook } from "./error
 import { documentToggle, frappeApi } from "./frappe";
 import { demoApi } from "./demo";
 import { healthApi, metricsApi, opsApi } from "./health";
+import { metricsApi as taskMetricsApi } from "./metrics";
 import { methodsApi } from "./methods";
 import { realtimeSocketApi, realtimeTicketsApi } from "./realtime";
 import { documentLongPolling, reportLongPollingApi } from "./report-long-polling";
@@ -171,6 +172,7 @@ export function buildApp(options: { metrics: boolean; demo: boolean }) {
   app.route("/api/v1/remote-targets", remoteTargetsApi);
   app.route("/api/v1/session", sessionApi);
   app.route("/api/v1/stats", statsApi);
+  app.route("/api/v1/metrics", taskMetricsApi);
   app.route("/api/method", frappeApi);
   app.route("/api/method", reportLongPollingApi);
 

@@ -4,6 +4,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { BulkActionResult, BulkCreated, BulkEnqueue, ChunkedBulkCreated, TaskFilter } from "../contract/tasks";
 import { invalid } from "../shared/errors";
 import { ACTION_MAX, bulkAction } from "../tasks/actions";
+import { requestTrace } from "./trace-context";
 import { ChunkedBulkBody, enqueueBulk, enqueueChunks, type BulkResult } from "../tasks/bulk";
 import { TASK_ACTIONS } from "../live/actions";
 import { errorResponse, errorResponses, json, pathParam, router } from "./router";
@@ -46,7 +47,10 @@ export const bulkApi = router()
         413: errorResponse(413, "Arguments or body too large"),
       },
     }),
-    async (c) => c.json(createdJson(await enqueueBulk(c.env, c.get("user"), c.req.valid("json"))), 201),
+    async (c) => {
+      const trace = requestTrace(c.req.raw);
+      return c.json(createdJson(await enqueueBulk(c.env, c.get("user"), c.req.valid("json"), Date.now(), trace)), 201);
+    },
   )
   .openapi(
     createRoute({

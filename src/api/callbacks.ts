@@ -7,9 +7,12 @@ import { remoteComplete, remoteFail, remoteProgress } from "../remote/callbacks"
 import { invalid, tooLarge } from "../shared/errors";
 import { nestsDeeperThan } from "../shared/json-depth";
 import { toJson, type Json } from "../shared/json";
+import { log, withLogFields } from "../shared/log";
+import { parseTraceparent } from "../shared/trace";
 import type { Progress as StoredProgress } from "../shared/states";
 import type { AppEnv } from "./context";
 import { errorResponse, json, router } from "./router";
+import { requestTrace } from "./trace-context";
 import { TaskName } from "./schemas";
 
 const RESULT_MAX_BYTES = 64 * 1024;
@@ -105,6 +108,21 @@ function resultJson(result: unknown): Json<unknown> | null {
   return text;
 }
 
+/**
+ * Runs a callback with the remote's W3C trace context (`traceparent`, checked: malformed is a 400)
+ * on every log line it writes; a sampled one also logs that the callback arrived.
+ */
+function traced<T>(c: Context<AppEnv>, task: string, action: string, fn: () => Promise<T>): Promise<T> {
+  const trace = requestTrace(c.req.raw);
+  if (trace === undefined) return fn();
+  const parts = parseTraceparent(trace.traceparent);
+  const traceId = "error" in parts ? null : parts.traceId;
+  return withLogFields({ task, trace_id: traceId, traceparent: trace.traceparent }, async () => {
+    if (!("error" in parts) && (parseInt(parts.flags, 16) & 1) === 1) log.info("remote callback", { action });
+    return fn();
+  });
+}
+
 export const callbacksApi = router()
   .openapi(callbackRoute("progress", "Remote attempt: progress and heartbeat", ProgressBody), async (c) => {
     const body = c.req.valid("json");
@@ -113,7 +131,8 @@ export const callbacksApi = router()
       ...(Object.keys(progress).length === 0 ? {} : { progress: toJson(progress) }),
       ...(statusMessage === undefined ? {} : { statusMessage }),
     };
-    return c.json(await remoteProgress(c.env, c.req.valid("param").name, tokenOf(c), news), 200);
+    const name = c.req.valid("param").name;
+    return c.json(await traced(c, name, "progress", () => remoteProgress(c.env, name, tokenOf(c), news)), 200);
   })
   .openapi(callbackRoute("complete", "Remote attempt: finished with a result", CompleteBody), async (c) => {
     const body = c.req.valid("json");
@@ -122,7 +141,8 @@ export const callbacksApi = router()
       debugLog: body.debug_log ?? null,
       progress: stored(body.progress),
     };
-    return c.json(await remoteComplete(c.env, c.req.valid("param").name, tokenOf(c), outcome), 200);
+    const name = c.req.valid("param").name;
+    return c.json(await traced(c, name, "complete", () => remoteComplete(c.env, name, tokenOf(c), outcome)), 200);
   })
   .openapi(
     callbackRoute("fail", "Remote attempt: failed (retried by the task's rules unless permanent)", FailBody),
@@ -136,6 +156,6 @@ export const callbacksApi = router()
         debugLog: body.debug_log ?? null,
         progress: stored(body.progress),
       };
-      return c.json(await remoteFail(c.env, name, tokenOf(c), failure), 200);
+      return c.json(await traced(c, name, "fail", () => remoteFail(c.env, name, tokenOf(c), failure)), 200);
     },
   );

@@ -12,6 +12,7 @@ import { invalid, notFound } from "../shared/errors";
 import { canSee, isSystemManager, type User } from "../shared/user";
 import { actOnTask } from "../tasks/actions";
 import { enqueueTask } from "../tasks/enqueue";
+import { requestTrace } from "./trace-context";
 import { taskJson } from "../tasks/serialize";
 import { TaskSpec } from "../tasks/spec";
 import { Limit, errorResponse, errorResponses, json, page, router } from "./router";
@@ -103,8 +104,9 @@ export const tasksApi = router()
   .openapi(enqueueRoute, async (c) => {
     const user = c.get("user");
     const spec = c.req.valid("json");
+    const trace = requestTrace(c.req.raw);
     if (spec.rerun_of !== undefined) await checkRerunOf(c.env, user, spec.rerun_of);
-    const { task, created } = await enqueueTask(c.env, user, spec);
+    const { task, created } = await enqueueTask(c.env, user, spec, Date.now(), trace);
     c.header("Location", `/api/v1/tasks/${task.name}`);
     return c.json(taskJson(task, user), created ? 201 : 200);
   })

@@ -5,10 +5,11 @@
 import { registry } from "../catalog";
 import { PermanentError, type TaskContext } from "../methods/registry";
 import type { TaskRecord } from "../live/store";
-import { callRemote } from "../remote/call";
+import { callRemote, type RemoteCallFacts } from "../remote/call";
 import type { Config } from "../shared/config";
 import { fromJson, toJson, type Json } from "../shared/json";
 import { splitRemote } from "../shared/method-names";
+import { attemptSpan } from "../shared/trace";
 import type { Progress } from "../shared/states";
 import { DebugLog, ProgressWriter } from "./attempt-context";
 
@@ -35,6 +36,8 @@ export type RunOutcome =
 export interface AttemptTrace {
   debugLog: DebugLog;
   progress: ProgressWriter | null;
+  /** A remote method's call: whether it went out and what status came back. */
+  call: RemoteCallFacts;
 }
 
 /** What a consumer provides to run an attempt: its abort switch and the progress channel. */
@@ -54,7 +57,8 @@ export async function runAttempt(
   trace: AttemptTrace,
   controls: AttemptControls,
 ): Promise<RunOutcome> {
-  if (splitRemote(task.method)) return guarded(task, controls.controller, (signal) => callRemote(env, task, signal));
+  if (splitRemote(task.method))
+    return guarded(task, controls.controller, (signal) => callRemote(env, task, signal, trace.call));
   const method = registry.get(task.method, env);
   if (!method) {
     return { kind: "failed", error: `PermanentError: method ${task.method} is not registered`, permanent: true };
@@ -93,6 +97,7 @@ export async function runAttempt(
       },
       progress: (p) => progress.report(p),
       log: (...parts) => trace.debugLog.add(parts),
+      trace: traceOf(task),
     };
     const value = await method.run(args.data, ctx, task.documentName);
     const result = value === undefined ? null : toJson(value);
@@ -107,6 +112,14 @@ export async function runAttempt(
   });
   // A handler that ignored its signal may still report: the outcome carries the final value.
   return outcome.finally(() => trace.progress?.close());
+}
+
+/** The handler's view of the attempt's trace context. */
+function traceOf(task: TaskRecord): TaskContext["trace"] {
+  const trace = attemptSpan(task);
+  if (trace === null) return null;
+  const { traceparent, tracestate, traceId, spanId } = trace;
+  return { traceparent, tracestate, traceId, spanId };
 }
 
 /**

@@ -9,11 +9,13 @@ import { LegacyTaskMessage, TaskMessage } from "../live/messages";
 import type { Outcome, OutcomeReport, OutcomeResult } from "../live/outcome";
 import type { TaskRecord } from "../live/store";
 import { config, type Config } from "../shared/config";
-import { describeError, log } from "../shared/log";
+import { describeError, log, withLogFields } from "../shared/log";
+import { attemptSpan, traceFields } from "../shared/trace";
 import { count } from "../shared/metrics";
 import { objectOf } from "../live/client";
 import { runAttempt, CanceledError, type AttemptTrace, type RunOutcome } from "./attempt";
 import { DebugLog } from "./attempt-context";
+import { inAttemptSpan } from "./attempt-span";
 import { CancelChannels } from "./cancel-channel";
 
 /** One task attempt delivered in a message. */
@@ -106,12 +108,35 @@ export async function consumeTaskBatch(batch: MessageBatch, env: Env): Promise<v
   );
 }
 
-/** Runs a claimed attempt and reports how it ended. */
-async function runClaimed(task: TaskRecord, env: Env, cfg: Config, reporter: Reporter, channels: CancelChannels) {
+/**
+ * Runs a claimed attempt and reports how it ended. Every log line written meanwhile carries the
+ * attempt's trace (`trace_id`, `span_id`, `traceparent`); a sampled trace (flags 01) also gets a
+ * line when the attempt starts and when it ends.
+ */
+function runClaimed(task: TaskRecord, env: Env, cfg: Config, reporter: Reporter, channels: CancelChannels) {
+  const span = attemptSpan(task);
+  const fields = { task: task.name, method: task.method, attempt: task.attempt, ...(span ? traceFields(span) : {}) };
+  return withLogFields(fields, () =>
+    inAttemptSpan(task, span, async () => {
+      if (span?.sampled) log.info("attempt started", { parent_id: span.parentId });
+      const outcome = await runAndReport(task, env, cfg, reporter, channels);
+      if (span?.sampled) log.info("attempt ended", { outcome });
+    }),
+  );
+}
+
+/** Runs a claimed attempt and reports how it ended; returns the outcome's kind. */
+async function runAndReport(
+  task: TaskRecord,
+  env: Env,
+  cfg: Config,
+  reporter: Reporter,
+  channels: CancelChannels,
+): Promise<RunOutcome["kind"]> {
   const { name, attempt } = task;
   const controller = new AbortController();
   const listening = channels.listen({ name, attempt }, () => controller.abort(new CanceledError("task was canceled")));
-  const trace: AttemptTrace = { debugLog: new DebugLog(), progress: null };
+  const trace: AttemptTrace = { debugLog: new DebugLog(), progress: null, call: { sent: false, status: null } };
   let outcome: RunOutcome;
   try {
     outcome = await runAttempt(task, env, cfg, trace, {
@@ -133,8 +158,13 @@ async function runClaimed(task: TaskRecord, env: Env, cfg: Config, reporter: Rep
           leaseUntil: now + cfg.remoteHeartbeatMs + cfg.leaseGraceMs,
         }
       : outcome;
+  // An abandoned call (cancel) is not counted; one without an answer (timeout, network) is a failure.
+  const call =
+    trace.call.sent && outcome.kind !== "canceled"
+      ? { failed: outcome.kind === "failed", authFailed: trace.call.status === 401 || trace.call.status === 403 }
+      : undefined;
   try {
-    const result = await reporter.report({ name, attempt, outcome: reported, record });
+    const result = await reporter.report({ name, attempt, outcome: reported, record, ...(call ? { call } : {}) });
     if (result.task === null && outcome.kind !== "canceled") {
       log.info("outcome discarded: the attempt was over meanwhile", { task: name, attempt });
     }
@@ -142,6 +172,7 @@ async function runClaimed(task: TaskRecord, env: Env, cfg: Config, reporter: Rep
     // The lease will expire and the object will fail or retry the task.
     log.error("could not record outcome", { task: name, attempt, ...describeError(error) });
   }
+  return outcome.kind;
 }
 
 /**

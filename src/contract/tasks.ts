@@ -114,6 +114,10 @@ export const Task = z
     scheduled_job: z.string().nullable().meta({ description: "the scheduled job this task is a run of" }),
     scheduled_for: isoTime.meta({ description: "the slot it runs for" }),
     rerun_of: z.string().nullable().meta({ description: "the earlier task this one runs again (Run again)" }),
+    traceparent: z.string().nullable().meta({
+      description:
+        "W3C trace context of the task: the enqueue request's `traceparent` header, or one made at enqueue (docs/observability.md)",
+    }),
     reruns: z
       .array(z.string())
       .optional()

@@ -94,6 +94,9 @@ export const tasks = sqliteTable(
     flowKeys: text("flow_keys"),
     /** Why flow control ended the task (it is Canceled): rate_limited, debounced, singleton_*. */
     flowOutcome: text("flow_outcome"),
+    /** W3C trace context: the enqueue's traceparent (the caller's, or one made there) and tracestate. */
+    traceparent: text("traceparent"),
+    tracestate: text("tracestate"),
     /** When this row was last written by the log (its lag behind the live state is measured from it). */
     loggedAt: integer("logged_at"),
   },

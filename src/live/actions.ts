@@ -143,6 +143,8 @@ export function applyAction(
     live.line.remove(task.name);
     live.enterLine(next);
     live.markDirty(next, now);
+    if (action === "cancel") live.counters.add("canceled");
+    if (action === "retry") live.counters.add("retried");
     changed.push(next);
   }
   return { changed, stopped, refused: null };

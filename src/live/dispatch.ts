@@ -97,6 +97,8 @@ export function claim(live: Live, deliveries: readonly Delivery[], now: number):
       seq: live.nextSeq(attempt.seq),
     } satisfies Partial<Attempt>);
     live.ref(id, d.name);
+    live.counters.add("started");
+    live.counters.observe("wait", (now - Math.min(row.changedAt, attempt.queuedAt)) / 1000);
     const task = live.get(d.name);
     if (task) {
       live.markDirty(task, now);
@@ -168,6 +170,7 @@ export function fireTimers(live: Live, now: number): FiredTimers {
         now,
       );
       fired.lost.push(a.name);
+      live.counters.add("lost");
       if (failed.pauseBatch !== null) fired.pauseBatches.push(failed.pauseBatch);
     } else if (a.status === "Failed" && a.wakeAt !== null && a.wakeAt <= now) {
       const task = live.get(a.name);
@@ -228,6 +231,7 @@ function retryDue(live: Live, task: TaskRecord, now: number): void {
   live.writeRow(pending, now);
   live.markDirty(pending, now);
   live.enterLine(pending);
+  live.counters.add("retried");
 }
 
 /** Queue messages for admitted attempts: per queue, at most `perMessage` tasks each. */

@@ -37,7 +37,7 @@ export function insertTasks(
   for (const spec of tasks) {
     const known = existing.get(spec.name);
     if (known) {
-      const { hold: _hold, ...record } = known;
+      const { hold: _hold, changedAt: _changedAt, ...record } = known;
       results.push({ task: live.get(spec.name) ?? record, created: false });
       continue;
     }

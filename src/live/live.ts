@@ -8,6 +8,7 @@ import type { Config } from "../shared/config";
 import { isEnded, isLive, type TaskStatus } from "../shared/states";
 import { effective, toEntry, type Attempt, type ClaimEntry } from "./attempt";
 import { parseFlowKeys, type FlowKeys, type ResolvedFlow } from "../shared/flow";
+import { Counters } from "./counters";
 import { FairLine, type FairEntry } from "./fair-line";
 import { Throttles } from "./flow-gate";
 import { LINE_ORDER_SQL } from "./line";
@@ -30,6 +31,9 @@ export interface MethodSettings {
   /** Flow control (docs/flow-control.md). */
   flow: ResolvedFlow;
 }
+
+/** The states a live task is counted in by `gauges` (a scheduled retry is "Retrying"). */
+export type LiveState = "Pending" | "Delayed" | "Paused" | "Queued" | "Started" | "Retrying";
 
 /** A task's state at one transition, kept until the log has it and its event is published. */
 export type Change = TaskChange;
@@ -80,6 +84,8 @@ export class Live {
   throttleWakeAt: number | null = null;
   /** Flow keys of the tasks in flight (a cache of their rows' flow_keys). */
   private readonly flightKeys = new Map<string, FlowKeys>();
+  /** The method's counters for GET /api/v1/metrics (counters.ts). */
+  readonly counters: Counters;
   private seqFloor = 0;
 
   constructor(
@@ -95,6 +101,7 @@ export class Live {
       },
       (key) => this.settings.flow.fairness?.weights[key] ?? 1,
     );
+    this.counters = new Counters(cfg.taskMetrics);
   }
 
   /**
@@ -103,6 +110,7 @@ export class Live {
    */
   load(now: number): void {
     this.store.migrate();
+    this.counters.load(this.store);
     const epoch = Number(this.store.meta("epoch") ?? 0) + 1;
     this.store.setMeta("epoch", epoch);
     this.seqFloor = epoch * SEQ_EPOCH;
@@ -180,7 +188,7 @@ export class Live {
 
   /** A stored row as the task is now: without its hold, with its attempt laid over it. */
   private view(row: StoredTask): TaskRecord {
-    const { hold: _hold, ...record } = row;
+    const { hold: _hold, changedAt: _changedAt, ...record } = row;
     return effective(record, this.inFlight.get(row.name));
   }
 
@@ -406,6 +414,34 @@ export class Live {
     }
     counts.Pending -= delayed;
     return { counts, delayed, oldestPendingAt: oldest };
+  }
+
+  /**
+   * The method's live tasks by state now (Pending counts only dispatchable ones; Delayed and
+   * Retrying wait for a timer) and since when the longest-waiting dispatchable or Queued task could
+   * start (its row's last write: enqueue, due time, retry or resume).
+   */
+  gauges(): { states: Record<LiveState, number>; oldestWaitingSince: number | null } {
+    const states: Record<LiveState, number> = { Pending: 0, Delayed: 0, Paused: 0, Queued: 0, Started: 0, Retrying: 0 };
+    let oldest: number | null = null;
+    const held = JSON.stringify([...this.holds.keys()]);
+    const rows = this.store.exec<{ name: string; status: TaskStatus; wake_at: number | null; changed_at: number }>(
+      `SELECT name, status, wake_at, changed_at FROM tasks WHERE hold IS NULL OR hold NOT IN (SELECT value FROM json_each(?))`,
+      held,
+    );
+    for (const r of rows) {
+      const attempt = this.inFlight.get(r.name);
+      const status = attempt ? attempt.status : r.status;
+      const wakeAt = attempt ? attempt.wakeAt : r.wake_at;
+      if (isEnded({ status, wakeAt })) continue;
+      const state: LiveState =
+        status === "Pending" && wakeAt !== null ? "Delayed" : status === "Failed" ? "Retrying" : (status as LiveState);
+      if (!(state in states)) continue;
+      states[state]++;
+      if ((state === "Pending" || state === "Queued") && (oldest === null || r.changed_at < oldest))
+        oldest = r.changed_at;
+    }
+    return { states, oldestWaitingSince: oldest };
   }
 
   /** The tasks of a batch held here, as they are now. */

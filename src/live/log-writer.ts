@@ -1,7 +1,8 @@
 // Writing the method's changes to the task log (D1) in groups: every LOG_FLUSH_MS while the object
 // owes the log anything, one group at a time, backing off while D1 fails. Once a group is written,
 // ended tasks leave the object and the group's events are published (with the batch counters the
-// same write read), so anything a subscriber is told is already in the log.
+// same write read), so anything a subscriber is told is already in the log. The method's counters
+// (counters.ts) are saved here too, at most once per group.
 import { getDb } from "../db/client";
 import { markMethodLive } from "../db/live-log";
 import { writeLog } from "../db/log";
@@ -103,6 +104,8 @@ export class LogWriter {
     if (!this.ready()) return;
     const { env, live, method, storage } = this.object;
     this.urgent = false;
+    // The method's counters ride along with the log's rhythm: one meta row per group at most.
+    if (live.counters.owesSave()) storage.transactionSync(() => live.counters.save(live.store));
     try {
       const now = Date.now();
       const group = takeLogGroup(live, now, delayMs, GROUP_MAX);

@@ -13,13 +13,15 @@ import { DEFAULT_FLOW } from "../shared/flow";
 import { describeError, log } from "../shared/log";
 import { count, snapshot } from "../shared/metrics";
 import { callObject } from "../shared/object-call";
+import { attemptSpan, traceFields } from "../shared/trace";
 import { ACTION_ADMITS, applyAction, type ActionOptions, type TaskAction } from "./actions";
 import { Admitter } from "./admitter";
 import { acceptChannel, tellOver } from "./cancel-listeners";
 import type { ObjectContext } from "./context";
 import { claim, fireTimers, nextTimer, type Delivery } from "./dispatch";
 import { dropHold, insertTasks, releaseHold, type Inserted, type NewTask } from "./enqueue";
-import { Live, type MethodSettings } from "./live";
+import type { MethodCounts } from "./counters";
+import { Live, type LiveState, type MethodSettings } from "./live";
 import { LogWriter } from "./log-writer";
 import {
   applyOutcomes,
@@ -41,6 +43,15 @@ import { Watching } from "./watching";
  * further away than this (a wake after eviction).
  */
 const SAFETY_ALARM_MS = 30_000;
+
+/** One method's part of the metrics (see `telemetry`). */
+export interface MethodTelemetry {
+  counts: MethodCounts;
+  states: Record<LiveState, number>;
+  oldestWaitingSince: number | null;
+  limit: number;
+  running: number;
+}
 /** How soon to try again when D1 or a queue could not be reached. */
 const RETRY_MS = 5_000;
 
@@ -139,6 +150,21 @@ export class MethodTasks extends DurableObject<Env> {
   activeRuns(schedule: string): string[] {
     count({ doRequests: 1 });
     return this.live.activeRuns(schedule);
+  }
+
+  /**
+   * What GET /api/v1/metrics reads of this method: its counters, its live tasks by state, since
+   * when the longest-waiting one could start, its limit and the dispatcher switch as it knows it.
+   */
+  async telemetry(): Promise<MethodTelemetry> {
+    count({ doRequests: 1 });
+    await this.settledNow();
+    return {
+      counts: this.live.counters.read(),
+      ...this.live.gauges(),
+      limit: this.live.settings.limit,
+      running: this.live.running(),
+    };
   }
 
   /** This isolate's operation counters (for the benchmark). */
@@ -279,6 +305,7 @@ export class MethodTasks extends DurableObject<Env> {
     if (!a || a.attempt !== attempt || a.status !== "Queued") return null;
     const failure = { error: "DeadLettered: the task's queue message could not be processed", permanent: false };
     const result = this.ctx.storage.transactionSync(() => {
+      this.live.counters.add("deadLetters");
       const failed = failAttempt(this.live, a, failure, null, Date.now());
       if (failed.pauseBatch !== null) this.live.notePauseOut([failed.pauseBatch]);
       return failed;
@@ -353,7 +380,11 @@ export class MethodTasks extends DurableObject<Env> {
       this.live.notePauseOut(due.pauseBatches);
       return due;
     });
-    for (const name of fired.lost) log.warn("lease expired", { task: name, method: this.object.method });
+    for (const name of fired.lost) {
+      const task = this.live.get(name);
+      const span = task === null ? null : attemptSpan(task);
+      log.warn("lease expired", { task: name, method: this.object.method, ...(span ? traceFields(span) : {}) });
+    }
     tellOver(this.ctx, this.live, fired.lost);
     // Also any pause_rest an earlier wake could not deliver.
     this.pauseElsewhere();

@@ -28,6 +28,8 @@ export interface OutcomeReport {
   attempt: number;
   outcome: Outcome;
   record: AttemptRecord | null;
+  /** A remote method's call in this attempt (for the method's counters): failed, and refused our credentials. */
+  call?: { failed: boolean; authFailed: boolean };
 }
 
 /** What became of a report: the task after it, or null when it was discarded (the attempt is over). */
@@ -55,10 +57,16 @@ export function applyOutcomes(
 ): { results: OutcomeResult[]; pauseBatches: string[] } {
   const touched = new Set<string>();
   const pauseBatches: string[] = [];
-  const results = reports.map(({ name, attempt: n, outcome, record }): OutcomeResult => {
+  const results = reports.map(({ name, attempt: n, outcome, record, call }): OutcomeResult => {
     if (outcome.kind === "canceled") return { name, task: recordCanceled(live, name, n, record, now) };
     const attempt = live.inFlight.get(name);
     if (!attempt || attempt.attempt !== n || attempt.status !== "Started") return { name, task: null };
+    // Counted once: only a report that applies (a repeated or stale one is discarded above).
+    if (call) {
+      live.counters.add("remoteCalls");
+      if (call.failed) live.counters.add("remoteFailures");
+      if (call.authFailed) live.counters.add("remoteAuthFailures");
+    }
     if (outcome.kind === "accepted") {
       const row = live.store.readTask(name);
       if (!row) return { name, task: null };
@@ -94,6 +102,8 @@ function finish(live: Live, attempt: Attempt, result: string | null, record: Att
     progress: record?.progress ?? attempt.progress,
     seq: live.nextSeq(attempt.seq),
   } satisfies Partial<Attempt>);
+  live.counters.add("finished");
+  if (attempt.timeTaken !== null) live.counters.observe("run", attempt.timeTaken);
 }
 
 /**
@@ -128,6 +138,9 @@ export function failAttempt(
     ...(record ? { debugLog: record.debugLog, progress: record.progress ?? attempt.progress } : {}),
     seq: live.nextSeq(attempt.seq),
   } satisfies Partial<Attempt>);
+  live.counters.add("failed");
+  if (!retrying) live.counters.add("failedFinal");
+  if (attempt.timeTaken !== null) live.counters.observe("run", attempt.timeTaken);
   let task: TaskRecord | null = null;
   if (write) {
     task = persist(live, attempt, now, attempt.claim === null);

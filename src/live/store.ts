@@ -9,8 +9,11 @@ import { count } from "../shared/metrics";
 /** A live task as its object holds it: the log's columns. */
 export type TaskRecord = Omit<TaskRow, "loggedAt">;
 
-/** A stored row: the record, and the bulk enqueue that holds it back (if any). */
-export type StoredTask = TaskRecord & { hold: string | null };
+/**
+ * A stored row: the record, the bulk enqueue that holds it back (if any), and when the row was
+ * last written (for a dispatchable task: since when it could start).
+ */
+export type StoredTask = TaskRecord & { hold: string | null; changedAt: number };
 
 const COLUMNS = Object.entries(getTableColumns(tasks)).filter(([key]) => key !== "loggedAt");
 
@@ -164,7 +167,7 @@ function toSql(record: TaskRecord): SqlStorageValue[] {
 
 /** A row of the tasks table as a record. */
 export function fromSql(row: Record<string, SqlStorageValue>): StoredTask {
-  const record: Record<string, unknown> = { hold: row.hold ?? null };
+  const record: Record<string, unknown> = { hold: row.hold ?? null, changedAt: Number(row.changed_at ?? 0) };
   for (const [key, name] of TASK_COLUMNS) {
     const value = row[name];
     record[key] = BOOLEAN_KEYS.has(key) ? value === 1 : (value ?? null);

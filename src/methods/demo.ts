@@ -70,12 +70,12 @@ export const demoCount = defineTask({
 /** Returns its arguments with the identity it ran as. */
 export const demoEcho = defineTask({
   name: "demo.echo",
-  description: "Returns its arguments, owner and attempt.",
+  description: "Returns its arguments, owner, attempt and trace context.",
   demo: true,
   args: z.record(z.string(), z.unknown()),
   run(args, ctx) {
     ctx.log("echo", args);
-    return { args, owner: ctx.owner, attempt: ctx.attempt };
+    return { args, owner: ctx.owner, attempt: ctx.attempt, trace: ctx.trace };
   },
 });
 

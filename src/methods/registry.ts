@@ -30,6 +30,16 @@ export interface TaskContext {
   progress(progress: Progress | string): Promise<void>;
   /** Appends a line to the task's debug log. */
   log(...parts: unknown[]): void;
+  /**
+   * The attempt's W3C trace context: send `traceparent` (and `tracestate`) on outgoing calls to
+   * keep them in the task's trace. Null only for a task enqueued before traces were kept.
+   */
+  readonly trace: Readonly<{
+    traceparent: string;
+    tracestate: string | null;
+    traceId: string;
+    spanId: string;
+  }> | null;
 }
 
 /** A registered task handler. `S` is the zod schema of its arguments. */

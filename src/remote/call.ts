@@ -12,6 +12,7 @@ import { readCappedText } from "./body";
 import { callbackToken } from "./callback-token";
 import { parseFrappeResponse } from "./frappe-response";
 import { splitRemote } from "../shared/method-names";
+import { attemptSpan } from "../shared/trace";
 import { allowed } from "./methods";
 import { retryAfterMs } from "./retry-after";
 import { redactorFor, type Redactor } from "./redact";
@@ -49,11 +50,24 @@ function request(row: RemoteTargetRow, task: TaskRecord, path: string, allowLoca
   return { url, body };
 }
 
+/** What the method's counters learn of a call: whether it was sent, and the status it got (null: no answer). */
+export interface RemoteCallFacts {
+  sent: boolean;
+  status: number | null;
+}
+
 /**
  * Runs the task's attempt on its target. The signal (cancel, timeout) aborts the request; a
- * thrown abort is the signal's reason. Every outcome is also recorded on the target's health.
+ * thrown abort is the signal's reason. Every outcome is also recorded on the target's health, and
+ * `facts` (when given) says whether the call went out and what status came back. The call carries
+ * the attempt's W3C trace context (`traceparent` with the attempt as parent, `tracestate`).
  */
-export async function callRemote(env: Env, task: TaskRecord, signal: AbortSignal): Promise<RemoteOutcome> {
+export async function callRemote(
+  env: Env,
+  task: TaskRecord,
+  signal: AbortSignal,
+  facts: RemoteCallFacts = { sent: false, status: null },
+): Promise<RemoteOutcome> {
   const remote = splitRemote(task.documentType ?? task.method);
   const db = getDb(env);
   const row = remote ? await getTarget(db, remote.target) : null;
@@ -70,6 +84,11 @@ export async function callRemote(env: Env, task: TaskRecord, signal: AbortSignal
   const { headers, credentials } = await signedHeaders(env, row, `${task.name}_${task.attempt}`, text, now);
   headers.set("x-switchyard-task", task.name);
   headers.set("x-switchyard-attempt", String(task.attempt));
+  const span = attemptSpan(task);
+  if (span !== null) {
+    headers.set("traceparent", span.traceparent);
+    if (span.tracestate !== null) headers.set("tracestate", span.tracestate);
+  }
   const key = env.REMOTE_SECRETS_KEY;
   const token = key ? await callbackToken(key, task.name, task.attempt) : null;
   if (token !== null) headers.set("x-switchyard-callback-token", token);
@@ -79,6 +98,7 @@ export async function callRemote(env: Env, task: TaskRecord, signal: AbortSignal
 
   const timeout = row.timeoutS === null ? signal : AbortSignal.any([signal, AbortSignal.timeout(row.timeoutS * 1000)]);
   let response: Response;
+  facts.sent = true;
   try {
     response = await fetch(url.url, { method: "POST", headers, body: text, redirect: "manual", signal: timeout });
   } catch {
@@ -88,6 +108,7 @@ export async function callRemote(env: Env, task: TaskRecord, signal: AbortSignal
     await markTarget(db, row.name, { ok: false, error: reason, authFailed: false }, now);
     return failed(`RemoteError: ${row.name}: ${reason}`, false);
   }
+  facts.status = response.status;
   const outcome = redacted(await classify(row, response, url.url, now, redact), redact);
   await markTarget(
     db,

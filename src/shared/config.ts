@@ -57,6 +57,11 @@ const Vars = z.object({
     .refine((v) => v === undefined || v === "" || v.length >= 32, { message: "must be at least 32 characters" }),
   DEMO_METHODS: onOff,
   METRICS: onOff,
+  // The method objects' task counters behind GET /api/v1/metrics (on unless set to "off").
+  TASK_METRICS: z
+    .enum(["on", "off"])
+    .default("on")
+    .transform((v) => v === "on"),
 });
 
 export interface Config {
@@ -103,6 +108,8 @@ export interface Config {
   demoMethods: boolean;
   /** Operation counters and GET /api/v1/ops/metrics are on (the benchmark sets it). */
   metrics: boolean;
+  /** The method objects count their transitions for GET /api/v1/metrics (off only to measure what it costs). */
+  taskMetrics: boolean;
   /** This deployment's origin, for the callback URLs remote methods get (null: unknown). */
   publicUrl: string | null;
   /** Local development only: remote targets may use http:// and loopback addresses. */
@@ -159,6 +166,7 @@ export function config(env: object): Config {
     sessionSecret: v.SESSION_SECRET === undefined || v.SESSION_SECRET === "" ? null : v.SESSION_SECRET,
     demoMethods: v.DEMO_METHODS,
     metrics: v.METRICS,
+    taskMetrics: v.TASK_METRICS,
     publicUrl: v.PUBLIC_URL ? v.PUBLIC_URL.replace(/\/+$/, "") : null,
     remoteAllowInsecureLocal: v.REMOTE_ALLOW_INSECURE_LOCAL,
     remoteHeartbeatMs: v.REMOTE_HEARTBEAT_S * 1000,

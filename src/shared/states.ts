@@ -35,6 +35,8 @@ export const Role = {
   SystemManager: "System Manager",
   TaskUser: "Task User",
   ReportUser: "Report User",
+  /** Read-only: GET /api/v1/metrics and nothing else of note (a Prometheus scrape's key). */
+  MetricsReader: "Metrics Reader",
 } as const;
 export type Role = (typeof Role)[keyof typeof Role];
 export const ROLES = Object.values(Role) as [Role, ...Role[]];

@@ -6,6 +6,7 @@ import { joinBatch } from "../db/batches";
 import { getDb } from "../db/client";
 import { markRequeued, unrequeuedItemFailures, type FailedItems } from "../db/item-failures";
 import { routeCode } from "../db/routes";
+import type { TraceContext } from "../shared/trace";
 import type { NewTask } from "../live/enqueue";
 import { readTasks } from "../live/read";
 import type { TaskRecord } from "../live/store";
@@ -70,6 +71,7 @@ async function bulkTasks(
   body: BulkEnqueueBody,
   batchId: string,
   now: number,
+  trace?: TraceContext,
 ): Promise<NewTask[]> {
   const rawDefaults = body.defaults ?? {};
   for (const key of [...BATCH_OWNED, SINGLE_ONLY]) {
@@ -117,7 +119,7 @@ async function bulkTasks(
         now,
         method,
         newId(now) + (codes.get(method.method) ?? ""),
-        { path: ["tasks", index] },
+        { path: ["tasks", index], ...(trace ? { trace } : {}) },
       );
     } catch (error) {
       throw atIndex(index, error);
@@ -130,8 +132,14 @@ async function bulkTasks(
  * and writes nothing — then joins (or creates) the batch and inserts every task all or nothing
  * into its method's object (the label, when given, is set in the same commit as the tasks).
  */
-export async function enqueueBulk(env: Env, user: User, body: BulkEnqueueBody, now = Date.now()): Promise<BulkResult> {
-  const result = await enqueueBatch(env, user, body, undefined, now);
+export async function enqueueBulk(
+  env: Env,
+  user: User,
+  body: BulkEnqueueBody,
+  now = Date.now(),
+  trace?: TraceContext,
+): Promise<BulkResult> {
+  const result = await enqueueBatch(env, user, body, undefined, now, trace);
   if (result === null) throw new Error("a bulk enqueue without a commit condition cannot be refused");
   return result;
 }
@@ -143,9 +151,10 @@ async function enqueueBatch(
   body: BulkEnqueueBody,
   commit: ((batchId: string) => CommitStep) | undefined,
   now = Date.now(),
+  trace?: TraceContext,
 ): Promise<BulkResult | null> {
   const batchId = body.batch_id ?? crypto.randomUUID();
-  const tasks = await bulkTasks(env, user, body, batchId, now);
+  const tasks = await bulkTasks(env, user, body, batchId, now, trace);
   const batch = await joinBatch(getDb(env), {
     batchId,
     owner: user.name,

@@ -12,6 +12,7 @@ import { newId } from "../shared/ids";
 import { toJson } from "../shared/json";
 import { nestsDeeperThan } from "../shared/json-depth";
 import { QUEUE_TIMEOUTS } from "../shared/states";
+import { newTrace, type TraceContext } from "../shared/trace";
 import { hasAnyRole, type User } from "../shared/user";
 import { objectOf } from "../live/client";
 import { insertAll } from "./commit";
@@ -39,9 +40,10 @@ export function buildTask(
   now: number,
   method: ResolvedMethod,
   name: string,
-  options: { path?: (string | number)[]; platform?: boolean } = {},
+  options: { path?: (string | number)[]; platform?: boolean; trace?: TraceContext } = {},
 ): NewTask {
   const { path = [], platform = false } = options;
+  const trace = options.trace ?? newTrace();
   if (method.startedBy !== undefined && !platform) {
     const at = path.length > 0 ? ` (${path.join(".")})` : "";
     throw invalid(
@@ -124,6 +126,8 @@ export function buildTask(
     jobId: null,
     scheduledJob: null,
     scheduledFor: null,
+    traceparent: trace.traceparent,
+    tracestate: trace.tracestate,
   };
 }
 
@@ -137,10 +141,13 @@ export async function enqueueTask(
   user: User,
   spec: TaskSpec,
   now = Date.now(),
+  trace?: TraceContext,
 ): Promise<{ task: TaskRecord; created: boolean }> {
   const resolver = await MethodResolver.load(env, [spec.method, spec.document_type]);
   const method = resolver.resolve(spec);
-  const task = buildTask(spec, user, env, now, method, await newTaskName(env, method.method, now));
+  const task = buildTask(spec, user, env, now, method, await newTaskName(env, method.method, now), {
+    ...(trace ? { trace } : {}),
+  });
   let pauseRest: string[] | undefined;
   if (task.batchId !== null) {
     const batch = await joinBatch(getDb(env), {

@@ -53,6 +53,7 @@ export function taskJson(row: TaskFields, viewer: User | null) {
     rerun_of: row.rerunOf,
     flow_keys: row.flowKeys === null ? null : fromJson<Record<string, unknown>>(row.flowKeys),
     flow_outcome: row.flowOutcome as FlowOutcome | null,
+    traceparent: row.traceparent,
   };
 }
 

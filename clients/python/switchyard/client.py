@@ -13,6 +13,13 @@ from .transport import Opener, request_json
 STATUSES = ("Pending", "Queued", "Started", "Finished", "Failed", "Canceled", "Paused")
 
 
+def trace_headers(traceparent: Optional[str], tracestate: Optional[str]) -> dict:
+    """The W3C trace context headers to send (none without a traceparent)."""
+    if traceparent is None:
+        return {}
+    return {"traceparent": traceparent, **({"tracestate": tracestate} if tracestate is not None else {})}
+
+
 def is_ended(task: Mapping[str, Any]) -> bool:
     """True when the task will not change again without a manual retry: Finished, Canceled, or
     Failed with no retry scheduled (``retry_at`` null)."""
@@ -68,9 +75,9 @@ class Client:
         # Never the secret: clients end up in logs and tracebacks.
         return f"Client({self.base_url!r}, {self._api_key.split(':', 1)[0]!r}:***)"
 
-    def _request(self, method: str, path: str, body: Any = None) -> Any:
+    def _request(self, method: str, path: str, body: Any = None, extra: Optional[Mapping[str, str]] = None) -> Any:
         url = f"{self.base_url}{path}"
-        headers = {"Authorization": f"token {self._api_key}"}
+        headers = {"Authorization": f"token {self._api_key}", **(extra or {})}
         for attempt in range(self.rate_limit_retries + 1):
             try:
                 return request_json(method, url, headers, body, self.timeout, self._opener)[1]
@@ -87,12 +94,22 @@ class Client:
     def _quote(name: str) -> str:
         return urllib.parse.quote(name, safe="")
 
-    def enqueue(self, method: str, arguments: Optional[Mapping[str, Any]] = None, **options: Any) -> dict:
+    def enqueue(
+        self,
+        method: str,
+        arguments: Optional[Mapping[str, Any]] = None,
+        *,
+        traceparent: Optional[str] = None,
+        tracestate: Optional[str] = None,
+        **options: Any,
+    ) -> dict:
         """Enqueues one task; returns the task (201), or the live task with the same
         ``dedupe_key`` (200). Options: queue, priority, timeout, max_retries, retry_delay,
-        run_at, dedupe_key, batch_id, and any other task-spec field."""
+        run_at, dedupe_key, batch_id, and any other task-spec field. ``traceparent`` (and
+        ``tracestate``), the W3C trace context of the calling request (a Frappe request's, say),
+        puts the task in that trace: sent as headers, never in the spec."""
         spec = {"method": method, "arguments": dict(arguments or {}), **options}
-        return self._request("POST", "/api/v1/tasks", spec)
+        return self._request("POST", "/api/v1/tasks", spec, trace_headers(traceparent, tracestate))
 
     def bulk_enqueue(
         self,

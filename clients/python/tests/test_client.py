@@ -68,6 +68,16 @@ class ClientTests(unittest.TestCase):
             {"method": "erp:myapp.api.sync_customer", "arguments": {"customer": "C1"}, "queue": "long", "dedupe_key": "c1"},
         )
 
+    def test_enqueue_sends_the_trace_context_as_headers_not_in_the_spec(self):
+        self.server.answer("POST", "/api/v1/tasks", 201, {"name": "T1", "status": "Pending"})
+        parent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+        self.client.enqueue("demo.echo", {"a": 1}, traceparent=parent, tracestate="erp=frappe")
+        [request] = self.server.requests
+        headers = {name.lower(): value for name, value in request.headers.items()}
+        self.assertEqual(headers["traceparent"], parent)
+        self.assertEqual(headers["tracestate"], "erp=frappe")
+        self.assertEqual(request.json(), {"method": "demo.echo", "arguments": {"a": 1}})
+
     def test_bulk_enqueue_sends_tasks_batch_id_and_defaults(self):
         self.server.answer("POST", "/api/v1/tasks/bulk", 201, {"batch_id": "B1", "enqueued": 2, "tasks": []})
         self.client.bulk_enqueue([{"method": "demo.echo", "arguments": {"i": 1}}, {"method": "demo.echo"}], "B1", {"queue": "short"})

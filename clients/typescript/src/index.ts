@@ -70,6 +70,20 @@ export function filterQuery(filter: TaskFilter, extra: Record<string, string | n
   return text === "" ? "" : `?${text}`;
 }
 
+/**
+ * W3C trace context for an enqueue: the task joins the caller's trace (its `traceparent`, and
+ * `tracestate`), which it carries to its handler, its remote calls and its log lines.
+ */
+export interface TraceContext {
+  traceparent: string;
+  tracestate?: string;
+}
+
+const traceHeaders = (trace: TraceContext | undefined): Record<string, string> =>
+  trace === undefined
+    ? {}
+    : { traceparent: trace.traceparent, ...(trace.tracestate === undefined ? {} : { tracestate: trace.tracestate }) };
+
 const taskPath = (name: string) => `/api/v1/tasks/${encodeURIComponent(name)}`;
 const schedulePath = (name: string) => `/api/v1/scheduled-jobs/${encodeURIComponent(name)}`;
 
@@ -79,12 +93,13 @@ export function createClient(options: ClientOptions) {
   const doFetch = options.fetch ?? globalThis.fetch.bind(globalThis);
   const Socket = options.WebSocket ?? globalThis.WebSocket;
 
-  async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  async function request<T>(method: string, path: string, body?: unknown, extra?: Record<string, string>): Promise<T> {
     const response = await doFetch(`${base}${path}`, {
       method,
       headers: {
         ...(options.apiKey === undefined ? { "x-switchyard-csrf": "1" } : { authorization: `token ${options.apiKey}` }),
         ...(body === undefined ? {} : { "content-type": "application/json" }),
+        ...extra,
       },
       body: body === undefined ? undefined : JSON.stringify(body),
       ...(options.apiKey === undefined ? { credentials: "same-origin" as const } : {}),
@@ -161,7 +176,8 @@ export function createClient(options: ClientOptions) {
     session: () => request<Session>("GET", "/api/v1/session"),
 
     /** Enqueues one task (201), or returns the live task with the same dedupe_key (200). */
-    enqueue: (spec: TaskSpec) => request<Task>("POST", "/api/v1/tasks", spec),
+    enqueue: (spec: TaskSpec, trace?: TraceContext) =>
+      request<Task>("POST", "/api/v1/tasks", spec, traceHeaders(trace)),
     /**
      * Runs a task again: a new task with the same method (or document action), arguments and
      * options, linked to the first by `rerun_of`.

@@ -8,6 +8,7 @@ import { formatCount, formatDuration, formatRelative } from "../format";
 import { useInterval, useResource } from "../hooks";
 import { href } from "../router";
 import type { Ops, Stats } from "../types";
+import { MetricsPanel } from "./MetricsPanel";
 
 const REFRESH_MS = 10_000;
 
@@ -155,6 +156,7 @@ export function Overview() {
           </table>
         </div>
       ) : null}
+      <MetricsPanel />
     </section>
   );
 }
