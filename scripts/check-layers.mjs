@@ -21,6 +21,8 @@ const LAYERS = {
   remote: 3,
   live: 3,
   events: 3,
+  alerts: 3,
+  webhooks: 3,
   db: 2,
   shared: 1,
   contract: 1,
