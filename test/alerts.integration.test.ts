@@ -271,3 +271,21 @@ describe("bad input changes nothing", () => {
     expect((await call(`/api/v1/alerts/channels/${channel.id}`, { method: "DELETE" })).status).toBe(204);
   });
 });
+
+describe("email channels", () => {
+  it("send test delivers a notice through the send_email binding", async () => {
+    const res = await call("/api/v1/alerts/channels", {
+      body: { name: "mail", kind: "email", email: "oncall@example.com" },
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    expect(res.body).toMatchObject({ kind: "email", email: "oncall@example.com", url_origin: null });
+    const test = await call(`/api/v1/alerts/channels/${res.body.id}/test`, { method: "POST" });
+    expect(test.body.delivery, JSON.stringify(test.body)).toMatchObject({ status: "delivered", attempts: 1 });
+    const noUrl = await call("/api/v1/alerts/channels", {
+      body: { name: "m", kind: "email", url: "https://example.com/x" },
+    });
+    expect(noUrl.status).toBe(400);
+    const noEmail = await call("/api/v1/alerts/channels", { body: { name: "m", kind: "email" } });
+    expectErrorEnvelope(noEmail, 400, "missing_field");
+  });
+});
