@@ -18,6 +18,7 @@
 //   npm run -s bench -- --probe [--probe-requests Q]                         (bench/probe.mjs)
 //   npm run -s bench -- --schedules S [--schedule-seconds T]                 (bench/schedules.mjs)
 //   npm run -s bench -- --remote N [--rounds R]                              (bench/remote.mjs)
+//   npm run -s bench -- --alerts N [--rounds R] [--bursts B]                 (bench/alerts.mjs)
 //   npm run bench -- --ui [--tasks N] [--requests R]                          (bench/ui.mjs)
 // The other measurements run against the new design only and print JSON (`-s` keeps npm's banner
 // off stdout); they may be combined.
@@ -29,6 +30,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
+import { alertsBench } from "./alerts.mjs";
 import { batchBench } from "./batch.mjs";
 import { compare, LOAD_METHODS } from "./compare.mjs";
 import { COUNTERS } from "./counters.mjs";
@@ -102,6 +104,9 @@ Other measurements against the new design only, instead of the comparison (combi
                      fire lag (enqueue − slot) p50/p99 and one task per slot
   --remote N         N tasks each of an in-Worker method, a remote call and a 202 remote job on the demo
                      Frappe site (started beside the stack), in --rounds: latency p50/p99 and per-task counts
+  --alerts N         N demo.noop tasks each with alerts and webhooks off, on (no subscription matches) and on
+                     (one subscription matches every task), in --rounds: per-task counts and per delivery;
+                     then --bursts B failure bursts (default 8): alert latency from incident start, p50/p99
   --ui               the console's first tasks page with 100,000 tasks (bench/ui.mjs)`;
 
 let opts;
@@ -134,6 +139,8 @@ try {
       schedules: { type: "string" },
       "schedule-seconds": { type: "string", default: "120" },
       remote: { type: "string" },
+      alerts: { type: "string" },
+      bursts: { type: "string", default: "8" },
       help: { type: "boolean", short: "h", default: false },
     },
     strict: true,
@@ -180,8 +187,10 @@ const PROBE_REQUESTS = intOption("probe-requests", 1, 10_000);
 const SCHEDULES = opts.schedules === undefined ? 0 : intOption("schedules", 1, 1000);
 const SCHEDULE_SECONDS = intOption("schedule-seconds", 20, 3600);
 const REMOTE = opts.remote === undefined ? 0 : intOption("remote", 10, 100_000);
-/** --batch-bench / --fanout / --probe / --schedules / --remote: those measurements instead of the comparison. */
-const EXTRA_MODE = opts["batch-bench"] || FANOUT > 0 || opts.probe || SCHEDULES > 0 || REMOTE > 0;
+const ALERTS = opts.alerts === undefined ? 0 : intOption("alerts", 30, 100_000);
+const BURSTS = intOption("bursts", 0, 100);
+/** --batch-bench / --fanout / --probe / --schedules / --remote / --alerts: those measurements instead of the comparison. */
+const EXTRA_MODE = opts["batch-bench"] || FANOUT > 0 || opts.probe || SCHEDULES > 0 || REMOTE > 0 || ALERTS > 0;
 
 // ---------------------------------------------------------------------------------------------
 // State and cleanup
@@ -320,7 +329,7 @@ async function main() {
 /** --batch-bench / --fanout / --probe / --schedules / --remote, against the new design. */
 async function extraModes({ d, raw, info, newRev }) {
   let site = null;
-  if (REMOTE > 0) {
+  if (REMOTE > 0 || ALERTS > 0) {
     // The demo Frappe site, started once the stack answers (two wrangler dev processes starting
     // together can race for a port).
     const [sitePort, siteInspectorPort] = [await freePort(), await freePort()];
@@ -376,6 +385,8 @@ async function extraModes({ d, raw, info, newRev }) {
     REMOTE > 0
       ? await remoteBench(ctx, { tasks: REMOTE, rounds: ROUNDS, clients, concurrency: CONCURRENCY, site })
       : undefined;
+  const alerts =
+    ALERTS > 0 ? await alertsBench(ctx, { tasks: ALERTS, rounds: ROUNDS, clients, bursts: BURSTS, site }) : undefined;
   let fanout;
   if (FANOUT > 0) {
     const { result, close } = await fanoutBench(ctx, {
@@ -410,6 +421,9 @@ async function extraModes({ d, raw, info, newRev }) {
       ...(fanout ? { fanout_subscribers: FANOUT, fanout_tasks: FANOUT_TASKS, fanout_parallel: FANOUT_PARALLEL } : {}),
       ...(schedules ? { schedules: SCHEDULES, schedule_seconds: SCHEDULE_SECONDS } : {}),
       ...(remote ? { remote_tasks_per_kind: REMOTE, rounds: ROUNDS, client_parallel_requests: clients } : {}),
+      ...(alerts
+        ? { alerts_tasks_per_setup: ALERTS, rounds: ROUNDS, bursts: BURSTS, client_parallel_requests: clients }
+        : {}),
     },
     isolates: {
       distinct: after.isolates,
@@ -422,6 +436,7 @@ async function extraModes({ d, raw, info, newRev }) {
     ...(fanout ? { fanout } : {}),
     ...(schedules ? { schedules } : {}),
     ...(remote ? { remote } : {}),
+    ...(alerts ? { alerts } : {}),
     loadavg_at_end: os.loadavg().map((x) => round(x, 2)),
   };
 }
