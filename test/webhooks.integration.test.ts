@@ -197,3 +197,17 @@ describe("completion webhooks", () => {
     expect(got && (await signedBy(got, sub.secret))).toBe(true);
   });
 });
+
+describe("limits", () => {
+  it("a user holds at most MAX_SUBSCRIPTIONS_PER_USER subscriptions; the next is a 409 that writes nothing", async () => {
+    const { MAX_SUBSCRIPTIONS_PER_USER } = await import("../src/webhooks/manage");
+    const key = await createKey(`many-${uid()}`);
+    const url = newInbox().url;
+    for (let i = 0; i < MAX_SUBSCRIPTIONS_PER_USER; i++) {
+      await subscribe(key, { method: "demo.echo", events: ["task.finished"], url });
+    }
+    const over = await call("/api/v1/webhooks", { key, body: { method: "demo.echo", events: ["task.finished"], url } });
+    expectErrorEnvelope(over, 409, "too_many_subscriptions");
+    expect((await call("/api/v1/webhooks", { key })).body.data).toHaveLength(MAX_SUBSCRIPTIONS_PER_USER);
+  });
+});

@@ -21,7 +21,7 @@ import {
   testSubscription,
   visibleSubscription,
 } from "../webhooks/manage";
-import { errorResponses, json, Limit, page, pathParam, requireRole, router } from "./router";
+import { errorResponse, errorResponses, json, Limit, page, pathParam, requireRole, router } from "./router";
 
 const Id = z.object({ id: pathParam("id", 64) });
 const body = <T extends z.ZodType>(schema: T) => ({
@@ -50,6 +50,7 @@ export const webhooksApi = router()
       responses: {
         201: json(WebhookSubscriptionWithSecret, "Created; signing_secret is shown this once"),
         ...errorResponses,
+        409: errorResponse(409, "The user holds the most subscriptions allowed (too_many_subscriptions)"),
       },
     }),
     async (c) => {

@@ -3,10 +3,12 @@
 // what is due (delayed starts, retries, leases), admits, and writes what the log lacks — a task
 // the log shows live that the object does not hold is adopted there.
 import { evaluateAlerts } from "../alerts/evaluate";
+import { purgeIncidents } from "../db/alerts";
 import { getDb } from "../db/client";
 import { liveMethods } from "../db/methods";
 import { LAST_CRON_KEY, setSetting } from "../db/settings";
 import { purgeEndedTasks } from "../db/retention";
+import { purgeDeliveries } from "../db/webhooks";
 import { objectOf } from "../live/client";
 import { purgeTickets } from "../realtime/tickets";
 import { purgeExpiredReports } from "../report-jobs/cleanup";
@@ -32,6 +34,10 @@ export async function runCron(
   );
   const purged = await purgeEndedTasks(db, now, config(env).retentionDays);
   await purgeTickets(db, now);
+  // The delivery log and resolved incidents are kept as long as the task log.
+  const keepSince = now - config(env).retentionDays * 86_400_000;
+  await purgeDeliveries(db, keepSince);
+  await purgeIncidents(db, keepSince);
   const reportsPurged = await purgeExpiredReports(env, now);
   // Alerts read the log after the objects were ticked; then every delivery that is due is retried.
   const alerts = await evaluateAlerts(env, now).catch((error: unknown) => {

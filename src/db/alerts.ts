@@ -130,3 +130,14 @@ export function listIncidents(
     .orderBy(desc(alertIncidents.detectedAt), desc(alertIncidents.id))
     .limit(limit);
 }
+
+/** Deletes resolved incidents resolved before `before`, at most `limit`. */
+export async function purgeIncidents(db: Db, before: number, limit = 5_000): Promise<number> {
+  const rows = await db
+    .delete(alertIncidents)
+    .where(
+      sql`${alertIncidents.id} IN (SELECT id FROM alert_incidents WHERE state = 'resolved' AND resolved_at < ${before} LIMIT ${limit})`,
+    )
+    .returning({ id: alertIncidents.id });
+  return rows.length;
+}

@@ -1,6 +1,6 @@
 // Completion webhook subscriptions and the delivery log (the outbox every notice and event goes
 // through): reads, writes and the claim that makes one sender own a delivery attempt at a time.
-import { and, desc, eq, lt, sql } from "drizzle-orm";
+import { and, count, desc, eq, lt, sql } from "drizzle-orm";
 import type { Db } from "./client";
 import { inJson } from "./in-json";
 import {
@@ -184,4 +184,21 @@ export function listDeliveries(
     .where(and(...conditions))
     .orderBy(desc(webhookDeliveries.createdAt), desc(webhookDeliveries.id))
     .limit(limit);
+}
+
+/** How many subscriptions `owner` has. */
+export async function countSubscriptions(db: Db, owner: string): Promise<number> {
+  const [row] = await db.select({ n: count() }).from(webhookSubscriptions).where(eq(webhookSubscriptions.owner, owner));
+  return row?.n ?? 0;
+}
+
+/** Deletes finished deliveries (delivered or given up) created before `before`, at most `limit`. */
+export async function purgeDeliveries(db: Db, before: number, limit = 5_000): Promise<number> {
+  const rows = await db
+    .delete(webhookDeliveries)
+    .where(
+      sql`${webhookDeliveries.id} IN (SELECT id FROM webhook_deliveries WHERE status != 'pending' AND created_at < ${before} LIMIT ${limit})`,
+    )
+    .returning({ id: webhookDeliveries.id });
+  return rows.length;
 }

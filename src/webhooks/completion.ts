@@ -103,7 +103,10 @@ export const completionWebhooks: LogGroupHook = {
     if (deliveries.length === 0 && batchDone.size === 0) return null;
     const db = getDb(env);
     const statements: D1PreparedStatement[] = [];
-    if (deliveries.length > 0) statements.push(insertDeliveriesStatement(db, deliveries, now));
+    // A few hundred events per statement keeps its one JSON parameter far below D1's 2 MB.
+    for (let i = 0; i < deliveries.length; i += 500) {
+      statements.push(insertDeliveriesStatement(db, deliveries.slice(i, i + 500), now));
+    }
     if (batchDone.size > 0) statements.push(insertBatchDoneStatement(db, [...batchDone.values()], now));
     const ids = [...deliveries.map((d) => d.id), ...batchDone.keys()];
     return {

@@ -146,13 +146,33 @@ async function sendOne(
   return { ...(await post(env, to.url, row.payload, headers)), permanent: false };
 }
 
+/** Deliveries claimed and sent together (their requests run in parallel). */
+const CHUNK = 50;
+/** Chunks of due deliveries one sweep sends at most (the rest wait for the next minute). */
+const SWEEP_CHUNKS = 20;
+
 /**
- * Sends the given pending deliveries (or, with null, those due), one attempt each, and records
- * what came of them. Deliveries another sender holds, or already delivered, are skipped.
+ * Sends the given pending deliveries (or, with null, those due — up to SWEEP_CHUNKS × CHUNK), one
+ * attempt each, CHUNK at a time, and records what came of them. Deliveries another sender holds,
+ * or already delivered, are skipped.
  */
 export async function sendDeliveries(env: Env, ids: readonly string[] | null, now = Date.now()): Promise<SendResult[]> {
+  const out: SendResult[] = [];
+  if (ids === null) {
+    for (let i = 0; i < SWEEP_CHUNKS; i++) {
+      const sent = await sendChunk(env, null, now);
+      out.push(...sent);
+      if (sent.length < CHUNK) break;
+    }
+    return out;
+  }
+  for (let i = 0; i < ids.length; i += CHUNK) out.push(...(await sendChunk(env, ids.slice(i, i + CHUNK), now)));
+  return out;
+}
+
+async function sendChunk(env: Env, ids: readonly string[] | null, now: number): Promise<SendResult[]> {
   const db = getDb(env);
-  const claimed = await claimDeliveries(db, ids, now, CLAIM_MS);
+  const claimed = await claimDeliveries(db, ids, now, CLAIM_MS, CHUNK);
   if (claimed.length === 0) return [];
   const targets = await destinations(env, claimed);
   const outcomes = await Promise.all(

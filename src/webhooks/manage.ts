@@ -7,6 +7,7 @@ import { readBatch } from "../db/live-log";
 import { getDb } from "../db/client";
 import type { WebhookSubscriptionRow } from "../db/schema";
 import {
+  countSubscriptions,
   deleteSubscription,
   getDelivery,
   getSubscription,
@@ -17,7 +18,7 @@ import {
 } from "../db/webhooks";
 import { newSigningSecret } from "../remote/signing";
 import type { SubscriptionScope } from "../shared/alert-sets";
-import { invalid, notFound } from "../shared/errors";
+import { conflict, invalid, notFound } from "../shared/errors";
 import { newId } from "../shared/ids";
 import { fromJson, toJson } from "../shared/json";
 import { canSee, hasAnyRole, isSystemManager, type User } from "../shared/user";
@@ -28,6 +29,9 @@ import { seal } from "./sealed";
 import { forgetSubscriptions } from "./subscription-cache";
 
 const iso = (ms: number) => new Date(ms).toISOString();
+
+/** Subscriptions one user may hold (every log write matches ended tasks against all of them). */
+export const MAX_SUBSCRIPTIONS_PER_USER = 50;
 
 export function subscriptionJson(row: WebhookSubscriptionRow): WebhookSubscription {
   return {
@@ -95,6 +99,13 @@ export async function createSubscription(
 ): Promise<{ row: WebhookSubscriptionRow; secret: string }> {
   const [scope, scopeValue] = await scopeOf(env, user, spec);
   const destination = checkedDestination(env, spec.url);
+  if ((await countSubscriptions(getDb(env), user.name)) >= MAX_SUBSCRIPTIONS_PER_USER) {
+    throw conflict(
+      `you have ${MAX_SUBSCRIPTIONS_PER_USER} webhook subscriptions, the most one user may hold; delete one first`,
+      { limit: MAX_SUBSCRIPTIONS_PER_USER },
+      "too_many_subscriptions",
+    );
+  }
   const id = `whs_${newId(now)}`;
   const secret = newSigningSecret();
   const row: WebhookSubscriptionRow = {

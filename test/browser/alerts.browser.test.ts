@@ -119,7 +119,7 @@ describe("alerts page", () => {
     await ruleRow.getByRole("button", { name: "Mute 1 h" }).click();
     await expect.poll(() => ruleRow.getByTestId("rule-state").textContent()).toContain("muted until");
     await ruleRow.getByRole("button", { name: "Delete" }).click();
-    await page.getByRole("button", { name: "Delete", exact: true }).last().click();
+    await page.getByRole("dialog").getByRole("button", { name: "Delete", exact: true }).click();
     await ruleRow.waitFor({ state: "detached" });
     expect(problems).toEqual([]);
   });
@@ -137,7 +137,7 @@ describe("webhook subscriptions", () => {
     expect(await page.getByRole("link", { name: "Alerts" }).count()).toBe(0);
 
     const form = page.getByRole("form", { name: "New subscription" });
-    await form.getByLabel("Method").fill("demo.echo");
+    await form.getByLabel("Method", { exact: true }).fill("demo.echo");
     await form.getByLabel("task.failed").uncheck();
     await form.getByLabel("Webhook URL").fill(inbox);
     await form.getByRole("button", { name: "Subscribe" }).click();
