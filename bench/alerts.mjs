@@ -10,7 +10,8 @@
 //     platform's own counters; per delivery: what `on_matched` adds over `off`, divided by deliveries.
 // (b) Latency: bursts of failures, each of a method of its own (a remote method the demo site does
 //     not have, which fails at once), under one global failure_rate rule; the bench fires the cron's
-//     scheduled handler at every minute boundary, as Cloudflare does. Per burst: from the first
+//     scheduled handler at every minute boundary, as Cloudflare does, and starts burst b at
+//     (b + ½)/B of a minute, so the bursts sample the minute evenly. Per burst: from the first
 //     failure's ended_at (the incident start) to the firing notice's arrival at the receiver.
 import { randomBytes } from "node:crypto";
 import { ms } from "./design.mjs";
@@ -225,6 +226,13 @@ async function alertLatency(ctx, { bursts, channel, hookName, received }) {
   const samples = [];
   try {
     for (let b = 0; b < bursts; b++) {
+      // Burst b starts (b + ½) / bursts of the way into a minute: the bursts sample the minute
+      // evenly, as failures arriving at any moment would.
+      const offset = Math.round(((b + 0.5) / bursts) * 60_000);
+      const now = Date.now();
+      let startAt = now - (now % 60_000) + offset;
+      while (startAt < now + 1_000) startAt += 60_000;
+      await sleep(startAt - now);
       const method = `alert-site:myapp.api.missing_${randomBytes(3).toString("hex")}`;
       log(`alert latency: burst ${b + 1}/${bursts} on ${method}`);
       const names = [];
@@ -253,8 +261,6 @@ async function alertLatency(ctx, { bursts, channel, hookName, received }) {
       }
       if (arrival === null) throw new Error(`burst ${b + 1}: no firing notice within 3 minutes`);
       samples.push({ method, incident_start: new Date(start).toISOString(), latency_ms: arrival - start });
-      // Spread the bursts over the minute: the next starts a prime number of seconds later.
-      await sleep(17_000);
     }
   } finally {
     cronOn = false;
