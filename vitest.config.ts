@@ -40,6 +40,8 @@ export default defineConfig({
           REMOTE_ALLOW_INSECURE_LOCAL: "on",
           PUBLIC_URL: "http://switchyard.test",
           REMOTE_HEARTBEAT_S: "2",
+          // Alert email goes through the send_email binding (Miniflare keeps the messages locally).
+          ALERT_EMAIL_FROM: "alerts@switchyard.test",
         },
         // A low per-key limit for Report User keys, so a test can reach it; the other roles keep
         // wrangler.toml's limits, which no test comes near.

@@ -18,6 +18,7 @@
 //   npm run -s bench -- --probe [--probe-requests Q]                         (bench/probe.mjs)
 //   npm run -s bench -- --schedules S [--schedule-seconds T]                 (bench/schedules.mjs)
 //   npm run -s bench -- --remote N [--rounds R]                              (bench/remote.mjs)
+//   npm run -s bench -- --alerts N [--rounds R] [--bursts B]                 (bench/alerts.mjs)
 //   npm run bench -- --ui [--tasks N] [--requests R]                          (bench/ui.mjs)
 //   npm run -s bench -- --observability N [--rounds R] [--scrapes S]         (bench/observability.mjs)
 // The other measurements run against the new design only and print JSON (`-s` keeps npm's banner
@@ -30,6 +31,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
+import { alertsBench } from "./alerts.mjs";
 import { batchBench } from "./batch.mjs";
 import { compare, LOAD_METHODS } from "./compare.mjs";
 import { COUNTERS } from "./counters.mjs";
@@ -107,7 +109,10 @@ Other measurements against the new design only, instead of the comparison (combi
   --ui               the console's first tasks page with 100,000 tasks (bench/ui.mjs)
   --observability N  metrics on vs off: two stacks of this checkout, TASK_METRICS on and off, N demo.noop
                      tasks each in --rounds interleaved (on, off, on, …): per-task D1 statements and rows,
-                     object rows and requests; then --scrapes reads of GET /api/v1/metrics (default 20)`;
+                     object rows and requests; then --scrapes reads of GET /api/v1/metrics (default 20)
+  --alerts N         N demo.noop tasks each with alerts and webhooks off, on (no subscription matches) and on
+                     (one subscription matches every task), in --rounds: per-task counts and per delivery;
+                     then --bursts B failure bursts (default 8): alert latency from incident start, p50/p99`;
 
 let opts;
 try {
@@ -141,6 +146,8 @@ try {
       remote: { type: "string" },
       observability: { type: "string" },
       scrapes: { type: "string", default: "20" },
+      alerts: { type: "string" },
+      bursts: { type: "string", default: "8" },
       help: { type: "boolean", short: "h", default: false },
     },
     strict: true,
@@ -189,8 +196,10 @@ const SCHEDULE_SECONDS = intOption("schedule-seconds", 20, 3600);
 const REMOTE = opts.remote === undefined ? 0 : intOption("remote", 10, 100_000);
 const OBSERVABILITY = opts.observability === undefined ? 0 : intOption("observability", 10, 100_000);
 const SCRAPES = intOption("scrapes", 1, 1000);
-/** --batch-bench / --fanout / --probe / --schedules / --remote: those measurements instead of the comparison. */
-const EXTRA_MODE = opts["batch-bench"] || FANOUT > 0 || opts.probe || SCHEDULES > 0 || REMOTE > 0;
+const ALERTS = opts.alerts === undefined ? 0 : intOption("alerts", 30, 100_000);
+const BURSTS = intOption("bursts", 0, 100);
+/** --batch-bench / --fanout / --probe / --schedules / --remote / --alerts: those measurements instead of the comparison. */
+const EXTRA_MODE = opts["batch-bench"] || FANOUT > 0 || opts.probe || SCHEDULES > 0 || REMOTE > 0 || ALERTS > 0;
 
 // ---------------------------------------------------------------------------------------------
 // State and cleanup
@@ -330,7 +339,7 @@ async function main() {
 /** --batch-bench / --fanout / --probe / --schedules / --remote, against the new design. */
 async function extraModes({ d, raw, info, newRev }) {
   let site = null;
-  if (REMOTE > 0) {
+  if (REMOTE > 0 || ALERTS > 0) {
     // The demo Frappe site, started once the stack answers (two wrangler dev processes starting
     // together can race for a port).
     const [sitePort, siteInspectorPort] = [await freePort(), await freePort()];
@@ -386,6 +395,8 @@ async function extraModes({ d, raw, info, newRev }) {
     REMOTE > 0
       ? await remoteBench(ctx, { tasks: REMOTE, rounds: ROUNDS, clients, concurrency: CONCURRENCY, site })
       : undefined;
+  const alerts =
+    ALERTS > 0 ? await alertsBench(ctx, { tasks: ALERTS, rounds: ROUNDS, clients, bursts: BURSTS, site }) : undefined;
   let fanout;
   if (FANOUT > 0) {
     const { result, close } = await fanoutBench(ctx, {
@@ -420,6 +431,9 @@ async function extraModes({ d, raw, info, newRev }) {
       ...(fanout ? { fanout_subscribers: FANOUT, fanout_tasks: FANOUT_TASKS, fanout_parallel: FANOUT_PARALLEL } : {}),
       ...(schedules ? { schedules: SCHEDULES, schedule_seconds: SCHEDULE_SECONDS } : {}),
       ...(remote ? { remote_tasks_per_kind: REMOTE, rounds: ROUNDS, client_parallel_requests: clients } : {}),
+      ...(alerts
+        ? { alerts_tasks_per_setup: ALERTS, rounds: ROUNDS, bursts: BURSTS, client_parallel_requests: clients }
+        : {}),
     },
     isolates: {
       distinct: after.isolates,
@@ -432,6 +446,7 @@ async function extraModes({ d, raw, info, newRev }) {
     ...(fanout ? { fanout } : {}),
     ...(schedules ? { schedules } : {}),
     ...(remote ? { remote } : {}),
+    ...(alerts ? { alerts } : {}),
     loadavg_at_end: os.loadavg().map((x) => round(x, 2)),
   };
 }

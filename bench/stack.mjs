@@ -231,6 +231,8 @@ export function devFlags(port, inspectorPort, persistTo) {
     "--persist-to",
     persistTo,
     "--show-interactive-dev-session=false",
+    // /cdn-cgi/handler/scheduled: the alerts benchmark fires the minute cron itself.
+    "--test-scheduled",
   ];
 }
 

@@ -22,6 +22,8 @@ const LAYERS = {
   live: 3,
   events: 3,
   metrics: 3,
+  alerts: 3,
+  webhooks: 3,
   db: 2,
   shared: 1,
   contract: 1,

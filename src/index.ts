@@ -3,6 +3,11 @@ import { handleFetch } from "./api/app";
 import { consumeTaskBatch } from "./consumer/consume";
 import { consumeDeadLetters } from "./consumer/dead-letters";
 import { runCron } from "./cron";
+import { installLogGroupHook } from "./shared/log-group-hook";
+import { completionWebhooks } from "./webhooks/completion";
+
+// Completion webhooks ride on the method objects' log writes (src/live knows only the hook's shape).
+installLogGroupHook(completionWebhooks);
 
 export { MethodTasks } from "./live/object";
 export { RealtimeHub } from "./realtime/hub";

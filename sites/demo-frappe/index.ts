@@ -5,6 +5,7 @@
 // secret), then frappe.api → handler.handle; any exception becomes handle_exception's answer.
 import { listCalls, recordCall } from "./calls";
 import { executeCmd } from "./dispatch";
+import { handleHooks } from "./hooks";
 import { Exc, FrappeException, FrappeLocal, REQUEST_FRAMES } from "./frappe";
 import { SITE_CODE } from "./myapp";
 import { checkSignature, configureSecrets } from "./signature";
@@ -137,6 +138,8 @@ export default {
     if (url.pathname === "/__signing-secret" && ["PUT", "DELETE"].includes(request.method)) {
       return configureSecrets(request, url);
     }
+    const hook = await handleHooks(request, url);
+    if (hook) return hook;
     if (!url.pathname.startsWith("/api/")) return errorPage(404);
     const cmd = commandOf(url.pathname);
     const body = await request.text();

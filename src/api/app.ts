@@ -9,6 +9,7 @@ import { ConfigError, config } from "../shared/config";
 import { log } from "../shared/log";
 import { count } from "../shared/metrics";
 import { tooLarge } from "../shared/errors";
+import { alertsApi } from "./alerts";
 import { apiKeysApi } from "./api-keys";
 import { batchListApi } from "./batch-list";
 import { batchesApi } from "./batches";
@@ -36,6 +37,7 @@ import { statsApi } from "./stats";
 import { taskCountsApi } from "./task-counts";
 import { taskTypesApi } from "./task-types";
 import { tasksApi } from "./tasks";
+import { webhooksApi } from "./webhooks";
 
 const VERSION = "0.1.0";
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -65,7 +67,7 @@ const corsFromConfig = createMiddleware<AppEnv>(async (c, next) => {
   return cors({
     origin: (origin) => (origins.includes(origin) ? origin : null),
     allowHeaders: ["Authorization", "Content-Type"],
-    allowMethods: ["GET", "POST", "PUT", "DELETE", "OPTIONS"],
+    allowMethods: ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
     exposeHeaders: ["X-Request-Id", "Retry-After", "Location"],
     maxAge: 600,
   })(c, next);
@@ -173,6 +175,8 @@ export function buildApp(options: { metrics: boolean; demo: boolean }) {
   app.route("/api/v1/session", sessionApi);
   app.route("/api/v1/stats", statsApi);
   app.route("/api/v1/metrics", taskMetricsApi);
+  app.route("/api/v1/alerts", alertsApi);
+  app.route("/api/v1/webhooks", webhooksApi);
   app.route("/api/method", frappeApi);
   app.route("/api/method", reportLongPollingApi);
 

@@ -54,6 +54,8 @@ export async function writeLog(
   db: Db,
   group: readonly Omit<TaskRow, "loggedAt">[],
   now: number,
+  /** Statements to run after the upserts in the same transaction (completion webhooks' deliveries). */
+  extra: readonly D1PreparedStatement[] = [],
 ): Promise<{ written: LoggedRow[]; batches: BatchRow[] }> {
   const chunks: string[] = [];
   let current: string[] = [];
@@ -71,6 +73,7 @@ export async function writeLog(
   if (current.length > 0) chunks.push(`[${current.join(",")}]`);
   const batchIds = [...new Set(group.map((t) => t.batchId).filter((b): b is string => b !== null))];
   const statements = chunks.map((json) => db.$client.prepare(INSERT).bind(json));
+  if (chunks.length > 0) statements.push(...extra);
   if (batchIds.length > 0) {
     statements.push(
       db.$client

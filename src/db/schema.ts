@@ -1,6 +1,15 @@
 // D1 schema (drizzle). `npm run db:generate` turns changes here into SQL under migrations/.
 import { sql } from "drizzle-orm";
 import { check, index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import {
+  ALERT_KINDS,
+  CHANNEL_KINDS,
+  DELIVERY_SOURCES,
+  DELIVERY_STATUSES,
+  INCIDENT_STATES,
+  SUBSCRIPTION_SCOPES,
+  type WebhookEvent,
+} from "../shared/alert-sets";
 import type { Column as ReportColumn } from "../shared/report-column";
 import type { Json } from "../shared/json";
 import {
@@ -460,3 +469,134 @@ export type NewScheduleRow = typeof scheduledJobs.$inferInsert;
 export type ScheduleRunRow = typeof scheduleRuns.$inferSelect;
 export type RemoteTargetRow = typeof remoteTargets.$inferSelect;
 export type NewRemoteTargetRow = typeof remoteTargets.$inferInsert;
+
+/** Where alert notices go (migrations/0018): a signed webhook, a Slack-compatible webhook or email. */
+export const alertChannels = sqliteTable(
+  "alert_channels",
+  {
+    id: text("id").primaryKey(),
+    name: text("name").notNull(),
+    kind: text("kind", { enum: CHANNEL_KINDS }).notNull(),
+    /** The URL, sealed (a Slack URL is itself a credential). */
+    urlSealed: text("url_sealed"),
+    /** What the console shows of the URL: its origin. */
+    urlOrigin: text("url_origin"),
+    emailTo: text("email_to"),
+    /** The webhook channel's signing secret, sealed. */
+    signingSecret: text("signing_secret"),
+    enabled: integer("enabled", { mode: "boolean" }).notNull().default(true),
+    createdBy: text("created_by").notNull(),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [check("alert_channels_kind_check", sql`${t.kind} IN (${inList(CHANNEL_KINDS)})`)],
+);
+
+/** Alert rules: what to watch, the threshold, the window and the channels to tell. */
+export const alertRules = sqliteTable(
+  "alert_rules",
+  {
+    id: text("id").primaryKey(),
+    name: text("name").notNull(),
+    kind: text("kind", { enum: ALERT_KINDS }).notNull(),
+    /** The method, schedule or remote target watched; null = all of them. */
+    subject: text("subject"),
+    threshold: real("threshold").notNull(),
+    windowS: integer("window_s").notNull(),
+    minTasks: integer("min_tasks").notNull().default(1),
+    channels: text("channels").$type<Json<string[]>>().notNull().default("[]"),
+    enabled: integer("enabled", { mode: "boolean" }).notNull().default(true),
+    mutedUntil: integer("muted_until"),
+    createdBy: text("created_by").notNull(),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [check("alert_rules_kind_check", sql`${t.kind} IN (${inList(ALERT_KINDS)})`)],
+);
+
+/** Incidents: one row per rule and subject while it fires (the partial unique index), kept once resolved. */
+export const alertIncidents = sqliteTable(
+  "alert_incidents",
+  {
+    id: text("id").primaryKey(),
+    ruleId: text("rule_id").notNull(),
+    subject: text("subject").notNull(),
+    state: text("state", { enum: INCIDENT_STATES }).notNull(),
+    /** When the evidence starts (e.g. the first failure in the window). */
+    startedAt: integer("started_at").notNull(),
+    detectedAt: integer("detected_at").notNull(),
+    resolvedAt: integer("resolved_at"),
+    value: real("value"),
+    summary: text("summary").notNull(),
+  },
+  (t) => [
+    check("alert_incidents_state_check", sql`${t.state} IN (${inList(INCIDENT_STATES)})`),
+    uniqueIndex("alert_incidents_open")
+      .on(t.ruleId, t.subject)
+      .where(sql`${t.state} = 'firing'`),
+    index("alert_incidents_rule").on(t.ruleId, t.detectedAt),
+  ],
+);
+
+/** Completion webhook subscriptions: a user's own (or, for a System Manager, anyone's) task and batch ends. */
+export const webhookSubscriptions = sqliteTable(
+  "webhook_subscriptions",
+  {
+    id: text("id").primaryKey(),
+    owner: text("owner").notNull(),
+    /** Created by a System Manager: covers every owner's tasks in its scope, not only the owner's. */
+    allOwners: integer("all_owners", { mode: "boolean" }).notNull().default(false),
+    scope: text("scope", { enum: SUBSCRIPTION_SCOPES }).notNull(),
+    scopeValue: text("scope_value").notNull(),
+    events: text("events").$type<Json<WebhookEvent[]>>().notNull(),
+    urlSealed: text("url_sealed").notNull(),
+    urlOrigin: text("url_origin").notNull(),
+    signingSecret: text("signing_secret").notNull(),
+    description: text("description"),
+    enabled: integer("enabled", { mode: "boolean" }).notNull().default(true),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [
+    check("webhook_subscriptions_scope_check", sql`${t.scope} IN (${inList(SUBSCRIPTION_SCOPES)})`),
+    index("webhook_subscriptions_owner").on(t.owner, t.id),
+  ],
+);
+
+/** Every notice and completion event: the outbox and the delivery log in one row (id = webhook-id). */
+export const webhookDeliveries = sqliteTable(
+  "webhook_deliveries",
+  {
+    id: text("id").primaryKey(),
+    source: text("source", { enum: DELIVERY_SOURCES }).notNull(),
+    /** The alert channel or the subscription it goes to. */
+    targetId: text("target_id").notNull(),
+    /** Who may read it: the subscription's owner (alerts: the platform). */
+    owner: text("owner").notNull(),
+    eventType: text("event_type").notNull(),
+    incidentId: text("incident_id"),
+    payload: text("payload").notNull(),
+    status: text("status", { enum: DELIVERY_STATUSES }).notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    nextAttemptAt: integer("next_attempt_at"),
+    lastAttemptAt: integer("last_attempt_at"),
+    responseStatus: integer("response_status"),
+    lastError: text("last_error"),
+    createdAt: integer("created_at").notNull(),
+    deliveredAt: integer("delivered_at"),
+  },
+  (t) => [
+    check("webhook_deliveries_source_check", sql`${t.source} IN (${inList(DELIVERY_SOURCES)})`),
+    check("webhook_deliveries_status_check", sql`${t.status} IN (${inList(DELIVERY_STATUSES)})`),
+    index("webhook_deliveries_due")
+      .on(t.nextAttemptAt)
+      .where(sql`${t.status} = 'pending'`),
+    index("webhook_deliveries_target").on(t.targetId, t.createdAt),
+  ],
+);
+
+export type AlertChannelRow = typeof alertChannels.$inferSelect;
+export type AlertRuleRow = typeof alertRules.$inferSelect;
+export type AlertIncidentRow = typeof alertIncidents.$inferSelect;
+export type WebhookSubscriptionRow = typeof webhookSubscriptions.$inferSelect;
+export type WebhookDeliveryRow = typeof webhookDeliveries.$inferSelect;

@@ -7,6 +7,7 @@ import { getDb } from "../db/client";
 import { markMethodLive } from "../db/live-log";
 import { writeLog } from "../db/log";
 import { publishTaskEvents, type EventRow } from "../events/events";
+import { logGroupHook } from "../shared/log-group-hook";
 import { describeError, log } from "../shared/log";
 import type { ObjectContext } from "./context";
 import { confirmLogGroup, takeLogGroup } from "./log";
@@ -111,7 +112,9 @@ export class LogWriter {
       const group = takeLogGroup(live, now, delayMs, GROUP_MAX);
       if (group.tasks.length === 0) return;
       const db = getDb(env);
-      const { written, batches } = await writeLog(db, group.tasks, now);
+      const addition = await logGroupHook()?.prepare(env, group.tasks, now);
+      const { written, batches } = await writeLog(db, group.tasks, now, addition?.statements);
+      if (addition) void addition.written();
       await this.markLive();
       this.failures = 0;
       storage.transactionSync(() => confirmLogGroup(live, group, Date.now()));

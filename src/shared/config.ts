@@ -62,6 +62,11 @@ const Vars = z.object({
     .enum(["on", "off"])
     .default("on")
     .transform((v) => v === "on"),
+  // Alerts and completion webhooks: how long an isolate trusts its copy of the subscriptions (a new
+  // subscription covers tasks that end at most this long after it is made), the sender of alert
+  // email, and the same local-development switch as remote targets for webhook URLs.
+  WEBHOOK_CACHE_TTL_S: whole(10, 0, "seconds").refine((n) => n <= 60, { message: "must be at most 60 seconds" }),
+  ALERT_EMAIL_FROM: z.union([z.literal(""), z.email()]).optional(),
 });
 
 export interface Config {
@@ -118,6 +123,10 @@ export interface Config {
   remoteHeartbeatMs: number;
   /** How long a rotated-out signing secret still signs calls. */
   remoteRotationGraceMs: number;
+  /** How long an isolate trusts its copy of the completion webhook subscriptions. */
+  webhookCacheTtlS: number;
+  /** The From address of alert email (null: email channels cannot send). */
+  alertEmailFrom: string | null;
 }
 
 const parsed = new WeakMap<object, Config>();
@@ -171,6 +180,8 @@ export function config(env: object): Config {
     remoteAllowInsecureLocal: v.REMOTE_ALLOW_INSECURE_LOCAL,
     remoteHeartbeatMs: v.REMOTE_HEARTBEAT_S * 1000,
     remoteRotationGraceMs: v.REMOTE_ROTATION_GRACE_S * 1000,
+    webhookCacheTtlS: v.WEBHOOK_CACHE_TTL_S,
+    alertEmailFrom: v.ALERT_EMAIL_FROM ? v.ALERT_EMAIL_FROM : null,
   };
   parsed.set(env, cfg);
   return cfg;

@@ -1,5 +1,6 @@
 // The console's pages: one entry and one view file each.
 import type { ComponentType } from "preact";
+import { Alerts } from "./views/Alerts";
 import { ApiKeys } from "./views/ApiKeys";
 import { BatchDetail } from "./views/BatchDetail";
 import { BatchList } from "./views/BatchList";
@@ -16,6 +17,7 @@ import { ScheduledJobs } from "./views/ScheduledJobs";
 import { Settings } from "./views/Settings";
 import { TaskDetail } from "./views/TaskDetail";
 import { TaskList } from "./views/TaskList";
+import { Webhooks } from "./views/Webhooks";
 
 export interface ViewProps {
   /** Path parameters, e.g. { name } for /tasks/:name. */
@@ -56,6 +58,8 @@ export const ROUTES: Route[] = [
   { pattern: "/remote-targets/:name/edit", title: "Edit remote target", view: RemoteTargetForm, admin: true },
   { pattern: "/settings", title: "Settings", view: Settings, nav: "Settings", admin: true },
   { pattern: "/api-keys", title: "API keys", view: ApiKeys, nav: "API keys", admin: true },
+  { pattern: "/alerts", title: "Alerts", view: Alerts, nav: "Alerts", admin: true },
+  { pattern: "/webhooks", title: "Webhooks", view: Webhooks, nav: "Webhooks" },
 ];
 
 /** Where "/" goes: admins land on the Overview, everyone else on their tasks. */

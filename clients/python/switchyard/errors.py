@@ -42,8 +42,8 @@ class SignatureError(ValueError):
     """A request whose Standard Webhooks signature does not verify.
 
     ``reason`` is one of ``missing-headers``, ``invalid-timestamp``, ``timestamp-too-old``,
-    ``timestamp-too-new`` or ``no-matching-signature`` (the same reasons Switchyard's own verifier
-    gives).
+    ``timestamp-too-new``, ``no-matching-signature`` (the same reasons Switchyard's own verifier
+    gives), or ``invalid-body`` from ``verify_webhook`` for a signed body that is not an event.
     """
 
     def __init__(self, reason: str) -> None:

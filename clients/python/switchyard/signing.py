@@ -10,6 +10,7 @@ import base64
 import binascii
 import hashlib
 import hmac
+import json
 import re
 import time
 from typing import Any, Iterable, Optional, Union
@@ -100,3 +101,32 @@ def verify_signature(
         if any(hmac.compare_digest(mac, e) for e in expected):
             return True
     raise SignatureError("no-matching-signature")
+
+
+def verify_webhook(
+    headers: Any,
+    body: Union[str, bytes],
+    secret: Union[str, Iterable[str]],
+    tolerance_s: int = DEFAULT_TOLERANCE_S,
+    now: Optional[float] = None,
+) -> dict:
+    """Verifies a webhook Switchyard delivered (a completion event or an alert notice) and returns
+    it as ``{"id", "type", "timestamp", "data"}``. ``secret`` is the subscription's (or alert
+    channel's) ``whsec_`` signing secret, ``body`` the raw request body exactly as received.
+    ``id`` is the ``webhook-id``: every attempt of one delivery carries the same, so drop an id
+    you have already handled. Raises SignatureError (see ``verify_signature``) when it does not verify.
+    """
+    verify_signature(headers, body, secret, tolerance_s=tolerance_s, now=now)
+    text = body.decode("utf-8") if isinstance(body, (bytes, bytearray)) else body
+    try:
+        event = json.loads(text)
+    except ValueError as e:
+        raise SignatureError("invalid-body") from e
+    if not isinstance(event, dict):
+        raise SignatureError("invalid-body")
+    return {
+        "id": header(headers, "webhook-id"),
+        "type": event.get("type"),
+        "timestamp": event.get("timestamp"),
+        "data": event.get("data") or {},
+    }

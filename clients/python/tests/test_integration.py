@@ -15,7 +15,7 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import support  # noqa: F401  (puts the package on sys.path)
-from switchyard import Callback, Client, SignatureError, SwitchyardError, verify_signature
+from switchyard import Callback, Client, SignatureError, SwitchyardError, verify_signature, verify_webhook
 
 URL = os.environ.get("SWITCHYARD_URL", "")
 KEY = os.environ.get("SWITCHYARD_KEY", "")
@@ -170,6 +170,72 @@ class RemoteMethodTests(unittest.TestCase):
             server.shutdown()
             server.server_close()
             self.client._request("DELETE", f"/api/v1/remote-targets/{target}?force=true")
+
+
+class CompletionWebhookTests(unittest.TestCase):
+    """A completion webhook subscription delivering to a receiver served here (loopback, which
+    `npm start` allows), verified with verify_webhook."""
+
+    def setUp(self):
+        self.client = Client(URL, KEY)
+
+    def test_a_finished_task_arrives_signed_and_verify_webhook_accepts_it(self):
+        events = []
+        refused = []
+        secrets = []
+        arrived = threading.Event()
+
+        class Receiver(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                try:
+                    events.append(verify_webhook(self.headers, body, secrets))
+                except SignatureError as e:
+                    refused.append(e.reason)
+                self.send_response(204)
+                self.end_headers()
+                arrived.set()
+
+            def log_message(self, *args):
+                pass
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        subscription = None
+        try:
+            marker = uuid.uuid4().hex
+            subscription = self.client._request(
+                "POST",
+                "/api/v1/webhooks",
+                {
+                    "method": "demo.echo",
+                    "events": ["task.finished"],
+                    "url": f"http://127.0.0.1:{server.server_address[1]}/hook",
+                },
+            )
+            secrets.append(subscription["signing_secret"])
+            # A new subscription applies within WEBHOOK_CACHE_TTL_S (10 s) in other isolates: enqueue
+            # until a task's end arrives, then check that task arrived exactly once.
+            deadline = time.time() + 60
+            names = []
+            while time.time() < deadline and not events:
+                task = self.client.enqueue("demo.echo", {"marker": marker})
+                self.assertEqual(self.client.wait(task["name"], timeout=60)["status"], "Finished")
+                names.append(task["name"])
+                arrived.wait(2)
+            self.assertTrue(events, "no completion webhook arrived")
+            name = events[0]["data"]["name"]
+            self.assertIn(name, names)
+            mine = [e for e in events if e["data"].get("name") == name]
+            self.assertEqual(refused, [])
+            self.assertEqual(len(mine), 1, events)
+            self.assertEqual(mine[0]["type"], "task.finished")
+            self.assertTrue(mine[0]["id"].startswith("msg_"))
+        finally:
+            server.shutdown()
+            server.server_close()
+            if subscription is not None:
+                self.client._request("DELETE", f"/api/v1/webhooks/{subscription['id']}")
 
 
 if __name__ == "__main__":

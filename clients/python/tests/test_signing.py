@@ -95,3 +95,45 @@ class VerifyTests(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class VerifyWebhookTests(unittest.TestCase):
+    """A receiver's check of Switchyard's webhooks: the signature, then the event."""
+
+    BODY = '{"type":"task.finished","timestamp":"2026-12-07T12:00:00.000Z","data":{"name":"T1","status":"Finished"}}'
+
+    def signed(self, body=None, secret=OTHER_SECRET, msg_id="msg_0123456789abcdef", at=1_800_000_000):
+        return sign(msg_id, at, self.BODY if body is None else body, secret)
+
+    def test_returns_the_event_with_its_webhook_id(self):
+        from switchyard import verify_webhook
+
+        event = verify_webhook(self.signed(), self.BODY, OTHER_SECRET, now=1_800_000_010)
+        self.assertEqual(event["id"], "msg_0123456789abcdef")
+        self.assertEqual(event["type"], "task.finished")
+        self.assertEqual(event["data"], {"name": "T1", "status": "Finished"})
+
+    def test_a_byte_body_verifies_like_text(self):
+        from switchyard import verify_webhook
+
+        event = verify_webhook(self.signed(), self.BODY.encode(), OTHER_SECRET, now=1_800_000_000)
+        self.assertEqual(event["type"], "task.finished")
+
+    def test_a_changed_body_another_secret_or_an_old_timestamp_is_refused(self):
+        from switchyard import verify_webhook
+
+        with self.assertRaises(SignatureError) as changed:
+            verify_webhook(self.signed(), self.BODY.replace("T1", "T2"), OTHER_SECRET, now=1_800_000_000)
+        self.assertEqual(changed.exception.reason, "no-matching-signature")
+        with self.assertRaises(SignatureError):
+            verify_webhook(self.signed(), self.BODY, VECTOR["secret"], now=1_800_000_000)
+        with self.assertRaises(SignatureError) as old:
+            verify_webhook(self.signed(), self.BODY, OTHER_SECRET, now=1_800_000_000 + 301)
+        self.assertEqual(old.exception.reason, "timestamp-too-old")
+
+    def test_a_signed_body_that_is_not_an_event_is_refused(self):
+        from switchyard import verify_webhook
+
+        with self.assertRaises(SignatureError) as bad:
+            verify_webhook(self.signed(body="[1]"), "[1]", OTHER_SECRET, now=1_800_000_000)
+        self.assertEqual(bad.exception.reason, "invalid-body")

@@ -29,6 +29,7 @@ import type {
 import { subscribe, type ServerMessage, type Watch, type WatchOptions } from "./watch";
 
 export { SwitchyardError, isTransient } from "./errors";
+export { verifyWebhook, WebhookVerificationError, type SwitchyardWebhook } from "./webhooks";
 export type * from "./types";
 export type { ConnectionState, Watch, WatchOptions } from "./watch";
 
