@@ -91,6 +91,8 @@ export function task(method: string, owner: string, args: Record<string, unknown
     jobId: null,
     scheduledJob: null,
     scheduledFor: null,
+    traceparent: null,
+    tracestate: null,
     ...extra,
   } satisfies NewTask;
 }
