@@ -70,7 +70,7 @@ describe("trace context", () => {
     expect(row).toEqual({ traceparent: UPSTREAM, tracestate: "erp=frappe" });
   });
 
-  it("a failing attempt's warnings carry the trace too", async () => {
+  it("a failing attempt's end is logged in its trace, with the outcome", async () => {
     const task = await enqueueTraced({ method: "demo.fail", permanent: true }, { traceparent: UPSTREAM });
     await waitForStatus(task.name, "Failed");
     const ended = lines.find((l) => l.task === task.name && l.message === "attempt ended");
