@@ -5,7 +5,7 @@ import { evictDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { FAR_FUTURE, expectErrorEnvelope } from "./api-support";
 import { call, createKey, enqueue, waitForStatus } from "./helpers";
-import { siteTarget } from "./remote-support";
+import { siteTarget, waitForCalls } from "./remote-support";
 
 /** One sample's value from the Prometheus text (0 when the series is absent). */
 function sample(text: string, series: string): number {
@@ -104,6 +104,28 @@ describe("the metrics endpoint", () => {
     expect(sample(text, `switchyard_remote_call_failures_total{target="${refused.name}"}`)).toBe(1);
     expect(sample(text, `switchyard_remote_auth_failures_total{target="${refused.name}"}`)).toBe(1);
     expect(sample(text, `switchyard_remote_target_auth_failed{target="${refused.name}"}`)).toBe(1);
+  });
+
+  it("counts an outcome once: a repeated complete callback is refused and changes no counter", async () => {
+    const target = await siteTarget();
+    const method = `${target.name}:myapp.api.long_job`;
+    const task = await enqueue({ method, steps: 1, step_ms: 0 });
+    await waitForStatus(task.name, "Finished");
+    const [received] = await waitForCalls(target.host, task.name, (calls) => calls[0]?.background === "done");
+    const token = received?.headers["x-switchyard-callback-token"] ?? "";
+    const before = await scrape(`?method=${encodeURIComponent(method)}`);
+    expect(sample(before, m("switchyard_tasks_finished_total", method))).toBe(1);
+    const again = await call(`/api/v1/tasks/${task.name}/complete`, {
+      key: null,
+      headers: { authorization: `Bearer ${token}` },
+      body: { result: { again: true } },
+    });
+    expect(again.status).toBe(409);
+    const after = await scrape(`?method=${encodeURIComponent(method)}`);
+    for (const name of ["switchyard_tasks_finished_total", "switchyard_tasks_started_total"]) {
+      expect(sample(after, m(name, method)), name).toBe(sample(before, m(name, method)));
+    }
+    expect(sample(after, `switchyard_remote_calls_total{target="${target.name}"}`)).toBe(1);
   });
 
   it("is for System Managers and Metrics Readers: a Task User is refused, no key is a 401", async () => {

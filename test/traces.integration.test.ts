@@ -70,7 +70,7 @@ describe("trace context", () => {
     expect(row).toEqual({ traceparent: UPSTREAM, tracestate: "erp=frappe" });
   });
 
-  it("a failing attempt's warnings carry the trace too", async () => {
+  it("a failing attempt's end is logged in its trace, with the outcome", async () => {
     const task = await enqueueTraced({ method: "demo.fail", permanent: true }, { traceparent: UPSTREAM });
     await waitForStatus(task.name, "Failed");
     const ended = lines.find((l) => l.task === task.name && l.message === "attempt ended");
@@ -108,6 +108,12 @@ describe("trace context", () => {
     const callbacks = received?.callbacks ?? [];
     expect(callbacks.map((c) => c.kind)).toEqual(["progress", "progress", "complete"]);
     for (const cb of callbacks) expect(cb.traceparent).toMatch(new RegExp(`^00-${TRACE_ID}-[0-9a-f]{16}-01$`));
+    // The consumer's lines of the attempt that made the call are in the trace with the attempt's span.
+    const attempt = lines.filter((l) => l.task === task.name && String(l.message).startsWith("attempt "));
+    expect(attempt.map((l) => [l.message, l.trace_id, l.span_id])).toEqual([
+      ["attempt started", TRACE_ID, span],
+      ["attempt ended", TRACE_ID, span],
+    ]);
     const logged = lines.filter((l) => l.task === task.name && l.message === "remote callback");
     expect(logged.map((l) => l.action)).toEqual(["progress", "progress", "complete"]);
     for (const line of logged) expect(line.trace_id).toBe(TRACE_ID);

@@ -105,9 +105,9 @@ export class LogWriter {
     if (!this.ready()) return;
     const { env, live, method, storage } = this.object;
     this.urgent = false;
-    // The method's counters ride along with the log's rhythm: one meta row per group at most.
-    if (live.counters.owesSave()) storage.transactionSync(() => live.counters.save(live.store));
     try {
+      // The method's counters ride along with the log's rhythm: one meta row per group at most.
+      if (live.counters.owesSave()) storage.transactionSync(() => live.counters.save(live.store));
       const now = Date.now();
       const group = takeLogGroup(live, now, delayMs, GROUP_MAX);
       if (group.tasks.length === 0) return;

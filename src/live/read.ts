@@ -36,9 +36,10 @@ export async function readTasks(env: Env, names: readonly string[]): Promise<Tas
  * method) is linked at once; a rerun under another method appears once the log has it.
  */
 export async function readReruns(env: Env, task: TaskRecord, owner: string | undefined, limit = 10): Promise<string[]> {
-  const [logged, live] = await Promise.all([
-    rerunsOf(getDb(env), task.name, owner, limit),
-    objectOf(env, task.method, (o) => o.reruns(task.name, owner)),
-  ]);
+  // The object first, then the log: a rerun leaves the object only once the log has it, so one
+  // the object no longer holds is in the log by the time the log is read (read together, a rerun
+  // that moved in between was in neither answer).
+  const live = await objectOf(env, task.method, (o) => o.reruns(task.name, owner));
+  const logged = await rerunsOf(getDb(env), task.name, owner, limit);
   return [...new Set([...logged, ...live])].sort().reverse().slice(0, limit);
 }
