@@ -5,7 +5,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { sendDeliveries } from "../src/webhooks/deliver";
 import { completionWebhooks } from "../src/webhooks/completion";
-import { expectErrorEnvelope, uid } from "./api-support";
+import { expectErrorEnvelope, uid, type Res } from "./api-support";
 import { call, createKey, enqueue, settleLog, waitForStatus } from "./helpers";
 import { answerWith, newInbox, received, signedBy, typeOf, waitForHooks } from "./hook-support";
 
@@ -122,7 +122,7 @@ describe("completion webhooks", () => {
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const page = await call(
+      const page: Res = await call(
         `/api/v1/webhooks/${sub.id}/deliveries?limit=1${cursor === null ? "" : `&cursor=${cursor}`}`,
         { key: dave },
       );
