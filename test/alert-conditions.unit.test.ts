@@ -131,3 +131,24 @@ describe("channel formats", () => {
     expect(head).toContain("Message-ID: <msg_1@example.com>");
   });
 });
+
+describe("webhook destinations", () => {
+  it("loopback and http:// pass only with the local-development switch, as for remote targets", async () => {
+    const { checkedDestination } = await import("../src/webhooks/destination");
+    const off = { REMOTE_ALLOW_INSECURE_LOCAL: "off" } as unknown as Env;
+    const on = { REMOTE_ALLOW_INSECURE_LOCAL: "on" } as unknown as Env;
+    for (const url of [
+      "http://127.0.0.1/hook",
+      "https://localhost/hook",
+      "https://[::1]/hook",
+      "http://example.com/hook",
+    ]) {
+      expect(() => checkedDestination(off, url), url).toThrow(/^url /);
+    }
+    expect(checkedDestination(on, "http://127.0.0.1:8787/hook")).toEqual({
+      url: "http://127.0.0.1:8787/hook",
+      origin: "http://127.0.0.1:8787",
+    });
+    expect(checkedDestination(off, "https://hooks.example.com/x/").url).toBe("https://hooks.example.com/x");
+  });
+});

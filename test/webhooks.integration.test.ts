@@ -5,7 +5,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { sendDeliveries } from "../src/webhooks/deliver";
 import { completionWebhooks } from "../src/webhooks/completion";
-import { expectErrorEnvelope, uid } from "./api-support";
+import { expectErrorEnvelope, uid, type Res } from "./api-support";
 import { call, createKey, enqueue, settleLog, waitForStatus } from "./helpers";
 import { answerWith, newInbox, received, signedBy, typeOf, waitForHooks } from "./hook-support";
 
@@ -107,7 +107,7 @@ describe("completion webhooks", () => {
     });
     expect(bulk.status, JSON.stringify(bulk.body)).toBe(201);
     const inbox = newInbox();
-    await subscribe(dave, { batch_id: batchId, events: ["batch.done", "task.finished"], url: inbox.url });
+    const sub = await subscribe(dave, { batch_id: batchId, events: ["batch.done", "task.finished"], url: inbox.url });
     const names: string[] = bulk.body.tasks.map((t: { name: string }) => t.name);
     await Promise.all(names.map((n) => waitForStatus(n, "Finished")));
     await settleLog();
@@ -117,6 +117,20 @@ describe("completion webhooks", () => {
     expect(types.filter((t) => t === "task.finished")).toHaveLength(3);
     const done = got.find((r) => typeOf(r) === "batch.done");
     expect(JSON.parse(done?.body ?? "{}").data).toMatchObject({ batch_id: batchId, total: 3, finished: 3, done: 3 });
+
+    // The delivery log pages one row at a time without skipping rows written at the same instant.
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: Res = await call(
+        `/api/v1/webhooks/${sub.id}/deliveries?limit=1${cursor === null ? "" : `&cursor=${cursor}`}`,
+        { key: dave },
+      );
+      expect(page.status).toBe(200);
+      seen.push(...page.body.data.map((d: { id: string }) => d.id));
+      cursor = page.body.next_cursor;
+    } while (cursor !== null);
+    expect(seen.sort()).toEqual(got.map((r) => r.headers["webhook-id"]).sort());
   });
 
   it("other users' subscriptions are 404, and nobody subscribes to what they may not see", async () => {

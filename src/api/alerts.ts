@@ -32,17 +32,13 @@ import { firingIncidents, listChannels, listIncidents, listRules } from "../db/a
 import { getDb } from "../db/client";
 import { listDeliveries } from "../db/webhooks";
 import { deliveryJson } from "../webhooks/delivery-json";
+import { nextTimeCursor, parseTimeCursor, TimeCursor } from "./time-cursor";
 import { errorResponse, errorResponses, json, Limit, page, pathParam, requireRole, router } from "./router";
 
 const Id = z.object({ id: pathParam("id", 64) });
 const body = <T extends z.ZodType>(schema: T) => ({
   body: { required: true, content: { "application/json": { schema } } },
 });
-/** A page cursor: the epoch-ms time the previous page ended at. */
-const Cursor = z
-  .string()
-  .regex(/^\d{1,15}$/, "a cursor from next_cursor")
-  .optional();
 
 export const alertsApi = router()
   .openapi(
@@ -208,7 +204,7 @@ export const alertsApi = router()
           rule: z.string().max(64).optional(),
           state: z.enum(["firing", "resolved"]).optional(),
           limit: Limit,
-          cursor: Cursor,
+          cursor: TimeCursor,
         }),
       },
       responses: { 200: json(page(AlertIncident), "Incidents"), ...errorResponses },
@@ -219,10 +215,9 @@ export const alertsApi = router()
         getDb(c.env),
         { ruleId: q.rule ?? null, state: q.state ?? null },
         q.limit,
-        q.cursor === undefined ? null : Number(q.cursor),
+        parseTimeCursor(q.cursor),
       );
-      const last = rows.at(-1);
-      const next = rows.length === q.limit && last ? String(last.detectedAt) : null;
+      const next = nextTimeCursor(rows, q.limit, (r) => [r.detectedAt, r.id]);
       return c.json({ data: rows.map(incidentJson), next_cursor: next }, 200);
     },
   )
@@ -232,7 +227,7 @@ export const alertsApi = router()
       middleware: [requireRole("System Manager")] as const,
       path: "/deliveries",
       summary: "The notices' delivery log, newest first",
-      request: { query: z.object({ channel: z.string().max(64).optional(), limit: Limit, cursor: Cursor }) },
+      request: { query: z.object({ channel: z.string().max(64).optional(), limit: Limit, cursor: TimeCursor }) },
       responses: { 200: json(page(WebhookDelivery), "Deliveries"), ...errorResponses },
     }),
     async (c) => {
@@ -241,10 +236,9 @@ export const alertsApi = router()
         getDb(c.env),
         { targetId: q.channel ?? null, source: "alert", owner: null },
         q.limit,
-        q.cursor === undefined ? null : Number(q.cursor),
+        parseTimeCursor(q.cursor),
       );
-      const last = rows.at(-1);
-      const next = rows.length === q.limit && last ? String(last.createdAt) : null;
+      const next = nextTimeCursor(rows, q.limit, (r) => [r.createdAt, r.id]);
       return c.json({ data: rows.map(deliveryJson), next_cursor: next }, 200);
     },
   );

@@ -21,6 +21,7 @@ import {
   testSubscription,
   visibleSubscription,
 } from "../webhooks/manage";
+import { nextTimeCursor, parseTimeCursor, TimeCursor } from "./time-cursor";
 import { errorResponse, errorResponses, json, Limit, page, pathParam, requireRole, router } from "./router";
 
 const Id = z.object({ id: pathParam("id", 64) });
@@ -121,10 +122,7 @@ export const webhooksApi = router()
         params: Id,
         query: z.object({
           limit: Limit,
-          cursor: z
-            .string()
-            .regex(/^\d{1,15}$/, "a cursor from next_cursor")
-            .optional(),
+          cursor: TimeCursor,
         }),
       },
       responses: { 200: json(page(WebhookDelivery), "Deliveries"), ...errorResponses },
@@ -136,10 +134,9 @@ export const webhooksApi = router()
         getDb(c.env),
         { targetId: sub.id, source: "subscription", owner: null },
         q.limit,
-        q.cursor === undefined ? null : Number(q.cursor),
+        parseTimeCursor(q.cursor),
       );
-      const last = rows.at(-1);
-      const next = rows.length === q.limit && last ? String(last.createdAt) : null;
+      const next = nextTimeCursor(rows, q.limit, (r) => [r.createdAt, r.id]);
       return c.json({ data: rows.map(deliveryJson), next_cursor: next }, 200);
     },
   );

@@ -1,7 +1,7 @@
 // Alert rules, channels and incidents in D1: reads and writes, and the two compare-and-sets that
 // make one notice per incident — an incident opens only where none of its rule and subject fires
 // (the partial unique index), and resolves only from firing.
-import { and, desc, eq, inArray, lt, sql } from "drizzle-orm";
+import { and, or, desc, eq, inArray, lt, sql } from "drizzle-orm";
 import type { Db } from "./client";
 import { inJson } from "./in-json";
 import {
@@ -117,12 +117,18 @@ export function listIncidents(
   db: Db,
   filter: { ruleId: string | null; state: "firing" | "resolved" | null },
   limit: number,
-  before: number | null,
+  before: { at: number; id: string } | null,
 ): Promise<AlertIncidentRow[]> {
   const conditions = [];
   if (filter.ruleId !== null) conditions.push(eq(alertIncidents.ruleId, filter.ruleId));
   if (filter.state !== null) conditions.push(eq(alertIncidents.state, filter.state));
-  if (before !== null) conditions.push(lt(alertIncidents.detectedAt, before));
+  if (before !== null) {
+    const older = or(
+      lt(alertIncidents.detectedAt, before.at),
+      and(eq(alertIncidents.detectedAt, before.at), lt(alertIncidents.id, before.id)),
+    );
+    if (older) conditions.push(older);
+  }
   return db
     .select()
     .from(alertIncidents)

@@ -1,6 +1,6 @@
 // Completion webhook subscriptions and the delivery log (the outbox every notice and event goes
 // through): reads, writes and the claim that makes one sender own a delivery attempt at a time.
-import { and, count, desc, eq, lt, sql } from "drizzle-orm";
+import { and, or, count, desc, eq, lt, sql } from "drizzle-orm";
 import type { Db } from "./client";
 import { inJson } from "./in-json";
 import {
@@ -172,12 +172,18 @@ export function listDeliveries(
   db: Db,
   filter: { targetId: string | null; source: "alert" | "subscription"; owner: string | null },
   limit: number,
-  before: number | null,
+  before: { at: number; id: string } | null,
 ): Promise<WebhookDeliveryRow[]> {
   const conditions = [eq(webhookDeliveries.source, filter.source)];
   if (filter.targetId !== null) conditions.push(eq(webhookDeliveries.targetId, filter.targetId));
   if (filter.owner !== null) conditions.push(eq(webhookDeliveries.owner, filter.owner));
-  if (before !== null) conditions.push(lt(webhookDeliveries.createdAt, before));
+  if (before !== null) {
+    const older = or(
+      lt(webhookDeliveries.createdAt, before.at),
+      and(eq(webhookDeliveries.createdAt, before.at), lt(webhookDeliveries.id, before.id)),
+    );
+    if (older) conditions.push(older);
+  }
   return db
     .select()
     .from(webhookDeliveries)

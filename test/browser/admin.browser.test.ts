@@ -180,6 +180,8 @@ describe("overview and small screens", () => {
       ["remote-targets", "Remote targets"],
       ["settings", "Settings"],
       ["overview", "Overview"],
+      ["alerts", "Alerts"],
+      ["webhooks", "Webhooks"],
     ] as const) {
       await phone.page.evaluate((p) => (location.hash = `#/${p}`), path);
       await phone.page.getByRole("heading", { name: heading, exact: true }).waitFor();
