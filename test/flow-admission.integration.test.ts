@@ -292,4 +292,15 @@ describe("debounce and rate limit", () => {
     const [nextWindow] = await put(method, [task(method, "A")], Date.now() + 3_600_001);
     expect(nextWindow?.status).toBe("Pending");
   });
+
+  it("a key missing from the arguments refuses a caller's task, but ends a schedule's run saying why", async () => {
+    const method = freshMethod("keymissing");
+    await configure(method, 0, { concurrency: [{ key: "arguments.customer", limit: 1 }] });
+    await expect(put(method, [task(method, "A", { other: 1 })])).rejects.toThrow(/arguments\.customer/);
+    expect(await inLive(method, (live) => live.store.exec(`SELECT count(*) AS n FROM tasks`)[0]?.n)).toBe(0);
+    const [run] = await put(method, [task(method, "A", { other: 1 }, { scheduledJob: "nightly" })]);
+    expect(run?.status).toBe("Canceled");
+    expect(run?.flowOutcome).toBe("key_missing");
+    expect(run?.statusMessage).toContain("arguments.customer");
+  });
 });
