@@ -303,4 +303,26 @@ describe("debounce and rate limit", () => {
     expect(run?.flowOutcome).toBe("key_missing");
     expect(run?.statusMessage).toContain("arguments.customer");
   });
+
+  it("debounce and singleton stay exact across an eviction: their state is the tasks' own rows", async () => {
+    const debounced = freshMethod("debounce-evict");
+    await configure(debounced, 0, { debounce: { key: "arguments.customer", period: "1h" } });
+    const [first] = await put(debounced, [task(debounced, "A", { customer: "ACME", n: 1 })]);
+    await evict(debounced);
+    const [second] = await put(debounced, [task(debounced, "A", { customer: "ACME", n: 2 })]);
+    const both = await inLive(debounced, (live) => live.getMany([first?.name ?? "", second?.name ?? ""]));
+    expect(both.map((t) => [t.name, t.status, t.flowOutcome])).toEqual([
+      [first?.name, "Canceled", "debounced"],
+      [second?.name, "Pending", null],
+    ]);
+
+    const single = freshMethod("single-evict");
+    await configure(single, 0, { singleton: { key: "arguments.doc", mode: "skip" } });
+    const [live] = await put(single, [task(single, "A", { doc: "D1" })]);
+    expect(await admitNow(single)).toEqual([live?.name]);
+    await claimAll(single, [live?.name ?? ""]);
+    await evict(single);
+    const [late] = await put(single, [task(single, "A", { doc: "D1" })]);
+    expect(late?.flowOutcome).toBe("singleton_skipped");
+  });
 });
