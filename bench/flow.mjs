@@ -288,7 +288,7 @@ async function debounce() {
 let pollCost = {};
 
 const CONTROLS_ON = {
-  concurrency: [{ key: "owner", limit: 8 }],
+  concurrency: [{ key: "owner", limit: 10 }],
   throttle: { limit: 10_000, period: "1s", burst: 1000 },
   rateLimit: { limit: 100_000, period: "1h", key: "owner" },
 };

@@ -292,4 +292,37 @@ describe("debounce and rate limit", () => {
     const [nextWindow] = await put(method, [task(method, "A")], Date.now() + 3_600_001);
     expect(nextWindow?.status).toBe("Pending");
   });
+
+  it("a key missing from the arguments refuses a caller's task, but ends a schedule's run saying why", async () => {
+    const method = freshMethod("keymissing");
+    await configure(method, 0, { concurrency: [{ key: "arguments.customer", limit: 1 }] });
+    await expect(put(method, [task(method, "A", { other: 1 })])).rejects.toThrow(/arguments\.customer/);
+    expect(await inLive(method, (live) => live.store.exec(`SELECT count(*) AS n FROM tasks`)[0]?.n)).toBe(0);
+    const [run] = await put(method, [task(method, "A", { other: 1 }, { scheduledJob: "nightly" })]);
+    expect(run?.status).toBe("Canceled");
+    expect(run?.flowOutcome).toBe("key_missing");
+    expect(run?.statusMessage).toContain("arguments.customer");
+  });
+
+  it("debounce and singleton stay exact across an eviction: their state is the tasks' own rows", async () => {
+    const debounced = freshMethod("debounce-evict");
+    await configure(debounced, 0, { debounce: { key: "arguments.customer", period: "1h" } });
+    const [first] = await put(debounced, [task(debounced, "A", { customer: "ACME", n: 1 })]);
+    await evict(debounced);
+    const [second] = await put(debounced, [task(debounced, "A", { customer: "ACME", n: 2 })]);
+    const both = await inLive(debounced, (live) => live.getMany([first?.name ?? "", second?.name ?? ""]));
+    expect(both.map((t) => [t.name, t.status, t.flowOutcome])).toEqual([
+      [first?.name, "Canceled", "debounced"],
+      [second?.name, "Pending", null],
+    ]);
+
+    const single = freshMethod("single-evict");
+    await configure(single, 0, { singleton: { key: "arguments.doc", mode: "skip" } });
+    const [live] = await put(single, [task(single, "A", { doc: "D1" })]);
+    expect(await admitNow(single)).toEqual([live?.name]);
+    await claimAll(single, [live?.name ?? ""]);
+    await evict(single);
+    const [late] = await put(single, [task(single, "A", { doc: "D1" })]);
+    expect(late?.flowOutcome).toBe("singleton_skipped");
+  });
 });

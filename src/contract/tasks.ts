@@ -128,7 +128,7 @@ export const Task = z
     }),
     flow_outcome: z.enum(FLOW_OUTCOMES).nullable().meta({
       description:
-        "why flow control ended the task (it is then Canceled, with the reason in status_message): rate_limited, debounced, singleton_skipped, singleton_canceled",
+        "why flow control ended the task (it is then Canceled, with the reason in status_message): rate_limited, debounced, singleton_skipped, singleton_canceled, key_missing (a scheduled job's run whose arguments lack a key)",
     }),
   })
   .meta({ id: "Task" });

@@ -1,10 +1,12 @@
 // Reaching a method's object: one stub per call (a fresh one on each retry), retrying only what
 // the runtime marks retryable. Every object RPC is safe to repeat (inserts are idempotent by name,
-// transitions are compare-and-sets), so a retry after a lost answer changes nothing twice. A task
-// whose arguments lack a flow control key comes back as the 400 it is (flow-enqueue.ts).
+// transitions are compare-and-sets), so a retry after a lost answer changes nothing twice. An
+// enqueue the object refused because a task's arguments lack a flow control key (nothing was
+// written) comes back as the 400 it is (flow-enqueue.ts).
 import { invalid } from "../shared/errors";
 import { callObject } from "../shared/object-call";
-import { flowKeyIssue } from "./flow-enqueue";
+import type { Inserted, NewTask } from "./enqueue";
+import { flowKeyIssue, type EnqueueRefused } from "./flow-enqueue";
 
 /** The method object's stub type. */
 export type MethodObject = DurableObjectStub<import("./object").MethodTasks>;
@@ -18,4 +20,21 @@ export async function objectOf<T>(env: Env, method: string, fn: (object: MethodO
     if (issue) throw invalid("flow_key_missing", `${issue.path}: ${issue.message}`, [issue]);
     throw error;
   }
+}
+
+/** Inserts tasks in the object of `method` (see MethodTasks.enqueue); a refusal is a 400 naming the key. */
+export async function enqueueIn(
+  env: Env,
+  method: string,
+  tasks: NewTask[],
+  options: { hold?: string; pauseRest?: string[] } = {},
+): Promise<Inserted[]> {
+  // The stub's type of a union answer is not one the compiler can narrow: it is what enqueue returns.
+  const answer = (await objectOf(env, method, (o) => o.enqueue(tasks, options) as unknown as Promise<unknown>)) as
+    Inserted[] | EnqueueRefused;
+  if ("refused" in answer) {
+    const issue = answer.refused;
+    throw invalid("flow_key_missing", `${issue.path}: ${issue.message}`, [issue]);
+  }
+  return answer;
 }

@@ -22,8 +22,9 @@ export function admit(live: Live, now: number, cap: number): Attempt[] {
   if (free === 0) return [];
   const gate = new FlowGate(live.settings.flow, live.throttles, now, live.runningKeys());
   const admitted: Attempt[] = [];
+  const refilled = new Set<string>();
   while (admitted.length < free) {
-    const entry = live.line.pick(gate.blocks);
+    const entry = live.line.pick(gate.blocks, refilled);
     if (entry === null) break;
     live.line.remove(entry.name);
     const row = live.store.readTask(entry.name);

@@ -2,7 +2,8 @@
 // objects, until its commit), each with a Pending change for the log. A live task of the same
 // owner holding the same dedupe_key is returned instead of a new one — dedupe is per method.
 import { applyAction } from "./actions";
-import { admitAtEnqueue, flowKeysFor, RateWindows, type Supersede } from "./flow-enqueue";
+import type { FlowKeys } from "../shared/flow";
+import { admitAtEnqueue, flowKeyIssue, flowKeysFor, RateWindows, type Supersede } from "./flow-enqueue";
 import type { Live } from "./live";
 import type { TaskRecord } from "./store";
 
@@ -50,8 +51,26 @@ export function insertTasks(
       }
     }
     const base: TaskRecord = { ...spec, priority: spec.priority ?? live.settings.priority, seq: live.nextSeq(0) };
-    // Flow control: keys evaluated once (a missing key path throws: nothing is inserted).
-    const flowKeys = flowKeysFor(live.settings.flow, base);
+    // Flow control: keys evaluated once (a missing key path throws: nothing is inserted) — but a
+    // scheduled job's run, which no caller waits for, ends at once saying why (no retry loop).
+    let flowKeys: FlowKeys | null;
+    try {
+      flowKeys = flowKeysFor(live.settings.flow, base);
+    } catch (error) {
+      const issue = flowKeyIssue(error);
+      if (issue === null || base.scheduledJob === null) throw error;
+      const task: TaskRecord = {
+        ...base,
+        status: "Canceled",
+        statusMessage: `Not run: ${issue.message}`,
+        flowOutcome: "key_missing",
+        endedAt: now,
+        wakeAt: null,
+      };
+      fresh.push(task);
+      results.push({ task, created: true });
+      continue;
+    }
     const keyed: TaskRecord = { ...base, flowKeys: flowKeys === null ? null : JSON.stringify(flowKeys) };
     const { rateLimit, singleton, debounce } = live.settings.flow;
     const decided =

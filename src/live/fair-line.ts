@@ -52,6 +52,8 @@ export class FairLine {
     /** Weight of a key value (≥ 1). */
     private readonly weight: (key: string) => number,
     private readonly pageSize = 1000,
+    /** The least page of one key's line kept in memory. */
+    private readonly minPerKey = 64,
   ) {}
 
   /** Forgets the heads (not the passes); the next read refills from storage. */
@@ -62,7 +64,7 @@ export class FairLine {
   }
 
   private perKey(): number {
-    return Math.max(64, Math.floor(this.pageSize / Math.max(1, this.keys.size)));
+    return Math.max(this.minPerKey, Math.floor(this.pageSize / Math.max(1, this.keys.size)));
   }
 
   /** A task became dispatchable. */
@@ -74,6 +76,9 @@ export class FairLine {
       if (!this.allKeys) return;
       line = { entries: [], complete: true };
       this.keys.set(entry.key, line);
+      this.activate(entry.key);
+    } else if (line.complete && line.entries.length === 0) {
+      // The key had nothing waiting: it joins now.
       this.activate(entry.key);
     }
     const last = line.entries.at(-1);
@@ -103,8 +108,10 @@ export class FairLine {
   /**
    * The next task by the rule, skipping those `blocked` holds back (they keep their place); null
    * when none may go. Does not take it: the caller removes it and `charge`s its key once admitted.
+   * A key whose page in memory is all held back is read afresh from storage once per `refilled`
+   * (one admission pass), so the depth looked at is a whole page, not what is left of one.
    */
-  pick(blocked: (entry: FairEntry) => boolean): FairEntry | null {
+  pick(blocked: (entry: FairEntry) => boolean, refilled: Set<string> = new Set()): FairEntry | null {
     if (!this.allKeys && (this.keys.size === 0 || this.sinceRefill >= this.pageSize)) this.refillAll();
     let best: FairEntry | null = null;
     let bestPass = 0;
@@ -114,7 +121,12 @@ export class FairLine {
         this.keys.delete(key);
         continue;
       }
-      const entry = line.entries.find((e) => !blocked(e));
+      let entry = line.entries.find((e) => !blocked(e));
+      if (!entry && !line.complete && !refilled.has(key)) {
+        refilled.add(key);
+        this.refillKey(key, line);
+        entry = line.entries.find((e) => !blocked(e));
+      }
       if (!entry) continue;
       const pass = this.passOf(key);
       if (best === null || better(entry, pass, best, bestPass)) {
@@ -125,7 +137,7 @@ export class FairLine {
     if (best === null && !this.allKeys && this.sinceRefill > 0) {
       // Keys not in memory may hold the next task: look once more from storage.
       this.refillAll();
-      return this.pick(blocked);
+      return this.pick(blocked, refilled);
     }
     return best;
   }
@@ -173,6 +185,7 @@ export class FairLine {
 
   private refillKey(key: string, line: KeyLine): void {
     const limit = this.perKey();
+    for (const e of line.entries) this.where.delete(e.name);
     line.entries = this.source.ofKey(key, limit);
     line.complete = line.entries.length < limit;
     for (const e of line.entries) this.where.set(e.name, key);
@@ -183,7 +196,7 @@ export class FairLine {
     const known = new Set(this.keys.keys());
     this.keys.clear();
     this.where.clear();
-    const perKey = Math.max(64, Math.floor(this.pageSize / Math.max(1, known.size)));
+    const perKey = Math.max(this.minPerKey, Math.floor(this.pageSize / Math.max(1, known.size)));
     const rows = this.source.ranked(perKey, this.pageSize);
     const hitLimit = rows.length >= this.pageSize;
     const lastRank = rows.at(-1)?.rank ?? 0;

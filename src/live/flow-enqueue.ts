@@ -37,6 +37,11 @@ export function flowKeyIssue(error: unknown): FlowIssue | null {
   }
 }
 
+/** What the object answers instead of the inserted tasks when a task's arguments lack a key. */
+export interface EnqueueRefused {
+  refused: FlowIssue;
+}
+
 /** Tasks a newcomer replaces: canceled with `outcome` and `message` once it is in. */
 export interface Supersede {
   names: string[];

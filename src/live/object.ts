@@ -32,6 +32,7 @@ import {
   type OutcomeReport,
   type OutcomeResult,
 } from "./outcome";
+import { flowKeyIssue, type EnqueueRefused } from "./flow-enqueue";
 import { flowUsage, type FlowUsage } from "./flow-usage";
 import { readSettings, reconcile } from "./settle";
 import { Store, type TaskRecord } from "./store";
@@ -178,14 +179,25 @@ export class MethodTasks extends DurableObject<Env> {
    * Inserts tasks (one transaction; idempotent by name; dedupe per owner and key). With `hold`,
    * they wait invisible until `release(hold)` — a bulk enqueue spanning objects commits first.
    */
-  async enqueue(tasks: NewTask[], options: { hold?: string; pauseRest?: string[] } = {}): Promise<Inserted[]> {
+  async enqueue(
+    tasks: NewTask[],
+    options: { hold?: string; pauseRest?: string[] } = {},
+  ): Promise<Inserted[] | EnqueueRefused> {
     count({ doRequests: 1 });
     await this.settledNow();
     const stopped: string[] = [];
-    const results = this.ctx.storage.transactionSync(() => {
-      if (options.pauseRest) this.live.notePauseRest(options.pauseRest);
-      return insertTasks(this.live, tasks, options.hold ?? null, Date.now(), stopped);
-    });
+    let results: Inserted[];
+    try {
+      results = this.ctx.storage.transactionSync(() => {
+        if (options.pauseRest) this.live.notePauseRest(options.pauseRest);
+        return insertTasks(this.live, tasks, options.hold ?? null, Date.now(), stopped);
+      });
+    } catch (error) {
+      // A task's arguments lack a flow control key: the transaction wrote nothing; say which.
+      const issue = flowKeyIssue(error);
+      if (issue === null) throw error;
+      return { refused: issue };
+    }
     tellOver(this.ctx, this.live, stopped);
     this.afterChange(results.some((r) => r.created) && options.hold === undefined);
     // The minute cron and the ops summary find this method by its mark: set it before answering.

@@ -4,7 +4,7 @@ import { and, desc, eq, type SQL } from "drizzle-orm";
 import { getDb } from "../db/client";
 import { dbErrorMentions } from "../db/errors";
 import { reportJobs, type ReportJobRow } from "../db/schema";
-import { objectOf } from "../live/client";
+import { enqueueIn } from "../live/client";
 import { readTask, readTasks } from "../live/read";
 import type { TaskRecord } from "../live/store";
 import { config } from "../shared/config";
@@ -205,7 +205,7 @@ export async function startReportJob(
     }
     if (!job) throw new Error(`could not insert report job ${row.name}`);
     // If this never arrives, the job reads as an error with no task and stops being reused.
-    const [inserted] = await objectOf(env, row.method, (o) => o.enqueue([row]));
+    const [inserted] = await enqueueIn(env, row.method, [row]);
     return { job, task: inserted?.task ?? null, created: true };
   }
   throw new Error(`could not start report ${report.name}: too much contention`);

@@ -8,7 +8,7 @@
 import { getDb, type Db } from "../db/client";
 import { firingStatements, getSchedule, type FiringWrite } from "../db/schedules";
 import type { ScheduleRow } from "../db/schema";
-import { objectOf } from "../live/client";
+import { enqueueIn, objectOf } from "../live/client";
 import type { NewTask } from "../live/enqueue";
 import { DomainError } from "../shared/errors";
 import { fromJson } from "../shared/json";
@@ -76,7 +76,7 @@ export function activeRuns(env: Env, row: ScheduleRow): Promise<string[]> {
 export async function handOver(env: Env, runs: readonly NewTask[]): Promise<void> {
   const byMethod = new Map<string, NewTask[]>();
   for (const run of runs) byMethod.set(run.method, [...(byMethod.get(run.method) ?? []), run]);
-  await Promise.all([...byMethod].map(([method, list]) => objectOf(env, method, (o) => o.enqueue(list))));
+  await Promise.all([...byMethod].map(([method, list]) => enqueueIn(env, method, list)));
 }
 
 /** What a firing does with one due slot. */

@@ -49,7 +49,14 @@ export interface FlowKeys {
 }
 
 /** How a task ended because of flow control (its `flow_outcome`); the task is Canceled. */
-export const FLOW_OUTCOMES = ["rate_limited", "debounced", "singleton_skipped", "singleton_canceled"] as const;
+export const FLOW_OUTCOMES = [
+  "rate_limited",
+  "debounced",
+  "singleton_skipped",
+  "singleton_canceled",
+  // A scheduled job's run whose arguments lack a key (a caller's enqueue gets a 400 instead).
+  "key_missing",
+] as const;
 export type FlowOutcome = (typeof FLOW_OUTCOMES)[number];
 
 export const FLOW_OPTIONS = ["fairness", "concurrency", "throttle", "rateLimit", "debounce", "singleton"] as const;

@@ -7,7 +7,7 @@
 import { getDb } from "../db/client";
 import type { Inserted, NewTask } from "../live/enqueue";
 import { describeError, log } from "../shared/log";
-import { objectOf } from "../live/client";
+import { enqueueIn, objectOf } from "../live/client";
 
 /** Most JSON bytes of tasks per object call. */
 const CALL_BYTES = 4_000_000;
@@ -63,7 +63,7 @@ export async function insertAll(
   const pauseRest = options.pauseRest;
   const only = parts[0];
   if (parts.length === 1 && only && options.commit === undefined && options.batchId === null) {
-    return objectOf(env, only.method, (o) => o.enqueue(only.tasks, { pauseRest }));
+    return enqueueIn(env, only.method, only.tasks, { pauseRest });
   }
   const hold = crypto.randomUUID();
   const methods = [...new Set(parts.map((p) => p.method))];
@@ -81,7 +81,7 @@ export async function insertAll(
   const byName = new Map<string, Inserted>();
   try {
     for (const part of parts) {
-      for (const result of await objectOf(env, part.method, (o) => o.enqueue(part.tasks, { hold, pauseRest }))) {
+      for (const result of await enqueueIn(env, part.method, part.tasks, { hold, pauseRest })) {
         byName.set(result.task.name, result);
       }
     }

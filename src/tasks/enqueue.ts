@@ -14,7 +14,7 @@ import { nestsDeeperThan } from "../shared/json-depth";
 import { QUEUE_TIMEOUTS } from "../shared/states";
 import { newTrace, type TraceContext } from "../shared/trace";
 import { hasAnyRole, type User } from "../shared/user";
-import { objectOf } from "../live/client";
+import { enqueueIn } from "../live/client";
 import { insertAll } from "./commit";
 import { MethodResolver } from "./resolve";
 import { OPTION_KEYS, type TaskSpec } from "./spec";
@@ -163,7 +163,7 @@ export async function enqueueTask(
   // A task joining a batch is committed with the batch's total (see tasks/commit.ts).
   const [result] =
     task.batchId === null
-      ? await objectOf(env, task.method, (o) => o.enqueue([task]))
+      ? await enqueueIn(env, task.method, [task])
       : ((await insertAll(env, [task], { batchId: task.batchId, pauseRest })) ?? []);
   if (!result) throw new Error(`the object of ${task.method} answered nothing for ${task.name}`);
   return result;
