@@ -4,7 +4,7 @@ import { env } from "cloudflare:workers";
 import { evictDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { FAR_FUTURE, expectErrorEnvelope } from "./api-support";
-import { call, createKey, enqueue, waitForStatus } from "./helpers";
+import { call, createKey, enqueue, setTaskType, waitForStatus } from "./helpers";
 import { siteTarget, waitForCalls } from "./remote-support";
 
 /** One sample's value from the Prometheus text (0 when the series is absent). */
@@ -126,6 +126,33 @@ describe("the metrics endpoint", () => {
       expect(sample(after, m(name, method)), name).toBe(sample(before, m(name, method)));
     }
     expect(sample(after, `switchyard_remote_calls_total{target="${target.name}"}`)).toBe(1);
+  });
+
+  it("counts what flow control holds back and refuses: throttled waiting tasks, rate-limited tasks", async () => {
+    const method = "demo.customer";
+    const before = await scrape();
+    // A throttle of one start an hour: the first task runs, the next two are held back.
+    await setTaskType(method, { concurrency_limit: 0, flow_control: { throttle: { limit: 1, period: "1h" } } });
+    const held = [];
+    for (const customer of ["m1", "m2", "m3"]) held.push(await enqueue({ method, arguments: { customer } }));
+    await waitForStatus((held[0] as { name: string }).name, "Finished");
+    const throttledNow = await scrape();
+    expect(sample(throttledNow, m("switchyard_tasks_throttled", method))).toBe(2);
+    expect(throttledNow).toContain("# TYPE switchyard_tasks_throttled gauge");
+    for (const t of held.slice(1))
+      expect((await call(`/api/v1/tasks/${t.name}/cancel`, { body: {} })).status).toBe(200);
+    // A rate limit of one per customer an hour: the second task of a customer is refused.
+    await setTaskType(method, { flow_control: { rateLimit: { limit: 1, period: "1h", key: "arguments.customer" } } });
+    const first = await enqueue({ method, arguments: { customer: "rl-metrics" } });
+    const refused = await enqueue({ method, arguments: { customer: "rl-metrics" } });
+    expect(refused.flow_outcome).toBe("rate_limited");
+    await waitForStatus(first.name, "Finished");
+    const after = await scrape();
+    const series = m("switchyard_tasks_rate_limited_total", method);
+    expect(sample(after, series) - sample(before, series)).toBe(1);
+    expect(after).toContain("# TYPE switchyard_tasks_rate_limited_total counter");
+    expect(sample(after, m("switchyard_tasks_throttled", method))).toBe(0);
+    await setTaskType(method, { flow_control: null });
   });
 
   it("is for System Managers and Metrics Readers: a Task User is refused, no key is a 401", async () => {

@@ -22,6 +22,10 @@ export interface MethodMetricsJson {
   dead_letters: number;
   oldest_waiting_age_s: number | null;
   concurrency_limit: number;
+  /** Waiting tasks a throttle holds back now (flow control). */
+  throttled: number;
+  /** Tasks a rate limit refused so far (flow control; they end Canceled with flow_outcome rate_limited). */
+  rate_limited: number;
   wait: HistogramJson;
   run: HistogramJson;
 }

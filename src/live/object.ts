@@ -52,6 +52,10 @@ export interface MethodTelemetry {
   oldestWaitingSince: number | null;
   limit: number;
   running: number;
+  /** Waiting tasks a throttle holds back now (flow control). */
+  throttled: number;
+  /** Tasks a rate limit refused so far (flow control). */
+  rateLimited: number;
 }
 /** How soon to try again when D1 or a queue could not be reached. */
 const RETRY_MS = 5_000;
@@ -160,11 +164,14 @@ export class MethodTasks extends DurableObject<Env> {
   async telemetry(): Promise<MethodTelemetry> {
     count({ doRequests: 1 });
     await this.settledNow();
+    const usage = flowUsage(this.live, Date.now(), true);
     return {
       counts: this.live.counters.read(),
       ...this.live.gauges(),
       limit: this.live.settings.limit,
       running: this.live.running(),
+      throttled: usage.throttled,
+      rateLimited: usage.rate_limited,
     };
   }
 

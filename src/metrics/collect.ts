@@ -43,6 +43,8 @@ function methodJson(method: string, t: MethodTelemetry, now: number): MethodMetr
     dead_letters: c.deadLetters,
     oldest_waiting_age_s: t.oldestWaitingSince === null ? null : Math.max(0, (now - t.oldestWaitingSince) / 1000),
     concurrency_limit: t.limit,
+    throttled: t.throttled,
+    rate_limited: t.rateLimited,
     wait: cumulative(c.wait),
     run: cumulative(c.run),
   };

@@ -47,6 +47,16 @@ export const FAMILIES: Readonly<Record<string, Family>> = {
         Object.entries(x.states).map(([state, value]) => ({ labels: { method: x.method, state }, value })),
       ),
   },
+  switchyard_tasks_throttled: {
+    type: "gauge",
+    help: "Waiting tasks a throttle (flow control) holds back now.",
+    samples: perMethod((x) => x.throttled),
+  },
+  switchyard_tasks_rate_limited_total: {
+    type: "counter",
+    help: "Tasks a rate limit (flow control) refused: they ended Canceled with flow_outcome rate_limited, without running.",
+    samples: perMethod((x) => x.rate_limited),
+  },
   switchyard_tasks_started_total: {
     type: "counter",
     help: "Attempts started (claimed by a consumer).",
