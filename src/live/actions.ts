@@ -5,7 +5,7 @@
 import type { FlowOutcome } from "../shared/flow";
 import type { TaskStatus } from "../shared/states";
 import { clearedRun } from "./dispatch";
-import { adoptTask } from "./enqueue";
+import { adoptTask } from "./adopt";
 import { Live } from "./live";
 import type { TaskRecord } from "./store";
 

@@ -9,7 +9,7 @@ import { getDb } from "../db/client";
 import { resolveFlow, type FlowControl } from "../shared/flow";
 import { readLiveLog, readMethodSettings } from "../db/live-log";
 import type { ObjectContext } from "./context";
-import { adoptTask } from "./enqueue";
+import { adoptTask } from "./adopt";
 
 /** Reads the method's settings into the object's state. */
 export async function readSettings(object: ObjectContext): Promise<void> {
