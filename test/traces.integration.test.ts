@@ -6,7 +6,7 @@ import { createClient } from "../clients/typescript/src/index";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { attemptSpanId, parseTraceparent } from "../src/shared/trace";
 import { expectErrorEnvelope, expectNoTaskWritten, uid } from "./api-support";
-import { ADMIN, call, waitForStatus } from "./helpers";
+import { ADMIN, call, settleLog, waitForStatus } from "./helpers";
 import { siteTarget, waitForCalls } from "./remote-support";
 
 const TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736";
@@ -147,6 +147,40 @@ describe("trace context", () => {
     });
     const task = await client.enqueue({ method: "demo.echo" }, { traceparent: UPSTREAM, tracestate: "erp=frappe" });
     expect(task.traceparent).toBe(UPSTREAM);
+  });
+
+  it("a chunked bulk and a report job (REST and Frappe's start_job) join the request's trace", async () => {
+    const chunked = await call("/api/v1/bulk/demo.items", {
+      body: { ids: ["a", "b", "c"], chunk_size: 2 },
+      headers: { traceparent: UPSTREAM, tracestate: "erp=frappe" },
+    });
+    expect(chunked.status, JSON.stringify(chunked.body)).toBe(201);
+    await settleLog();
+    const batch = await call(`/api/v1/tasks?batch_id=${chunked.body.batch_id as string}`);
+    expect(batch.status, JSON.stringify(batch.body)).toBe(200);
+    const chunkTasks = batch.body.data as { name: string }[];
+    expect(chunkTasks.length).toBe(2);
+    for (const t of chunkTasks) {
+      const read = await call(`/api/v1/tasks/${t.name}`);
+      expect(read.body.traceparent).toBe(UPSTREAM);
+    }
+    // Rows no other test asks for, so neither start reuses an earlier job.
+    const rows = 1000 + Math.floor(Math.random() * 100_000);
+    const rest = await call("/api/v1/reports/Demo%20Numbers/jobs", {
+      body: { filters: { rows } },
+      headers: { traceparent: UPSTREAM },
+    });
+    expect(rest.status, JSON.stringify(rest.body)).toBe(202);
+    expect((await call(`/api/v1/tasks/${rest.body.job_id as string}`)).body.traceparent).toBe(UPSTREAM);
+    const frappe = await call(
+      `/api/method/tweaks.utils.report_long_polling.start_job?report_name=Demo%20Numbers&rows=${rows + 1}`,
+      { headers: { traceparent: UPSTREAM } },
+    );
+    expect(frappe.status, JSON.stringify(frappe.body)).toBe(200);
+    expect((await call(`/api/v1/tasks/${frappe.body.message as string}`)).body.traceparent).toBe(UPSTREAM);
+    // A malformed one is refused on these routes too.
+    const bad = await call("/api/v1/bulk/demo.items", { body: { ids: ["z"] }, headers: { traceparent: "garbage" } });
+    expectErrorEnvelope(bad, 400, "invalid_traceparent");
   });
 
   it("a bulk enqueue puts every task in the request's trace", async () => {

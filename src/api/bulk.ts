@@ -98,7 +98,8 @@ export const bulkApi = router()
       },
     }),
     async (c) => {
-      const result = await enqueueChunks(c.env, c.get("user"), c.req.valid("param").method, c.req.valid("json"));
+      const trace = requestTrace(c.req.raw);
+      const result = await enqueueChunks(c.env, c.get("user"), c.req.valid("param").method, c.req.valid("json"), trace);
       return c.json(
         {
           batch_id: result.batchId,

@@ -13,6 +13,7 @@ import { conflict, gone, invalid, invalidInput, notFound } from "../shared/error
 import type { User } from "../shared/user";
 import type { AppEnv } from "./context";
 import { documentFrappePath, frappeArgs } from "./frappe";
+import { requestTrace } from "./trace-context";
 
 const PREFIX = "/tweaks.utils.report_long_polling";
 
@@ -45,7 +46,8 @@ export const reportLongPollingApi = new Hono<AppEnv>()
     const report = getReport(name, c.env);
     if (!report) throw notFound(`Report ${name}`);
     const filters = parseFilters(report, filtersFromArgs(report, args));
-    const { job } = await startReportJob(c.env, c.get("user"), report, filters);
+    const trace = requestTrace(c.req.raw);
+    const { job } = await startReportJob(c.env, c.get("user"), report, filters, Date.now(), trace ? { trace } : {});
     c.header("Cache-Control", "no-store");
     return c.json({ message: job.jobId });
   })

@@ -20,6 +20,7 @@ import { hasAnyRole, type User } from "../shared/user";
 import { performAction } from "../tasks/actions";
 import { jsonSchema } from "./methods";
 import { errorResponse, errorResponses, json, pathParam, router } from "./router";
+import { requestTrace } from "./trace-context";
 
 /** Seconds a client should wait before asking for a result that is still being generated. */
 const RETRY_AFTER_S = 2;
@@ -94,7 +95,11 @@ export const reportsApi = router()
       if (!report) throw notFound(`report ${report_name}`);
       const body = c.req.valid("json");
       const filters = parseFilters(report, body.filters ?? {});
-      const started = await startReportJob(c.env, user, report, filters, Date.now(), { fresh: body.fresh });
+      const trace = requestTrace(c.req.raw);
+      const started = await startReportJob(c.env, user, report, filters, Date.now(), {
+        fresh: body.fresh,
+        ...(trace ? { trace } : {}),
+      });
       c.header("Location", `/api/v1/report-jobs/${started.job.jobId}`);
       c.header("Cache-Control", "no-store");
       return c.json(reportJobJson(started, user), 202);

@@ -19,6 +19,7 @@ import { errorSummary } from "../shared/errors";
 import { TaskSpec } from "../tasks/spec";
 import { reportRoles, type ReportDefinition } from "../reports/define";
 import { reportMethodName } from "../reports/run";
+import type { TraceContext } from "../shared/trace";
 
 /** The statuses of a prepared report, as Frappe names them. */
 export const ReportJobStatus = {
@@ -147,7 +148,7 @@ export async function startReportJob(
   report: ReportDefinition,
   filters: Record<string, unknown>,
   now = Date.now(),
-  options: { fresh?: boolean } = {},
+  options: { fresh?: boolean; trace?: TraceContext } = {},
 ): Promise<ReportJob & { created: boolean }> {
   const roles = reportRoles(report);
   if (!hasAnyRole(user, roles)) {
@@ -182,7 +183,10 @@ export async function startReportJob(
       arguments: { filters },
     });
     const method = (await MethodResolver.load(env, [])).resolve(spec);
-    const row = buildTask(spec, user, env, now, method, await newTaskName(env, method.method, now), { platform: true });
+    const row = buildTask(spec, user, env, now, method, await newTaskName(env, method.method, now), {
+      platform: true,
+      ...(options.trace ? { trace: options.trace } : {}),
+    });
     let job: ReportJobRow | undefined;
     try {
       // The job first: its task, once it runs, writes its result to this row.

@@ -219,8 +219,9 @@ export async function enqueueChunks(
   user: User,
   method: string,
   body: ChunkedBulkBody,
+  trace?: TraceContext,
 ): Promise<BulkResult & { total: number; duplicates: number }> {
-  const result = await enqueueChunksCommitted(env, user, method, body, undefined);
+  const result = await enqueueChunksCommitted(env, user, method, body, undefined, trace);
   if (result === null) throw new Error("a chunked bulk call without a commit condition cannot be refused");
   return result;
 }
@@ -232,6 +233,7 @@ async function enqueueChunksCommitted(
   method: string,
   body: ChunkedBulkBody,
   commit: ((batchId: string) => CommitStep) | undefined,
+  trace?: TraceContext,
 ): Promise<(BulkResult & { total: number; duplicates: number }) | null> {
   const resolved = (await MethodResolver.load(env, [method])).method(method);
   if (resolved.remote === undefined && !resolved.itemTask) {
@@ -261,6 +263,8 @@ async function enqueueChunksCommitted(
     user,
     { tasks, defaults, batch_id: body.batch_id, label: body.label, failure_policy: body.failure_policy },
     commit,
+    Date.now(),
+    trace,
   );
   return result === null ? null : { ...result, total: ids.length, duplicates };
 }
