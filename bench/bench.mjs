@@ -109,7 +109,9 @@ Other measurements against the new design only, instead of the comparison (combi
   --ui               the console's first tasks page with 100,000 tasks (bench/ui.mjs)
   --observability N  metrics on vs off: two stacks of this checkout, TASK_METRICS on and off, N demo.noop
                      tasks each in --rounds interleaved (on, off, on, …): per-task D1 statements and rows,
-                     object rows and requests; then --scrapes reads of GET /api/v1/metrics (default 20)
+                     object rows and requests; then --scrapes reads of GET /api/v1/metrics (default 20);
+                     with --all-on the "on" stack also has 4 alert rules and a webhook subscription
+                     that every task's end matches (a receiver in this process takes the deliveries)
   --alerts N         N demo.noop tasks each with alerts and webhooks off, on (no subscription matches) and on
                      (one subscription matches every task), in --rounds: per-task counts and per delivery;
                      then --bursts B failure bursts (default 8): alert latency from incident start, p50/p99`;
@@ -145,6 +147,7 @@ try {
       "schedule-seconds": { type: "string", default: "120" },
       remote: { type: "string" },
       observability: { type: "string" },
+      "all-on": { type: "boolean", default: false },
       scrapes: { type: "string", default: "20" },
       alerts: { type: "string" },
       bursts: { type: "string", default: "8" },
@@ -462,7 +465,7 @@ async function metricsOnOff({ adminKey, info, newRev, port, methods }) {
       adminKey,
       methods,
       port: p,
-      extraVars: { TASK_METRICS: metrics },
+      extraVars: { TASK_METRICS: metrics, REMOTE_ALLOW_INSECURE_LOCAL: "on" },
     });
   // One after the other: wrangler dev processes starting together can race for a port.
   const on = await stack("metrics-on", "on", port);
@@ -478,6 +481,7 @@ async function metricsOnOff({ adminKey, info, newRev, port, methods }) {
     clients: CLIENTS[0],
     warmup: WARMUP,
     scrapes: SCRAPES,
+    allOn: opts["all-on"],
   });
   return {
     benchmark: "metrics on vs off, interleaved (npm run bench -- --observability N)",

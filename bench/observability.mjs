@@ -6,9 +6,15 @@
 // written, object rows written (setAlarm included), object statements and object requests. Then
 // what one scrape of GET /api/v1/metrics costs the "on" stack (its key lookup, its D1 reads, one
 // object request per known method). Called by bench/bench.mjs; returns one JSON section.
+//
+// With --all-on the "on" stack also has four alert rules with a webhook channel and one completion
+// webhook subscription covering every loaded task (delivered to a receiver in this process), so
+// on − off is metrics, alerts and one subscription together; deliveries are also reported per
+// delivery.
+import { createServer } from "node:http";
 import { costLines, diff } from "./counters.mjs";
 import { expectStatus, log } from "./stack.mjs";
-import { round } from "./stats.mjs";
+import { round, sleep } from "./stats.mjs";
 
 const SPEC = { method: "demo.noop" };
 /** The counters compared, per task. */
@@ -23,8 +29,10 @@ const sumInto = (total, delta) => {
  * @param {{ on: import("./design.mjs").Design, off: import("./design.mjs").Design, tasks: number,
  *   rounds: number, clients: number, warmup: number, scrapes: number }} p
  */
-export async function observabilityBench({ on, off, tasks, rounds, clients, warmup, scrapes }) {
+export async function observabilityBench({ on, off, tasks, rounds, clients, warmup, scrapes, allOn = false }) {
   const designs = [on, off];
+  const receiver = allOn ? await startReceiver() : null;
+  if (receiver) await switchOnAlertsAndWebhooks(on, receiver.url);
   for (const d of designs) {
     await d.setLimit(SPEC.method, 10);
     if (warmup > 0) await d.managedRun(warmup, clients, [SPEC], `${d.label} warm-up`);
@@ -50,7 +58,14 @@ export async function observabilityBench({ on, off, tasks, rounds, clients, warm
       w.n += n;
     }
   }
-  const result = { tasks_per_stack: tasks, rounds, clients, method: SPEC.method, stacks: {} };
+  const result = {
+    tasks_per_stack: tasks,
+    rounds,
+    clients,
+    method: SPEC.method,
+    on_stack: allOn ? "metrics, 4 alert rules, 1 webhook subscription covering every task" : "metrics",
+    stacks: {},
+  };
   for (const d of designs) {
     await d.calibratePolls();
     const w = windows.get(d);
@@ -63,6 +78,16 @@ export async function observabilityBench({ on, off, tasks, rounds, clients, warm
   const a = result.stacks[on.label].per_task;
   const b = result.stacks[off.label].per_task;
   result.on_minus_off_per_task = Object.fromEntries(KEYS.map((k) => [k, round(a[k] - b[k], 4)]));
+  if (receiver) {
+    // Every task of the on stack (warm-up included) is one delivery; wait until all have arrived.
+    const expected = result.stacks[on.label].tasks + warmup;
+    for (let i = 0; i < 240 && receiver.count() < expected; i++) await sleep(500);
+    const onTasks = result.stacks[on.label].tasks;
+    // Every measured task of the on stack made one delivery, so on − off per task is metrics, the
+    // rules (nothing per task) and one delivery per task together.
+    result.deliveries = { received: receiver.count(), expected, per_measured_task: 1, measured_tasks: onTasks };
+    receiver.close();
+  }
 
   // One scrape: the on stack at rest, `scrapes` reads of GET /api/v1/metrics.
   const before = await on.settle();
@@ -82,4 +107,50 @@ export async function observabilityBench({ on, off, tasks, rounds, clients, warm
     d1RowsRead: round((scrape.d1RowsRead ?? 0) / scrapes, 1),
   };
   return result;
+}
+
+/** A webhook receiver in this process: answers 204 and counts what arrives. */
+async function startReceiver() {
+  let received = 0;
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on("end", () => {
+      received++;
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address();
+  return { url: `http://127.0.0.1:${port}/hook`, count: () => received, close: () => server.close() };
+}
+
+/**
+ * The on stack's alert rules (failure rate, dead letters, oldest waiting, dispatcher suspended)
+ * with a webhook channel, and one subscription to every end of the loaded method; then waits out
+ * the subscriptions cache (WEBHOOK_CACHE_TTL_S, 10 s) so every measured task is covered.
+ */
+async function switchOnAlertsAndWebhooks(on, url) {
+  const ok = (res, what) => expectStatus(res, 201, what);
+  const channel = ok(
+    await on.api("POST", "/api/v1/alerts/channels", { name: "bench", kind: "webhook", url }),
+    "channel",
+  );
+  const rules = [
+    { name: "bench failures", kind: "failure_rate", threshold: 0.5, window: "5m", min_tasks: 3 },
+    { name: "bench dead letters", kind: "dead_letters", threshold: 1, window: "15m" },
+    { name: "bench backlog", kind: "oldest_waiting", threshold: 600 },
+    { name: "bench dispatcher", kind: "dispatcher_suspended", threshold: 5 },
+  ];
+  for (const rule of rules)
+    ok(await on.api("POST", "/api/v1/alerts/rules", { ...rule, channels: [channel.id] }), `rule ${rule.name}`);
+  ok(
+    await on.api("POST", "/api/v1/webhooks", {
+      method: SPEC.method,
+      events: ["task.finished", "task.failed", "task.canceled"],
+      url,
+    }),
+    "subscription",
+  );
+  log("on stack: 4 alert rules, a webhook channel and a subscription to every end of demo.noop");
+  await sleep(11_000);
 }
