@@ -5,7 +5,7 @@
 // The transitions themselves live beside it (enqueue, dispatch, outcome, actions, log).
 import type { TaskChange } from "../events/events";
 import type { Config } from "../shared/config";
-import { isEnded, isLive, type TaskStatus } from "../shared/states";
+import { isLive } from "../shared/states";
 import { effective, toEntry, type Attempt, type ClaimEntry } from "./attempt";
 import { parseFlowKeys, type FlowKeys, type ResolvedFlow } from "../shared/flow";
 import { Counters } from "./counters";
@@ -385,72 +385,12 @@ export class Live {
     );
   }
 
-  /** Counts per status of the tasks this object holds (for ops), and the oldest dispatchable one. */
-  summary(): { counts: Record<TaskStatus, number>; delayed: number; oldestPendingAt: number | null } {
-    const counts: Record<TaskStatus, number> = {
-      Pending: 0,
-      Queued: 0,
-      Started: 0,
-      Finished: 0,
-      Failed: 0,
-      Canceled: 0,
-      Paused: 0,
-    };
-    let delayed = 0;
-    let oldest: number | null = null;
-    const held = JSON.stringify([...this.holds.keys()]);
-    const rows = this.store.exec<{ name: string; status: TaskStatus; wake_at: number | null; created_at: number }>(
-      `SELECT name, status, wake_at, created_at FROM tasks WHERE hold IS NULL OR hold NOT IN (SELECT value FROM json_each(?))`,
-      held,
-    );
-    for (const r of rows) {
-      const attempt = this.inFlight.get(r.name);
-      const status = attempt ? attempt.status : r.status;
-      const wakeAt = attempt ? attempt.wakeAt : r.wake_at;
-      if (isEnded({ status, wakeAt })) continue;
-      counts[status]++;
-      if (status === "Pending" && wakeAt !== null) delayed++;
-      if (status === "Pending" && wakeAt === null && (oldest === null || r.created_at < oldest)) oldest = r.created_at;
-    }
-    counts.Pending -= delayed;
-    return { counts, delayed, oldestPendingAt: oldest };
-  }
-
-  /**
-   * The method's live tasks by state now (Pending counts only dispatchable ones; Delayed and
-   * Retrying wait for a timer) and since when the longest-waiting dispatchable or Queued task could
-   * start (its row's last write: enqueue, due time, retry or resume).
-   */
-  gauges(): { states: Record<LiveState, number>; oldestWaitingSince: number | null } {
-    const states: Record<LiveState, number> = { Pending: 0, Delayed: 0, Paused: 0, Queued: 0, Started: 0, Retrying: 0 };
-    let oldest: number | null = null;
-    const held = JSON.stringify([...this.holds.keys()]);
-    const rows = this.store.exec<{ name: string; status: TaskStatus; wake_at: number | null; changed_at: number }>(
-      `SELECT name, status, wake_at, changed_at FROM tasks WHERE hold IS NULL OR hold NOT IN (SELECT value FROM json_each(?))`,
-      held,
-    );
-    for (const r of rows) {
-      const attempt = this.inFlight.get(r.name);
-      const status = attempt ? attempt.status : r.status;
-      const wakeAt = attempt ? attempt.wakeAt : r.wake_at;
-      if (isEnded({ status, wakeAt })) continue;
-      const state: LiveState =
-        status === "Pending" && wakeAt !== null ? "Delayed" : status === "Failed" ? "Retrying" : (status as LiveState);
-      if (!(state in states)) continue;
-      states[state]++;
-      if ((state === "Pending" || state === "Queued") && (oldest === null || r.changed_at < oldest))
-        oldest = r.changed_at;
-    }
-    return { states, oldestWaitingSince: oldest };
-  }
-
   /** The tasks of a batch held here, as they are now. */
   batchTasks(batchId: string): TaskRecord[] {
     const rows = this.store.exec<{ name: string }>(`SELECT name FROM tasks WHERE batch_id = ?`, batchId);
     return this.getMany(rows.map((r) => r.name));
   }
 
-  /** Names of a schedule's runs that are still active (Pending, Queued, Started). */
   /** The live tasks that run `name` again (only `owner`'s when given). */
   rerunsOf(name: string, owner?: string): string[] {
     const rows = this.store.exec<{ name: string }>(`SELECT name FROM tasks WHERE rerun_of = ?`, name);
@@ -459,6 +399,7 @@ export class Live {
       .map((t) => t.name);
   }
 
+  /** Names of a schedule's runs that are still active (Pending, Queued, Started). */
   activeRuns(schedule: string): string[] {
     const rows = this.store.exec<{ name: string }>(`SELECT name FROM tasks WHERE scheduled_job = ?`, schedule);
     return this.getMany(rows.map((r) => r.name))

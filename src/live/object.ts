@@ -33,6 +33,7 @@ import {
   type OutcomeResult,
 } from "./outcome";
 import { flowKeyIssue, type EnqueueRefused } from "./flow-enqueue";
+import { liveGauges, liveSummary } from "./figures";
 import { flowUsage, type FlowUsage } from "./flow-usage";
 import { readSettings, reconcile } from "./settle";
 import { Store, type TaskRecord } from "./store";
@@ -124,7 +125,7 @@ export class MethodTasks extends DurableObject<Env> {
     count({ doRequests: 1 });
     const usage = flowUsage(this.live, Date.now(), true);
     return {
-      ...this.live.summary(),
+      ...liveSummary(this.live),
       limit: this.live.settings.limit,
       running: this.live.running(),
       throttled: usage.throttled,
@@ -167,7 +168,7 @@ export class MethodTasks extends DurableObject<Env> {
     const usage = flowUsage(this.live, Date.now(), true);
     return {
       counts: this.live.counters.read(),
-      ...this.live.gauges(),
+      ...liveGauges(this.live),
       limit: this.live.settings.limit,
       running: this.live.running(),
       throttled: usage.throttled,
