@@ -9,7 +9,7 @@ import { callRemote, type RemoteCallFacts } from "../remote/call";
 import type { Config } from "../shared/config";
 import { fromJson, toJson, type Json } from "../shared/json";
 import { splitRemote } from "../shared/method-names";
-import { attemptSpan } from "../shared/trace";
+import type { AttemptSpan } from "../shared/trace";
 import type { Progress } from "../shared/states";
 import { DebugLog, ProgressWriter } from "./attempt-context";
 
@@ -38,6 +38,8 @@ export interface AttemptTrace {
   progress: ProgressWriter | null;
   /** A remote method's call: whether it went out and what status came back. */
   call: RemoteCallFacts;
+  /** The attempt's trace (computed once per attempt; null for a task from before traces). */
+  span: AttemptSpan | null;
 }
 
 /** What a consumer provides to run an attempt: its abort switch and the progress channel. */
@@ -58,7 +60,7 @@ export async function runAttempt(
   controls: AttemptControls,
 ): Promise<RunOutcome> {
   if (splitRemote(task.method))
-    return guarded(task, controls.controller, (signal) => callRemote(env, task, signal, trace.call));
+    return guarded(task, controls.controller, (signal) => callRemote(env, task, signal, trace.span, trace.call));
   const method = registry.get(task.method, env);
   if (!method) {
     return { kind: "failed", error: `PermanentError: method ${task.method} is not registered`, permanent: true };
@@ -97,7 +99,7 @@ export async function runAttempt(
       },
       progress: (p) => progress.report(p),
       log: (...parts) => trace.debugLog.add(parts),
-      trace: traceOf(task),
+      trace: traceOf(trace.span),
     };
     const value = await method.run(args.data, ctx, task.documentName);
     const result = value === undefined ? null : toJson(value);
@@ -115,10 +117,9 @@ export async function runAttempt(
 }
 
 /** The handler's view of the attempt's trace context. */
-function traceOf(task: TaskRecord): TaskContext["trace"] {
-  const trace = attemptSpan(task);
-  if (trace === null) return null;
-  const { traceparent, tracestate, traceId, spanId } = trace;
+function traceOf(span: AttemptSpan | null): TaskContext["trace"] {
+  if (span === null) return null;
+  const { traceparent, tracestate, traceId, spanId } = span;
   return { traceparent, tracestate, traceId, spanId };
 }
 

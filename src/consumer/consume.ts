@@ -10,7 +10,7 @@ import type { Outcome, OutcomeReport, OutcomeResult } from "../live/outcome";
 import type { TaskRecord } from "../live/store";
 import { config, type Config } from "../shared/config";
 import { describeError, log, withLogFields } from "../shared/log";
-import { attemptSpan, traceFields } from "../shared/trace";
+import { attemptSpan, traceFields, type AttemptSpan } from "../shared/trace";
 import { count } from "../shared/metrics";
 import { objectOf } from "../live/client";
 import { runAttempt, CanceledError, type AttemptTrace, type RunOutcome } from "./attempt";
@@ -119,7 +119,7 @@ function runClaimed(task: TaskRecord, env: Env, cfg: Config, reporter: Reporter,
   return withLogFields(fields, () =>
     inAttemptSpan(task, span, async () => {
       if (span?.sampled) log.info("attempt started", { parent_id: span.parentId });
-      const outcome = await runAndReport(task, env, cfg, reporter, channels);
+      const outcome = await runAndReport(task, span, env, cfg, reporter, channels);
       if (span?.sampled) log.info("attempt ended", { outcome });
     }),
   );
@@ -128,6 +128,7 @@ function runClaimed(task: TaskRecord, env: Env, cfg: Config, reporter: Reporter,
 /** Runs a claimed attempt and reports how it ended; returns the outcome's kind. */
 async function runAndReport(
   task: TaskRecord,
+  span: AttemptSpan | null,
   env: Env,
   cfg: Config,
   reporter: Reporter,
@@ -136,7 +137,12 @@ async function runAndReport(
   const { name, attempt } = task;
   const controller = new AbortController();
   const listening = channels.listen({ name, attempt }, () => controller.abort(new CanceledError("task was canceled")));
-  const trace: AttemptTrace = { debugLog: new DebugLog(), progress: null, call: { sent: false, status: null } };
+  const trace: AttemptTrace = {
+    debugLog: new DebugLog(),
+    progress: null,
+    call: { sent: false, status: null },
+    span,
+  };
   let outcome: RunOutcome;
   try {
     outcome = await runAttempt(task, env, cfg, trace, {

@@ -12,7 +12,7 @@ import { readCappedText } from "./body";
 import { callbackToken } from "./callback-token";
 import { parseFrappeResponse } from "./frappe-response";
 import { splitRemote } from "../shared/method-names";
-import { attemptSpan } from "../shared/trace";
+import type { AttemptSpan } from "../shared/trace";
 import { allowed } from "./methods";
 import { retryAfterMs } from "./retry-after";
 import { redactorFor, type Redactor } from "./redact";
@@ -66,6 +66,7 @@ export async function callRemote(
   env: Env,
   task: TaskRecord,
   signal: AbortSignal,
+  span: AttemptSpan | null,
   facts: RemoteCallFacts = { sent: false, status: null },
 ): Promise<RemoteOutcome> {
   const remote = splitRemote(task.documentType ?? task.method);
@@ -84,7 +85,6 @@ export async function callRemote(
   const { headers, credentials } = await signedHeaders(env, row, `${task.name}_${task.attempt}`, text, now);
   headers.set("x-switchyard-task", task.name);
   headers.set("x-switchyard-attempt", String(task.attempt));
-  const span = attemptSpan(task);
   if (span !== null) {
     headers.set("traceparent", span.traceparent);
     if (span.tracestate !== null) headers.set("tracestate", span.tracestate);
