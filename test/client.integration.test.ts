@@ -104,6 +104,8 @@ describe("client", () => {
     const { batch_id } = await client.bulkEnqueue({ tasks });
     const updates: number[] = [];
     let connections = 0;
+    let opened!: () => void;
+    const firstOpen = new Promise<void>((resolve) => (opened = resolve));
     const watch = client.watchBatch(
       batch_id,
       (_event, progress) => {
@@ -111,8 +113,17 @@ describe("client", () => {
         // Drop the connection once, mid-way.
         if (progress.done >= 10 && connections === 1) sockets.at(-1)?.drop();
       },
-      { onConnection: (state) => state === "open" && connections++ },
+      {
+        onConnection: (state) => {
+          if (state !== "open") return;
+          connections++;
+          opened();
+        },
+      },
     );
+    // Nothing runs until the watch is connected, so the drop happens mid-way and not after the end
+    // (on a loaded machine the batch could finish before the first socket opened: one connection).
+    await firstOpen;
     await setDispatcher(true);
     const progress = await watch.done;
     expect(progress).toEqual({ done: 40, total: 40 });
