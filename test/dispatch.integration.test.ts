@@ -1,6 +1,7 @@
 // Dispatch: the method's object admits in order, within the concurrency limit, without lost requests.
 import { evictDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
+import { maxOverlap as mostAtOnce } from "./overlap";
 import { describe, expect, it, vi } from "vitest";
 import { deliver, messageFor, scenarios } from "./fixtures";
 import { call, enqueue, getTask, setDispatcher, setTaskType, settleLog, waitForStatus } from "./helpers";
@@ -46,21 +47,8 @@ async function spans(batchId: string): Promise<Span[]> {
   return results;
 }
 
-/** The most handlers running at one instant (an end at t frees its slot before a start at t). */
-function maxOverlap(list: Span[]): number {
-  const events = list.flatMap((s) => [
-    { t: s.started_at, d: 1 },
-    { t: s.ended_at, d: -1 },
-  ]);
-  events.sort((a, b) => a.t - b.t || a.d - b.d);
-  let running = 0;
-  let max = 0;
-  for (const e of events) {
-    running += e.d;
-    max = Math.max(max, running);
-  }
-  return max;
-}
+/** The most handlers running at one instant (test/overlap.ts). */
+const maxOverlap = (list: Span[]) => mostAtOnce(list.map((s) => ({ start: s.started_at, end: s.ended_at })));
 
 const uniqueBatch = (label: string) => `${label}-${crypto.randomUUID().slice(0, 8)}`;
 

@@ -8,7 +8,7 @@ import { authFailedTargets } from "../db/remote-targets";
 import type { AlertRuleRow } from "../db/schema";
 import { overdueSchedules } from "../db/schedules";
 import { getDispatcher } from "../db/settings";
-import { objectOf } from "../live/client";
+import { methodSummary } from "../live/fan-out";
 import type { RuleFacts } from "./conditions";
 
 /** Memoised fact readers for one evaluation at `now`. */
@@ -64,7 +64,7 @@ export class FactReader {
     const out = new Map<string, number>();
     await Promise.all(
       methods.map(async (method) => {
-        const s = await objectOf(this.env, method, (o) => o.summary());
+        const s = await methodSummary(this.env, method);
         if (s.oldestPendingAt !== null) out.set(method, s.oldestPendingAt);
       }),
     );

@@ -9,6 +9,7 @@ import { overdueSchedules } from "../db/schedules";
 import { LAST_CRON_KEY, getDispatcher, getSetting } from "../db/settings";
 import { OVERDUE_AFTER_MS } from "../schedules/serialize";
 import { snapshot } from "../shared/metrics";
+import { eachObject } from "../live/client";
 import { methodSummaries } from "../tasks/ops";
 import { errorResponses, json, requireRole, router } from "./router";
 
@@ -97,7 +98,7 @@ export const metricsApi = router().openapi(
   }),
   async (c) => {
     const methods = c.req.queries("method") ?? [];
-    const objects = await Promise.all(methods.map((m) => c.env.METHOD_TASKS.getByName(m).metrics()));
+    const objects = (await Promise.all(methods.map((m) => eachObject(c.env, m, (o) => o.metrics())))).flat();
     return c.json({ worker: snapshot(), objects }, 200);
   },
 );

@@ -1,7 +1,7 @@
 // /api/v1/task-types: per-method priority and concurrency limit (Async Task Type). System Manager to change.
 import { createRoute, z } from "@hono/zod-openapi";
 import { FlowUsage, TaskType, TaskTypeBody } from "../contract/methods";
-import { objectOf } from "../live/client";
+import { methodFlowUsage } from "../live/fan-out";
 import { asc, eq } from "drizzle-orm";
 import { getDb } from "../db/client";
 import { taskTypes, type TaskTypeRow } from "../db/schema";
@@ -67,7 +67,7 @@ export const taskTypesApi = router()
       const { method } = c.req.valid("param");
       if (!(await isKnownMethod(c.env, method))) throw notFound(`method ${method}`);
       const [row] = await getDb(c.env).select().from(taskTypes).where(eq(taskTypes.method, method));
-      const usage = await objectOf(c.env, method, (o) => o.flowUsage());
+      const usage = await methodFlowUsage(c.env, method);
       return c.json(
         {
           method,

@@ -4,7 +4,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { getDb } from "../db/client";
 import { listTasks } from "../db/tasks";
 import type { ActionOptions, TaskAction } from "../live/actions";
-import { objectOf } from "../live/client";
+import { objectOfTask } from "../live/client";
 import { readReruns, readTask } from "../live/read";
 import type { TaskRecord } from "../live/store";
 import { explainWaiting } from "../live/waiting";
@@ -130,7 +130,7 @@ export const tasksApi = router()
     const { name } = c.req.valid("param");
     const task = await visibleTask(c.env, c.get("user"), name);
     // The object's own facts, read at one instant; a task it no longer holds has ended.
-    const facts = await objectOf(c.env, task.method, (o) => o.waiting(name));
+    const facts = await objectOfTask(c.env, task.method, name, (o) => o.waiting(name));
     return c.json(
       explainWaiting(facts ?? { ...task, free: 0, dispatcherOn: true, limit: 0, running: 0, ahead: null }),
       200,

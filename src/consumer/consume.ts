@@ -12,7 +12,8 @@ import { config, type Config } from "../shared/config";
 import { describeError, log, withLogFields } from "../shared/log";
 import { attemptSpan, traceFields, type AttemptSpan } from "../shared/trace";
 import { count } from "../shared/metrics";
-import { objectOf } from "../live/client";
+import { objectOf, objectOfTask } from "../live/client";
+import { objectOfTaskName } from "../shared/shards";
 import { runAttempt, CanceledError, type AttemptTrace, type RunOutcome } from "./attempt";
 import { DebugLog } from "./attempt-context";
 import { inAttemptSpan } from "./attempt-span";
@@ -23,7 +24,7 @@ interface Delivered extends Delivery {
   message: Message;
 }
 
-/** The attempts of a batch's messages, per method (legacy one-task messages resolved by name). */
+/** The attempts of a batch's messages, per object of their method (its shard; legacy one-task messages resolved by name). */
 async function deliveriesByMethod(batch: MessageBatch, env: Env): Promise<Map<string, Delivered[]>> {
   const byMethod = new Map<string, Delivered[]>();
   const add = (method: string, d: Delivered) => {
@@ -34,14 +35,15 @@ async function deliveriesByMethod(batch: MessageBatch, env: Env): Promise<Map<st
   for (const message of batch.messages) {
     const parsed = TaskMessage.safeParse(message.body);
     if (parsed.success) {
-      for (const t of parsed.data.tasks) add(parsed.data.method, { ...t, id: message.id, message });
+      for (const t of parsed.data.tasks)
+        add(objectOfTaskName(parsed.data.method, t.name), { ...t, id: message.id, message });
       continue;
     }
     // A message sent before attempts were grouped per method.
     const legacy = LegacyTaskMessage.safeParse(message.body);
     const method = legacy.success ? await methodOfTask(getDb(env), legacy.data.name) : null;
     if (legacy.success && method !== null) {
-      add(method, { ...legacy.data, id: message.id, message });
+      add(objectOfTaskName(method, legacy.data.name), { ...legacy.data, id: message.id, message });
     } else {
       log.error("malformed task message dropped", { id: message.id, body: message.body });
       message.ack();
@@ -148,7 +150,7 @@ async function runAndReport(
     outcome = await runAttempt(task, env, cfg, trace, {
       controller,
       sendProgress: async (progress) =>
-        (await objectOf(env, task.method, (o) => o.progress(name, attempt, progress))) !== null,
+        (await objectOfTask(env, task.method, name, (o) => o.progress(name, attempt, progress))) !== null,
     });
   } finally {
     listening.stop();

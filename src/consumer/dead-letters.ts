@@ -3,7 +3,7 @@ import { getDb } from "../db/client";
 import { methodOfTask } from "../db/routes";
 import { LegacyTaskMessage, TaskMessage } from "../live/messages";
 import { describeError, log } from "../shared/log";
-import { objectOf } from "../live/client";
+import { objectOfTask } from "../live/client";
 
 /** Fails each dead-lettered attempt that is still Queued in its method's object. */
 export async function consumeDeadLetters(batch: MessageBatch, env: Env): Promise<void> {
@@ -16,7 +16,7 @@ export async function consumeDeadLetters(batch: MessageBatch, env: Env): Promise
     try {
       if (method !== null) {
         const m = method;
-        await Promise.all(attempts.map((a) => objectOf(env, m, (o) => o.deadLetter(a.name, a.attempt))));
+        await Promise.all(attempts.map((a) => objectOfTask(env, m, a.name, (o) => o.deadLetter(a.name, a.attempt))));
       }
     } catch (error) {
       log.error("could not fail a dead-lettered attempt; its lease will", { id: message.id, ...describeError(error) });

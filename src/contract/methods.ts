@@ -8,7 +8,7 @@ import { CONCURRENCY_LIMIT_MAX, PRIORITY_BOUND } from "../shared/limits";
 export const FlowControlSchema = z.record(z.string(), z.unknown()).meta({
   id: "FlowControl",
   description:
-    'Inngest\'s options: fairness (false | { key?, weights? }), concurrency [{ key, limit }], throttle { limit, period, burst?, key? }, rateLimit { limit, period, key? }, debounce { key, period, timeout? }, singleton { key, mode: skip | cancel }. Keys: owner or arguments.<path>; periods: "500ms", "1s", "5m", "4h", "1d".',
+    'Inngest\'s options: fairness (false | { key?, weights? }), concurrency [{ key, limit }], throttle { limit, period, burst?, key? }, rateLimit { limit, period, key? }, debounce { key, period, timeout? }, singleton { key, mode: skip | cancel }, shards (1–16: the method over that many objects; its limit leased to them, keyed rules on one key). Keys: owner or arguments.<path>; periods: "500ms", "1s", "5m", "4h", "1d".',
   example: {
     concurrency: [{ key: "arguments.customer", limit: 2 }],
     throttle: { limit: 20, period: "1s", burst: 5 },
@@ -72,6 +72,17 @@ export const FlowUsage = z
       .meta({ description: "waiting tasks per fairness key (most first, at most 50)" }),
     throttled: z.number().meta({ description: "waiting tasks a throttle holds back now" }),
     rate_limited: z.number().meta({ description: "tasks a rate limit refused so far" }),
+    shards: z
+      .array(
+        z.object({
+          shard: z.number(),
+          running: z.number(),
+          slots: z.number().nullable().meta({ description: "slots of the limit it holds now (null: unlimited)" }),
+        }),
+      )
+      .meta({
+        description: "a sharded method's objects: each one's running tasks and leased slots (empty: one object)",
+      }),
   })
   .meta({ id: "FlowUsage" });
 

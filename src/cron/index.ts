@@ -9,7 +9,7 @@ import { liveMethods } from "../db/methods";
 import { LAST_CRON_KEY, setSetting } from "../db/settings";
 import { purgeEndedTasks } from "../db/retention";
 import { purgeDeliveries } from "../db/webhooks";
-import { objectOf } from "../live/client";
+import { eachObject } from "../live/client";
 import { purgeTickets } from "../realtime/tickets";
 import { purgeExpiredReports } from "../report-jobs/cleanup";
 import { superviseSchedules } from "../schedules/watchdog";
@@ -27,7 +27,7 @@ export async function runCron(
   const woken = await liveMethods(db, now);
   await Promise.all(
     woken.map((method) =>
-      objectOf(env, method, (o) => o.tick()).catch((error: unknown) =>
+      eachObject(env, method, (o) => o.tick()).catch((error: unknown) =>
         log.error("could not tick a method's object; the next minute tries again", { method, ...describeError(error) }),
       ),
     ),

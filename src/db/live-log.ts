@@ -21,9 +21,10 @@ import {
 
 /** The method's concurrency limit and default priority, and the dispatcher switch. */
 export async function readMethodSettings(db: Db, method: string) {
-  const [types, switches] = await db.batch([
+  const [types, switches, routes] = await db.batch([
     db.select().from(taskTypes).where(eq(taskTypes.method, method)),
     db.select().from(settings).where(eq(settings.key, DISPATCHER_KEY)),
+    db.select({ shards: methodRoutes.shards }).from(methodRoutes).where(eq(methodRoutes.method, method)),
   ]);
   const [type] = types;
   const [dispatcher] = switches;
@@ -31,6 +32,8 @@ export async function readMethodSettings(db: Db, method: string) {
     limit: type?.concurrencyLimit ?? 0,
     priority: type?.priority ?? 0,
     dispatcherOn: dispatcher === undefined || dispatcher.value === "1",
+    /** How many shard objects the method has ever had. */
+    shardObjects: routes[0]?.shards ?? 1,
     /** The task type's flow control (JSON), or null: the method's code declares it. */
     flowControl: type?.flowControl ?? null,
   };

@@ -2,8 +2,9 @@
 // that has only a name (GET /tasks/{name}, a cancel, a callback) reaches the object without asking
 // the log. A code is a prefix of the method's SHA-256 in base32, registered once in D1 (a longer
 // prefix on the rare collision) and cached per isolate for good: the mapping never changes.
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import { ID_LENGTH, ROUTE_CODE_MAX, ROUTE_CODE_MIN } from "../shared/ids";
+import { withoutShard } from "../shared/shards";
 import type { Db } from "./client";
 import { inJson } from "./in-json";
 import { methodRoutes, tasks } from "./schema";
@@ -58,13 +59,40 @@ export async function routeCode(db: Db, method: string): Promise<string> {
   throw new Error(`no free route code for method ${method}`);
 }
 
+const knownShards = new Map<string, number>();
+
+/**
+ * Makes sure the method's shard high-water mark is at least `count` before a task is placed on a
+ * shard below it (once per isolate per value: the mark only grows).
+ */
+export async function raiseShards(db: Db, method: string, count: number): Promise<void> {
+  if ((knownShards.get(method) ?? 1) >= count) return;
+  await routeCode(db, method);
+  await db
+    .update(methodRoutes)
+    .set({ shards: sql`max(${methodRoutes.shards}, ${count})` })
+    .where(eq(methodRoutes.method, method));
+  knownShards.set(method, count);
+}
+
+/** How many shard objects `method` has ever had (read now: a fan-out must reach every one). */
+export async function shardCount(db: Db, method: string): Promise<number> {
+  const [row] = await db
+    .select({ shards: methodRoutes.shards })
+    .from(methodRoutes)
+    .where(eq(methodRoutes.method, method));
+  const count = row?.shards ?? 1;
+  knownShards.set(method, Math.max(knownShards.get(method) ?? 1, count));
+  return count;
+}
+
 /**
  * The method whose object owns task `name`: by its route code, or — for a name from before route
  * codes — by the log. Null when neither knows it.
  */
 export async function methodOfTask(db: Db, name: string): Promise<string | null> {
   if (name.length > ID_LENGTH) {
-    const code = name.slice(ID_LENGTH);
+    const code = withoutShard(name).slice(ID_LENGTH);
     const cached = methodOfCode.get(code);
     if (cached !== undefined) return cached;
     const [row] = await db.select().from(methodRoutes).where(eq(methodRoutes.code, code));

@@ -446,6 +446,8 @@ export const methodRoutes = sqliteTable(
     method: text("method").notNull(),
     createdAt: integer("created_at").notNull(),
     liveUntil: integer("live_until"),
+    /** How many shard objects the method has ever had (a high-water mark; shared/shards.ts). */
+    shards: integer("shards").notNull().default(1),
   },
   (t) => [uniqueIndex("method_routes_method").on(t.method)],
 );

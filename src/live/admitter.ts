@@ -7,6 +7,7 @@ import type { Attempt } from "./attempt";
 import type { ObjectContext } from "./context";
 import { admit, messagesFor } from "./dispatch";
 import { sendTaskMessages } from "./messages";
+import type { Slots } from "./slots";
 
 export class Admitter {
   private again = false;
@@ -20,6 +21,8 @@ export class Admitter {
     private readonly retryLater: () => void,
     /** Called after a pass that a throttle cut short (the alarm must wake the object for the next start). */
     private readonly throttled: () => void = () => undefined,
+    /** A sharded method's slots (slots.ts): admission fills the slots this shard holds. */
+    private readonly slots: Slots | null = null,
   ) {}
 
   /** Asks for a pass; resolves when a pass that started after the request is done. */
@@ -42,9 +45,16 @@ export class Admitter {
       while (this.again) {
         this.again = false;
         if (!this.ready()) return;
-        const cap = this.object.live.cfg.admitPerPass;
-        const admitted = admit(this.object.live, Date.now(), cap);
-        if (this.object.live.throttleWakeAt !== null) this.throttled();
+        const { live } = this.object;
+        const cap = live.cfg.admitPerPass;
+        const leasing = this.slots?.leasing() ?? false;
+        live.leased = leasing ? (this.slots as Slots).held() : null;
+        const now = Date.now();
+        const free = live.freeSlots(cap);
+        const admitted = admit(live, now, cap);
+        // A full pass is followed by another: the slots are settled after the last one.
+        if (leasing && admitted.length < cap) (this.slots as Slots).afterPass(free, admitted.length, now);
+        if (live.throttleWakeAt !== null) this.throttled();
         if (admitted.length === 0) continue;
         if (admitted.length >= cap) this.again = true;
         await this.send(admitted);

@@ -5,6 +5,7 @@ import { splitRemote } from "../shared/method-names";
 import type { QueueName } from "../shared/states";
 import type { Attempt } from "./attempt";
 import { Live } from "./live";
+import type { FairEntry } from "./fair-line";
 import { FlowGate } from "./flow-gate";
 import { failAttempt } from "./outcome";
 import type { TaskRecord } from "./store";
@@ -62,6 +63,32 @@ export function admit(live: Live, now: number, cap: number): Attempt[] {
   // Held back by a throttle only: the alarm wakes the object when the next start is allowed.
   if (admitted.length < free) live.throttleWakeAt = gate.nextAt;
   return admitted;
+}
+
+/**
+ * How many more tasks admission would start now if the method's limit allowed it (at most `max`):
+ * the same walk of the fair line past per-key limits, singletons and throttles, admitting nothing
+ * and charging no key. A sharded method's object asks its slot pool for this many (slots.ts).
+ */
+export function admissible(live: Live, now: number, max: number): number {
+  if (!live.settings.dispatcherOn || max <= 0) return 0;
+  const gate = new FlowGate(live.settings.flow, live.throttles, now, live.runningKeys());
+  const seen = new Set<string>();
+  const refilled = new Set<string>();
+  const blocked = (entry: FairEntry) => seen.has(entry.name) || gate.blocks(entry);
+  while (seen.size < max) {
+    const entry = live.line.pick(blocked, refilled);
+    if (entry === null) break;
+    const row = live.store.readTask(entry.name);
+    if (!row || live.isHeld(row) || row.status !== "Pending" || row.wakeAt !== null || live.inFlight.has(row.name)) {
+      // Not dispatchable any more: it leaves the line, as admission would do.
+      live.line.remove(entry.name);
+      continue;
+    }
+    seen.add(entry.name);
+    gate.hold(entry.keys);
+  }
+  return seen.size;
 }
 
 /** One delivered task of a queue message. */

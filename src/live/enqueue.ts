@@ -10,6 +10,11 @@ import type { TaskRecord } from "./store";
 /** A task to insert, as the Worker built it: `priority` null means the task type's. */
 export type NewTask = Omit<TaskRecord, "priority" | "seq"> & { priority: number | null };
 
+/** A shard's answer to tasks another shard should hold (the caller placed them by old settings). */
+export interface EnqueueMisplaced {
+  misplaced: true;
+}
+
 /** What became of each task asked for, in order. */
 export interface Inserted {
   task: TaskRecord;

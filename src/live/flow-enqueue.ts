@@ -4,6 +4,7 @@
 // with its key is live, in cancel mode it replaces the live ones; a debounce replaces the task
 // still waiting out its period with the newcomer, which waits in its stead (the last arguments
 // run, at most `timeout` after the burst began). Replaced tasks are canceled like any cancel.
+import { argumentsObject } from "../shared/json";
 import {
   evaluateKey,
   keyLabel,
@@ -53,14 +54,7 @@ const fmt = (ms: number) => new Date(ms).toISOString();
 
 /** Evaluates every key the method's flow control asks for; throws a flowKeyError when one is missing. */
 export function flowKeysFor(flow: ResolvedFlow, task: TaskRecord): FlowKeys | null {
-  let args: Record<string, unknown> = {};
-  try {
-    const parsed: unknown = JSON.parse(task.arguments);
-    if (parsed !== null && typeof parsed === "object" && !Array.isArray(parsed))
-      args = parsed as Record<string, unknown>;
-  } catch {
-    // arguments are always JSON objects by the time they get here
-  }
+  const args = argumentsObject(task.arguments);
   const of = (expression: string) => {
     const value = evaluateKey(expression, { owner: task.owner, arguments: args });
     if (typeof value !== "string") throw flowKeyError(value);

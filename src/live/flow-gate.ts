@@ -159,6 +159,11 @@ export class FlowGate {
   /** Whether an entry is held back (for FairLine.pick). */
   readonly blocks = (entry: FairEntry): boolean => this.holdOf(entry.keys) !== null;
 
+  /** An entry is counted as if admitted (its keys' slots), its throttle untouched: a dry run. */
+  hold(keys: FlowKeys): void {
+    this.count(keys, 1);
+  }
+
   /** An entry was admitted: it now holds its keys' slots and spends its throttle's turn. */
   take(keys: FlowKeys): void {
     this.count(keys, 1);

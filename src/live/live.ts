@@ -30,6 +30,8 @@ export interface MethodSettings {
   dispatcherOn: boolean;
   /** Flow control (docs/flow-control.md). */
   flow: ResolvedFlow;
+  /** How many shard objects the method has ever had (1: one object; slots.ts). */
+  shardObjects: number;
 }
 
 /** The states a live task is counted in by `gauges` (a scheduled retry is "Retrying"). */
@@ -80,6 +82,8 @@ export class Live {
   readonly line: FairLine;
   /** Throttle state (one TAT per key, memory only; see flow-gate.ts). */
   throttles = new Throttles(0);
+  /** Slots this shard holds of a sharded method's limit (null: not sharded; set before each pass). */
+  leased: number | null = null;
   /** When a throttle next lets a held-back task go (set by each admission pass; null: none). */
   throttleWakeAt: number | null = null;
   /** Flow keys of the tasks in flight (a cache of their rows' flow_keys). */
@@ -212,6 +216,7 @@ export class Live {
   /** How many more tasks may be admitted now, at most `cap`. */
   freeSlots(cap: number): number {
     if (!this.settings.dispatcherOn) return 0;
+    if (this.leased !== null) return Math.max(0, Math.min(cap, this.leased - this.running()));
     if (this.settings.limit === 0) return cap;
     return Math.max(0, Math.min(cap, this.settings.limit - this.running()));
   }

@@ -4,6 +4,7 @@
 // and the modules beside it), in one storage transaction. This class is its RPC surface; around
 // each transition it asks for admission (admitter.ts), a log write (log-writer.ts), its one alarm,
 // and tells running consumers when their attempt is over (cancel-listeners.ts).
+import { argumentsObject } from "../shared/json";
 import { DurableObject } from "cloudflare:workers";
 import { getDb } from "../db/client";
 import { committedBulks, readBatch } from "../db/live-log";
@@ -19,7 +20,7 @@ import { Admitter } from "./admitter";
 import { acceptChannel, tellOver } from "./cancel-listeners";
 import type { ObjectContext } from "./context";
 import { claim, fireTimers, nextTimer, type Delivery } from "./dispatch";
-import { dropHold, insertTasks, releaseHold, type Inserted, type NewTask } from "./enqueue";
+import { dropHold, insertTasks, releaseHold, type EnqueueMisplaced, type Inserted, type NewTask } from "./enqueue";
 import type { MethodCounts } from "./counters";
 import { Live, type LiveState, type MethodSettings } from "./live";
 import { LogWriter } from "./log-writer";
@@ -39,6 +40,11 @@ import { readSettings, reconcile } from "./settle";
 import { Store, type TaskRecord } from "./store";
 import { waitingFacts, type WaitingFacts } from "./waiting";
 import { Watching } from "./watching";
+import { shardCount } from "../db/routes";
+import { parseShardObjectName, placeTask, shardKey, shardObjectName, shardObjectNames } from "../shared/shards";
+import type { ResolvedFlow } from "../shared/flow";
+import { SlotPool, type SlotGrant, type SlotReport } from "./slot-pool";
+import { Slots } from "./slots";
 
 /**
  * While the object owes the log anything (or a pause_rest to other objects), its alarm is never
@@ -67,6 +73,7 @@ export class MethodTasks extends DurableObject<Env> {
   private readonly admitter: Admitter;
   private readonly writer: LogWriter;
   private readonly watching: Watching;
+  private readonly slots: Slots;
   /** Settings read and the log reconciled since the object woke: admission and log writes wait for it. */
   private settled = false;
   private settling: Promise<void> | null = null;
@@ -76,21 +83,31 @@ export class MethodTasks extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    const method = ctx.id.name;
-    if (method === undefined) throw new Error("MethodTasks must be addressed by name (getByName(method))");
-    this.live = new Live(new Store(ctx.storage.sql), method, config(env), {
+    if (ctx.id.name === undefined) throw new Error("MethodTasks must be addressed by name (getByName(method))");
+    const { method, shard } = parseShardObjectName(ctx.id.name);
+    const store = new Store(ctx.storage.sql);
+    this.live = new Live(store, method, config(env), {
       limit: 0,
       priority: 0,
       dispatcherOn: true,
       flow: DEFAULT_FLOW,
+      shardObjects: 1,
     });
-    this.object = { env, method, live: this.live, storage: ctx.storage };
+    this.object = { env, method, shard, live: this.live, storage: ctx.storage };
     this.watching = new Watching(this.object);
+    store.migrate();
+    this.slots = new Slots(
+      this.object,
+      shard === 0 ? new SlotPool(store) : null,
+      () => void this.admitter.request(),
+      (others) => this.tellShards(others),
+    );
     this.admitter = new Admitter(
       this.object,
       () => this.settled,
       () => void this.armAlarm(Date.now() + RETRY_MS),
       () => void this.armAlarm().catch((error: unknown) => log.error("could not arm the alarm", describeError(error))),
+      this.slots,
     );
     this.writer = new LogWriter(this.object, this.watching, () => this.settled);
     void ctx.blockConcurrencyWhile(async () => {
@@ -117,7 +134,14 @@ export class MethodTasks extends DurableObject<Env> {
   async waiting(name: string): Promise<WaitingFacts | null> {
     count({ doRequests: 1 });
     await this.settledNow();
-    return waitingFacts(this.live, name);
+    const leasing = this.slots.leasing();
+    this.live.leased = leasing ? this.slots.held() : null;
+    return waitingFacts(
+      this.live,
+      name,
+      Date.now(),
+      leasing ? { shard: this.object.shard, slots: this.slots.held() } : null,
+    );
   }
 
   /** Counts of live tasks by status, for ops (with what flow control holds back and refused). */
@@ -134,10 +158,15 @@ export class MethodTasks extends DurableObject<Env> {
   }
 
   /** Flow control in use now: per-key running counts, throttles, waiting per fairness key. */
-  async flowUsage(): Promise<FlowUsage & { limit: number; running: number }> {
+  async flowUsage(): Promise<FlowUsage & { limit: number; running: number; slots: number | null }> {
     count({ doRequests: 1 });
     await this.settledNow();
-    return { ...flowUsage(this.live, Date.now()), limit: this.live.settings.limit, running: this.live.running() };
+    return {
+      ...flowUsage(this.live, Date.now()),
+      limit: this.live.settings.limit,
+      running: this.live.running(),
+      slots: this.slots.leasing() ? this.slots.held() : null,
+    };
   }
 
   /** The tasks of a batch this object holds, as they are now. */
@@ -190,9 +219,10 @@ export class MethodTasks extends DurableObject<Env> {
   async enqueue(
     tasks: NewTask[],
     options: { hold?: string; pauseRest?: string[] } = {},
-  ): Promise<Inserted[] | EnqueueRefused> {
+  ): Promise<Inserted[] | EnqueueRefused | EnqueueMisplaced> {
     count({ doRequests: 1 });
     await this.settledNow();
+    if (tasks.some((task) => misplaced(task, this.live.settings.flow, this.object.shard))) return { misplaced: true };
     const stopped: string[] = [];
     let results: Inserted[];
     try {
@@ -268,6 +298,39 @@ export class MethodTasks extends DurableObject<Env> {
     await this.settledNow();
     this.live.settings = { ...this.live.settings, ...settings };
     this.afterChange(true);
+  }
+
+  // ---- a sharded method's slots (slots.ts, slot-pool.ts) ------------------------------------------
+
+  /** A shard's report to the slot pool (shard 0): its grant now. */
+  async slotReport(report: SlotReport): Promise<SlotGrant> {
+    count({ doRequests: 1 });
+    await this.settledNow();
+    const grant = this.ctx.storage.transactionSync(() => this.slots.answer(report));
+    this.afterChange(true);
+    return grant;
+  }
+
+  /** Slots (or a new share) pushed by the slot pool. */
+  async slotGrant(grant: SlotGrant): Promise<void> {
+    count({ doRequests: 1 });
+    await this.settledNow();
+    this.ctx.storage.transactionSync(() => this.slots.apply(grant));
+    this.afterChange(true);
+  }
+
+  /** Pushes grants to other shards; a lost push is made good by the shard asking again (its alarm). */
+  private tellShards(others: Map<number, SlotGrant>): void {
+    for (const [shard, grant] of others) {
+      const name = shardObjectName(this.object.method, shard);
+      void callObject(() => this.env.METHOD_TASKS.getByName(name).slotGrant(grant)).catch((error: unknown) =>
+        log.warn("could not tell a shard of its slots; it asks again", {
+          method: this.object.method,
+          shard,
+          ...describeError(error),
+        }),
+      );
+    }
   }
 
   // ---- the consumer's side ----------------------------------------------------------------------
@@ -439,6 +502,7 @@ export class MethodTasks extends DurableObject<Env> {
   /** Keeps the single alarm at the earliest timer (and within reach while the log is owed anything). */
   private async armAlarm(at?: number): Promise<void> {
     let next = at ?? nextTimer(this.live);
+    if (this.slots.askAgainAt !== null) next = Math.min(next ?? Infinity, this.slots.askAgainAt);
     if (this.live.owesLog() || this.live.pauseOut.size > 0)
       next = Math.min(next ?? Infinity, Date.now() + SAFETY_ALARM_MS);
     if (next === null || next === Infinity) return;
@@ -503,11 +567,17 @@ export class MethodTasks extends DurableObject<Env> {
       this.pausing.add(batchId);
       void (async () => {
         try {
-          const batch = await readBatch(getDb(this.env), batchId);
-          const others = (batch?.methods ?? []).filter((m) => m !== this.object.method);
+          const db = getDb(this.env);
+          const batch = await readBatch(db, batchId);
+          // Every object of the batch's methods but this one (a sharded method has several).
+          const self = shardObjectName(this.object.method, this.object.shard);
+          const others: string[] = [];
+          for (const m of batch?.methods ?? []) others.push(...shardObjectNames(m, await shardCount(db, m)));
           const message = `paused: a task of batch ${batchId} failed`;
           await Promise.all(
-            others.map((m) => callObject(() => this.env.METHOD_TASKS.getByName(m).pauseBatch(batchId, message))),
+            others
+              .filter((name) => name !== self)
+              .map((name) => callObject(() => this.env.METHOD_TASKS.getByName(name).pauseBatch(batchId, message))),
           );
           this.ctx.storage.transactionSync(() => this.live.pauseDelivered(batchId));
         } catch (error) {
@@ -528,4 +598,16 @@ export class MethodTasks extends DurableObject<Env> {
     const now = Date.now();
     if (tasks.some((t) => t !== null && isEnded(t) && this.watching.isWatched(t.name, now))) this.writer.urge();
   }
+}
+
+/**
+ * Whether a task belongs in another shard by the settings this object has: only a task whose
+ * shard is decided by a key (the shard key, or a dedupe key) can be misplaced — by an isolate
+ * that read the method's shard settings before they changed.
+ */
+function misplaced(task: NewTask, flow: ResolvedFlow, shard: number): boolean {
+  if (shardKey(flow) === null && task.dedupeKey === null) return false;
+  if (shard === 0 && flow.shards <= 1) return false;
+  const expected = placeTask({ ...task, arguments: argumentsObject(task.arguments) }, flow);
+  return expected !== null && expected !== shard;
 }

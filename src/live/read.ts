@@ -5,14 +5,14 @@ import { rerunsOf } from "../db/reruns";
 import { methodOfTask, methodsOfTasks } from "../db/routes";
 import { getLoggedTask, getLoggedTasks } from "../db/tasks";
 import type { TaskRecord } from "./store";
-import { objectOf } from "./client";
+import { byObject, eachObject, objectOf, objectOfTask } from "./client";
 
 /** The task as it is now, or null when no object and no log has it. */
 export async function readTask(env: Env, name: string): Promise<TaskRecord | null> {
   const db = getDb(env);
   const method = await methodOfTask(db, name);
   if (method === null) return null;
-  const live = await objectOf(env, method, (o) => o.get(name));
+  const live = await objectOfTask(env, method, name, (o) => o.get(name));
   return live ?? (await getLoggedTask(db, name));
 }
 
@@ -20,12 +20,14 @@ export async function readTask(env: Env, name: string): Promise<TaskRecord | nul
 export async function readTasks(env: Env, names: readonly string[]): Promise<TaskRecord[]> {
   const db = getDb(env);
   const found: TaskRecord[] = [];
-  for (const [method, group] of await methodsOfTasks(db, names)) {
-    const live = await objectOf(env, method, (o) => o.getMany(group));
-    found.push(...live);
-    const held = new Set(live.map((t) => t.name));
-    const rest = group.filter((n) => !held.has(n));
-    if (rest.length > 0) found.push(...(await getLoggedTasks(db, rest)));
+  for (const [method, ofMethod] of await methodsOfTasks(db, names)) {
+    for (const [object, group] of byObject(method, ofMethod)) {
+      const live = await objectOf(env, object, (o) => o.getMany(group));
+      found.push(...live);
+      const held = new Set(live.map((t) => t.name));
+      const rest = group.filter((n) => !held.has(n));
+      if (rest.length > 0) found.push(...(await getLoggedTasks(db, rest)));
+    }
   }
   return found;
 }
@@ -39,7 +41,7 @@ export async function readReruns(env: Env, task: TaskRecord, owner: string | und
   // The object first, then the log: a rerun leaves the object only once the log has it, so one
   // the object no longer holds is in the log by the time the log is read (read together, a rerun
   // that moved in between was in neither answer).
-  const live = await objectOf(env, task.method, (o) => o.reruns(task.name, owner));
+  const live = (await eachObject(env, task.method, (o) => o.reruns(task.name, owner))).flat();
   const logged = await rerunsOf(getDb(env), task.name, owner, limit);
   return [...new Set([...logged, ...live])].sort().reverse().slice(0, limit);
 }

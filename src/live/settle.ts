@@ -10,6 +10,7 @@ import { resolveFlow, type FlowControl } from "../shared/flow";
 import { readLiveLog, readMethodSettings } from "../db/live-log";
 import type { ObjectContext } from "./context";
 import { adoptTask } from "./adopt";
+import { shardOfTask } from "../shared/shards";
 
 /** Reads the method's settings into the object's state. */
 export async function readSettings(object: ObjectContext): Promise<void> {
@@ -26,7 +27,10 @@ export function methodFlow(method: string, flowControl: string | null) {
 export async function reconcile(object: ObjectContext): Promise<number> {
   const { live, storage } = object;
   let adopted = 0;
-  for await (const page of readLiveLog(getDb(object.env), object.method)) {
+  for await (const all of readLiveLog(getDb(object.env), object.method)) {
+    // A sharded method's log rows of other shards are theirs to reconcile.
+    const page = all.filter((t) => shardOfTask(t.name) === object.shard);
+    if (page.length === 0) continue;
     storage.transactionSync(() => {
       const now = Date.now();
       const held = new Map(live.getMany(page.map((t) => t.name)).map((t) => [t.name, t]));

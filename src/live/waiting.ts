@@ -30,13 +30,20 @@ export interface WaitingFacts {
   fair?: { label: string; key: string; ownAhead: number; otherKeys: number; othersAhead: number } | null;
   /** Debounce: the key it waits out its period for (with wakeAt). */
   debounceKey?: string | null;
+  /** A sharded method: the task's shard and the slots of the limit it holds now (`running` is the shard's). */
+  shard?: { shard: number; slots: number } | null;
 }
 
 /** A cap larger than any line, so `free` is the rule's own answer, not a pass's batch size. */
 const NO_CAP = 1_000_000_000;
 
 /** The facts for task `name` in this object, or null when it does not hold the task. */
-export function waitingFacts(live: Live, name: string, now = Date.now()): WaitingFacts | null {
+export function waitingFacts(
+  live: Live,
+  name: string,
+  now = Date.now(),
+  shard: { shard: number; slots: number } | null = null,
+): WaitingFacts | null {
   const task = live.get(name);
   if (!task) return null;
   const entry = Live.entry(task);
@@ -58,6 +65,7 @@ export function waitingFacts(live: Live, name: string, now = Date.now()): Waitin
     holds: inLine ? gate.holdsOf(entry.keys) : [],
     fair: fair && live.settings.flow.fairness ? { ...fair, label: keyLabel(live.settings.flow.fairness.key) } : null,
     debounceKey: task.status === "Pending" && task.wakeAt !== null ? (entry.keys.d ?? null) : null,
+    shard,
   };
 }
 
@@ -197,7 +205,11 @@ function explainPrimary(f: WaitingFacts): Omit<Waiting, "causes"> {
     limit: f.limit > 0 ? f.limit : null,
     running: f.running,
   };
-  const slots = f.limit > 0 ? `${f.running} of ${f.limit} slots of ${f.method} in use` : `${f.method} has no limit`;
+  const slots = f.shard
+    ? `${f.running} of the ${f.shard.slots} slots its shard ${f.shard.shard} holds of ${f.method}'s limit of ${f.limit} in use; the other shards hold the rest`
+    : f.limit > 0
+      ? `${f.running} of ${f.limit} slots of ${f.method} in use`
+      : `${f.method} has no limit`;
   if (!f.dispatcherOn) {
     return {
       ...line,

@@ -6,7 +6,7 @@ import { getDb } from "../db/client";
 import { scheduleFigures, targetFigures } from "../db/metrics";
 import { allMethods } from "../db/methods";
 import { getDispatcher, getSetting, LAST_CRON_KEY } from "../db/settings";
-import { objectOf } from "../live/client";
+import { methodTelemetry } from "../live/fan-out";
 import { BUCKETS_S, type Histogram } from "../live/counters";
 import type { MethodTelemetry } from "../live/object";
 import { OVERDUE_AFTER_MS } from "../schedules/serialize";
@@ -70,7 +70,7 @@ export async function collectMetrics(env: Env, now: number, methods?: readonly s
     await Promise.all(
       names.slice(i, i + FAN_OUT).map(async (method) => {
         try {
-          answered.push({ method, telemetry: await objectOf(env, method, (o) => o.telemetry()) });
+          answered.push({ method, telemetry: await methodTelemetry(env, method) });
         } catch (error) {
           log.warn("metrics: a method's object did not answer", { method, ...describeError(error) });
           unreachable.push(method);

@@ -13,6 +13,7 @@ import { buildSnapshot, type Snapshot } from "./snapshot";
 import { WATCH_TTL_MS, dropWatch, registerWatch } from "../db/watches";
 import { methodOfTask } from "../db/routes";
 import { readTask } from "../live/read";
+import { objectOfTaskName } from "../shared/shards";
 
 /** What the Worker tells the hub about a subscriber it has authenticated. */
 export interface Subscriber {
@@ -239,7 +240,7 @@ export class RealtimeHub extends DurableObject<Env> {
   private async tellObject(name: string, until: number): Promise<void> {
     try {
       const method = await methodOfTask(getDb(this.env), name);
-      if (method !== null) await this.env.METHOD_TASKS.getByName(method).watched(name, until);
+      if (method !== null) await this.env.METHOD_TASKS.getByName(objectOfTaskName(method, name)).watched(name, until);
     } catch (error) {
       log.warn("could not tell the task's object about its watcher", { task: name, ...describeError(error) });
     }

@@ -12,7 +12,7 @@ import { conflict, unauthorized } from "../shared/errors";
 import { fromJson, toJson, type Json } from "../shared/json";
 import { splitRemote } from "../shared/method-names";
 import type { Progress } from "../shared/states";
-import { objectOf } from "../live/client";
+import { objectOfTask } from "../live/client";
 import { readTask } from "../live/read";
 import { tokenAttempt } from "./callback-token";
 import { redactorFor, type Redactor } from "./redact";
@@ -82,7 +82,7 @@ async function methodOf(env: Env, name: string, attempt: number): Promise<string
 
 /** Reports one outcome to the task's object: the task after it, or null when the attempt is over. */
 async function reportOne(env: Env, method: string, report: OutcomeReport): Promise<TaskRecord | null> {
-  const [result] = await objectOf(env, method, (o) => o.report([report]));
+  const [result] = await objectOfTask(env, method, report.name, (o) => o.report([report]));
   return result?.task ?? null;
 }
 
@@ -107,7 +107,7 @@ export async function remoteProgress(
           ...(news.progress === undefined ? {} : { progress: redactProgress(redact, news.progress) }),
           ...(news.statusMessage === undefined ? {} : { statusMessage: redact.text(news.statusMessage) }),
         };
-  const row = await objectOf(env, method, (o) => o.heartbeat(name, attempt, until, clean));
+  const row = await objectOfTask(env, method, name, (o) => o.heartbeat(name, attempt, until, clean));
   if (!row) return refuse(env, name, attempt);
   return answer(row);
 }

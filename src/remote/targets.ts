@@ -2,7 +2,7 @@
 // connection, and the JSON a target is shown as — which never holds a secret.
 import { getDb } from "../db/client";
 import { methodsOfTarget } from "../db/methods";
-import { objectOf } from "../live/client";
+import { methodSummary } from "../live/fan-out";
 import { deleteTarget, getTarget, insertTarget, markTarget, replaceSigning, updateTarget } from "../db/remote-targets";
 import type { RemoteTargetRow } from "../db/schema";
 import { config } from "../shared/config";
@@ -261,6 +261,6 @@ async function readTest(row: RemoteTargetRow, response: Response, redact: Redact
 /** How many live tasks (not yet ended) run methods of `target`, counted by their objects. */
 async function liveTasksOfTarget(env: Env, target: string): Promise<number> {
   const methods = await methodsOfTarget(getDb(env), target);
-  const summaries = await Promise.all(methods.map((m) => objectOf(env, m, (o) => o.summary())));
+  const summaries = await Promise.all(methods.map((m) => methodSummary(env, m)));
   return summaries.reduce((n, s) => n + Object.values(s.counts).reduce((a, b) => a + b, 0) + s.delayed, 0);
 }

@@ -4,7 +4,7 @@ import { and, desc, eq, type SQL } from "drizzle-orm";
 import { getDb } from "../db/client";
 import { dbErrorMentions } from "../db/errors";
 import { reportJobs, type ReportJobRow } from "../db/schema";
-import { enqueueIn } from "../live/client";
+import { enqueueIn, placeTasks } from "../live/client";
 import { readTask, readTasks } from "../live/read";
 import type { TaskRecord } from "../live/store";
 import { config } from "../shared/config";
@@ -183,10 +183,13 @@ export async function startReportJob(
       arguments: { filters },
     });
     const method = (await MethodResolver.load(env, [])).resolve(spec);
-    const row = buildTask(spec, user, env, now, method, await newTaskName(env, method.method, now), {
-      platform: true,
-      ...(options.trace ? { trace: options.trace } : {}),
-    });
+    const [row] = await placeTasks(env, [
+      buildTask(spec, user, env, now, method, await newTaskName(env, method.method, now), {
+        platform: true,
+        ...(options.trace ? { trace: options.trace } : {}),
+      }),
+    ]);
+    if (!row) throw new Error("placing a task lost it");
     let job: ReportJobRow | undefined;
     try {
       // The job first: its task, once it runs, writes its result to this row.

@@ -8,7 +8,7 @@
 import { getDb, type Db } from "../db/client";
 import { firingStatements, getSchedule, type FiringWrite } from "../db/schedules";
 import type { ScheduleRow } from "../db/schema";
-import { enqueueIn, objectOf } from "../live/client";
+import { eachObject, enqueueIn, placeTasks } from "../live/client";
 import type { NewTask } from "../live/enqueue";
 import { DomainError } from "../shared/errors";
 import { fromJson } from "../shared/json";
@@ -62,14 +62,16 @@ export async function runTask(
     dedupe_key: `schedule:${row.name}:${kind === "slot" ? "" : "manual:"}${new Date(slot).toISOString()}`,
   });
   const method = resolver.resolve(spec);
-  const task = buildTask(spec, ownerOf(row), env, now, method, name ?? (await newTaskName(env, method.method, now)));
-  return { ...task, priority: row.priority, scheduledJob: row.name, scheduledFor: slot };
+  const built = buildTask(spec, ownerOf(row), env, now, method, name ?? (await newTaskName(env, method.method, now)));
+  // A sharded method: the run's shard is part of its name (the same again for the same name).
+  const [task] = await placeTasks(env, [built]);
+  return { ...(task as NewTask), priority: row.priority, scheduledJob: row.name, scheduledFor: slot };
 }
 
 /** A schedule's runs that are still active (Pending, Queued, Started), from its method's object. */
 export function activeRuns(env: Env, row: ScheduleRow): Promise<string[]> {
   const method = row.documentType === null ? row.method : `${row.documentType}.${row.documentAction ?? ""}`;
-  return objectOf(env, method, (o) => o.activeRuns(row.name));
+  return eachObject(env, method, (o) => o.activeRuns(row.name)).then((runs) => runs.flat());
 }
 
 /** Hands runs the run log names to their method's object (inserted by name: a repeat changes nothing). */

@@ -20,6 +20,11 @@ export interface FlowControl {
   debounce?: { key: KeyExpression; period: string; timeout?: string };
   /** At most one live run per key: a new task is skipped, or replaces the live one. */
   singleton?: { key: KeyExpression; mode: "skip" | "cancel" };
+  /**
+   * Spread the method over this many Durable Objects (1–16, default 1); its concurrency limit is
+   * leased to them by shard 0, and keyed rules must share one key (each key value lives in one shard).
+   */
+  shards?: number;
 }
 
 /** The resolved form the method's object admits by. */
@@ -31,6 +36,8 @@ export interface ResolvedFlow {
   rateLimit: { limit: number; periodMs: number; key: KeyExpression | null } | null;
   debounce: { key: KeyExpression; periodMs: number; timeoutMs: number | null } | null;
   singleton: { key: KeyExpression; mode: "skip" | "cancel" } | null;
+  /** How many objects new tasks are spread over (1: the method's one object). */
+  shards: number;
 }
 
 /** The keys a task was given at enqueue (stored as JSON in its `flow_keys`). */
@@ -59,7 +66,17 @@ export const FLOW_OUTCOMES = [
 ] as const;
 export type FlowOutcome = (typeof FLOW_OUTCOMES)[number];
 
-export const FLOW_OPTIONS = ["fairness", "concurrency", "throttle", "rateLimit", "debounce", "singleton"] as const;
+export const FLOW_OPTIONS = [
+  "fairness",
+  "concurrency",
+  "throttle",
+  "rateLimit",
+  "debounce",
+  "singleton",
+  "shards",
+] as const;
+/** Most shards a method may have. */
+export const SHARDS_MAX = 16;
 /** Most per-key concurrency entries (Inngest's bound). */
 export const CONCURRENCY_KEYS_MAX = 2;
 /** Longest period of a throttle, rate limit or debounce: 7 days. */
@@ -75,6 +92,7 @@ export const DEFAULT_FLOW: ResolvedFlow = {
   rateLimit: null,
   debounce: null,
   singleton: null,
+  shards: 1,
 };
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -245,6 +263,33 @@ export function checkFlow(input: unknown, concurrencyLimit: number, prefix = "fl
     if (debounce !== undefined)
       at("singleton", "contradicts debounce: a debounced task waiting for its period would make every later one skip");
   }
+  const shards = input.shards;
+  if (shards !== undefined) {
+    if (typeof shards !== "number" || !Number.isInteger(shards) || shards < 1 || shards > SHARDS_MAX)
+      at("shards", `must be a whole number from 1 to ${SHARDS_MAX}`);
+    else if (shards > 1 && issues.length === 0) {
+      // Every keyed rule is exact only inside one object: all of them must key by the same value,
+      // which then decides a task's shard. A method-wide throttle or rate limit has no key to
+      // shard by (one clock for the whole method): it needs a key, or one shard.
+      const flow = resolveFlow(input);
+      const keys = new Set(keyedRules(flow));
+      if (keys.size > 1)
+        at(
+          "shards",
+          `with shards > 1 every keyed rule must use one key (each key value's tasks share a shard); these use ${[...keys].join(", ")}`,
+        );
+      if (flow.throttle !== null && flow.throttle.key === null)
+        at(
+          "throttle.key",
+          "with shards > 1 a throttle needs a key (a method-wide throttle is one clock: use one shard)",
+        );
+      if (flow.rateLimit !== null && flow.rateLimit.key === null)
+        at(
+          "rateLimit.key",
+          "with shards > 1 a rate limit needs a key (a method-wide rate limit is one window: use one shard)",
+        );
+    }
+  }
   return issues;
 }
 
@@ -277,7 +322,21 @@ export function resolveFlow(flow: FlowControl | null | undefined): ResolvedFlow 
         }
       : null,
     singleton: flow.singleton ? { key: flow.singleton.key, mode: flow.singleton.mode } : null,
+    shards: flow.shards ?? 1,
   };
+}
+
+/** The key expressions of the keyed rules, in a fixed order (duplicates kept). */
+export function keyedRules(
+  flow: Pick<ResolvedFlow, "concurrency" | "throttle" | "rateLimit" | "debounce" | "singleton">,
+): string[] {
+  const keys: string[] = [];
+  for (const c of flow.concurrency) keys.push(c.key);
+  if (flow.throttle?.key) keys.push(flow.throttle.key);
+  if (flow.rateLimit?.key) keys.push(flow.rateLimit.key);
+  if (flow.debounce) keys.push(flow.debounce.key);
+  if (flow.singleton) keys.push(flow.singleton.key);
+  return keys;
 }
 
 /** A task's stored keys (null or unreadable JSON: none). */

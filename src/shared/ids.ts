@@ -6,8 +6,11 @@ export const ID_LENGTH = 26;
 /** Shortest and longest route code (db/routes.ts lengthens a code only when a shorter one is taken). */
 export const ROUTE_CODE_MIN = 5;
 export const ROUTE_CODE_MAX = 12;
-/** A task name in text: an id and its route code (or a bare id, as names were before route codes). */
-export const TASK_NAME_PATTERN = `[0-9A-HJKMNP-TV-Z]{${ID_LENGTH}}(?:[0-9A-HJKMNP-TV-Z]{${ROUTE_CODE_MIN},${ROUTE_CODE_MAX}})?`;
+/**
+ * A task name in text: an id and its route code, and `_<shard>` for a task of shard 1 or later of
+ * a sharded method (shared/shards.ts) — or a bare id, as names were before route codes.
+ */
+export const TASK_NAME_PATTERN = `[0-9A-HJKMNP-TV-Z]{${ID_LENGTH}}(?:[0-9A-HJKMNP-TV-Z]{${ROUTE_CODE_MIN},${ROUTE_CODE_MAX}}(?:_[1-9][0-9]?)?)?`;
 
 const ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"; // Crockford base32
 

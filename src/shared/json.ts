@@ -17,6 +17,18 @@ export function fromJson<T>(text: Json<T>): T {
   return JSON.parse(text) as T;
 }
 
+/** The object a task's `arguments` text holds ({} when it holds no object: no key can be read from it). */
+export function argumentsObject(text: string): Record<string, unknown> {
+  try {
+    const value: unknown = JSON.parse(text);
+    return value !== null && typeof value === "object" && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : {};
+  } catch {
+    return {};
+  }
+}
+
 /** JSON with object keys sorted at every level, so equal filters give equal text. */
 export function canonicalJson<T>(value: T): Json<T> {
   return JSON.stringify(value, (_key, v: unknown) =>

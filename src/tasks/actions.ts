@@ -13,7 +13,7 @@ import type { TaskRecord } from "../live/store";
 import { conflict } from "../shared/errors";
 import { isEnded, type TaskStatus } from "../shared/states";
 import { canSee, isSystemManager, type User } from "../shared/user";
-import { objectOf } from "../live/client";
+import { byObject, eachObject, objectOf } from "../live/client";
 import { readTask, readTasks } from "../live/read";
 
 /** Most tasks one bulk action may touch; by batch or filter, call again while `truncated`. */
@@ -31,12 +31,14 @@ export async function performAction(
 ): Promise<TaskRecord[]> {
   const db = getDb(env);
   const changed: TaskRecord[] = [];
-  for (const [method, group] of await methodsOfTasks(db, names)) {
-    // A retry may concern ended tasks the object no longer holds: the log's rows come along.
-    const logged = action === "retry" ? (await getLoggedTasks(db, group)).filter(isEnded) : [];
-    const result = await objectOf(env, method, (o) => o.act(action, group, options, logged));
-    if (result.refused !== null) throw conflict(result.refused);
-    changed.push(...result.changed);
+  for (const [method, ofMethod] of await methodsOfTasks(db, names)) {
+    for (const [object, group] of byObject(method, ofMethod)) {
+      // A retry may concern ended tasks the object no longer holds: the log's rows come along.
+      const logged = action === "retry" ? (await getLoggedTasks(db, group)).filter(isEnded) : [];
+      const result = await objectOf(env, object, (o) => o.act(action, group, options, logged));
+      if (result.refused !== null) throw conflict(result.refused);
+      changed.push(...result.changed);
+    }
   }
   return changed;
 }
@@ -68,7 +70,8 @@ async function batchTasks(env: Env, batchId: string): Promise<TaskRecord[]> {
   const batch = await readBatch(db, batchId);
   const found = new Map<string, TaskRecord>();
   for (const method of batch?.methods ?? []) {
-    for (const task of await objectOf(env, method, (o) => o.batchTasks(batchId))) found.set(task.name, task);
+    for (const part of await eachObject(env, method, (o) => o.batchTasks(batchId)))
+      for (const task of part) found.set(task.name, task);
   }
   const logged = await db.select({ name: tasks.name }).from(tasks).where(eq(tasks.batchId, batchId));
   const missing = logged.map((r) => r.name).filter((n) => !found.has(n));

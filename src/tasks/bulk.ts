@@ -8,6 +8,7 @@ import { markRequeued, unrequeuedItemFailures, type FailedItems } from "../db/it
 import { routeCode } from "../db/routes";
 import type { TraceContext } from "../shared/trace";
 import type { NewTask } from "../live/enqueue";
+import { placeTasks } from "../live/client";
 import { readTasks } from "../live/read";
 import type { TaskRecord } from "../live/store";
 import { CHUNK_MAX } from "../methods/items";
@@ -108,7 +109,7 @@ async function bulkTasks(
   });
   const codes = new Map<string, string>();
   for (const method of new Set(methods.map((m) => m.method))) codes.set(method, await routeCode(getDb(env), method));
-  return specs.map((spec, index) => {
+  const built = specs.map((spec, index) => {
     const method = methods[index];
     if (!method) throw new Error(`spec ${index} has no method`);
     try {
@@ -125,6 +126,8 @@ async function bulkTasks(
       throw atIndex(index, error);
     }
   });
+  // A sharded method's tasks are spread over its objects (the shard is part of each name).
+  return placeTasks(env, built);
 }
 
 /**

@@ -8,6 +8,7 @@ import { getDb } from "../db/client";
 import type { Inserted, NewTask } from "../live/enqueue";
 import { describeError, log } from "../shared/log";
 import { enqueueIn, objectOf } from "../live/client";
+import { objectOfTaskName } from "../shared/shards";
 
 /** Most JSON bytes of tasks per object call. */
 const CALL_BYTES = 4_000_000;
@@ -66,13 +67,14 @@ export async function insertAll(
     return enqueueIn(env, only.method, only.tasks, { pauseRest });
   }
   const hold = crypto.randomUUID();
-  const methods = [...new Set(parts.map((p) => p.method))];
+  // Every object a part goes to (a sharded method's tasks go to several).
+  const objects = [...new Set(tasks.map((t) => objectOfTaskName(t.method, t.name)))];
   const discard = () =>
     Promise.all(
-      methods.map((m) =>
+      objects.map((m) =>
         objectOf(env, m, (o) => o.discard(hold)).catch((error: unknown) =>
           log.warn("could not discard held tasks; the object drops them itself", {
-            method: m,
+            object: m,
             ...describeError(error),
           }),
         ),
@@ -124,10 +126,10 @@ export async function insertAll(
     return null;
   }
   await Promise.all(
-    methods.map((m) =>
+    objects.map((m) =>
       objectOf(env, m, (o) => o.release(hold)).catch((error: unknown) =>
         log.warn("could not release held tasks; the object releases them itself", {
-          method: m,
+          object: m,
           ...describeError(error),
         }),
       ),

@@ -4,7 +4,7 @@
 import { getDb } from "../db/client";
 import { allMethods } from "../db/methods";
 import { getDispatcher, setSetting } from "../db/settings";
-import { objectOf } from "../live/client";
+import { eachObject } from "../live/client";
 import { describeError, log } from "../shared/log";
 import { DISPATCHER_KEY } from "../shared/states";
 
@@ -27,7 +27,7 @@ export async function setDispatcher(env: Env, enabled: boolean) {
   await setSetting(db, DISPATCHER_KEY, enabled ? "1" : "0", Date.now());
   await Promise.all(
     (await allMethods(db)).map((method) =>
-      objectOf(env, method, (o) => o.configure({ dispatcherOn: enabled })).catch((error: unknown) =>
+      eachObject(env, method, (o) => o.configure({ dispatcherOn: enabled })).catch((error: unknown) =>
         log.error("could not tell an object about the dispatcher switch", { method, ...describeError(error) }),
       ),
     ),

@@ -14,7 +14,7 @@ import { nestsDeeperThan } from "../shared/json-depth";
 import { QUEUE_TIMEOUTS } from "../shared/states";
 import { newTrace, type TraceContext } from "../shared/trace";
 import { hasAnyRole, type User } from "../shared/user";
-import { enqueueIn } from "../live/client";
+import { enqueueIn, placeTasks } from "../live/client";
 import { insertAll } from "./commit";
 import { MethodResolver } from "./resolve";
 import { OPTION_KEYS, type TaskSpec } from "./spec";
@@ -145,9 +145,11 @@ export async function enqueueTask(
 ): Promise<{ task: TaskRecord; created: boolean }> {
   const resolver = await MethodResolver.load(env, [spec.method, spec.document_type]);
   const method = resolver.resolve(spec);
-  const task = buildTask(spec, user, env, now, method, await newTaskName(env, method.method, now), {
+  const built = buildTask(spec, user, env, now, method, await newTaskName(env, method.method, now), {
     ...(trace ? { trace } : {}),
   });
+  const [task] = await placeTasks(env, [built]);
+  if (!task) throw new Error("placing a task lost it");
   let pauseRest: string[] | undefined;
   if (task.batchId !== null) {
     const batch = await joinBatch(getDb(env), {

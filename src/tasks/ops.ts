@@ -3,7 +3,7 @@
 import { getDb } from "../db/client";
 import { liveMethods } from "../db/methods";
 import { failuresSince } from "../db/ops";
-import { objectOf } from "../live/client";
+import { methodSummary } from "../live/fan-out";
 
 export interface MethodSummary {
   method: string;
@@ -27,7 +27,7 @@ export async function methodSummaries(env: Env, now: number, since: number): Pro
   const methods = [...new Set([...(await liveMethods(db, now)), ...failures.keys()])];
   const summaries = await Promise.all(
     methods.map(async (method): Promise<MethodSummary> => {
-      const s = await objectOf(env, method, (o) => o.summary());
+      const s = await methodSummary(env, method);
       return {
         method,
         pending: s.counts.Pending,

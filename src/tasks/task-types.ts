@@ -4,10 +4,13 @@ import { eq } from "drizzle-orm";
 import { registry } from "../catalog";
 import { getDb } from "../db/client";
 import { taskTypes, type TaskTypeRow } from "../db/schema";
-import { objectOf } from "../live/client";
+import { eachObject, forgetPlacement } from "../live/client";
+import { methodSummary } from "../live/fan-out";
+import { raiseShards, shardCount } from "../db/routes";
+import { shardKey } from "../shared/shards";
 import { methodFlow } from "../live/settle";
 import { conflict, invalid } from "../shared/errors";
-import { checkFlow, type FlowControl } from "../shared/flow";
+import { checkFlow, resolveFlow, type FlowControl } from "../shared/flow";
 
 /** Creates or updates a task type, then tells its method's object. */
 export async function saveTaskType(
@@ -23,6 +26,7 @@ export async function saveTaskType(
     const limit = fields.concurrencyLimit ?? current?.concurrencyLimit ?? 0;
     const issues = checkFlow(flowControl, limit);
     if (issues.length > 0) throw flowInvalid(issues);
+    await refuseBusyReshard(env, method, current ?? null, flowControl);
   } else if (fields.concurrencyLimit !== undefined && fields.concurrencyLimit > 0) {
     // A lower method limit must not leave a per-key limit above it.
     const [current] = await db.select().from(taskTypes).where(eq(taskTypes.method, method));
@@ -43,8 +47,40 @@ export async function saveTaskType(
     .returning();
   if (!row) throw new Error("task type upsert returned nothing");
   const flow = methodFlow(method, row.flowControl);
-  await objectOf(env, method, (o) => o.configure({ limit: row.concurrencyLimit, priority: row.priority, flow }));
+  forgetPlacement(method);
+  // More shards: the high-water mark first, so every fan-out (this one too) reaches the new ones.
+  if (flow.shards > 1) await raiseShards(db, method, flow.shards);
+  const shardObjects = await shardCount(db, method);
+  await eachObject(env, method, (o) =>
+    o.configure({ limit: row.concurrencyLimit, priority: row.priority, flow, shardObjects }),
+  );
   return row;
+}
+
+/**
+ * Changing how a method with keyed rules is spread (its shard count or shard key) while it has
+ * live tasks would split a key value's tasks over two shards, and its per-key rules would no
+ * longer be exact: a 409 until the method is drained (pause the dispatcher or wait).
+ */
+async function refuseBusyReshard(
+  env: Env,
+  method: string,
+  current: TaskTypeRow | null,
+  next: FlowControl,
+): Promise<void> {
+  const before = methodFlow(method, current?.flowControl ?? null);
+  const after = resolveFlow(next);
+  if (Math.max(before.shards, after.shards) <= 1) return;
+  if (before.shards === after.shards && shardKey(before) === shardKey(after)) return;
+  if (shardKey(after) === null && shardKey(before) === null) return;
+  const summary = await methodSummary(env, method);
+  const live = Object.values(summary.counts).reduce((a, b) => a + b, 0) + summary.delayed;
+  if (live > 0)
+    throw conflict(
+      `${method} has ${live} live tasks: its shards or shard key can change only when none is live (each key value's tasks must stay in one shard)`,
+      { live },
+      "shards_busy",
+    );
 }
 
 /** A 400 naming the first bad field (all of them in details). */
@@ -62,6 +98,8 @@ export function effectiveFlowControl(method: string, row: Pick<TaskTypeRow, "flo
 /** Deletes a task type (standard ones are protected); its method goes back to no limit, priority 0. */
 export async function deleteTaskType(env: Env, row: TaskTypeRow): Promise<void> {
   if (row.isStandard) throw conflict(`task type ${row.method} is standard; set is_standard false first`);
+  await refuseBusyReshard(env, row.method, row, registry.flowOf(row.method) ?? {});
   await getDb(env).delete(taskTypes).where(eq(taskTypes.method, row.method));
-  await objectOf(env, row.method, (o) => o.configure({ limit: 0, priority: 0, flow: methodFlow(row.method, null) }));
+  forgetPlacement(row.method);
+  await eachObject(env, row.method, (o) => o.configure({ limit: 0, priority: 0, flow: methodFlow(row.method, null) }));
 }
