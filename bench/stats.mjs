@@ -71,3 +71,19 @@ export async function pool(n, parallel, fn) {
   };
   await Promise.all(Array.from({ length: Math.min(parallel, n) }, worker));
 }
+
+/** The most intervals ({ start, end }) open at one instant; an end at a start's instant does not overlap it. */
+export function maxOverlap(intervals) {
+  const events = intervals.flatMap((i) => [
+    { t: i.start, d: 1 },
+    { t: i.end, d: -1 },
+  ]);
+  events.sort((a, b) => a.t - b.t || a.d - b.d);
+  let open = 0;
+  let most = 0;
+  for (const e of events) {
+    open += e.d;
+    most = Math.max(most, open);
+  }
+  return most;
+}

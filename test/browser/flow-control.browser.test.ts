@@ -1,7 +1,8 @@
 // Flow control in the console (Chromium, real stack): a System Manager edits a method's flow control
 // on the Methods page — a bad field is refused with the API's message naming it and nothing changes,
 // a good one is saved and its per-key usage shows — and a waiting task's page names the cause
-// ("2 of 2 running for customer = …"). The Overview shows the throttled and rate-limited counts.
+// ("2 of 2 running for customer = …"). The Overview shows the throttled and rate-limited counts, and
+// a sharded method shows each shard's running tasks and slots.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser } from "playwright-core";
 import { api, launch, newPage, signIn } from "./browser";
@@ -96,5 +97,39 @@ describe("flow control in the console", () => {
     await context.close();
     for (const t of [first, held]) await api("POST", `/api/v1/tasks/${t.body.name}/cancel`, {});
     await api("PUT", `/api/v1/task-types/${METHOD}`, { flow_control: null });
+  });
+
+  it("a method over two shards shows each shard's running tasks and slots, within the method's limit", async () => {
+    const saved = await api("PUT", `/api/v1/task-types/${METHOD}`, {
+      concurrency_limit: 4,
+      flow_control: { shards: 2 },
+    });
+    expect(saved.status, JSON.stringify(saved.body)).toBe(200);
+    const names: string[] = [];
+    for (let i = 0; i < 8; i++) {
+      const res = await api("POST", "/api/v1/tasks", {
+        method: METHOD,
+        arguments: { customer: `S${i}-${tag()}`, ms: 600_000 },
+      });
+      expect(res.status, JSON.stringify(res.body)).toBe(201);
+      names.push(res.body.name);
+    }
+    const { page, context } = await newPage(browser);
+    await signIn(page, undefined, "/ui/#/methods");
+    const row = page.locator(`tr[data-method="${METHOD}"]`);
+    await row.getByText("fair by owner · over 2 shards").waitFor();
+    await row.getByText("Flow control", { exact: true }).click();
+    const shards = row.getByTestId("flow-shard");
+    await row.getByTestId("flow-usage").filter({ hasText: "4 running of 4" }).waitFor();
+    expect(await shards.count()).toBe(2);
+    const lines = await shards.allTextContents();
+    const running = lines.map((l) => Number(/: (\d+) running/.exec(l)?.[1]));
+    const slots = lines.map((l) => Number(/on (\d+) slots?/.exec(l)?.[1] ?? 0));
+    expect(running.reduce((a, b) => a + b, 0)).toBe(4);
+    expect(slots.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(4);
+    running.forEach((n, i) => expect(n).toBeLessThanOrEqual(slots[i] as number));
+    await context.close();
+    for (const name of names) await api("POST", `/api/v1/tasks/${name}/cancel`, {});
+    await api("PUT", `/api/v1/task-types/${METHOD}`, { concurrency_limit: 0, flow_control: null });
   });
 });

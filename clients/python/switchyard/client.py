@@ -152,7 +152,8 @@ class Client:
         return self._request("PUT", f"/api/v1/task-types/{self._quote(method)}", dict(fields))
 
     def flow_usage(self, method: str) -> dict:
-        """Flow control in use now: ``{keys, singletons, throttles, waiting, throttled, rate_limited, ...}``."""
+        """Flow control in use now: ``{keys, singletons, throttles, waiting, throttled, rate_limited,
+        shards, ...}`` (``shards``: a sharded method's objects, each one's running tasks and slots)."""
         return self._request("GET", f"/api/v1/task-types/{self._quote(method)}/flow")
 
     def batch(self, batch_id: str) -> dict:

@@ -81,6 +81,27 @@ class LivePlatformTests(unittest.TestCase):
         finally:
             self.client.cancel(task["name"])
 
+    def test_a_method_over_two_shards_runs_every_task_once_within_its_per_key_limit(self):
+        flow = {"shards": 2, "concurrency": [{"key": "arguments.customer", "limit": 1}]}
+        self.client.set_task_type("demo.customer", concurrency_limit=4, flow_control=flow)
+        try:
+            run = uuid.uuid4().hex[:6]
+            names = [
+                self.client.enqueue("demo.customer", {"customer": f"py-{run}-{i % 4}", "ms": 30})["name"]
+                for i in range(12)
+            ]
+            done = [self.client.wait(name, timeout=120) for name in names]
+            self.assertTrue(all(t["status"] == "Finished" and t["attempt"] == 1 for t in done))
+            # At most one at a time per customer, wherever its shard is.
+            for i in range(4):
+                mine = sorted((t["started_at"], t["ended_at"]) for t in done if t["arguments"]["customer"] == f"py-{run}-{i}")
+                for (_, end), (start, _) in zip(mine, mine[1:]):
+                    self.assertLessEqual(end, start)
+            usage = self.client.flow_usage("demo.customer")
+            self.assertEqual([s["shard"] for s in usage["shards"]], [0, 1])
+        finally:
+            self.client.set_task_type("demo.customer", concurrency_limit=0, flow_control=None)
+
     def test_refusals_raise_switchyard_error_with_the_server_code(self):
         with self.assertRaises(SwitchyardError) as missing:
             self.client.get("00000000000000000000000000")

@@ -1,6 +1,6 @@
 // A method's flow control on the Methods page: its settings in a line (fairness, per-key limits,
-// throttle, rate limit, debounce, singleton), and — opened — what they are doing now (running per
-// key, throttles' next starts, waiting per fairness key) and, for System Managers, an editor for
+// throttle, rate limit, debounce, singleton, shards), and — opened — what they are doing now (running
+// per key, throttles' next starts, waiting per fairness key, each shard's running tasks and slots) and, for System Managers, an editor for
 // the task type's settings (JSON in Inngest's shape; a bad field is the API's 400, shown as is).
 import { useState } from "preact/hooks";
 import { api, errorText } from "../api";
@@ -27,6 +27,7 @@ export function describeFlow(flow: FlowControl | null | undefined): string {
   }
   if (flow?.debounce) parts.push(`debounce ${flow.debounce.period} by ${label(flow.debounce.key)}`);
   if (flow?.singleton) parts.push(`singleton by ${label(flow.singleton.key)} (${flow.singleton.mode})`);
+  if (flow?.shards !== undefined && flow.shards > 1) parts.push(`over ${flow.shards} shards`);
   return parts.join(" · ");
 }
 
@@ -95,8 +96,12 @@ function FlowPanel({
 
 function Usage({ usage }: { usage: FlowUsage }) {
   const nothing =
-    usage.keys.length + usage.singletons.length + usage.throttles.length + usage.waiting.length === 0 &&
-    usage.throttled + usage.rate_limited === 0;
+    usage.keys.length +
+      usage.singletons.length +
+      usage.throttles.length +
+      usage.waiting.length +
+      usage.shards.length ===
+      0 && usage.throttled + usage.rate_limited === 0;
   return (
     <div data-testid="flow-usage">
       <p class="small">
@@ -124,6 +129,12 @@ function Usage({ usage }: { usage: FlowUsage }) {
         {usage.waiting.map((w) => (
           <li key={`w-${w.fair_key}`}>
             {w.waiting} waiting for {w.fair_key === "" ? "(everyone)" : w.fair_key}
+          </li>
+        ))}
+        {usage.shards.map((s) => (
+          <li key={`shard-${s.shard}`} data-testid="flow-shard">
+            shard {s.shard}: {s.running} running
+            {s.slots === null ? "" : ` on ${s.slots} slot${s.slots === 1 ? "" : "s"} of the limit`}
           </li>
         ))}
       </ul>
@@ -172,7 +183,8 @@ function FlowEditor({
     <form onSubmit={save} aria-label={`Flow control of ${method}`}>
       <label class="field field-wide">
         <span>
-          Settings (JSON: fairness, concurrency, throttle, rateLimit, debounce, singleton — see docs/flow-control.md)
+          Settings (JSON: fairness, concurrency, throttle, rateLimit, debounce, singleton, shards — see
+          docs/flow-control.md)
         </span>
         <textarea
           rows={8}
