@@ -29,6 +29,8 @@ export interface SlotReport {
 export interface SlotGrant {
   issued: number;
   cap: number;
+  /** Another shard is short and none is free: keep only what you need now, and say so. */
+  refresh?: boolean;
 }
 
 interface ShardLease {
@@ -40,7 +42,11 @@ interface ShardLease {
 
 const KEY = "slot_pool";
 
-/** Max-min fair shares of `total` among needs (each gets at most its need; the rest is split evenly). */
+/**
+ * Max-min fair shares of `total` among needs (each gets at most its need; what a small need leaves
+ * is split among the larger ones), then what is left over once every need is met is spread over
+ * the shards that need anything (headroom: a stream of tasks then reuses its slots without asking).
+ */
 export function waterfill(total: number, needs: ReadonlyMap<number, number>): Map<number, number> {
   const order = [...needs].sort((a, b) => a[1] - b[1] || a[0] - b[0]);
   const shares = new Map<number, number>();
@@ -51,6 +57,14 @@ export function waterfill(total: number, needs: ReadonlyMap<number, number>): Ma
     shares.set(shard, share);
     left -= share;
   });
+  const active = [...needs]
+    .filter(([, need]) => need > 0)
+    .map(([shard]) => shard)
+    .sort((a, b) => a - b);
+  for (let i = 0; left > 0 && active.length > 0; i++, left--) {
+    const shard = active[i % active.length] as number;
+    shares.set(shard, (shares.get(shard) ?? 0) + 1);
+  }
   return shares;
 }
 
@@ -98,6 +112,14 @@ export class SlotPool {
       if (shard !== report.shard && (give > 0 || this.told.get(shard) !== cap))
         others.set(shard, { issued: l.issued, cap });
       this.told.set(shard, cap);
+    }
+    // Still short with nothing free: the others' needs may be old (a shard keeps its share while
+    // idle). Every shard holding slots is asked for its need now; idle slots come back with it.
+    if (held(lease) < lease.need && free === 0) {
+      for (const [shard, l] of this.leases) {
+        if (shard === report.shard || held(l) === 0) continue;
+        others.set(shard, { issued: l.issued, cap: shares.get(shard) ?? 0, refresh: true });
+      }
     }
     this.store.setMeta(KEY, JSON.stringify(Object.fromEntries(this.leases)));
     return { grant: { issued: lease.issued, cap: shares.get(report.shard) ?? 0 }, others };

@@ -20,6 +20,8 @@ export class Slots {
   private returned: number;
   /** The share the pool last gave this shard. */
   private cap: number;
+  /** The pool lowered the share since the last pass (another shard wants slots). */
+  private squeezed = false;
   private lastReport: { inUse: number; need: number } | null = null;
   /** The `returned` total the pool has acknowledged (a give-back not yet heard is sent again). */
   private acked: number;
@@ -71,7 +73,14 @@ export class Slots {
     // More could start now only if the pass filled every slot it had.
     const extra = admitted < free ? 0 : admissible(live, now, live.settings.limit);
     const need = Math.min(live.settings.limit, inUse + extra);
-    const keep = Math.min(held, Math.max(inUse, Math.min(this.cap, need)));
+    // Slots are kept up to the share (a stream of tasks reuses them without asking); once the pool
+    // lowers the share — another shard wants slots — only what is needed now is kept, and the
+    // report below tells the pool the need as it is, so the rest goes where the work is.
+    const keep = this.squeezed
+      ? Math.min(held, Math.max(inUse, Math.min(this.cap, need)))
+      : Math.min(held, Math.max(inUse, this.cap));
+    const squeezed = this.squeezed;
+    this.squeezed = false;
     const giveBack = held - keep;
     if (giveBack > 0) {
       this.returned += giveBack;
@@ -88,7 +97,8 @@ export class Slots {
     // any change, so the alarm only guards against a lost push.
     this.askAgainAt =
       owed || (short && this.held() < this.cap) ? now + ASK_AGAIN_MS : short ? now + 5 * ASK_AGAIN_MS : null;
-    if (owed || (short && (this.held() < this.cap || changed || due)) || (inUse > held && changed)) {
+    const news = squeezed && (this.lastReport === null || need < this.lastReport.need);
+    if (owed || news || (short && (this.held() < this.cap || changed || due)) || (inUse > held && changed)) {
       this.report(inUse, need);
     }
   }
@@ -96,6 +106,7 @@ export class Slots {
   /** A grant pushed by the pool (or its answer): slots and share. */
   apply(grant: SlotGrant): void {
     const before = this.held();
+    if (grant.cap < this.cap || grant.refresh === true) this.squeezed = true;
     this.cap = grant.cap;
     if (grant.issued > this.received) {
       this.received = grant.issued;

@@ -267,6 +267,11 @@ export function checkFlow(input: unknown, concurrencyLimit: number, prefix = "fl
   if (shards !== undefined) {
     if (typeof shards !== "number" || !Number.isInteger(shards) || shards < 1 || shards > SHARDS_MAX)
       at("shards", `must be a whole number from 1 to ${SHARDS_MAX}`);
+    else if (concurrencyLimit > 0 && shards > concurrencyLimit)
+      at(
+        "shards",
+        `${shards} exceeds the method's concurrency_limit ${concurrencyLimit}: a shard would hold no slot of it`,
+      );
     else if (shards > 1 && issues.length === 0) {
       // Every keyed rule is exact only inside one object: all of them must key by the same value,
       // which then decides a task's shard. A method-wide throttle or rate limit has no key to
