@@ -15,6 +15,7 @@ export const COUNTERS = [
   "objectRowsWritten",
   "alarmsSet",
   "doRequests",
+  "slotCalls",
   "queueMessages",
   "queueTasks",
   "invocations",

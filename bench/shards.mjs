@@ -161,6 +161,7 @@ try {
       d1_statements: round(per.d1Statements, 3),
       d1_rows_written: round(per.d1RowsWritten, 3),
       do_requests: round(per.doRequests, 3),
+      of_which_slot_calls: round(per.slotCalls ?? 0, 3),
       object_rows_written: round(per.objectRowsWritten, 3),
       queue_messages: round(per.queueMessages, 3),
       usd_per_million_tasks: costLines(per).total,

@@ -141,7 +141,7 @@ describe("slot pool", () => {
           const report = toPool[i] as SlotReport;
           if (rand() < 0.8) toPool.splice(i, 1);
           if (rand() < 0.9) {
-            const { grant, others } = pool.report(report, limit);
+            const { grant, others } = pool.report(report, limit, tick * 100);
             if (rand() < 0.85) deliverGrant(report.shard, grant);
             for (const [id, g] of others) if (rand() < 0.85) deliverGrant(id, g);
           }
@@ -159,7 +159,7 @@ describe("slot pool", () => {
       for (let round = 0; round < 5000 && shards.some((s) => s.running + s.waiting > 0); round++) {
         for (const s of shards) {
           s.running = 0; // the running tasks end
-          const { grant, others } = pool.report(s.step(), limit);
+          const { grant, others } = pool.report(s.step(), limit, 1_000_000 + round * 2_000);
           s.apply(grant);
           for (const [id, g] of others) (shards[id] as Shard).apply(g);
           s.step();

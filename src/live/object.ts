@@ -304,7 +304,7 @@ export class MethodTasks extends DurableObject<Env> {
 
   /** A shard's report to the slot pool (shard 0): its grant now. */
   async slotReport(report: SlotReport): Promise<SlotGrant> {
-    count({ doRequests: 1 });
+    count({ doRequests: 1, slotCalls: 1 });
     await this.settledNow();
     const grant = this.ctx.storage.transactionSync(() => this.slots.answer(report));
     this.afterChange(true);
@@ -313,7 +313,7 @@ export class MethodTasks extends DurableObject<Env> {
 
   /** Slots (or a new share) pushed by the slot pool. */
   async slotGrant(grant: SlotGrant): Promise<void> {
-    count({ doRequests: 1 });
+    count({ doRequests: 1, slotCalls: 1 });
     await this.settledNow();
     this.ctx.storage.transactionSync(() => this.slots.apply(grant));
     this.afterChange(true);

@@ -41,6 +41,8 @@ interface ShardLease {
 }
 
 const KEY = "slot_pool";
+/** Least time between two rounds of asking holders for their need. */
+export const REFRESH_MS = 1_000;
 
 /**
  * Max-min fair shares of `total` among needs (each gets at most its need; what a small need leaves
@@ -70,6 +72,8 @@ export function waterfill(total: number, needs: ReadonlyMap<number, number>): Ma
 
 export class SlotPool {
   private readonly leases: Map<number, ShardLease>;
+  /** When the holders were last asked for their need (see report). */
+  private refreshedAt = -Infinity;
   /** The cap each shard was last told (memory only: after a wake every shard is told again). */
   private readonly told = new Map<number, number>();
 
@@ -88,7 +92,7 @@ export class SlotPool {
    * other shard that was issued slots or given another cap (to be told). Runs inside the caller's
    * transaction.
    */
-  report(report: SlotReport, limit: number): { grant: SlotGrant; others: Map<number, SlotGrant> } {
+  report(report: SlotReport, limit: number, now: number): { grant: SlotGrant; others: Map<number, SlotGrant> } {
     const lease = this.leases.get(report.shard) ?? { issued: 0, returned: 0, inUse: 0, need: 0 };
     lease.returned = Math.max(lease.returned, report.returned);
     lease.inUse = report.inUse;
@@ -114,8 +118,10 @@ export class SlotPool {
       this.told.set(shard, cap);
     }
     // Still short with nothing free: the others' needs may be old (a shard keeps its share while
-    // idle). Every shard holding slots is asked for its need now; idle slots come back with it.
-    if (held(lease) < lease.need && free === 0) {
+    // idle). Every shard holding slots is asked for its need now; idle slots come back with it —
+    // at most once per REFRESH_MS, so a method short of slots everywhere is not flooded with asks.
+    if (held(lease) < lease.need && free === 0 && now >= this.refreshedAt + REFRESH_MS) {
+      this.refreshedAt = now;
       for (const [shard, l] of this.leases) {
         if (shard === report.shard || held(l) === 0) continue;
         others.set(shard, { issued: l.issued, cap: shares.get(shard) ?? 0, refresh: true });

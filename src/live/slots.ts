@@ -89,18 +89,20 @@ export class Slots {
     const owed = this.returned > this.acked;
     const short = need > this.held();
     const due = this.askAgainAt !== null && this.askAgainAt <= now;
-    const changed =
-      this.lastReport === null ||
-      need > this.lastReport.need ||
-      (inUse > this.held() && inUse !== this.lastReport.inUse);
+    // The pool hears only what is new to it: a give-back, a need above the one it knows (or below
+    // it, when asked), tasks running beyond the slots (after a limit appeared) — or, while short,
+    // the same again once the alarm says so (should a push be lost). Never the same twice in a
+    // row: the answer to a report starts another pass, which must not report again unchanged.
+    const last = this.lastReport;
+    const news =
+      (short && (last === null || need > last.need)) ||
+      (squeezed && (last === null || need < last.need)) ||
+      (inUse > held && inUse !== last?.inUse);
     // Short of its share (a grant is due) or owing a give-back: soon; at its share, the pool pushes
     // any change, so the alarm only guards against a lost push.
     this.askAgainAt =
       owed || (short && this.held() < this.cap) ? now + ASK_AGAIN_MS : short ? now + 5 * ASK_AGAIN_MS : null;
-    const news = squeezed && (this.lastReport === null || need < this.lastReport.need);
-    if (owed || news || (short && (this.held() < this.cap || changed || due)) || (inUse > held && changed)) {
-      this.report(inUse, need);
-    }
+    if (owed || news || (short && due)) this.report(inUse, need);
   }
 
   /** A grant pushed by the pool (or its answer): slots and share. */
@@ -112,7 +114,9 @@ export class Slots {
       this.received = grant.issued;
       this.save();
     }
-    if (this.held() > before || this.held() > this.object.live.running()) this.granted();
+    // A pass follows new slots, or a lowered share (idle slots go back in it) — nothing else, so a
+    // report's answer that changes nothing ends there.
+    if (this.held() > before || this.squeezed) this.granted();
   }
 
   /** The pool's side of a report (shard 0 only): its grant; the shards whose grant changed are told. */
@@ -121,10 +125,10 @@ export class Slots {
     const { live } = this.object;
     // The first report of another shard makes the method sharded: this shard counts what it runs first.
     if (!this.pool.active() && report.shard !== 0) {
-      const own = this.pool.report(this.reportOf(live.running(), live.running()), live.settings.limit);
+      const own = this.pool.report(this.reportOf(live.running(), live.running()), live.settings.limit, Date.now());
       this.apply(own.grant);
     }
-    const { grant, others } = this.pool.report(report, live.settings.limit);
+    const { grant, others } = this.pool.report(report, live.settings.limit, Date.now());
     const mine = others.get(0);
     if (mine) {
       others.delete(0);

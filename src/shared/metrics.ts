@@ -15,6 +15,8 @@ export interface Counters {
   /** setAlarm calls (each is billed as a row written). */
   alarmsSet: number;
   doRequests: number;
+  /** Of those, a sharded method's slot reports and grants between its objects. */
+  slotCalls: number;
   /** Queue messages sent, and the task attempts they carry. */
   queueMessages: number;
   queueTasks: number;
@@ -31,6 +33,7 @@ const counters: Counters = {
   objectRowsWritten: 0,
   alarmsSet: 0,
   doRequests: 0,
+  slotCalls: 0,
   queueMessages: 0,
   queueTasks: 0,
   invocations: 0,
