@@ -1,6 +1,7 @@
 // Test helpers: real HTTP through the Worker's fetch handler, API keys per role, and waiting on task states.
 import { env, exports } from "cloudflare:workers";
 import { expect, vi } from "vitest";
+import { shardObjectNames } from "../src/shared/shards";
 
 export const ADMIN = "admin:test-admin-secret";
 
@@ -93,10 +94,15 @@ export async function setDispatcher(enabled: boolean): Promise<void> {
 }
 
 /**
- * Brings the task log up to date: every method's object writes what the log lacks now (new tasks
+ * Brings the task log up to date: every method's objects write what the log lacks now (new tasks
  * included). Lists and counts read the log, which otherwise trails the objects by the log lag.
  */
 export async function settleLog(): Promise<void> {
-  const { results } = await env.DB.prepare("SELECT method FROM method_routes").all<{ method: string }>();
-  await Promise.all(results.map((r) => env.METHOD_TASKS.getByName(r.method).flushNow()));
+  const { results } = await env.DB.prepare("SELECT method, shards FROM method_routes").all<{
+    method: string;
+    shards: number;
+  }>();
+  // Every object of every method: a sharded one has several (src/shared/shards.ts).
+  const objects = results.flatMap((r) => shardObjectNames(r.method, r.shards));
+  await Promise.all(objects.map((name) => env.METHOD_TASKS.getByName(name).flushNow()));
 }

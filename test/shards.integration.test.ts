@@ -7,7 +7,8 @@ import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import type { Live } from "../src/live/live";
-import { shardObjectName, shardOfTask } from "../src/shared/shards";
+import { resolveFlow } from "../src/shared/flow";
+import { placeTask, shardObjectName, shardOfTask } from "../src/shared/shards";
 import { expectErrorEnvelope, uid } from "./api-support";
 import { maxOverlap } from "./overlap";
 import { call, enqueue, getTask, setDispatcher, setTaskType, settleLog, waitForStatus } from "./helpers";
@@ -167,6 +168,59 @@ describe("a method over several objects", () => {
     } finally {
       await setDispatcher(true);
     }
+  });
+
+  it("moves slots to a shard that needs them while another still has a backlog", async () => {
+    // Shard 1 takes both slots for its backlog first; then shard 0 (which keeps the pool) wants
+    // one. Its share is one slot: shard 1 must start nothing more on the slot above its share, so
+    // shard 0 starts long before shard 1's backlog is done.
+    const method = "demo.customer";
+    const flow = { shards: 2, concurrency: [{ key: "arguments.customer", limit: 2 }] };
+    await setTaskType(method, { concurrency_limit: 2, flow_control: flow });
+    const resolved = resolveFlow(flow);
+    const tag = uid();
+    const customerOn = (shard: number) => {
+      for (let i = 0; ; i++) {
+        const customer = `c${i}-${tag}`;
+        if (placeTask({ name: "", owner: "Administrator", arguments: { customer } }, resolved) === shard)
+          return customer;
+      }
+    };
+    const busy = customerOn(1);
+    const first = await bulk(Array.from({ length: 10 }, () => ({ method, arguments: { customer: busy, ms: 150 } })));
+    expect(new Set(first.map(shardOfTask))).toEqual(new Set([1]));
+    await vi.waitUntil(async () => (await shardSample(method, 1)).running === 2, { timeout: 60_000, interval: 20 });
+    const later = customerOn(0);
+    const second = await bulk([0, 1, 2].map(() => ({ method, arguments: { customer: later, ms: 5 } })));
+    expect(new Set(second.map(shardOfTask))).toEqual(new Set([0]));
+    const tasks = await allEnd([...first, ...second]);
+    expect(maxOverlap(tasks.map(interval))).toBeLessThanOrEqual(2);
+    const startsOf = (names: string[]) =>
+      tasks.filter((t) => names.includes(t.name)).map((t) => Date.parse(t.started_at));
+    expect(Math.min(...startsOf(second))).toBeLessThan(Math.max(...startsOf(first)));
+    expect((await call(`/api/v1/task-types/${method}/flow`)).status).toBe(200);
+  });
+
+  it("a trickle of single enqueues over four shards runs on all four at once, within the limit", async () => {
+    // One task per request from a dozen callers at once: the bench's shape.
+    const method = "demo.noop";
+    await setTaskType(method, { concurrency_limit: 4, flow_control: { shards: 4 } });
+    const names: string[] = [];
+    await Promise.all(
+      Array.from({ length: 12 }, async () => {
+        for (let i = 0; i < 10; i++) names.push((await enqueue({ method, arguments: {} })).name);
+      }),
+    );
+    const tasks = await allEnd(names);
+    expect(maxOverlap(tasks.map(interval))).toBeLessThanOrEqual(4);
+    expect(new Set(names.map(shardOfTask)).size).toBe(4);
+    expect((await call(`/api/v1/task-types/${method}/flow`)).status).toBe(200);
+    // Slots follow the work: every shard with a backlog runs early, none waits for another's to
+    // drain (a shard over its share once kept filling the slots above it).
+    const starts = tasks.map((t) => ({ shard: shardOfTask(t.name), at: Date.parse(t.started_at) }));
+    starts.sort((a, b) => a.at - b.at);
+    const firstQuarter = new Set(starts.slice(0, starts.length / 4).map((s) => s.shard));
+    expect([...firstQuarter].sort()).toEqual([0, 1, 2, 3]);
   });
 
   it("refuses shards it cannot keep exact, naming the field, and a reshard of a keyed method while busy", async () => {

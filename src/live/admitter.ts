@@ -48,7 +48,7 @@ export class Admitter {
         const { live } = this.object;
         const cap = live.cfg.admitPerPass;
         const leasing = this.slots?.leasing() ?? false;
-        live.leased = leasing ? (this.slots as Slots).held() : null;
+        live.leased = leasing ? (this.slots as Slots).usable() : null;
         const now = Date.now();
         const free = live.freeSlots(cap);
         const admitted = admit(live, now, cap);

@@ -135,7 +135,7 @@ export class MethodTasks extends DurableObject<Env> {
     count({ doRequests: 1 });
     await this.settledNow();
     const leasing = this.slots.leasing();
-    this.live.leased = leasing ? this.slots.held() : null;
+    this.live.leased = leasing ? this.slots.usable() : null;
     return waitingFacts(
       this.live,
       name,

@@ -63,6 +63,14 @@ export class Slots {
   }
 
   /**
+   * Slots admission may fill: those held, but no more than the share — a shard told a lower share
+   * starts nothing new on the slots above it, which then go back as its tasks end.
+   */
+  usable(): number {
+    return Math.min(this.held(), this.cap);
+  }
+
+  /**
    * After an admission pass (`free` slots it could fill, `admitted` it filled): gives back what
    * this shard cannot use or holds beyond its share, and asks for more when it could start more.
    */
