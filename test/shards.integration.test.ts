@@ -24,11 +24,16 @@ async function bulk(tasks: Record<string, unknown>[]): Promise<string[]> {
   return (res.body.tasks as { name: string }[]).map((t) => t.name);
 }
 
+/** Waits until every task has `status` (each one checked until it has: no request flood). */
 async function allEnd(names: string[], status = "Finished", timeout = 120_000) {
-  await vi.waitUntil(async () => (await Promise.all(names.map((n) => getTask(n)))).every((t) => t.status === status), {
-    timeout,
-    interval: 50,
-  });
+  let next = 0;
+  await vi.waitUntil(
+    async () => {
+      while (next < names.length && (await getTask(names[next] as string)).status === status) next++;
+      return next === names.length;
+    },
+    { timeout, interval: 100 },
+  );
   return Promise.all(names.map((n) => getTask(n)));
 }
 
@@ -221,6 +226,42 @@ describe("a method over several objects", () => {
     starts.sort((a, b) => a.at - b.at);
     const firstQuarter = new Set(starts.slice(0, starts.length / 4).map((s) => s.shard));
     expect([...firstQuarter].sort()).toEqual([0, 1, 2, 3]);
+  });
+
+  it("a lower limit holds on every shard once the change is answered: nothing starts above it", async () => {
+    const method = "demo.customer";
+    const flow = { shards: 2, concurrency: [{ key: "arguments.customer", limit: 2 }] };
+    await setTaskType(method, { concurrency_limit: 4, flow_control: flow });
+    const resolved = resolveFlow(flow);
+    const tag = uid();
+    const customersOn = (shard: number) => {
+      const out: string[] = [];
+      for (let i = 0; out.length < 2; i++) {
+        const customer = `l${i}-${tag}`;
+        if (placeTask({ name: "", owner: "Administrator", arguments: { customer } }, resolved) === shard)
+          out.push(customer);
+      }
+      return out;
+    };
+    // Two customers on each shard, three tasks each: four run at once under the limit of 4.
+    const specs = [...customersOn(0), ...customersOn(1)].flatMap((customer) =>
+      [0, 1, 2].map(() => ({ method, arguments: { customer, ms: 200 } })),
+    );
+    const names = await bulk(specs);
+    await vi.waitUntil(
+      async () => (await shardSample(method, 0)).running + (await shardSample(method, 1)).running === 4,
+      { timeout: 60_000, interval: 20 },
+    );
+    await setTaskType(method, { concurrency_limit: 2, flow_control: flow });
+    const changed = Date.now();
+    const tasks = await allEnd(names);
+    const spans = tasks.map(interval);
+    // Every task that started after the change found fewer than 2 others running.
+    for (const span of spans.filter((s) => s.start > changed)) {
+      const running = spans.filter((o) => o.start <= span.start && o.end > span.start).length;
+      expect(running).toBeLessThanOrEqual(2);
+    }
+    expect(spans.filter((s) => s.start > changed).length).toBeGreaterThan(0);
   });
 
   it("refuses shards it cannot keep exact, naming the field, and a reshard of a keyed method while busy", async () => {

@@ -41,8 +41,8 @@ class Shard {
     this.received = Math.max(this.received, grant.issued);
     this.cap = grant.cap;
   }
-  /** Starts what its slots allow, gives back what it cannot use; its report. */
-  step(): SlotReport {
+  /** Starts what its slots allow, gives back what it cannot use; its report (`limit`: as it knows it). */
+  step(limit = Infinity): SlotReport {
     const start = Math.min(this.waiting, this.held() - this.running);
     if (start > 0) {
       this.running += start;
@@ -50,7 +50,7 @@ class Shard {
     }
     const keep = Math.max(this.running, Math.min(this.cap, this.running + this.waiting));
     if (this.held() > keep) this.returned += this.held() - keep;
-    return { shard: this.id, returned: this.returned, inUse: this.running, need: this.running + this.waiting };
+    return { shard: this.id, returned: this.returned, inUse: this.running, need: this.running + this.waiting, limit };
   }
 }
 

@@ -75,6 +75,18 @@ export async function raiseShards(db: Db, method: string, count: number): Promis
   knownShards.set(method, count);
 }
 
+/**
+ * How many shard objects `method` has ever had, as this isolate last read or raised it within
+ * `maxAgeMs` (else read now). Only for reads that may miss a shard made in the last seconds.
+ */
+export async function shardCountRecent(db: Db, method: string, maxAgeMs = 10_000): Promise<number> {
+  const seen = shardsReadAt.get(method);
+  if (seen !== undefined && seen > Date.now() - maxAgeMs) return knownShards.get(method) ?? 1;
+  return shardCount(db, method);
+}
+
+const shardsReadAt = new Map<string, number>();
+
 /** How many shard objects `method` has ever had (read now: a fan-out must reach every one). */
 export async function shardCount(db: Db, method: string): Promise<number> {
   const [row] = await db
@@ -83,6 +95,7 @@ export async function shardCount(db: Db, method: string): Promise<number> {
     .where(eq(methodRoutes.method, method));
   const count = row?.shards ?? 1;
   knownShards.set(method, Math.max(knownShards.get(method) ?? 1, count));
+  shardsReadAt.set(method, Date.now());
   return count;
 }
 

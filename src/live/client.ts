@@ -9,7 +9,7 @@
 // method has ever had (`eachObject`).
 import { getDb } from "../db/client";
 import { readMethodSettings } from "../db/live-log";
-import { raiseShards, shardCount } from "../db/routes";
+import { raiseShards, shardCount, shardCountRecent } from "../db/routes";
 import { DomainError, invalid } from "../shared/errors";
 import { argumentsObject } from "../shared/json";
 import type { ResolvedFlow } from "../shared/flow";
@@ -53,9 +53,20 @@ export function objectOfTask<T>(
   return objectOf(env, objectOfTaskName(method, name), fn);
 }
 
-/** Calls `fn` on every object of `method` (each shard it has ever had), in shard order. */
-export async function eachObject<T>(env: Env, method: string, fn: (object: MethodObject) => Promise<T>): Promise<T[]> {
-  const names = shardObjectNames(method, await shardCount(getDb(env), method));
+/**
+ * Calls `fn` on every object of `method` (each shard it has ever had), in shard order. `recent`:
+ * a shard count this isolate read in the last seconds will do (a read that may miss a shard made
+ * meanwhile); otherwise it is read now.
+ */
+export async function eachObject<T>(
+  env: Env,
+  method: string,
+  fn: (object: MethodObject) => Promise<T>,
+  recent = false,
+): Promise<T[]> {
+  const db = getDb(env);
+  const count = recent ? await shardCountRecent(db, method) : await shardCount(db, method);
+  const names = shardObjectNames(method, count);
   return Promise.all(names.map((name) => objectOf(env, name, fn)));
 }
 

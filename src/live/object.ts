@@ -296,7 +296,9 @@ export class MethodTasks extends DurableObject<Env> {
   async configure(settings: Partial<MethodSettings>): Promise<void> {
     count({ doRequests: 1 });
     await this.settledNow();
+    const limitBefore = this.live.settings.limit;
     this.live.settings = { ...this.live.settings, ...settings };
+    if (this.live.settings.limit !== limitBefore) this.slots.settingsChanged();
     this.afterChange(true);
   }
 

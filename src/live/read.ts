@@ -41,7 +41,7 @@ export async function readReruns(env: Env, task: TaskRecord, owner: string | und
   // The object first, then the log: a rerun leaves the object only once the log has it, so one
   // the object no longer holds is in the log by the time the log is read (read together, a rerun
   // that moved in between was in neither answer).
-  const live = (await eachObject(env, task.method, (o) => o.reruns(task.name, owner))).flat();
+  const live = (await eachObject(env, task.method, (o) => o.reruns(task.name, owner), true)).flat();
   const logged = await rerunsOf(getDb(env), task.name, owner, limit);
   return [...new Set([...logged, ...live])].sort().reverse().slice(0, limit);
 }

@@ -23,12 +23,16 @@ export interface SlotReport {
   inUse: number;
   /** Slots it could use now: in use plus what it could start. */
   need: number;
+  /** The method's limit as this shard knows it (the pool shares the lower of its own and this). */
+  limit: number;
 }
 
 /** The pool's answer: slots ever issued to the shard (a total) and its share now. */
 export interface SlotGrant {
   issued: number;
   cap: number;
+  /** The limit the share was computed for. */
+  limit: number;
   /** Another shard is short and none is free: keep only what you need now, and say so. */
   refresh?: boolean;
 }
@@ -93,6 +97,9 @@ export class SlotPool {
    * transaction.
    */
   report(report: SlotReport, limit: number, now: number): { grant: SlotGrant; others: Map<number, SlotGrant> } {
+    // A limit just changed reaches shard 0 and the others in some order: the lower one is shared
+    // until both know the new one — never more than either allows.
+    limit = Math.min(limit, report.limit);
     const lease = this.leases.get(report.shard) ?? { issued: 0, returned: 0, inUse: 0, need: 0 };
     lease.returned = Math.max(lease.returned, report.returned);
     lease.inUse = report.inUse;
@@ -114,7 +121,7 @@ export class SlotPool {
         free -= give;
       }
       if (shard !== report.shard && (give > 0 || this.told.get(shard) !== cap))
-        others.set(shard, { issued: l.issued, cap });
+        others.set(shard, { issued: l.issued, cap, limit });
       this.told.set(shard, cap);
     }
     // Still short with nothing free: the others' needs may be old (a shard keeps its share while
@@ -124,11 +131,11 @@ export class SlotPool {
       this.refreshedAt = now;
       for (const [shard, l] of this.leases) {
         if (shard === report.shard || held(l) === 0) continue;
-        others.set(shard, { issued: l.issued, cap: shares.get(shard) ?? 0, refresh: true });
+        others.set(shard, { issued: l.issued, cap: shares.get(shard) ?? 0, limit, refresh: true });
       }
     }
     this.store.setMeta(KEY, JSON.stringify(Object.fromEntries(this.leases)));
-    return { grant: { issued: lease.issued, cap: shares.get(report.shard) ?? 0 }, others };
+    return { grant: { issued: lease.issued, cap: shares.get(report.shard) ?? 0, limit }, others };
   }
 
   /** What the pool believes each shard holds, runs and could use (for flow usage). */

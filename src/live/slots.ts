@@ -20,6 +20,10 @@ export class Slots {
   private returned: number;
   /** The share the pool last gave this shard. */
   private cap: number;
+  /** The limit the share was given for: a lower limit voids it until the pool answers again. */
+  private capFor: number;
+  /** The share is void (the limit was lowered): ask the pool before starting anything. */
+  private stale = false;
   /** The pool lowered the share since the last pass (another shard wants slots). */
   private squeezed = false;
   private lastReport: { inUse: number; need: number } | null = null;
@@ -42,9 +46,11 @@ export class Slots {
     const saved = JSON.parse(object.live.store.metaText(KEY) ?? "null") as {
       received: number;
       returned: number;
+      capFor?: number;
     } | null;
     this.received = saved?.received ?? 0;
     this.returned = saved?.returned ?? 0;
+    this.capFor = saved?.capFor ?? 0;
     this.acked = object.shard === 0 ? this.returned : -1;
     // Until the pool says otherwise, what it holds is its share (no give-back churn after a wake).
     this.cap = this.held();
@@ -57,6 +63,11 @@ export class Slots {
     return shard > 0 || live.settings.shardObjects > 1 || (this.pool?.active() ?? false);
   }
 
+  /** The method's settings changed: the pool hears this shard's figures (and limit) on the next pass. */
+  settingsChanged(): void {
+    this.stale = true;
+  }
+
   /** Slots held now. */
   held(): number {
     return Math.max(0, this.received - this.returned);
@@ -67,6 +78,14 @@ export class Slots {
    * starts nothing new on the slots above it, which then go back as its tasks end.
    */
   usable(): number {
+    const limit = this.object.live.settings.limit;
+    if (limit < this.capFor) {
+      // The limit was lowered (told to this object, or read on waking): the old share may be
+      // more than the new limit allows. Nothing new starts until the pool shares the new one.
+      this.cap = 0;
+      this.capFor = limit;
+      this.stale = true;
+    }
     return Math.min(this.held(), this.cap);
   }
 
@@ -110,21 +129,29 @@ export class Slots {
     // any change, so the alarm only guards against a lost push.
     this.askAgainAt =
       owed || (short && this.held() < this.cap) ? now + ASK_AGAIN_MS : short ? now + 5 * ASK_AGAIN_MS : null;
-    if (owed || news || (short && due)) this.report(inUse, need);
+    if (owed || news || this.stale || (short && due)) this.report(inUse, need);
   }
 
   /** A grant pushed by the pool (or its answer): slots and share. */
   apply(grant: SlotGrant): void {
     const before = this.held();
-    if (grant.cap < this.cap || grant.refresh === true) this.squeezed = true;
-    this.cap = grant.cap;
     if (grant.issued > this.received) {
       this.received = grant.issued;
       this.save();
     }
+    // A share given for a higher limit than this object knows now is not taken: it asks again.
+    if (grant.limit > this.object.live.settings.limit) return;
+    if (grant.cap < this.cap || grant.refresh === true) this.squeezed = true;
+    const wasStale = this.stale;
+    this.stale = false;
+    this.cap = grant.cap;
+    if (grant.limit !== this.capFor) {
+      this.capFor = grant.limit;
+      this.save();
+    }
     // A pass follows new slots, or a lowered share (idle slots go back in it) — nothing else, so a
     // report's answer that changes nothing ends there.
-    if (this.held() > before || this.squeezed) this.granted();
+    if (this.held() > before || this.squeezed || wasStale) this.granted();
   }
 
   /** The pool's side of a report (shard 0 only): its grant; the shards whose grant changed are told. */
@@ -147,11 +174,14 @@ export class Slots {
   }
 
   private reportOf(inUse: number, need: number): SlotReport {
-    return { shard: this.object.shard, returned: this.returned, inUse, need };
+    return { shard: this.object.shard, returned: this.returned, inUse, need, limit: this.object.live.settings.limit };
   }
 
   private save(): void {
-    this.object.live.store.setMeta(KEY, JSON.stringify({ received: this.received, returned: this.returned }));
+    this.object.live.store.setMeta(
+      KEY,
+      JSON.stringify({ received: this.received, returned: this.returned, capFor: this.capFor }),
+    );
   }
 
   /** Tells the pool (one report at a time; a report asked for meanwhile goes next, with what is then true). */
