@@ -19,6 +19,15 @@ import {
   type TaskRow,
 } from "./schema";
 
+/** The task type's flow control (JSON), or null: the method's code declares it (one statement). */
+export async function readFlowControl(db: Db, method: string): Promise<string | null> {
+  const [row] = await db
+    .select({ flowControl: taskTypes.flowControl })
+    .from(taskTypes)
+    .where(eq(taskTypes.method, method));
+  return row?.flowControl ?? null;
+}
+
 /** The method's concurrency limit and default priority, and the dispatcher switch. */
 export async function readMethodSettings(db: Db, method: string) {
   const [types, switches, routes] = await db.batch([

@@ -8,7 +8,7 @@
 // call about one task goes to one object; a call about the whole method goes to every shard the
 // method has ever had (`eachObject`).
 import { getDb } from "../db/client";
-import { readMethodSettings } from "../db/live-log";
+import { readFlowControl } from "../db/live-log";
 import { raiseShards, shardCount, shardCountRecent } from "../db/routes";
 import { DomainError, invalid } from "../shared/errors";
 import { argumentsObject } from "../shared/json";
@@ -95,8 +95,7 @@ async function flowForPlacement(env: Env, method: string): Promise<ResolvedFlow>
   const now = Date.now();
   const known = placement.get(method);
   if (known && known.until > now) return known.flow;
-  const { flowControl } = await readMethodSettings(getDb(env), method);
-  const flow = methodFlow(method, flowControl);
+  const flow = methodFlow(method, await readFlowControl(getDb(env), method));
   placement.set(method, { flow, until: now + PLACEMENT_TTL_MS });
   return flow;
 }
@@ -107,19 +106,19 @@ async function flowForPlacement(env: Env, method: string): Promise<ResolvedFlow>
  * shard count covers it before any task reaches a new shard.
  */
 export async function placeTasks(env: Env, tasks: readonly NewTask[]): Promise<NewTask[]> {
-  const out: NewTask[] = [];
-  for (const task of tasks) {
-    const flow = await flowForPlacement(env, task.method);
-    if (flow.shards <= 1) {
-      out.push(task);
-      continue;
-    }
-    await raiseShards(getDb(env), task.method, flow.shards);
+  const flows = new Map<string, ResolvedFlow>();
+  for (const method of new Set(tasks.map((t) => t.method))) {
+    const flow = await flowForPlacement(env, method);
+    flows.set(method, flow);
+    if (flow.shards > 1) await raiseShards(getDb(env), method, flow.shards);
+  }
+  return tasks.map((task) => {
+    const flow = flows.get(task.method) as ResolvedFlow;
+    if (flow.shards <= 1) return task;
     const shard = placeTask({ ...task, arguments: argumentsObject(task.arguments) }, flow);
     // A missing key: shard 0 refuses the task with a 400 naming it (or ends a scheduled run).
-    out.push({ ...task, name: withShard(task.name, shard ?? 0) });
-  }
-  return out;
+    return { ...task, name: withShard(task.name, shard ?? 0) };
+  });
 }
 
 /**

@@ -95,7 +95,6 @@ export class MethodTasks extends DurableObject<Env> {
     });
     this.object = { env, method, shard, live: this.live, storage: ctx.storage };
     this.watching = new Watching(this.object);
-    store.migrate();
     this.slots = new Slots(
       this.object,
       shard === 0 ? new SlotPool(store) : null,
@@ -112,6 +111,7 @@ export class MethodTasks extends DurableObject<Env> {
     this.writer = new LogWriter(this.object, this.watching, () => this.settled);
     void ctx.blockConcurrencyWhile(async () => {
       this.live.load(Date.now());
+      this.slots.load();
       await this.settle();
     });
   }

@@ -75,15 +75,19 @@ export function waterfill(total: number, needs: ReadonlyMap<number, number>): Ma
 }
 
 export class SlotPool {
-  private readonly leases: Map<number, ShardLease>;
+  private readonly leases = new Map<number, ShardLease>();
   /** When the holders were last asked for their need (see report). */
   private refreshedAt = -Infinity;
   /** The cap each shard was last told (memory only: after a wake every shard is told again). */
   private readonly told = new Map<number, number>();
 
-  constructor(private readonly store: Store) {
-    const saved = JSON.parse(store.metaText(KEY) ?? "{}") as Record<string, ShardLease>;
-    this.leases = new Map(Object.entries(saved).map(([shard, lease]) => [Number(shard), lease]));
+  constructor(private readonly store: Store) {}
+
+  /** Reads the saved leases (once per wake, after the object's storage is ready). */
+  load(): void {
+    const saved = JSON.parse(this.store.metaText(KEY) ?? "{}") as Record<string, ShardLease>;
+    this.leases.clear();
+    for (const [shard, lease] of Object.entries(saved)) this.leases.set(Number(shard), lease);
   }
 
   /** Whether any shard has ever leased (the method has been sharded: every shard leases from now on). */

@@ -15,20 +15,20 @@ const KEY = "slots";
 
 export class Slots {
   /** Slots ever received from the pool (the highest total heard). */
-  private received: number;
+  private received = 0;
   /** Slots ever given back (saved before the pool hears of it). */
-  private returned: number;
+  private returned = 0;
   /** The share the pool last gave this shard. */
-  private cap: number;
+  private cap = 0;
   /** The limit the share was given for: a lower limit voids it until the pool answers again. */
-  private capFor: number;
+  private capFor = 0;
   /** The share is void (the limit was lowered): ask the pool before starting anything. */
   private stale = false;
   /** The pool lowered the share since the last pass (another shard wants slots). */
   private squeezed = false;
   private lastReport: { inUse: number; need: number } | null = null;
   /** The `returned` total the pool has acknowledged (a give-back not yet heard is sent again). */
-  private acked: number;
+  private acked = -1;
   private reporting = false;
   private again = false;
   /** When to ask again while short of slots (null: not short). */
@@ -42,8 +42,12 @@ export class Slots {
     private readonly granted: () => void,
     /** Called with what the pool's other shards must be told (shard 0 only). */
     private readonly tell: (others: Map<number, SlotGrant>) => void,
-  ) {
-    const saved = JSON.parse(object.live.store.metaText(KEY) ?? "null") as {
+  ) {}
+
+  /** Reads what was saved (once per wake, after the object's storage is ready). */
+  load(): void {
+    this.pool?.load();
+    const saved = JSON.parse(this.object.live.store.metaText(KEY) ?? "null") as {
       received: number;
       returned: number;
       capFor?: number;
@@ -51,7 +55,7 @@ export class Slots {
     this.received = saved?.received ?? 0;
     this.returned = saved?.returned ?? 0;
     this.capFor = saved?.capFor ?? 0;
-    this.acked = object.shard === 0 ? this.returned : -1;
+    this.acked = this.object.shard === 0 ? this.returned : -1;
     // Until the pool says otherwise, what it holds is its share (no give-back churn after a wake).
     this.cap = this.held();
   }
